@@ -1,0 +1,101 @@
+"""Test videos made on the fly with ffmpeg: tiny, fast, and cached per test session."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    width: int = 640
+    height: int = 360
+    duration: float = 5.0
+    fps: float = 10.0
+    audio: bool = True
+    video: bool = True
+    container: str = "mp4"  # mp4, mov, mkv, webm, avi
+    rotate: int | None = None  # display-matrix rotation in degrees (phone video)
+    vfr: bool = False  # variable frame rate
+
+
+_CODECS = {
+    "mp4": ("libx264", "aac"),
+    "mov": ("libx264", "aac"),
+    "mkv": ("libx264", "aac"),
+    "webm": ("libvpx", "libvorbis"),
+    "avi": ("mpeg4", "mp3"),
+}
+
+
+def make_video(directory: Path, spec: VideoSpec, name: str | None = None) -> Path:
+    """Write a video matching ``spec`` into ``directory`` (cached by spec) and return it."""
+    key = hashlib.sha1(repr(spec).encode()).hexdigest()[:12]
+    cached = directory / ".cache" / f"{key}.{spec.container}"
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        _encode(cached, spec)
+    target = directory / (name or f"{key}.{spec.container}")
+    if target != cached:
+        if target.exists():
+            target.unlink()
+        try:
+            target.hardlink_to(cached)
+        except OSError:
+            shutil.copyfile(cached, target)
+    return target
+
+
+def _encode(out: Path, spec: VideoSpec) -> None:
+    vcodec, acodec = _CODECS[spec.container]
+    cmd = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y"]
+    if spec.video:
+        cmd += ["-f", "lavfi", "-i", f"testsrc=size={spec.width}x{spec.height}:rate={spec.fps}"]
+    if spec.audio:
+        cmd += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000"]
+    cmd += ["-t", f"{spec.duration:.3f}"]
+    if spec.video:
+        cmd += ["-c:v", vcodec]
+        if vcodec == "libx264":
+            cmd += ["-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p"]
+        elif vcodec == "libvpx":
+            cmd += ["-deadline", "realtime", "-cpu-used", "8", "-b:v", "100k"]
+        if spec.vfr:
+            # Drop every other frame in the first half so the frame rate really varies.
+            cmd += [
+                "-vf",
+                f"select='gte(t,{spec.duration / 2})+not(mod(n,2))'",
+                "-fps_mode",
+                "vfr",
+            ]
+    else:
+        cmd += ["-vn"]
+    if spec.audio:
+        cmd += ["-c:a", acodec, "-ac", "1"]
+    else:
+        cmd += ["-an"]
+    if spec.rotate is not None and spec.container in ("mp4", "mov"):
+        tmp = out.with_suffix(".norot." + spec.container)
+        subprocess.run([*cmd, str(tmp)], check=True)
+        subprocess.run(
+            [
+                FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-i", str(tmp),
+                "-c", "copy", "-metadata:s:v:0", f"rotate={spec.rotate}", str(out),
+            ],
+            check=True,
+        )
+        tmp.unlink()
+        return
+    subprocess.run([*cmd, str(out)], check=True)
+
+
+def make_sparse(path: Path, size: int) -> Path:
+    """A file of ``size`` bytes that takes no disk space (for size-limit tests)."""
+    with path.open("wb") as fh:
+        fh.truncate(size)
+    return path

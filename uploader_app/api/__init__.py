@@ -1,0 +1,1 @@
+"""HTTP client for the Twelve Labs API (requests; no Qt)."""

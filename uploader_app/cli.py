@@ -1,0 +1,78 @@
+"""Command-line front end. Each subcommand's flags are a contract (see the issues)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from uploader_app import __version__
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="uploader-app",
+        description="Check videos and send them to the Twelve Labs video-indexing API.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="run the local stand-in for the Twelve Labs API (no account, no network)",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument("--port", type=int, default=4010, help="port (0 picks a free one)")
+    sandbox.add_argument("--data-dir", help="folder for uploads and state (kept across restarts)")
+    sandbox.add_argument("--api-key", help="the only key accepted (default: the demo key)")
+    sandbox.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="task clock factor: 1 is a realistic pace, 1000 finishes in milliseconds",
+    )
+    sandbox.add_argument(
+        "--faults",
+        help="fault-injection plan: a JSON file or inline JSON (see docs/sandbox.md)",
+    )
+
+    check = sub.add_parser("check", help="check videos locally before sending them")
+    target = check.add_mutually_exclusive_group()
+    target.add_argument("--index", metavar="ID", help="read the limits from this index's models")
+    target.add_argument(
+        "--model",
+        choices=["marengo", "pegasus", "both"],
+        help="check against this model's limits (default: marengo)",
+    )
+    check.add_argument("--audio", action="store_true", help="the index needs an audio track")
+    check.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "sandbox":
+        from uploader_app.sandbox.server import run_from_cli
+
+        return run_from_cli(args)
+    if args.command == "check":
+        from uploader_app.jobs.check import run_check
+
+        return run_check(args)
+    parser.print_help()
+    return EXIT_OK

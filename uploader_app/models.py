@@ -1,0 +1,168 @@
+"""Dataclasses and enums shared by every layer (no Qt, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class ModelFamily(StrEnum):
+    MARENGO = "marengo"
+    PEGASUS = "pegasus"
+
+    @classmethod
+    def of(cls, model_name: str) -> ModelFamily | None:
+        """Family from a model or engine name such as ``marengo3.0``.
+
+        Matched on the prefix because the vendor bumps versions often (api notes §2).
+        """
+        name = model_name.strip().lower()
+        for family in cls:
+            if name.startswith(family.value):
+                return family
+        return None
+
+
+class UploadKind(StrEnum):
+    """How a video reaches the service; each kind has its own size limit."""
+
+    TASK_FILE = "task_file"  # POST /tasks with video_file (local file up to 2 GB)
+    MULTIPART = "multipart"  # v1.3 multipart asset upload (local file up to 10 GB)
+    URL = "url"  # POST /tasks with video_url (the service fetches it)
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    REJECTED = "rejected"
+    SKIPPED = "skipped"
+
+
+class TaskStatus(StrEnum):
+    """Statuses of a video indexing task (v1.3 enum; v1.1/v1.2 use a subset)."""
+
+    UPLOADING = "uploading"
+    VALIDATING = "validating"
+    PENDING = "pending"
+    QUEUED = "queued"
+    INDEXING = "indexing"
+    READY = "ready"
+    FAILED = "failed"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TaskStatus.READY, TaskStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class IndexModel:
+    name: str
+    options: tuple[str, ...] = ()
+
+    @property
+    def family(self) -> ModelFamily | None:
+        return ModelFamily.of(self.name)
+
+
+@dataclass(frozen=True)
+class Index:
+    id: str
+    name: str
+    models: tuple[IndexModel, ...] = ()
+    addons: tuple[str, ...] = ()
+    video_count: int = 0
+    total_duration: float = 0.0
+    created_at: str | None = None
+    expires_at: str | None = None
+
+    @property
+    def families(self) -> frozenset[ModelFamily]:
+        return frozenset(f for m in self.models if (f := m.family) is not None)
+
+    @property
+    def needs_audio(self) -> bool:
+        """True when every model of the index is set to index audio only.
+
+        An index with ``visual`` on any model can still use a silent video, so audio is
+        required only when no model looks at the picture.
+        """
+        if not self.models:
+            return False
+        return all("audio" in m.options and "visual" not in m.options for m in self.models)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a video is checked against: the upload route and the index's models."""
+
+    kind: UploadKind = UploadKind.TASK_FILE
+    families: frozenset[ModelFamily] = frozenset({ModelFamily.MARENGO})
+    require_audio: bool = False
+
+    @classmethod
+    def for_index(cls, index: Index, kind: UploadKind = UploadKind.TASK_FILE) -> Target:
+        return cls(
+            kind=kind,
+            families=index.families or frozenset({ModelFamily.MARENGO}),
+            require_audio=index.needs_audio,
+        )
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What pymediainfo found in one file. Sizes in bytes, durations in seconds."""
+
+    path: Path
+    size: int
+    container: str | None = None
+    has_video: bool = False
+    video_codec: str | None = None
+    width: int | None = None  # as displayed: rotation already applied
+    height: int | None = None
+    rotation: float = 0.0
+    display_aspect: float | None = None
+    duration: float | None = None
+    frame_rate: float | None = None
+    frame_rate_mode: str | None = None  # "CFR" or "VFR"
+    audio_tracks: int = 0
+    audio_codec: str | None = None
+    is_truncated: bool = False
+    is_image: bool = False
+    error: str | None = None  # set when the file could not be read at all
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One verdict on one file, in words a non-technical person understands."""
+
+    path: Path
+    verdict: Verdict
+    code: str | None
+    message: str  # what is wrong (or "Ready to upload.")
+    hint: str = ""  # what to do about it
+    probe: ProbeResult | None = None
+    relative_path: str | None = None  # relative to the dropped folder, when scanned
+    warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Task:
+    """A video indexing task as the API reports it (v1.2 and v1.3 shapes folded)."""
+
+    id: str
+    index_id: str
+    status: TaskStatus
+    video_id: str | None = None
+    filename: str | None = None
+    duration: float | None = None
+    width: int | None = None
+    height: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadProgress:
+    sent: int
+    total: int

@@ -1,0 +1,1 @@
+"""A local stand-in for the Twelve Labs API, for demos and tests."""

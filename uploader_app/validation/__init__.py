@@ -1,0 +1,1 @@
+"""Local checks of videos against the target index's limits (no Qt)."""

@@ -1,0 +1,56 @@
+"""Every video limit the app checks, in one table.
+
+The GUI, the CLI and the sandbox all read these numbers, so a local verdict and the sandbox's
+answer can never disagree. Sources are in ``docs/limits.md`` (vendor docs and OpenAPI v1.3 as
+read on 2026-11-25; see ``../shared/api/README.md`` §7). To follow a vendor change, edit the
+numbers here and the table in ``docs/limits.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from uploader_app.models import ModelFamily, UploadKind
+
+GB = 1_000_000_000  # the vendor says "GB"; decimal is the stricter reading
+
+
+@dataclass(frozen=True)
+class DurationLimit:
+    min_seconds: float
+    max_seconds: float
+
+
+# Legacy POST /tasks and indexing limits per model family (api notes §7).
+DURATION: dict[ModelFamily, DurationLimit] = {
+    ModelFamily.MARENGO: DurationLimit(min_seconds=4.0, max_seconds=7_200.0),
+    ModelFamily.PEGASUS: DurationLimit(min_seconds=4.0, max_seconds=3_600.0),
+}
+
+# Largest file per upload route, in bytes.
+MAX_SIZE: dict[UploadKind, int] = {
+    UploadKind.TASK_FILE: 2 * GB,
+    UploadKind.MULTIPART: 10 * GB,
+    UploadKind.URL: 2 * GB,
+}
+
+# Resolution, checked on the picture as displayed (rotation applied), either orientation.
+MIN_SIDE = 360  # both width and height at least 360
+MAX_LONG_SIDE = 3840  # 3840x2160 landscape or 2160x3840 portrait at most
+MAX_SHORT_SIDE = 2160
+
+# Aspect ratio (long side / short side) between 1:1 and 2.4:1, either orientation.
+MAX_ASPECT_RATIO = 2.4
+
+# A value within this fraction of a limit passes with a warning, so a file that is one
+# re-encode away from rejection is not a silent pass.
+NEAR_LIMIT_FRACTION = 0.05
+
+
+def duration_limit(families: frozenset[ModelFamily]) -> DurationLimit:
+    """The strictest duration window over the index's models ("most restrictive wins")."""
+    chosen = families or frozenset({ModelFamily.MARENGO})
+    return DurationLimit(
+        min_seconds=max(DURATION[f].min_seconds for f in chosen),
+        max_seconds=min(DURATION[f].max_seconds for f in chosen),
+    )
