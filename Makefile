@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := ffmpeg mediainfo curl xvfb xauth libegl1 libgl1 libxkbcommon0
 	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libglib2.0-0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck unit bench sandbox system-deps venv clean
+.PHONY: run test lint typecheck unit bench package system-deps venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,8 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Until the window lands, `make run` starts the sandbox and prints how to use it.
 run: $(STAMP)
-	$(PY) -m uploader_app
-
-sandbox: $(STAMP)
 	$(PY) -m uploader_app sandbox
 
 lint: $(STAMP)
@@ -50,6 +48,13 @@ test: system-deps $(STAMP) lint typecheck unit
 
 bench: system-deps $(STAMP)
 	$(VENV)/bin/python -m tests.benchmarks
+
+# A double-clickable folder bundle in dist/uploader-app (PyInstaller builds for the OS it runs on).
+package: $(STAMP)
+	$(PY) -m pip install --quiet 'pyinstaller>=6.5'
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build packaging/uploader-app.spec
+	dist/uploader-app/uploader-app --version
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache

@@ -6,13 +6,13 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Callable, Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING  # noqa: E402
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.media import VideoSpec, make_video  # noqa: E402
+from tests.media import VideoSpec, make_video
 
 if TYPE_CHECKING:
     from uploader_app.sandbox.server import SandboxServer
@@ -39,6 +39,7 @@ def video(video_dir: Path, tmp_path: Path) -> Callable[..., Path]:
             return made
         target = tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)  # asking for the same name again replaces the file
         target.hardlink_to(made)
         return target
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
@@ -22,6 +24,7 @@ class VideoSpec:
     container: str = "mp4"  # mp4, mov, mkv, webm, avi
     rotate: int | None = None  # display-matrix rotation in degrees (phone video)
     vfr: bool = False  # variable frame rate
+    faststart: bool = False  # mp4/mov: index ("moov") first, as streaming-ready files have it
 
 
 _CODECS = {
@@ -55,14 +58,19 @@ def _encode(out: Path, spec: VideoSpec) -> None:
     vcodec, acodec = _CODECS[spec.container]
     cmd = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y"]
     if spec.video:
-        cmd += ["-f", "lavfi", "-i", f"testsrc=size={spec.width}x{spec.height}:rate={spec.fps}"]
+        # A rational rate, so a long_spec() frame grid lands exactly on the asked duration.
+        rate = Fraction(spec.fps).limit_denominator(1_000_000)
+        cmd += ["-f", "lavfi", "-i", f"testsrc=size={spec.width}x{spec.height}:rate={rate}"]
     if spec.audio:
         cmd += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000"]
     cmd += ["-t", f"{spec.duration:.3f}"]
     if spec.video:
         cmd += ["-c:v", vcodec]
         if vcodec == "libx264":
-            cmd += ["-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p"]
+            # 4:2:0 needs even sides; 4:4:4 lets tests use 359x360 (one pixel under a limit).
+            odd = spec.width % 2 or spec.height % 2
+            pix_fmt = "yuv444p" if odd else "yuv420p"
+            cmd += ["-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", pix_fmt]
         elif vcodec == "libvpx":
             cmd += ["-deadline", "realtime", "-cpu-used", "8", "-b:v", "100k"]
         if spec.vfr:
@@ -79,13 +87,26 @@ def _encode(out: Path, spec: VideoSpec) -> None:
         cmd += ["-c:a", acodec, "-ac", "1"]
     else:
         cmd += ["-an"]
+    if spec.faststart and spec.container in ("mp4", "mov"):
+        cmd += ["-movflags", "+faststart"]
     if spec.rotate is not None and spec.container in ("mp4", "mov"):
         tmp = out.with_suffix(".norot." + spec.container)
         subprocess.run([*cmd, str(tmp)], check=True)
         subprocess.run(
             [
-                FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-i", str(tmp),
-                "-c", "copy", "-metadata:s:v:0", f"rotate={spec.rotate}", str(out),
+                FFMPEG,
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(tmp),
+                "-c",
+                "copy",
+                "-metadata:s:v:0",
+                f"rotate={spec.rotate}",
+                *(["-movflags", "+faststart"] if spec.faststart else []),
+                str(out),
             ],
             check=True,
         )
@@ -97,5 +118,36 @@ def _encode(out: Path, spec: VideoSpec) -> None:
 def make_sparse(path: Path, size: int) -> Path:
     """A file of ``size`` bytes that takes no disk space (for size-limit tests)."""
     with path.open("wb") as fh:
+        fh.truncate(size)
+    return path
+
+
+def long_spec(duration: float, **fields: object) -> VideoSpec:
+    """A long video that encodes in a fraction of a second: one still frame per ≤10 minutes.
+
+    The frame rate is chosen so a whole number of frames spans ``duration`` exactly, so
+    MediaInfo reports the asked length (7,200 s encodes in ~0.2 s). Sound is off by default:
+    encoding two hours of audio costs seconds.
+    """
+    frames = max(1, math.ceil(duration / 600))
+    base = VideoSpec(**{"audio": False, **fields})  # type: ignore[arg-type]
+    return replace(base, duration=duration, fps=frames / duration)
+
+
+def make_truncated(source: Path, path: Path, keep: float = 0.5) -> Path:
+    """A cut-off download: the first ``keep`` fraction of ``source``'s bytes."""
+    data = source.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def make_padded(source: Path, path: Path, size: int) -> Path:
+    """A real video grown to ``size`` bytes with a sparse (free) tail, for size-limit tests.
+
+    Use a ``faststart`` source: MediaInfo then reads the video's index from the front and
+    still reports its picture and length, so only the size rule can reject it.
+    """
+    shutil.copyfile(source, path)
+    with path.open("r+b") as fh:
         fh.truncate(size)
     return path

@@ -130,6 +130,19 @@ class ProbeResult:
     is_truncated: bool = False
     is_image: bool = False
     error: str | None = None  # set when the file could not be read at all
+    # What the file is when it is not a video, in plain words ("a PNG picture", "a text
+    # document"), from its first bytes or from MediaInfo's format name.
+    content: str | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem (or near miss) found in a file; a Finding keeps all of them."""
+
+    code: str
+    verdict: Verdict  # REJECTED or WARNING
+    message: str
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,9 @@ class Finding:
     probe: ProbeResult | None = None
     relative_path: str | None = None  # relative to the dropped folder, when scanned
     warnings: tuple[str, ...] = field(default=())
+    # Every problem found, worst first; ``code``/``message``/``hint`` repeat the first one.
+    issues: tuple[Issue, ...] = field(default=())
+    transcription: Path | None = None  # clip.srt / clip.vtt found beside the video
 
 
 @dataclass(frozen=True)

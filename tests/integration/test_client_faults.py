@@ -1,0 +1,247 @@
+"""Retries, waits and duplicates, with faults injected by the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import TEST_API_KEY
+from tests.integration.test_client_api import wait_asset
+from tests.integration.test_client_network import Sleeps
+from uploader_app.api.client import ApiClient
+from uploader_app.api.errors import (
+    ApiError,
+    AuthError,
+    RateLimitedError,
+    ServerError,
+)
+from uploader_app.api.retry import RetryPolicy
+from uploader_app.api.transport import Timeouts
+from uploader_app.models import IndexModel, TaskStatus
+from uploader_app.sandbox.app import ReceivedRequest
+from uploader_app.sandbox.records import TaskRecord
+from uploader_app.sandbox.server import SandboxServer
+
+MARENGO = IndexModel("marengo3.0", ("visual", "audio"))
+TASKS = ReceivedRequest("POST", "/v1.3/tasks")
+
+
+def fast_client(
+    sandbox: SandboxServer, sleeps: Sleeps, *, attempts: int = 4, read: float = 10.0
+) -> ApiClient:
+    return ApiClient(
+        sandbox.base_url("v1.3"),
+        TEST_API_KEY,
+        retry=RetryPolicy(max_attempts=attempts, base_delay=0.01, max_delay=0.05),
+        timeout=Timeouts(connect=5.0, read=read, upload_read=read),
+        sleep=sleeps,
+    )
+
+
+def fault(path: str, kind: str, method: str = "POST", **extra: Any) -> dict[str, Any]:
+    return {"seed": 1, "rules": [{"method": method, "path": path, "fault": kind, **extra}]}
+
+
+@pytest.fixture
+def index_id(sandbox: SandboxServer) -> str:
+    client = fast_client(sandbox, Sleeps())
+    index_id = client.create_index("faults", [MARENGO]).id
+    sandbox.clear_requests()
+    return index_id
+
+
+def _tasks_in(sandbox: SandboxServer, index_id: str) -> list[str]:
+    client = fast_client(sandbox, Sleeps())
+    return [t.id for t in client.iter_tasks(index_id)]
+
+
+def test_503_then_success_checks_for_a_duplicate_then_resends(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    sandbox.set_faults(fault("/v1.3/tasks", "status", status=503, times=2))
+    sleeps = Sleeps()
+    created = fast_client(sandbox, sleeps).create_task_from_file(index_id, video("a.mp4"))
+    assert not created.reused
+    assert sandbox.requests.count(TASKS) == 3
+    # Before each re-send, the index was searched for a task the failed attempt made.
+    assert sandbox.requests.count(ReceivedRequest("GET", "/v1.3/tasks")) == 2
+    assert len(sleeps) == 2
+    assert _tasks_in(sandbox, index_id) == [created.id]
+
+
+def test_get_is_retried_on_502_html_answers(sandbox: SandboxServer, index_id: str) -> None:
+    sandbox.set_faults(fault(f"/v1.3/indexes/{index_id}", "non_json", method="GET", times=1))
+    sleeps = Sleeps()
+    assert fast_client(sandbox, sleeps).get_index(index_id).id == index_id
+    assert len(sleeps) == 1
+
+
+def test_429_retry_after_is_honoured(sandbox: SandboxServer, index_id: str) -> None:
+    sandbox.set_faults(fault("/v1.3/tasks", "rate_limit", method="GET", retry_after=2, times=2))
+    sleeps = Sleeps()
+    page = fast_client(sandbox, sleeps).list_tasks(index_id)
+    assert page.items == ()
+    assert sleeps == [2.0, 2.0]  # the service's wait, not the 0.01 s backoff
+    assert sandbox.requests.count(ReceivedRequest("GET", "/v1.3/tasks")) == 3
+
+
+def test_429_on_post_tasks_resends_without_lookup(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    sandbox.set_faults(fault("/v1.3/tasks", "rate_limit", retry_after=1, times=1))
+    sleeps = Sleeps()
+    created = fast_client(sandbox, sleeps).create_task_from_file(index_id, video("b.mp4"))
+    assert sleeps == [1.0]
+    # A 429 means the service refused: nothing to look for before sending again.
+    assert sandbox.requests == [TASKS, TASKS]
+    assert _tasks_in(sandbox, index_id) == [created.id]
+
+
+def test_long_rate_limit_is_surfaced_not_slept(sandbox: SandboxServer, index_id: str) -> None:
+    sandbox.set_faults(fault("/v1.3/tasks", "rate_limit", method="GET", retry_after=86_400))
+    sleeps = Sleeps()
+    with pytest.raises(RateLimitedError) as caught:
+        fast_client(sandbox, sleeps).list_tasks(index_id)
+    assert sleeps == []
+    assert caught.value.retry_after == pytest.approx(86_400, abs=5)
+    assert caught.value.title == "Too many requests"
+    assert "about 24 hour" in caught.value.hint
+
+
+def test_reset_mid_body_resends_the_whole_body_with_every_field(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    sandbox.set_faults(fault("/v1.3/tasks", "reset", times=1))
+    clip = video("c.mp4", duration=8.0, width=1280, height=720)
+    client = fast_client(sandbox, Sleeps())
+    created = client.create_task_from_file(
+        index_id, clip, user_metadata={"shot": 7}, enable_video_stream=False
+    )
+    assert sandbox.requests.count(TASKS) == 2
+    task = client.get_task(created.id)
+    assert (task.index_id, task.filename) == (index_id, "c.mp4")
+    stored = sandbox.sandbox.store.get(TaskRecord, created.id)
+    assert stored is not None
+    assert stored.user_metadata == {"shot": 7}
+    assert stored.enable_video_stream is False
+    assert stored.media.size == clip.stat().st_size  # the whole file arrived
+    assert _tasks_in(sandbox, index_id) == [created.id]
+
+
+@pytest.mark.parametrize("kind", ["lost_answer", "truncated"])
+def test_lost_answer_on_post_tasks_does_not_upload_twice(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], kind: str
+) -> None:
+    sandbox.set_faults(fault("/v1.3/tasks", kind, times=1))
+    client = fast_client(sandbox, Sleeps())
+    created = client.create_task_from_file(index_id, video("d.mp4"), duration_hint=5.0)
+    assert created.reused
+    assert sandbox.requests.count(TASKS) == 1  # the file was sent once
+    assert _tasks_in(sandbox, index_id) == [created.id]
+    assert client.get_task(created.id).status in set(TaskStatus)
+
+
+def test_lost_answer_on_url_task_does_not_create_twice(
+    sandbox: SandboxServer, index_id: str
+) -> None:
+    sandbox.set_faults(fault("/v1.3/tasks", "lost_answer", times=1))
+    created = fast_client(sandbox, Sleeps()).create_task_from_url(
+        index_id, "https://example.com/media/e.mp4"
+    )
+    assert created.reused
+    assert sandbox.requests.count(TASKS) == 1
+
+
+def test_lost_answer_on_create_index_finds_it_by_name(sandbox: SandboxServer) -> None:
+    sandbox.set_faults(fault("/v1.3/indexes", "lost_answer", times=1))
+    index = fast_client(sandbox, Sleeps()).create_index("once only", [MARENGO])
+    assert index.name == "once only"
+    assert sandbox.requests.count(ReceivedRequest("POST", "/v1.3/indexes")) == 1
+
+
+def test_slow_answer_times_out_then_succeeds(sandbox: SandboxServer, index_id: str) -> None:
+    sandbox.set_faults(fault("/v1.3/tasks", "slow", method="GET", delay=1.0, times=1))
+    sleeps = Sleeps()
+    page = fast_client(sandbox, sleeps, read=0.3).list_tasks(index_id)
+    assert page.items == ()
+    assert len(sleeps) == 1
+
+
+def test_server_errors_give_up_after_the_attempts(sandbox: SandboxServer, index_id: str) -> None:
+    sandbox.set_faults(fault(f"/v1.3/indexes/{index_id}", "status", method="GET", status=500))
+    sleeps = Sleeps()
+    with pytest.raises(ServerError) as caught:
+        fast_client(sandbox, sleeps, attempts=3).get_index(index_id)
+    assert caught.value.status == 500
+    assert caught.value.title == "Service error"
+    assert len(sleeps) == 2
+
+
+def test_wrong_key_fails_at_once(sandbox: SandboxServer, video: Callable[..., Path]) -> None:
+    sleeps = Sleeps()
+    client = ApiClient(
+        sandbox.base_url("v1.3"), "not-the-key", sleep=sleeps, retry=RetryPolicy(base_delay=0.01)
+    )
+    with pytest.raises(AuthError) as caught:
+        client.create_task_from_file("idx", video("f.mp4"))
+    assert caught.value.code == "api_key_invalid"
+    assert "dashboard" in caught.value.hint
+    assert sleeps == []
+    assert sandbox.requests.count(TASKS) == 1
+
+
+def test_key_never_logged_or_in_errors(
+    sandbox: SandboxServer,
+    index_id: str,
+    video: Callable[..., Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sandbox.set_faults(fault("/v1.3/tasks", "status", status=503, times=1))
+    client = fast_client(sandbox, Sleeps())
+    client.create_task_from_file(index_id, video("g.mp4"))
+    errors: list[ApiError] = []
+    for call in (
+        lambda: client.get_task("000000000000000000000000"),
+        lambda: client.create_task_from_file("000000000000000000000000", video("h.mp4")),
+    ):
+        with pytest.raises(ApiError) as caught:
+            call()
+        errors.append(caught.value)
+    assert "POST" in caplog.text  # requests were logged…
+    texts = [caplog.text, repr(client), str(client)]
+    texts += [str(e) for e in errors] + [repr(e) for e in errors]
+    for text in texts:
+        assert TEST_API_KEY not in text  # …without the key
+
+
+def test_lost_answers_on_asset_and_indexed_asset_do_not_duplicate(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    sandbox.set_faults(
+        {
+            "seed": 1,
+            "rules": [
+                {"method": "POST", "path": "/v1.3/assets", "fault": "lost_answer", "times": 1},
+                {
+                    "method": "POST",
+                    "path": "/v1.3/indexes/*/indexed-assets",
+                    "fault": "lost_answer",
+                    "times": 1,
+                },
+            ],
+        }
+    )
+    client = fast_client(sandbox, Sleeps())
+    asset = client.create_asset_from_file(video("asset.mp4"))
+    assert [a.id for a in client.iter_assets()] == [asset.id]
+    assert wait_asset(client, asset.id).status == "ready"
+    indexed_id = client.create_indexed_asset(index_id, asset.id)
+    assert [a.id for a in client.iter_indexed_assets(index_id)] == [indexed_id]
+    assert sandbox.requests.count(ReceivedRequest("POST", "/v1.3/assets")) == 1
+    posts = [r for r in sandbox.requests if r.method == "POST" and "indexed-assets" in r.path]
+    assert len(posts) == 1

@@ -1,0 +1,95 @@
+"""State across restarts, and the ``uploader-app sandbox`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from tests.conftest import TEST_API_KEY
+from tests.contract.sandbox_http import Client, terminal
+from uploader_app.sandbox.server import SandboxServer
+
+Video = Callable[..., Path]
+
+
+def test_state_survives_a_restart(tmp_path: Path, video: Video) -> None:
+    data_dir = tmp_path / "state"
+    first = SandboxServer(data_dir, api_key=TEST_API_KEY, speed=20.0, chunk_size=1024)
+    first.start()
+    api = Client(first)
+    index_id = api.index_id()
+    assert api.put(f"/indexes/{index_id}", json={"index_name": "Mine"}).status_code == 200
+    task_id = api.upload(index_id, video("clip.mp4")).json()["_id"]
+    session = api.post(
+        "/assets/multipart-uploads",
+        json={"filename": "big.mp4", "type": "video", "total_size": 4096},
+    ).json()
+    put = requests.put(session["upload_urls"][0]["url"], data=b"z" * 1024, timeout=10)
+    assert put.status_code == 200
+    in_flight = api.get(f"/tasks/{task_id}").json()
+    old_url = first.url
+    first.stop()
+
+    second = SandboxServer(data_dir, api_key=TEST_API_KEY, speed=20.0)
+    second.start()
+    try:
+        api = Client(second)
+        names = sorted(i["index_name"] for i in api.get("/indexes").json()["data"])
+        assert names == ["Demo - Pegasus (analyze)", "Mine"]  # no second set of demo indexes
+        task = api.get(f"/tasks/{task_id}").json()
+        assert task["created_at"] == in_flight["created_at"]
+        assert task["system_metadata"] == in_flight["system_metadata"]
+        assert api.wait(f"/tasks/{task_id}", terminal)["status"] == "ready"
+        status = api.get(f"/assets/multipart-uploads/{session['upload_id']}").json()
+        assert status["status"] == "active"
+        assert status["total_size"] == 4096
+        # A URL signed before the restart still works after it (on the new port), once.
+        url = session["upload_urls"][1]["url"].replace(old_url, second.url)
+        assert requests.put(url, data=b"z" * 1024, timeout=10).status_code == 200
+        assert requests.put(url, data=b"z" * 1024, timeout=10).status_code == 403
+    finally:
+        second.stop()
+
+
+def test_the_cli_prints_its_url_and_key_first_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    plan = json.dumps({"rules": [{"path": "/v1.2/*", "fault": "status", "status": 503}]})
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable, "-m", "uploader_app", "sandbox", "--port", "0",
+        "--data-dir", str(tmp_path / "cli"), "--api-key", "cli-key", "--speed", "100",
+        "--faults", plan,
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Sandbox API at http://127.0.0.1:")
+        assert first.rstrip().endswith("/v1.3 (also /v1.2) - API key: cli-key")
+        base = first.split()[3]
+        assert requests.get(f"{base}/indexes", headers={"x-api-key": "cli-key"}, timeout=10).ok
+        v12 = base.replace("/v1.3", "/v1.2")
+        assert (
+            requests.get(f"{v12}/indexes", headers={"x-api-key": "cli-key"}, timeout=10).status_code
+            == 503
+        )
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=10)
+    assert code == 0
+
+
+def test_the_cli_refuses_a_broken_fault_plan(tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "uploader_app", "sandbox", "--port", "0",
+        "--data-dir", str(tmp_path / "cli"), "--faults", '{"rules": [{"fault": "nope"}]}',
+    ]  # fmt: skip
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "fault" in done.stderr

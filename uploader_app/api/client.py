@@ -1,0 +1,786 @@
+"""``ApiClient``: every call the app makes to the Twelve Labs API, over one requests.Session.
+
+Every request goes through :meth:`Requester.call` (requester.py), the one place that sends,
+retries and waits. Non-idempotent POSTs pass it a ``recover`` function: after an ambiguous
+failure (the service may have acted but its answer was lost) it looks the created object up
+before anything is sent again (docs/api-client.md, "Duplicates").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import requests
+
+from uploader_app.api import multipart
+from uploader_app.api.body import (
+    CHUNK_SIZE,
+    FilePart,
+    FileRange,
+    ProgressCallback,
+    StreamingBody,
+    file_range_body,
+    multipart_body,
+)
+from uploader_app.api.errors import AuthError, InvalidRequestError, InvalidResponseError
+from uploader_app.api.requester import (
+    Requester,
+    Sleep,
+    interruptible_sleep,
+    iter_pages,
+    json_object,
+    object_parser,
+    page_parser,
+)
+from uploader_app.api.retry import RetryPolicy
+from uploader_app.api.transport import Timeouts, make_session
+from uploader_app.api.types import (
+    Asset,
+    ChunkReport,
+    ChunkState,
+    CompletedChunk,
+    CreatedTask,
+    IndexedAsset,
+    Json,
+    MultipartResult,
+    MultipartStatus,
+    Page,
+    PageInfo,
+    PresignedUrl,
+    TaskStatusCounts,
+    UploadSession,
+    need_str,
+    parse_asset,
+    parse_index,
+    parse_indexed_asset,
+    parse_presigned,
+    parse_task,
+)
+from uploader_app.config import Settings, api_version_of
+from uploader_app.models import Index, IndexModel, Task, TaskStatus
+
+logger = logging.getLogger(__name__)
+
+# How far before the first attempt a found object may claim to have been created and still
+# count as ours: absorbs clock differences between this computer and the service.
+DUPLICATE_CLOCK_SKEW = 120.0
+MAX_PAGE_LIMIT = 50  # the API's cap on page_limit
+MAX_PRESIGNED_URLS = 50  # the API's cap per presigned-urls request
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    """Query parameters without the ones left unset (None or empty sequences)."""
+    return {k: v for k, v in values.items() if v is not None and v not in ((), [])}
+
+
+def _timestamp(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
+
+
+def _created_since(created_at: str | None, started: float) -> bool:
+    stamp = _timestamp(created_at)
+    return stamp is not None and stamp >= started - DUPLICATE_CLOCK_SKEW
+
+
+class ApiClient:
+    """The Twelve Labs API over HTTP; the API version is read from the base URL.
+
+    ``sleep(seconds, cancel)`` is how the client waits between retries (tests pass a
+    recording one). Methods that upload take ``progress`` (bytes of the file sent) and
+    ``cancel`` (a ``threading.Event`` checked between chunks and during waits).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = interruptible_sleep,
+        session: requests.Session | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.version = api_version_of(self.base_url)
+        self.chunk_size = chunk_size
+        self._http = Requester(
+            self.base_url,
+            api_key,
+            timeout=timeout or Timeouts(),
+            retry=retry or RetryPolicy(),
+            sleep=sleep,
+            session=session or make_session(),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> ApiClient:
+        if not settings.api_key:
+            raise AuthError("api_key_invalid", "no API key is set")
+        return cls(settings.base_url, settings.api_key, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"ApiClient(base_url={self.base_url!r}, version={self.version!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- indexes ---------------------------------------------------------------------------
+
+    def list_indexes(
+        self,
+        *,
+        page: int = 1,
+        page_limit: int = 10,
+        name: str | None = None,
+        family: str | None = None,
+        options: Sequence[str] = (),
+        sort_by: str | None = None,
+        sort_option: str | None = None,
+        created_at: str | None = None,
+    ) -> Page[Index]:
+        """One page of indexes. ``family`` is ``marengo``/``pegasus`` (v1.3 ``model_family``,
+        v1.2 ``engine_family``); ``options`` filters on model (engine) options."""
+        prefix = self._model_word()
+        params = _params(
+            page=page,
+            page_limit=page_limit,
+            index_name=name,
+            sort_by=sort_by,
+            sort_option=sort_option,
+            created_at=created_at,
+            **{f"{prefix}_family": family, f"{prefix}_options": ",".join(options) or None},
+        )
+        return self._http.call("GET", "/indexes", params=params, parse=page_parser(parse_index))
+
+    def iter_indexes(self, **filters: Any) -> Iterator[Index]:
+        return iter_pages(lambda page: self.list_indexes(page=page, **filters))
+
+    def get_index(self, index_id: str) -> Index:
+        return self._http.call("GET", f"/indexes/{index_id}", parse=object_parser(parse_index))
+
+    def create_index(
+        self, name: str, models: Sequence[IndexModel], *, addons: Sequence[str] = ()
+    ) -> Index:
+        """Create an index (v1.3 ``models``, v1.2 ``engines``) and return it as stored."""
+        prefix = self._model_word()
+        body: Json = {
+            "index_name": name,
+            f"{prefix}s": [
+                {f"{prefix}_name": m.name, f"{prefix}_options": list(m.options)} for m in models
+            ],
+        }
+        if addons:
+            body["addons"] = list(addons)
+
+        def recover(started: float) -> str | None:
+            # Index names are unique, so a lost answer is found by name.
+            for index in self.iter_indexes(name=name):
+                if index.name == name:
+                    return index.id
+            return None
+
+        index_id = self._http.call(
+            "POST",
+            "/indexes",
+            json_body=body,
+            parse=lambda r: need_str(json_object(r), "_id"),
+            recover=recover,
+        )
+        return self.get_index(index_id)
+
+    # ---- tasks ------------------------------------------------------------------------------
+
+    def create_task_from_file(
+        self,
+        index_id: str,
+        path: Path,
+        *,
+        filename: str | None = None,
+        enable_video_stream: bool = True,
+        user_metadata: Mapping[str, Any] | None = None,
+        language: str | None = None,
+        transcription_file: Path | None = None,
+        transcription_url: str | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        duration_hint: float | None = None,
+    ) -> CreatedTask:
+        """``POST /tasks`` with the video streamed from disk (decision 2).
+
+        ``language`` and ``transcription_*`` are v1.2 only; ``user_metadata`` is v1.3 only.
+        ``duration_hint`` (seconds, from the local probe) narrows the duplicate check.
+        """
+        name = filename or path.name
+        fields = self._task_fields(
+            index_id, enable_video_stream, user_metadata, language, transcription_url
+        )
+        files = [FilePart("video_file", self._file_range(path), name, self._mime(name))]
+        if transcription_file is not None:
+            self._require_version("v1.2", "transcription_file")
+            fields["provide_transcription"] = "true"
+            files.append(
+                FilePart(
+                    "transcription_file",
+                    self._file_range(transcription_file),
+                    transcription_file.name,
+                    self._mime(transcription_file.name, "text/plain"),
+                )
+            )
+        body = multipart_body(
+            fields, files, progress=progress, cancel=cancel, chunk_size=self.chunk_size
+        )
+        return self._create_task(index_id, body, name, duration_hint, cancel)
+
+    def create_task_from_url(
+        self,
+        index_id: str,
+        video_url: str,
+        *,
+        enable_video_stream: bool = True,
+        user_metadata: Mapping[str, Any] | None = None,
+        language: str | None = None,
+        transcription_url: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> CreatedTask:
+        """``POST /tasks`` with ``video_url``: the service downloads the video (decision 4).
+
+        The duplicate check assumes the task's filename is the URL's last path segment.
+        """
+        fields = self._task_fields(
+            index_id, enable_video_stream, user_metadata, language, transcription_url
+        )
+        fields["video_url"] = video_url
+        body = multipart_body(fields, cancel=cancel)
+        name = unquote(PurePosixPath(urlsplit(video_url).path).name)
+        return self._create_task(index_id, body, name, None, cancel)
+
+    def get_task(self, task_id: str) -> Task:
+        return self._http.call("GET", f"/tasks/{task_id}", parse=object_parser(parse_task))
+
+    def list_tasks(
+        self,
+        index_id: str | None = None,
+        *,
+        status: Sequence[TaskStatus | str] = (),
+        filename: str | None = None,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: str | None = None,
+        sort_option: str | None = None,
+        created_at: str | None = None,
+    ) -> Page[Task]:
+        """One page of tasks; ``status`` values are sent as repeated ``status=`` parameters."""
+        params = _params(
+            index_id=index_id,
+            status=[str(s) for s in status],
+            filename=filename,
+            page=page,
+            page_limit=page_limit,
+            sort_by=sort_by,
+            sort_option=sort_option,
+            created_at=created_at,
+        )
+        return self._http.call("GET", "/tasks", params=params, parse=page_parser(parse_task))
+
+    def iter_tasks(self, index_id: str | None = None, **filters: Any) -> Iterator[Task]:
+        return iter_pages(lambda page: self.list_tasks(index_id, page=page, **filters))
+
+    def delete_task(self, task_id: str) -> None:
+        """Only allowed once the task is ``ready`` or ``failed`` (``task_cannot_be_deleted``)."""
+        self._http.call("DELETE", f"/tasks/{task_id}", parse=lambda r: None)
+
+    def task_status_counts(self, index_id: str) -> TaskStatusCounts:
+        """v1.2 ``GET /tasks/status``: task counts per state for one index."""
+        self._require_version("v1.2", "GET /tasks/status")
+
+        def parse(response: requests.Response) -> TaskStatusCounts:
+            data = json_object(response)
+            return TaskStatusCounts(
+                index_id=str(data.get("index_id") or index_id),
+                ready=int(data.get("ready") or 0),
+                validating=int(data.get("validating") or 0),
+                pending=int(data.get("pending") or 0),
+                failed=int(data.get("failed") or 0),
+                total=int(data.get("total_result") or 0),
+            )
+
+        return self._http.call("GET", "/tasks/status", params={"index_id": index_id}, parse=parse)
+
+    def create_transfer(
+        self, manifest: Sequence[Mapping[str, Any]], *, cancel: threading.Event | None = None
+    ) -> None:
+        """v1.2 ``POST /tasks/transfers``: the JSON manifest as the multipart part ``file``.
+
+        Answer: 204 with no body. Re-sending after a lost answer is safe: the service skips a
+        file already in the index (it compares hashes; seeds/cloud-to-cloud-transfers.txt).
+        """
+        self._require_version("v1.2", "POST /tasks/transfers")
+        manifest_json = json.dumps(list(manifest)).encode()
+        part = FilePart("file", manifest_json, "manifest.json", "application/json")
+        body = multipart_body({}, [part], cancel=cancel)
+        self._http.call("POST", "/tasks/transfers", body=body, parse=lambda r: None)
+
+    # ---- assets (v1.3) ----------------------------------------------------------------------
+
+    def create_asset_from_file(
+        self,
+        path: Path,
+        *,
+        filename: str | None = None,
+        enable_hls: bool = False,
+        enable_thumbnail: bool = False,
+        user_metadata: Mapping[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Asset:
+        """``POST /assets`` with ``method=direct`` (files up to 200 MB)."""
+        name = filename or path.name
+        fields = self._asset_fields("direct", name, enable_hls, enable_thumbnail, user_metadata)
+        part = FilePart("file", self._file_range(path), name, self._mime(name))
+        body = multipart_body(
+            fields, [part], progress=progress, cancel=cancel, chunk_size=self.chunk_size
+        )
+        return self._create_asset(body, name, cancel)
+
+    def create_asset_from_url(
+        self,
+        url: str,
+        *,
+        filename: str | None = None,
+        enable_hls: bool = False,
+        enable_thumbnail: bool = False,
+        user_metadata: Mapping[str, Any] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Asset:
+        """``POST /assets`` with ``method=url``: the service downloads the file."""
+        name = filename or unquote(PurePosixPath(urlsplit(url).path).name)
+        fields = self._asset_fields("url", name, enable_hls, enable_thumbnail, user_metadata)
+        fields["url"] = url
+        return self._create_asset(multipart_body(fields, cancel=cancel), name, cancel)
+
+    def get_asset(self, asset_id: str) -> Asset:
+        self._require_version("v1.3", "assets")
+        return self._http.call("GET", f"/assets/{asset_id}", parse=object_parser(parse_asset))
+
+    def list_assets(
+        self,
+        *,
+        page: int = 1,
+        page_limit: int = 10,
+        filename: str | None = None,
+        asset_types: Sequence[str] = (),
+        asset_ids: Sequence[str] = (),
+    ) -> Page[Asset]:
+        self._require_version("v1.3", "assets")
+        params = _params(
+            page=page,
+            page_limit=page_limit,
+            filename=filename,
+            asset_types=list(asset_types),
+            asset_ids=list(asset_ids),
+        )
+        return self._http.call("GET", "/assets", params=params, parse=page_parser(parse_asset))
+
+    def iter_assets(self, **filters: Any) -> Iterator[Asset]:
+        return iter_pages(lambda page: self.list_assets(page=page, **filters))
+
+    # ---- multipart uploads (v1.3) -----------------------------------------------------------
+
+    def create_multipart_upload(
+        self,
+        filename: str,
+        total_size: int,
+        *,
+        asset_type: str = "video",
+        enable_hls: bool = False,
+        enable_thumbnail: bool = False,
+        user_metadata: Mapping[str, Any] | None = None,
+    ) -> tuple[UploadSession, tuple[PresignedUrl, ...]]:
+        """Open a session; the service picks the chunk size and gives the first URLs.
+
+        Retried freely: a session orphaned by a lost answer holds nothing and expires in 24 h.
+        """
+        self._require_version("v1.3", "multipart uploads")
+        body: Json = {
+            "filename": filename,
+            "type": asset_type,
+            "total_size": total_size,
+            "enable_hls": enable_hls,
+            "enable_thumbnail": enable_thumbnail,
+        }
+        if user_metadata is not None:
+            body["user_metadata"] = dict(user_metadata)
+
+        def parse(response: requests.Response) -> tuple[UploadSession, tuple[PresignedUrl, ...]]:
+            data = json_object(response)
+            session = UploadSession(
+                upload_id=need_str(data, "upload_id"),
+                asset_id=need_str(data, "asset_id"),
+                chunk_size=int(data["chunk_size"]),
+                total_chunks=int(data["total_chunks"]),
+                total_size=total_size,
+                upload_headers={
+                    str(k): str(v) for k, v in (data.get("upload_headers") or {}).items()
+                },
+                expires_at=data.get("expires_at"),
+            )
+            return session, parse_presigned(data.get("upload_urls"))
+
+        return self._http.call("POST", "/assets/multipart-uploads", json_body=body, parse=parse)
+
+    def get_multipart_status(
+        self, upload_id: str, *, page: int = 1, page_limit: int = MAX_PAGE_LIMIT
+    ) -> MultipartStatus:
+        """One page of the session's chunk states."""
+
+        def parse(response: requests.Response) -> MultipartStatus:
+            data = json_object(response)
+            chunks = tuple(
+                ChunkState(int(c["index"]), str(c.get("status") or ""), c.get("error"))
+                for c in data.get("uploaded_chunks") or ()
+            )
+            return MultipartStatus(
+                upload_id=str(data.get("upload_id") or upload_id),
+                status=str(data.get("status") or ""),
+                chunks=chunks,
+                chunks_completed=int(data.get("chunks_completed") or 0),
+                chunks_failed=int(data.get("chunks_failed") or 0),
+                chunks_pending=int(data.get("chunks_pending") or 0),
+                total_size=int(data.get("total_size") or 0),
+                uploaded_size=int(data.get("uploaded_size") or 0),
+                page_info=PageInfo.from_api(data.get("page_info"), items=len(chunks)),
+            )
+
+        params = {"page": page, "page_limit": page_limit}
+        return self._http.call(
+            "GET", f"/assets/multipart-uploads/{upload_id}", params=params, parse=parse
+        )
+
+    def iter_multipart_chunks(self, upload_id: str) -> Iterator[ChunkState]:
+        """Every chunk state of a session, across status pages."""
+        page = 1
+        while True:
+            status = self.get_multipart_status(upload_id, page=page)
+            yield from status.chunks
+            if not status.chunks or page >= status.page_info.total_page:
+                return
+            page += 1
+
+    def report_chunks(self, upload_id: str, chunks: Sequence[CompletedChunk]) -> ChunkReport:
+        """Report sent chunks with their ETags; duplicates are ignored, so it retries freely."""
+        body = {
+            "completed_chunks": [
+                {
+                    "chunk_index": c.chunk_index,
+                    "proof": c.proof,
+                    "proof_type": "etag",
+                    "chunk_size": c.chunk_size,
+                }
+                for c in chunks
+            ]
+        }
+
+        def parse(response: requests.Response) -> ChunkReport:
+            data = json_object(response)
+            return ChunkReport(
+                asset_id=need_str(data, "asset_id"),
+                processed_chunks=int(data.get("processed_chunks") or 0),
+                duplicate_chunks=int(data.get("duplicate_chunks") or 0),
+                total_completed=int(data.get("total_completed") or 0),
+                url=data.get("url"),
+            )
+
+        return self._http.call(
+            "POST", f"/assets/multipart-uploads/{upload_id}", json_body=body, parse=parse
+        )
+
+    def request_presigned_urls(
+        self, upload_id: str, start: int, count: int
+    ) -> tuple[PresignedUrl, ...]:
+        """Fresh URLs for chunks ``start`` … ``start+count-1`` (1-based, at most 50)."""
+        if not 1 <= count <= MAX_PRESIGNED_URLS:
+            raise ValueError(f"count must be 1..{MAX_PRESIGNED_URLS}, not {count}")
+        return self._http.call(
+            "POST",
+            f"/assets/multipart-uploads/{upload_id}/presigned-urls",
+            json_body={"start": start, "count": count},
+            parse=lambda r: parse_presigned(json_object(r).get("upload_urls")),
+        )
+
+    def put_chunk(
+        self,
+        url: str,
+        source: FileRange,
+        *,
+        headers: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """PUT one chunk, read from the source file at its offset, to its presigned URL.
+
+        Returns the ETag (the proof to report). The key is never sent to storage URLs.
+        """
+        body = file_range_body(source, progress=progress, cancel=cancel, chunk_size=self.chunk_size)
+
+        def parse(response: requests.Response) -> str:
+            etag = response.headers.get("ETag")
+            if not etag:
+                raise InvalidResponseError("invalid_response", "chunk upload answer has no ETag")
+            return etag
+
+        return self._http.call(
+            "PUT", url, body=body, extra_headers=headers, send_key=False, parse=parse
+        )
+
+    def upload_multipart(
+        self,
+        path: Path,
+        *,
+        filename: str | None = None,
+        asset_type: str = "video",
+        resume: UploadSession | None = None,
+        on_session: Callable[[UploadSession], None] | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> MultipartResult:
+        """Upload a large file in chunks (decision 3), resuming ``resume`` when given.
+
+        ``on_session`` receives the session as soon as it exists: store it to resume after a
+        crash. See :func:`uploader_app.api.multipart.upload_file`.
+        """
+        return multipart.upload_file(
+            self,
+            path,
+            filename=filename or path.name,
+            asset_type=asset_type,
+            resume=resume,
+            on_session=on_session,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    # ---- indexed assets (v1.3) --------------------------------------------------------------
+
+    def create_indexed_asset(
+        self,
+        index_id: str,
+        asset_id: str,
+        *,
+        enable_video_stream: bool = False,
+        user_metadata: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Index a ``ready`` asset (202); returns the indexed asset's id to poll."""
+        self._require_version("v1.3", "indexed assets")
+        body: Json = {"asset_id": asset_id, "enable_video_stream": enable_video_stream}
+        if user_metadata is not None:
+            body["user_metadata"] = dict(user_metadata)
+
+        def recover(started: float) -> str | None:
+            for item in self.iter_indexed_assets(index_id, sort_option="desc"):
+                if not _created_since(item.created_at, started):
+                    return None
+                if item.asset_id == asset_id:
+                    return item.id
+            return None
+
+        return self._http.call(
+            "POST",
+            f"/indexes/{index_id}/indexed-assets",
+            json_body=body,
+            parse=lambda r: need_str(json_object(r), "_id"),
+            recover=recover,
+        )
+
+    def get_indexed_asset(self, index_id: str, indexed_asset_id: str) -> IndexedAsset:
+        return self._http.call(
+            "GET",
+            f"/indexes/{index_id}/indexed-assets/{indexed_asset_id}",
+            parse=object_parser(parse_indexed_asset),
+        )
+
+    def list_indexed_assets(
+        self,
+        index_id: str,
+        *,
+        status: Sequence[str] = (),
+        filename: str | None = None,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_option: str | None = None,
+    ) -> Page[IndexedAsset]:
+        params = _params(
+            status=list(status),
+            filename=filename,
+            page=page,
+            page_limit=page_limit,
+            sort_option=sort_option,
+        )
+        return self._http.call(
+            "GET",
+            f"/indexes/{index_id}/indexed-assets",
+            params=params,
+            parse=page_parser(parse_indexed_asset),
+        )
+
+    def iter_indexed_assets(self, index_id: str, **filters: Any) -> Iterator[IndexedAsset]:
+        return iter_pages(lambda page: self.list_indexed_assets(index_id, page=page, **filters))
+
+    # ---- request building helpers -----------------------------------------------------------
+
+    def _task_fields(
+        self,
+        index_id: str,
+        enable_video_stream: bool,
+        user_metadata: Mapping[str, Any] | None,
+        language: str | None,
+        transcription_url: str | None,
+    ) -> dict[str, str]:
+        fields = {"index_id": index_id}
+        if self.version == "v1.2":
+            if user_metadata is not None:
+                raise ValueError("user_metadata needs API v1.3")
+            fields["disable_video_stream"] = _flag(not enable_video_stream)
+            if language:
+                fields["language"] = language
+            if transcription_url:
+                fields["transcription_url"] = transcription_url
+                fields["provide_transcription"] = "true"
+            return fields
+        if language or transcription_url:
+            raise ValueError("language and transcriptions are API v1.2 fields")
+        fields["enable_video_stream"] = _flag(enable_video_stream)
+        if user_metadata is not None:
+            fields["user_metadata"] = json.dumps(dict(user_metadata))
+        return fields
+
+    def _asset_fields(
+        self,
+        method: str,
+        filename: str,
+        enable_hls: bool,
+        enable_thumbnail: bool,
+        user_metadata: Mapping[str, Any] | None,
+    ) -> dict[str, str]:
+        self._require_version("v1.3", "assets")
+        fields = {
+            "method": method,
+            "filename": filename,
+            "enable_hls": _flag(enable_hls),
+            "enable_thumbnail": _flag(enable_thumbnail),
+        }
+        if user_metadata is not None:
+            fields["user_metadata"] = json.dumps(dict(user_metadata))
+        return fields
+
+    def _create_task(
+        self,
+        index_id: str,
+        body: StreamingBody,
+        filename: str,
+        duration_hint: float | None,
+        cancel: threading.Event | None,
+    ) -> CreatedTask:
+        def recover(started: float) -> CreatedTask | None:
+            task = self._find_task(index_id, filename, started, duration_hint)
+            if task is None:
+                return None
+            logger.info("POST /tasks answer was lost; task %s found, not re-sending", task.id)
+            return CreatedTask(task.id, task.video_id, reused=True)
+
+        def parse(response: requests.Response) -> CreatedTask:
+            data = json_object(response)
+            return CreatedTask(need_str(data, "_id"), data.get("video_id") or None)
+
+        return self._http.call(
+            "POST", "/tasks", body=body, cancel=cancel, parse=parse, recover=recover
+        )
+
+    def _find_task(
+        self, index_id: str, filename: str, started: float, duration_hint: float | None
+    ) -> Task | None:
+        """The oldest task of ``index_id`` named ``filename`` created since ``started``.
+
+        Newest first, so the walk stops at the first older task. A duration, once the service
+        knows it, must match ``duration_hint`` within a second.
+        """
+        found: Task | None = None
+        tasks = self.iter_tasks(
+            index_id,
+            filename=filename,
+            sort_by="created_at",
+            sort_option="desc",
+            page_limit=MAX_PAGE_LIMIT,
+        )
+        for task in tasks:
+            if not _created_since(task.created_at, started):
+                break
+            if task.filename != filename:
+                continue
+            if (
+                duration_hint is not None
+                and task.duration is not None
+                and abs(task.duration - duration_hint) > 1.0
+            ):
+                continue
+            found = task
+        return found
+
+    def _create_asset(
+        self, body: StreamingBody, filename: str, cancel: threading.Event | None
+    ) -> Asset:
+        def recover(started: float) -> Asset | None:
+            for asset in self.iter_assets(filename=filename):
+                if asset.filename == filename and _created_since(asset.created_at, started):
+                    return asset
+            return None
+
+        return self._http.call(
+            "POST",
+            "/assets",
+            body=body,
+            cancel=cancel,
+            parse=object_parser(parse_asset),
+            recover=recover,
+        )
+
+    def _file_range(self, path: Path) -> FileRange:
+        return FileRange(path, 0, path.stat().st_size)
+
+    @staticmethod
+    def _mime(name: str, default: str = "application/octet-stream") -> str:
+        return mimetypes.guess_type(name)[0] or default
+
+    def _model_word(self) -> str:
+        """v1.2 says ``engine`` where v1.3 says ``model`` (engines[], engine_family…)."""
+        return "engine" if self.version == "v1.2" else "model"
+
+    def _require_version(self, version: str, feature: str) -> None:
+        if self.version != version:
+            raise InvalidRequestError(
+                "api_upgrade_required" if version > self.version else "parameter_unknown",
+                f"{feature} needs API {version}; the server address uses {self.version}",
+            )

@@ -1,0 +1,232 @@
+"""Typed errors of the API client, each with plain-language sentences for the user.
+
+Every failure a caller can see is an :class:`ApiError`: a non-2xx answer (parsed into the
+vendor's ``{code, message}``), a network failure, an unreadable answer, a refused insecure
+URL or a cancel. The sentences come from the one table in :mod:`uploader_app.api.messages`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from uploader_app.api.messages import message_for, retry_hint
+
+REDACTED = "[redacted]"
+
+
+class ApiError(Exception):
+    """Base of every client error.
+
+    ``code`` is the vendor's code (or one of ours, see messages.py; ``http_<status>`` when the
+    answer had none), ``message`` the vendor's own text, ``status`` the HTTP status when there
+    was an answer. ``title``, ``user_message`` and ``hint`` are for the user. ``retry_after`` is
+    the wait the service asked for, in seconds, when it said so.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        text = message_for(code, status)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.title = text.title
+        self.user_message = text.user_message
+        self.hint = text.hint
+        self.set_retry_after(retry_after)
+        super().__init__(code, message, status)
+
+    def set_retry_after(self, seconds: float | None) -> None:
+        """Record the wait the service asked for; the hint then says when to come back."""
+        self.retry_after = seconds
+        if seconds is not None and seconds >= 60:
+            self.hint = retry_hint(seconds)
+
+    def __str__(self) -> str:
+        where = f", HTTP {self.status}" if self.status is not None else ""
+        detail = f": {self.message}" if self.message else ""
+        return f"{self.title} ({self.code}{where}){detail}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, "
+            f"message={self.message!r})"
+        )
+
+
+class AuthError(ApiError):
+    """The key was refused (401, ``api_key_invalid``, ``unauthorized``)."""
+
+
+class PermissionDeniedError(ApiError):
+    """The key is valid but the account may not do this (plan, region, feature)."""
+
+
+class NotFoundError(ApiError):
+    """The index, task, asset or upload does not exist."""
+
+
+class InvalidRequestError(ApiError):
+    """Any other 4xx: a parameter, a name clash, a state that forbids the operation."""
+
+
+class VideoRejectedError(ApiError):
+    """The service refused the file itself (``video_*``, ``audio_*``, size, type)."""
+
+
+class UsageLimitError(ApiError):
+    """The plan's allowance is used up (``usage_limit_exceeded``); waiting minutes won't help."""
+
+
+class RateLimitedError(ApiError):
+    """429 ``too_many_requests``; ``retry_after`` says how long the service wants us to wait."""
+
+    retryable = True
+
+
+class ServerError(ApiError):
+    """5xx or ``request_canceled_or_timed_out``: the service failed, a retry may succeed."""
+
+    retryable = True
+
+
+class InvalidResponseError(ApiError):
+    """A 2xx answer whose body is empty, cut short or not the JSON we expected."""
+
+    retryable = True
+
+
+class NetworkError(ApiError):
+    """No answer: timeout, DNS, refused or dropped connection, TLS failure.
+
+    ``before_sending`` is True when the failure happened while connecting, so the service
+    cannot have acted on the request (safe to re-send even a non-idempotent POST).
+    """
+
+    retryable = True
+
+    def __init__(self, code: str, message: str = "", *, before_sending: bool) -> None:
+        super().__init__(code, message)
+        self.before_sending = before_sending
+        # A certificate problem does not fix itself in a few seconds.
+        self.retryable = code != "tls_error"
+
+
+class InsecureUrlError(ApiError):
+    """The key would be sent over plain HTTP to a host that is not this computer."""
+
+
+class CancelledError(ApiError):
+    """The caller's cancel event was set; the request stopped between chunks or waits."""
+
+    def __init__(self) -> None:
+        super().__init__("cancelled")
+
+
+_BY_CODE: dict[str, type[ApiError]] = {
+    "api_key_invalid": AuthError,
+    "unauthorized": AuthError,
+    "api_allowed_for_paid_plan": PermissionDeniedError,
+    "api_not_allowed": PermissionDeniedError,
+    "region_not_allowed": PermissionDeniedError,
+    "resource_not_exist": NotFoundError,
+    "index_not_exists": NotFoundError,
+    "too_many_requests": RateLimitedError,
+    "request_canceled_or_timed_out": ServerError,
+    "usage_limit_exceeded": UsageLimitError,
+    "media_filesize_too_large": VideoRejectedError,
+    "unsupported_media_type": VideoRejectedError,
+    "unsupported_file_type": VideoRejectedError,
+}
+_BY_STATUS: dict[int, type[ApiError]] = {
+    401: AuthError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitedError,
+}
+
+
+def error_class(code: str, status: int) -> type[ApiError]:
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if code.startswith(("video_", "audio_")):
+        return VideoRejectedError
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return ServerError
+    return InvalidRequestError
+
+
+def parse_error_body(content: bytes) -> tuple[str | None, str]:
+    """``(code, message)`` from an error body; ``(None, "")`` when it is empty or not JSON."""
+    try:
+        data: Any = json.loads(content)
+    except ValueError:
+        return None, ""
+    if not isinstance(data, dict):
+        return None, ""
+    code = data.get("code")
+    message = data.get("message")
+    return (
+        code if isinstance(code, str) and code else None,
+        message if isinstance(message, str) else "",
+    )
+
+
+def error_from_answer(status: int, content: bytes, *, secret: str | None = None) -> ApiError:
+    """The typed error for a non-2xx answer; an unknown or missing code falls back on status.
+
+    ``secret`` (the API key) is cut out of the vendor's message before anything keeps it.
+    """
+    code, message = parse_error_body(content)
+    code = code or f"http_{status}"
+    return error_class(code, status)(code, redact(message, secret), status=status)
+
+
+def error_from_exception(exc: requests.RequestException, *, secret: str | None = None) -> ApiError:
+    """The typed error for a request that got no (complete) answer (``secret`` redacted)."""
+    text = redact(str(exc), secret)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return NetworkError("tls_error", text, before_sending=True)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return NetworkError("network_timeout", text, before_sending=True)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return NetworkError("network_timeout", text, before_sending=False)
+    cause = _root_cause(exc)
+    if isinstance(cause, NameResolutionError):
+        return NetworkError("dns_failed", text, before_sending=True)
+    if isinstance(cause, NewConnectionError):
+        return NetworkError("connection_failed", text, before_sending=True)
+    return NetworkError("connection_reset", text, before_sending=False)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The urllib3 error inside requests' wrappers (``MaxRetryError.reason``, ``args[0]``)."""
+    seen: BaseException = exc
+    for _ in range(5):
+        inner = getattr(seen, "reason", None)
+        if not isinstance(inner, BaseException) and seen.args:
+            inner = seen.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        seen = inner
+    return seen
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced (logs and error texts)."""
+    if not secret:
+        return text
+    return text.replace(secret, REDACTED)

@@ -1,0 +1,259 @@
+"""The one place that sends a request, retries it, waits, and parses the answer.
+
+``Requester.call`` turns every failure into an :mod:`uploader_app.api.errors` error, applies the
+one retry policy, and for non-idempotent calls asks ``recover`` for the object a lost attempt
+may have created before sending again (docs/api-client.md, "Duplicates").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+import requests
+
+from uploader_app.api.body import StreamingBody
+from uploader_app.api.errors import (
+    ApiError,
+    CancelledError,
+    InvalidResponseError,
+    NetworkError,
+    RateLimitedError,
+    ServerError,
+    error_from_answer,
+    error_from_exception,
+)
+from uploader_app.api.retry import RetryPolicy, server_wait
+from uploader_app.api.transport import Timeouts, check_key_safe
+from uploader_app.api.types import Json, Page, PageInfo
+
+logger = logging.getLogger(__name__)
+
+R = TypeVar("R")
+T = TypeVar("T")
+Sleep = Callable[[float, threading.Event | None], None]
+
+
+def interruptible_sleep(seconds: float, cancel: threading.Event | None) -> None:
+    """Sleep, waking up at once when ``cancel`` is set."""
+    if cancel is None:
+        time.sleep(seconds)
+    else:
+        cancel.wait(seconds)
+
+
+def check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise CancelledError()
+
+
+def json_object(response: requests.Response) -> Json:
+    """The answer's JSON object; an empty, cut or non-JSON body is InvalidResponseError."""
+    try:
+        data = json.loads(response.content)
+    except ValueError as exc:
+        raise InvalidResponseError(
+            "invalid_response",
+            f"{response.status_code} answer is not JSON ({len(response.content)} bytes)",
+        ) from exc
+    if not isinstance(data, dict):
+        raise InvalidResponseError("invalid_response", "answer is not a JSON object")
+    return data
+
+
+def object_parser(parse: Callable[[Json], T]) -> Callable[[requests.Response], T]:
+    return lambda response: parse(json_object(response))
+
+
+def page_parser(parse: Callable[[Json], T]) -> Callable[[requests.Response], Page[T]]:
+    def parse_page(response: requests.Response) -> Page[T]:
+        data = json_object(response)
+        items = tuple(parse(item) for item in data.get("data") or ())
+        return Page(items, PageInfo.from_api(data.get("page_info"), items=len(items)))
+
+    return parse_page
+
+
+def iter_pages(fetch: Callable[[int], Page[T]]) -> Iterator[T]:
+    """Every item of a paged list, fetching page 1, 2, … until the last one."""
+    page = 1
+    while True:
+        result = fetch(page)
+        yield from result.items
+        if not result.has_next:
+            return
+        page += 1
+
+
+def loggable(url: str) -> str:
+    # Presigned storage URLs carry their signature in the query: keep it out of logs.
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+class Requester:
+    """Sends requests for one base URL and key with the session, timeouts and retry policy."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: Timeouts,
+        retry: RetryPolicy,
+        sleep: Sleep,
+        session: requests.Session,
+    ) -> None:
+        check_key_safe(base_url)
+        self.base_url = base_url
+        self._api_key = api_key
+        self.timeout = timeout
+        self.retry = retry
+        self._sleep = sleep
+        self._session = session
+
+    def __repr__(self) -> str:
+        return f"Requester(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        parse: Callable[[requests.Response], R],
+        params: Mapping[str, Any] | None = None,
+        json_body: Json | None = None,
+        body: StreamingBody | None = None,
+        cancel: threading.Event | None = None,
+        recover: Callable[[float], R | None] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        send_key: bool = True,
+    ) -> R:
+        """Send until success, a non-retryable error, or the retry budget is spent.
+
+        ``recover`` marks a non-idempotent call: after an ambiguous failure it is asked for
+        the object the lost attempt may have created (given the time the first attempt
+        started); the request is only sent again when it returns None.
+        """
+        url = path if "://" in path else self.base_url + path
+        headers = dict(extra_headers or {})
+        if send_key:
+            check_key_safe(url)
+            headers["x-api-key"] = self._api_key
+        data: bytes | StreamingBody | None = body
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        elif body is not None:
+            headers["Content-Type"] = body.content_type
+        read_timeout = self.timeout.upload_read if body is not None else self.timeout.read
+        started = time.time()
+        retries = 0
+        waited = 0.0
+        while True:
+            check_cancel(cancel)
+            try:
+                return self._attempt(
+                    method,
+                    url=url,
+                    params=params,
+                    headers=headers,
+                    data=data,
+                    read_timeout=read_timeout,
+                    parse=parse,
+                )
+            except CancelledError:
+                raise
+            except ApiError as error:
+                failure = error
+            # After an ambiguous failure, look for what the lost attempt made before resending.
+            lookup = recover if recover is not None and self._ambiguous(failure, body) else None
+            wait = self.retry.next_wait(failure, retries, waited)
+            logger.info(
+                "%s %s failed (%s, attempt %d)%s",
+                method,
+                loggable(url),
+                failure.code,
+                retries + 1,
+                f"; retrying in {wait:.2f} s" if wait is not None else "",
+            )
+            if wait is not None:
+                self._sleep(wait, cancel)
+                check_cancel(cancel)
+                waited += wait
+                retries += 1
+            found = lookup(started) if lookup is not None else None
+            if found is not None:
+                return found
+            if wait is None:
+                raise failure
+
+    def _attempt(
+        self,
+        method: str,
+        *,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        data: bytes | StreamingBody | None,
+        read_timeout: float,
+        parse: Callable[[requests.Response], R],
+    ) -> R:
+        """One request; every failure leaves as an ApiError with the key redacted."""
+        logger.debug("%s %s params=%s", method, loggable(url), params)
+        begin = time.monotonic()
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                # urllib3 passes each chunk to sendall(), which takes memoryviews too;
+                # requests' hints only name bytes.
+                data=cast("Iterable[bytes] | bytes | None", data),
+                headers=headers,
+                timeout=(self.timeout.connect, read_timeout),
+                allow_redirects=False,  # a redirect must not carry the key elsewhere
+            )
+        except requests.RequestException as exc:
+            raise error_from_exception(exc, secret=self._api_key) from None
+        logger.debug(
+            "%s %s -> %d (%.3f s, %d bytes)",
+            method,
+            loggable(url),
+            response.status_code,
+            time.monotonic() - begin,
+            len(response.content),
+        )
+        if not 200 <= response.status_code < 300:
+            error = error_from_answer(response.status_code, response.content, secret=self._api_key)
+            if isinstance(error, RateLimitedError | ServerError):
+                error.set_retry_after(server_wait(response.headers, error.message))
+            raise error
+        try:
+            return parse(response)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A 2xx whose JSON lacks what the API documents: as bad as a cut answer.
+            raise InvalidResponseError("invalid_response", f"unexpected answer: {exc!r}") from exc
+
+    @staticmethod
+    def _ambiguous(error: ApiError, body: StreamingBody | None) -> bool:
+        """Could the service have acted on the request although it did not say so?
+
+        No when it refused (429, any 4xx), when the connection failed before the request was
+        out, or when the body was not fully sent (a server acts on complete requests only).
+        """
+        if isinstance(error, RateLimitedError) or not error.retryable:
+            return False
+        if isinstance(error, NetworkError):
+            if error.before_sending:
+                return False
+            return body is None or body.completed
+        return True

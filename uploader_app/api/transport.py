@@ -1,0 +1,63 @@
+"""The HTTP session the client uses, its timeouts, and where the API key may be sent."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from uploader_app.api.errors import InsecureUrlError
+
+USER_AGENT = "uploader-app/0.1 (+requests)"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds; every request has a connect and a read timeout.
+
+    ``connect`` also bounds each socket write while a body is sent (urllib3 applies the
+    connect timeout until the request is out), so it must survive a slow uplink's stalls.
+    ``upload_read`` is the wait for the answer once a whole video is sent: the service reads
+    and checks it first (the vendor's own client uses 300 s for long uploads).
+    """
+
+    connect: float = 20.0
+    read: float = 60.0
+    upload_read: float = 300.0
+
+
+def make_session(pool_size: int = 4) -> requests.Session:
+    """A session with keep-alive and no hidden retries: the client retries in one place."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_key_safe(url: str) -> None:
+    """Refuse to send the key anywhere but HTTPS, or plain HTTP to this computer (sandbox)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and is_loopback(parts.hostname or ""):
+        return
+    raise InsecureUrlError(
+        "insecure_url",
+        f"refusing to send the API key to {parts.scheme}://{parts.hostname}: only HTTPS, or "
+        "plain HTTP to this computer, is allowed",
+    )

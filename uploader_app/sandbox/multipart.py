@@ -1,0 +1,398 @@
+"""v1.3 multipart uploads: sessions, presigned chunk URLs, chunk reports and assembly.
+
+Chunk URLs point at the sandbox itself (``/_uploads/{upload_id}/{chunk_index}``) and work like
+S3 presigned URLs: no API key, an HMAC signature and an expiry in the query, single use, and an
+``ETag`` (the quoted MD5 of the bytes) in the answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import shutil
+from pathlib import Path
+
+from werkzeug.wrappers import Response
+
+from uploader_app.models import UploadKind
+from uploader_app.sandbox.errors import (
+    ApiError,
+    parameter_invalid,
+    parameter_not_provided,
+    resource_not_exist,
+)
+from uploader_app.sandbox.judge import judge_asset
+from uploader_app.sandbox.lifecycle import ASSET_PROCESSING_SECONDS
+from uploader_app.sandbox.paging import page_of
+from uploader_app.sandbox.records import AssetRecord, ChunkState, UploadRecord, new_id
+from uploader_app.sandbox.routing import ONLY_V13, Call, Route, json_response, metadata_field
+from uploader_app.sandbox.service import Sandbox
+from uploader_app.sandbox.shapes import Json, rfc3339
+from uploader_app.validation.limits import MAX_SIZE
+
+logger = logging.getLogger(__name__)
+
+SESSION_SECONDS = 24 * 3600  # "The upload session expired after 24 hours"
+URL_SECONDS = 3600  # "URLs expire after one hour"
+INITIAL_URLS = 10  # the first batch; more come from .../presigned-urls
+MAX_URLS = 50
+READ_SIZE = 256 * 1024
+IMAGE_MAX_SIZE = 32_000_000
+TYPES = ("video", "audio", "image")
+
+
+def _upload(sandbox: Sandbox, upload_id: str) -> UploadRecord:
+    upload = sandbox.store.get(UploadRecord, upload_id)
+    if upload is None:
+        raise resource_not_exist(upload_id, "multipart uploads", 404)
+    if upload.status == "active" and sandbox.clock.now() > upload.expires:
+        upload.status = "expired"
+    return upload
+
+
+def _chunk_dir(sandbox: Sandbox, upload_id: str) -> Path:
+    return sandbox.data_dir / "chunks" / upload_id
+
+
+def _urls(sandbox: Sandbox, upload: UploadRecord, start: int, count: int) -> list[Json]:
+    expires = int(sandbox.clock.now() + URL_SECONDS)
+    urls = []
+    for index in range(start, min(upload.total_chunks, start + count - 1) + 1):
+        nonce = os.urandom(8).hex()
+        signature = sandbox.sign(upload.id, index, nonce, expires)
+        urls.append(
+            {
+                "chunk_index": index,
+                "url": f"{sandbox.base_url}/_uploads/{upload.id}/{index}"
+                f"?n={nonce}&e={expires}&sig={signature}",
+                "expires_at": rfc3339(expires),
+            }
+        )
+    return urls
+
+
+def create(call: Call) -> Response:
+    sandbox = call.sandbox
+    body = call.json()
+    missing = [k for k in ("filename", "type", "total_size") if body.get(k) in (None, "")]
+    if missing:
+        raise parameter_not_provided(*missing)
+    filename, media_type, total = body["filename"], body["type"], body["total_size"]
+    if not isinstance(filename, str):
+        raise parameter_invalid("filename")
+    if media_type not in TYPES:
+        raise parameter_invalid("type", detail="Use video, audio or image.")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 1:
+        raise parameter_invalid("total_size", detail="Give the file size in bytes.")
+    limit = IMAGE_MAX_SIZE if media_type == "image" else MAX_SIZE[UploadKind.MULTIPART]
+    if total > limit:
+        code = "video_filesize_too_large" if media_type == "video" else "media_filesize_too_large"
+        raise ApiError(
+            400, code, f"The file is too large: {total} bytes. The maximum is {limit} bytes."
+        )
+    now = sandbox.clock.now()
+    chunk_size = sandbox.chunk_size
+    total_chunks = math.ceil(total / chunk_size)
+    asset = AssetRecord(
+        id=new_id(),
+        method="multipart",
+        created=now,
+        filename=filename,
+        file_type=f"{media_type}/*",
+        enable_hls=bool(body.get("enable_hls", False)),
+        enable_thumbnail=bool(body.get("enable_thumbnail", False)),
+        user_metadata=metadata_field(body.get("user_metadata")),
+    )
+    upload = UploadRecord(
+        id=new_id(),
+        asset_id=asset.id,
+        filename=filename,
+        media_type=media_type,
+        total_size=total,
+        chunk_size=chunk_size,
+        total_chunks=total_chunks,
+        created=now,
+        updated=now,
+        expires=now + SESSION_SECONDS,
+    )
+    sandbox.store.put(asset)
+    sandbox.store.put(upload)
+    _chunk_dir(sandbox, upload.id).mkdir(parents=True, exist_ok=True)
+    logger.info("multipart upload %s: %d bytes in %d chunks", upload.id, total, total_chunks)
+    return json_response(
+        {
+            "upload_id": upload.id,
+            "asset_id": asset.id,
+            "upload_urls": _urls(sandbox, upload, 1, INITIAL_URLS),
+            "upload_headers": {},
+            "chunk_size": chunk_size,
+            "total_chunks": total_chunks,
+            "expires_at": rfc3339(upload.expires),
+        },
+        201,
+    )
+
+
+def list_incomplete(call: Call) -> Response:
+    sandbox = call.sandbox
+    page = page_of(call.request.args)
+    now = sandbox.clock.now()
+    items = [
+        u for u in sandbox.store.all(UploadRecord) if u.status == "active" and now <= u.expires
+    ]
+    items.sort(key=lambda u: u.created, reverse=True)
+    data, info = page.cut(items)
+    return json_response(
+        {
+            "data": [
+                {
+                    "upload_id": u.id,
+                    "status": u.status,
+                    "total_size": u.total_size,
+                    "chunk_size": u.chunk_size,
+                    "total_chunks": u.total_chunks,
+                    "created_at": rfc3339(u.created),
+                    "expires_at": rfc3339(u.expires),
+                }
+                for u in data
+            ],
+            "page_info": info,
+        }
+    )
+
+
+def status(call: Call, upload_id: str) -> Response:
+    sandbox = call.sandbox
+    upload = _upload(sandbox, upload_id)
+    page = page_of(call.request.args)
+    chunks = [
+        (i, upload.chunks.get(str(i), ChunkState())) for i in range(1, upload.total_chunks + 1)
+    ]
+    data, info = page.cut(chunks)
+    completed = [c for _, c in chunks if c.status == "completed"]
+    failed = sum(1 for _, c in chunks if c.status == "failed")
+    return json_response(
+        {
+            "upload_id": upload.id,
+            "status": upload.status,
+            "uploaded_chunks": [_chunk_info(i, c) for i, c in data],
+            "chunks_completed": len(completed),
+            "chunks_failed": failed,
+            "chunks_pending": upload.total_chunks - len(completed) - failed,
+            "page_info": info,
+            "total_size": upload.total_size,
+            "uploaded_size": sum(c.size for c in completed),
+            "created_at": rfc3339(upload.created),
+            "updated_at": rfc3339(upload.updated),
+        }
+    )
+
+
+def _chunk_info(index: int, chunk: ChunkState) -> Json:
+    info: Json = {"index": index, "status": chunk.status}
+    if chunk.status == "completed" and chunk.uploaded_at is not None:
+        info["uploaded_at"] = rfc3339(chunk.uploaded_at)
+    if chunk.updated is not None:
+        info["updated_at"] = rfc3339(chunk.updated)
+    if chunk.status == "failed" and chunk.error:
+        info["error"] = chunk.error
+    return info
+
+
+def report(call: Call, upload_id: str) -> Response:
+    sandbox = call.sandbox
+    upload = _upload(sandbox, upload_id)
+    if upload.status != "active":
+        raise parameter_invalid(detail=f"The upload session {upload_id} is {upload.status}.")
+    reported = call.json().get("completed_chunks")
+    if not isinstance(reported, list) or not reported:
+        raise parameter_not_provided("completed_chunks")
+    for item in reported:
+        _check_report(item, upload.total_chunks)
+    now = sandbox.clock.now()
+    processed = duplicates = 0
+
+    def change(record: UploadRecord) -> None:
+        nonlocal processed, duplicates
+        for item in reported:
+            key = str(item["chunk_index"])
+            chunk = record.chunks.setdefault(key, ChunkState())
+            if chunk.status == "completed":
+                duplicates += 1
+                continue
+            chunk.updated = now
+            if chunk.etag is None:
+                chunk.status, chunk.error = "failed", "The chunk was reported but never uploaded."
+            elif item["proof"].strip('"') != chunk.etag.strip('"'):
+                chunk.status, chunk.error = "failed", "The proof does not match the chunk's ETag."
+            elif item["chunk_size"] != chunk.size:
+                chunk.status = "failed"
+                chunk.error = f"The chunk has {chunk.size} bytes, not {item['chunk_size']}."
+            else:
+                chunk.status, chunk.error, chunk.uploaded_at = "completed", None, now
+                processed += 1
+        record.updated = now
+
+    upload = sandbox.store.update(UploadRecord, upload_id, change) or upload
+    total_completed = sum(1 for c in upload.chunks.values() if c.status == "completed")
+    body: Json = {
+        "asset_id": upload.asset_id,
+        "processed_chunks": processed,
+        "duplicate_chunks": duplicates,
+        "total_completed": total_completed,
+    }
+    if total_completed == upload.total_chunks:
+        _finish(sandbox, upload)
+        body["url"] = sandbox.file_url("assets", upload.asset_id)
+    return json_response(body)
+
+
+def _check_report(item: object, total_chunks: int) -> None:
+    if not isinstance(item, dict):
+        raise parameter_invalid("completed_chunks")
+    for key in ("chunk_index", "proof", "proof_type", "chunk_size"):
+        if key not in item:
+            raise parameter_not_provided(f"completed_chunks.{key}")
+    index = item["chunk_index"]
+    if not isinstance(index, int) or not 1 <= index <= total_chunks:
+        raise parameter_invalid(
+            "chunk_index", detail=f"Chunks are numbered from 1 to {total_chunks}."
+        )
+    if item["proof_type"] != "etag":
+        raise parameter_invalid("proof_type", detail="The only proof type is etag.")
+    if not isinstance(item["proof"], str) or not isinstance(item["chunk_size"], int):
+        raise parameter_invalid("proof", "chunk_size")
+
+
+def _finish(sandbox: Sandbox, upload: UploadRecord) -> None:
+    """Join the chunks into the asset's file, then judge it like a direct upload."""
+    chunk_dir = _chunk_dir(sandbox, upload.id)
+    assembled = sandbox.spool / f"{upload.id}.assembled"
+    with assembled.open("wb") as out:
+        for index in range(1, upload.total_chunks + 1):
+            with (chunk_dir / f"{index:06d}").open("rb") as part:
+                shutil.copyfileobj(part, out, 4 * 1024 * 1024)
+    shutil.rmtree(chunk_dir, ignore_errors=True)
+    size = assembled.stat().st_size
+    path = sandbox.keep(assembled, "assets", upload.asset_id, upload.filename)
+    verdict = judge_asset(path, upload.filename, MAX_SIZE[UploadKind.MULTIPART])
+    error = verdict.message or None
+    if size != upload.total_size:
+        error = f"The chunks add up to {size} bytes, not the announced {upload.total_size}."
+    ready_at = sandbox.clock.now() + sandbox.clock.scaled(ASSET_PROCESSING_SECONDS)
+
+    def finish_asset(asset: AssetRecord) -> None:
+        asset.media = verdict.media
+        asset.ready_at = ready_at
+        asset.failed = error is not None
+        asset.error = error
+
+    def complete(record: UploadRecord) -> None:
+        record.status = "completed"
+        record.updated = sandbox.clock.now()
+
+    sandbox.store.update(AssetRecord, upload.asset_id, finish_asset)
+    sandbox.store.update(UploadRecord, upload.id, complete)
+    logger.info("multipart upload %s complete: asset %s", upload.id, upload.asset_id)
+
+
+def presigned_urls(call: Call, upload_id: str) -> Response:
+    sandbox = call.sandbox
+    upload = _upload(sandbox, upload_id)
+    if upload.status != "active":
+        raise parameter_invalid(detail=f"The upload session {upload_id} is {upload.status}.")
+    body = call.json()
+    start, count = body.get("start"), body.get("count")
+    if start is None or count is None:
+        raise parameter_not_provided(*[k for k in ("start", "count") if body.get(k) is None])
+    if not isinstance(start, int) or not 1 <= start <= upload.total_chunks:
+        raise parameter_invalid(
+            "start", detail=f"Chunks are numbered from 1 to {upload.total_chunks}."
+        )
+    if not isinstance(count, int) or not 1 <= count <= MAX_URLS:
+        raise parameter_invalid("count", detail=f"Ask for 1 to {MAX_URLS} URLs.")
+    urls = _urls(sandbox, upload, start, count)
+    now = sandbox.clock.now()
+    return json_response(
+        {
+            "upload_id": upload.id,
+            "start_index": start,
+            "count": len(urls),
+            "upload_urls": urls,
+            "generated_at": rfc3339(now),
+            "expires_at": rfc3339(now + URL_SECONDS),
+        }
+    )
+
+
+def _s3_error(status_code: int, code: str, message: str) -> Response:
+    body = (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    return Response(body, status=status_code, content_type="application/xml")
+
+
+def put_chunk(call: Call, upload_id: str, chunk_index: int) -> Response:
+    """The presigned URL: store the bytes, answer with their ETag, like S3."""
+    sandbox = call.sandbox
+    args = call.request.args
+    nonce, signature = args.get("n", ""), args.get("sig", "")
+    try:
+        expires = int(args.get("e", "0"))
+    except ValueError:
+        expires = 0
+    if not sandbox.check_signature(upload_id, chunk_index, nonce, expires, signature):
+        return _s3_error(403, "SignatureDoesNotMatch", "The request signature is not valid.")
+    if sandbox.clock.now() > expires:
+        return _s3_error(403, "AccessDenied", "Request has expired")
+    upload = sandbox.store.get(UploadRecord, upload_id)
+    if upload is None or upload.status != "active" or nonce in upload.used_nonces:
+        return _s3_error(403, "AccessDenied", "This URL has already been used or the upload ended.")
+    part = _chunk_dir(sandbox, upload_id) / f"{chunk_index:06d}"
+    incoming = part.with_suffix(f".{nonce}")
+    digest = hashlib.md5(usedforsecurity=False)
+    size = 0
+    stream = call.request.stream
+    with incoming.open("wb") as out:
+        while block := stream.read(READ_SIZE):
+            digest.update(block)
+            out.write(block)
+            size += len(block)
+    current = sandbox.store.get(UploadRecord, upload_id)
+    done = current is not None and current.chunks.get(str(chunk_index), ChunkState()).status
+    if done == "completed":
+        incoming.unlink()  # a reported chunk is final; a late re-upload must not change it
+    else:
+        incoming.replace(part)
+    etag = f'"{digest.hexdigest()}"'
+    now = sandbox.clock.now()
+
+    def change(record: UploadRecord) -> None:
+        record.used_nonces.append(nonce)
+        chunk = record.chunks.setdefault(str(chunk_index), ChunkState())
+        if chunk.status != "completed":
+            chunk.status, chunk.etag, chunk.size, chunk.updated = "pending", etag, size, now
+            chunk.error = None
+        record.updated = now
+
+    sandbox.store.update(UploadRecord, upload_id, change)
+    return Response(b"", status=200, headers={"ETag": etag})
+
+
+ROUTES = [
+    Route("/assets/multipart-uploads", "POST", "multipart.create", create, ONLY_V13),
+    Route("/assets/multipart-uploads", "GET", "multipart.list", list_incomplete, ONLY_V13),
+    Route("/assets/multipart-uploads/<upload_id>", "GET", "multipart.status", status, ONLY_V13),
+    Route("/assets/multipart-uploads/<upload_id>", "POST", "multipart.report", report, ONLY_V13),
+    Route(
+        "/assets/multipart-uploads/<upload_id>/presigned-urls",
+        "POST",
+        "multipart.presigned_urls",
+        presigned_urls,
+        ONLY_V13,
+    ),
+    Route("/_uploads/<upload_id>/<int:chunk_index>", "PUT", "uploads.put", put_chunk, api=False),
+]

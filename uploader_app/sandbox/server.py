@@ -1,0 +1,163 @@
+"""``SandboxServer``: the sandbox on a threaded werkzeug server, and ``uploader-app sandbox``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from uploader_app import config
+from uploader_app.sandbox.app import DROP_KEY, ReceivedRequest, SandboxApp
+from uploader_app.sandbox.faults import FaultPlan, load_plan
+from uploader_app.sandbox.fetch import resume
+from uploader_app.sandbox.ratelimit import DEFAULT_LIMIT, RateLimiter
+from uploader_app.sandbox.service import DEFAULT_CHUNK_SIZE, Sandbox
+
+logger = logging.getLogger(__name__)
+
+
+class _Handler(WSGIRequestHandler):
+    """werkzeug's handler, quiet, and able to hang up with a reset when a fault asks."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logger.debug("%s %s -> %s", self.command, self.path, code)
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        self.close_connection = True
+
+    def finish(self) -> None:
+        super().finish()
+        if getattr(self, "environ", {}).get(DROP_KEY):
+            # rfile/wfile are closed now, so this really closes the socket; with SO_LINGER 0
+            # the peer gets an RST instead of a FIN.
+            self.connection.close()
+
+
+class SandboxServer:
+    """The sandbox in a background thread of this process (tests) or the foreground (CLI)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        api_key: str | None = None,
+        *,
+        speed: float = 1.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: dict[str, Any] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        s3_dir: Path | None = None,
+        rate_limit: int = DEFAULT_LIMIT,
+    ) -> None:
+        self.api_key = api_key or config.SANDBOX_DEMO_KEY
+        self.sandbox = Sandbox(Path(data_dir), self.api_key, speed, chunk_size, s3_dir)
+        self.app = SandboxApp(self.sandbox, FaultPlan(faults), RateLimiter(rate_limit))
+        self._host, self._port = host, port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        host = self._host if ":" not in self._host else f"[{self._host}]"
+        return f"http://{host}:{self._server.server_port}"
+
+    def base_url(self, version: str = "v1.3") -> str:
+        return f"{self.url}/{version}"
+
+    @property
+    def requests(self) -> Sequence[ReceivedRequest]:
+        """Every request received so far, oldest first (a copy).
+
+        Typed as a Sequence so ``requests.count(("POST", "/v1.3/tasks"))`` type-checks.
+        """
+        return self.app.log.snapshot()
+
+    def clear_requests(self) -> None:
+        self.app.log.clear()
+
+    def set_faults(self, plan: dict[str, Any] | None) -> None:
+        """Replace the fault plan (``{}`` or None clears it); rule counts start again."""
+        self.app.faults = FaultPlan(plan)
+
+    def _bind(self) -> BaseWSGIServer:
+        server = make_server(
+            self._host, self._port, self.app, threaded=True, request_handler=_Handler
+        )
+        self._server = server
+        self.sandbox.base_url = self.url
+        resume(self.sandbox)
+        return server
+
+    def start(self) -> None:
+        """Listen and serve in a background thread; returns once the port is open."""
+        server = self._bind()
+        # A short poll interval makes stop() quick (the default 0.5 s adds up over a test run).
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="sandbox", daemon=True
+        )
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until ``stop()`` or Ctrl-C."""
+        server = self._bind()
+        try:
+            server.serve_forever()
+        finally:
+            self.sandbox.close()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self.sandbox.close()
+        self._server, self._thread = None, None
+
+
+def run_from_cli(args: argparse.Namespace) -> int:
+    """``uploader-app sandbox``: serve until Ctrl-C, then return 0."""
+    try:
+        plan = load_plan(args.faults) if args.faults else None
+    except (OSError, ValueError) as exc:
+        print(f"Cannot use the fault plan: {exc}", file=sys.stderr)
+        return 2
+    data_dir = Path(args.data_dir) if args.data_dir else config.data_dir() / "sandbox"
+    server = SandboxServer(
+        data_dir=data_dir,
+        api_key=args.api_key,
+        speed=args.speed,
+        host=args.host,
+        port=args.port,
+        faults=plan,
+    )
+    try:
+        bound = server._bind()
+    except OSError as exc:
+        print(f"Cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Sandbox API at {server.base_url('v1.3')} (also /v1.2) - API key: {server.api_key}",
+        flush=True,
+    )
+    print(f"  Data: {data_dir} (kept across restarts)")
+    print(f"  Use it: export TWELVELABS_BASE_URL={server.base_url('v1.3')}")
+    print(f"          export TWELVELABS_API_KEY={server.api_key}")
+    print(f"  Task clock: x{args.speed:g}" + (" - fault plan loaded" if plan else ""))
+    print("  Stop with Ctrl-C.", flush=True)
+    try:
+        bound.serve_forever()
+    except KeyboardInterrupt:
+        print("Sandbox stopped.")
+    finally:
+        bound.server_close()
+        server.sandbox.close()
+    return 0

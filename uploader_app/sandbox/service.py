@@ -1,0 +1,141 @@
+"""The sandbox's state and the services the endpoint handlers share.
+
+One ``Sandbox`` per server: the store, the task clock, the folders uploads land in, the
+secret that signs chunk URLs, and the background threads that fetch ``video_url``s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from uploader_app.sandbox.errors import resource_not_exist
+from uploader_app.sandbox.lifecycle import READY, Clock, status_at
+from uploader_app.sandbox.records import (
+    IndexedAssetRecord,
+    IndexRecord,
+    TaskRecord,
+    new_id,
+)
+from uploader_app.sandbox.store import Store
+
+logger = logging.getLogger(__name__)
+
+# The vendor picks the chunk size; its docs do not state it. 64 MiB is a realistic S3-style
+# part size (the SDK's helper works with whatever the server returns).
+DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024
+
+# A first-time user gets one index per model family to pick from.
+DEMO_INDEXES = (
+    ("Demo - Marengo (search)", [{"name": "marengo3.0", "options": ["visual", "audio"]}]),
+    ("Demo - Pegasus (analyze)", [{"name": "pegasus1.2", "options": ["visual", "audio"]}]),
+)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+class Sandbox:
+    def __init__(
+        self,
+        data_dir: Path,
+        api_key: str,
+        speed: float = 1.0,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        s3_dir: Path | None = None,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be above 0")
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1 byte")
+        self.data_dir = data_dir
+        self.api_key = api_key
+        self.clock = Clock(speed)
+        self.chunk_size = chunk_size
+        self.s3_dir = s3_dir
+        self.spool = data_dir / "spool"
+        self.media = data_dir / "media"
+        # Leftovers of uploads cut off by a crash are never resumed (POST /tasks is not).
+        shutil.rmtree(self.spool, ignore_errors=True)
+        self.spool.mkdir(parents=True, exist_ok=True)
+        self.media.mkdir(parents=True, exist_ok=True)
+        self.store = Store(data_dir / "sandbox.db")
+        self._secret = bytes.fromhex(self.store.meta("url_secret", lambda: os.urandom(32).hex()))
+        self.base_url = ""  # the server sets it once it listens
+        self._threads: list[threading.Thread] = []
+        self._closing = threading.Event()
+        if self.store.meta("seeded", lambda: "no") == "no":
+            self._seed_demo()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing.is_set()
+
+    def _seed_demo(self) -> None:
+        now = self.clock.now()
+        for n, (name, models) in enumerate(DEMO_INDEXES):
+            created = now + n / 1000  # distinct, so sorting by created_at is stable
+            self.store.put(IndexRecord(new_id(), name, models, [], created, created))
+        self.store.set_meta("seeded", "yes")
+
+    def background(self, work: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=work, name=name, daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads.append(thread)
+        thread.start()
+
+    def close(self) -> None:
+        self._closing.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.store.close()
+
+    def index(self, index_id: str, status: int = 400) -> IndexRecord:
+        found = self.store.get(IndexRecord, index_id)
+        if found is None:
+            raise resource_not_exist(index_id, "indexes", status)
+        return found
+
+    def keep(self, spooled: Path, folder: str, record_id: str, filename: str) -> Path:
+        """Move a spooled upload to its permanent place, named after the client's file."""
+        target_dir = self.media / folder / record_id
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / (_UNSAFE.sub("_", Path(filename).name).strip() or "video")
+        spooled.replace(target)
+        return target
+
+    def forget(self, folder: str, record_id: str) -> None:
+        shutil.rmtree(self.media / folder / record_id, ignore_errors=True)
+
+    def index_stats(self, index_id: str) -> tuple[int, float]:
+        """Videos and seconds indexed so far (ready tasks and ready indexed assets)."""
+        now = self.clock.now()
+        count, total = 0, 0.0
+        items: list[TaskRecord | IndexedAssetRecord] = [
+            *self.store.all(TaskRecord),
+            *self.store.all(IndexedAssetRecord),
+        ]
+        for item in items:
+            if item.index_id == index_id and status_at(item.phases, now)[0] == READY:
+                count += 1
+                total += item.media.duration
+        return count, round(total, 3)
+
+    def file_url(self, folder: str, record_id: str) -> str:
+        return f"{self.base_url}/_files/{folder}/{record_id}"
+
+    def sign(self, upload_id: str, chunk_index: int, nonce: str, expires: int) -> str:
+        message = f"{upload_id}/{chunk_index}/{nonce}/{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def check_signature(
+        self, upload_id: str, chunk_index: int, nonce: str, expires: int, signature: str
+    ) -> bool:
+        expected = self.sign(upload_id, chunk_index, nonce, expires)
+        return hmac.compare_digest(expected, signature)

@@ -1,0 +1,145 @@
+"""v1.2 ``POST /tasks/transfers``: a JSON manifest of S3 objects, one task per row.
+
+The sandbox cannot read S3. Each object is taken as a valid synthetic video (60 s, 1280x720)
+unless the sandbox was given an ``s3_dir``: then ``s3://bucket/key`` is read from
+``s3_dir/bucket/key`` and probed and judged like any upload (a missing file fails the task).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from uploader_app.models import Target, UploadKind
+from uploader_app.sandbox.errors import parameter_invalid, parameter_not_provided
+from uploader_app.sandbox.formdata import parse_form
+from uploader_app.sandbox.judge import Judgement, judge_file
+from uploader_app.sandbox.records import IndexRecord, MediaInfo, TaskRecord, new_id
+from uploader_app.sandbox.routing import ONLY_V12, Call, Route, empty_response
+from uploader_app.sandbox.service import Sandbox
+
+logger = logging.getLogger(__name__)
+
+MAX_MANIFEST_SIZE = 10 * 1024 * 1024
+TRANSCRIPT_SUFFIXES = (".srt", ".vtt")
+
+
+@dataclass(frozen=True)
+class Row:
+    index_id: str
+    language: str
+    bucket: str
+    key: str
+    transcription: str | None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def create(call: Call) -> Response:
+    sandbox = call.sandbox
+    form = parse_form(call.request, sandbox.spool, MAX_MANIFEST_SIZE)
+    try:
+        part = form.files.get("file")
+        if part is None:
+            raise parameter_not_provided("file")
+        if part.oversize:
+            raise parameter_invalid("file", detail="The manifest is larger than 10 MB.")
+        try:
+            manifest = json.loads(part.path.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            raise parameter_invalid("file", detail="The file is not valid JSON.") from None
+    finally:
+        form.discard()
+    rows = _rows(manifest)
+    for row in rows:
+        sandbox.index(row.index_id)
+    made = 0
+    for row in rows:
+        made += _create_task(sandbox, row)
+    logger.info("transfer: %d rows, %d new tasks", len(rows), made)
+    return empty_response(204)
+
+
+def _rows(manifest: Any) -> list[Row]:
+    """Check every row before creating anything, so a bad manifest changes nothing."""
+    if not isinstance(manifest, list) or not manifest:
+        raise parameter_invalid("file", detail="The file must hold a JSON array of objects.")
+    rows = []
+    for number, raw in enumerate(manifest, 1):
+        where = f"Row {number}:"
+        if not isinstance(raw, dict):
+            raise parameter_invalid("file", detail=f"{where} each entry must be an object.")
+        index_id, obj = raw.get("index_id"), raw.get("object")
+        language, transcription = raw.get("language", "en"), raw.get("transcription")
+        if not isinstance(index_id, str) or not index_id:
+            raise parameter_invalid("file", detail=f"{where} index_id is missing.")
+        if not isinstance(obj, str) or not obj.startswith("s3://"):
+            raise parameter_invalid("file", detail=f"{where} object must be an s3:// URI.")
+        bucket, _, key = obj[len("s3://") :].partition("/")
+        if not bucket or not key or key.endswith("/"):
+            raise parameter_invalid("file", detail=f"{where} object must name a file in a bucket.")
+        if not isinstance(language, str):
+            raise parameter_invalid("file", detail=f"{where} language must be a string.")
+        if transcription is not None and not (
+            isinstance(transcription, str)
+            and transcription.startswith("s3://")
+            and transcription.lower().endswith(TRANSCRIPT_SUFFIXES)
+        ):
+            raise parameter_invalid(
+                "file", detail=f"{where} transcription must be an s3:// URI of an SRT or VTT file."
+            )
+        rows.append(Row(index_id, language, bucket, key, transcription))
+    return rows
+
+
+def _create_task(sandbox: Sandbox, row: Row) -> int:
+    """One task for the row; 0 when the index already has this object (the vendor skips
+    duplicates within an index, by content hash; the sandbox compares the object URI)."""
+    if any(
+        t.index_id == row.index_id and t.object_uri == row.uri
+        for t in sandbox.store.all(TaskRecord)
+    ):
+        return 0
+    index = sandbox.index(row.index_id)
+    now = sandbox.clock.now()
+    task_id = new_id()
+    verdict = _judge(sandbox, index, row, task_id)
+    task = TaskRecord(
+        id=task_id,
+        index_id=row.index_id,
+        video_id=new_id(),
+        created=now,
+        media=verdict.media,
+        phases=sandbox.clock.task_phases(now, verdict.media.duration, failed=not verdict.accepted),
+        source="transfer",
+        language=row.language,
+        transcription=row.transcription,
+        object_uri=row.uri,
+        error_code=verdict.code,
+        error_message=verdict.message or None,
+    )
+    sandbox.store.put(task)
+    return 1
+
+
+def _judge(sandbox: Sandbox, index: IndexRecord, row: Row, task_id: str) -> Judgement:
+    filename = PurePosixPath(row.key).name
+    if sandbox.s3_dir is None:
+        synthetic = MediaInfo(filename=filename, duration=60.0, width=1280, height=720, fps=25.0)
+        return Judgement(None, "", synthetic)
+    source = sandbox.s3_dir / row.bucket / row.key
+    if not source.is_file():
+        message = f"The object {row.uri} could not be read."
+        return Judgement("video_file_broken", message, MediaInfo(filename=filename))
+    target = Target.for_index(index.as_index(), UploadKind.TASK_FILE)
+    return judge_file(source, filename, target)
+
+
+ROUTES = [Route("/tasks/transfers", "POST", "tasks.transfers", create, ONLY_V12)]

@@ -1,0 +1,242 @@
+"""Check dropped files and folders, streaming one Finding per file as soon as it is known.
+
+A folder is walked lazily (one directory listing at a time) and probed on the pool in
+:mod:`uploader_app.validation.pool`, so the first results of a 10,000-file folder appear at
+once. Hidden and system files are left out quietly; anything else that is not a video is
+listed as skipped with the reason. Symlink loops, folders that cannot be opened and files that
+vanish mid-scan are reported or skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from uploader_app.models import Finding, Issue, Target, Verdict
+from uploader_app.validation.messages import issue
+from uploader_app.validation.pool import imap_unordered
+from uploader_app.validation.probe import ERROR_MISSING, ERROR_SPECIAL, probe_file
+from uploader_app.validation.rules import NOT_VIDEO_CODES, evaluate, local_upload_kind
+from uploader_app.validation.subtitles import check_subtitle, find_subtitle, is_subtitle
+
+logger = logging.getLogger(__name__)
+
+# Only used to word a non-video found in a folder: a ``.mp4`` that holds a picture is reported
+# as rejected (the user expects it sent), a ``notes.txt`` is merely skipped. Content, never the
+# extension, decides whether something is a video.
+VIDEO_EXTENSIONS = frozenset(
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".qt",
+        ".mkv",
+        ".webm",
+        ".avi",
+        ".wmv",
+        ".asf",
+        ".flv",
+        ".f4v",
+        ".mpg",
+        ".mpeg",
+        ".m2v",
+        ".vob",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".3gp",
+        ".3g2",
+        ".mxf",
+        ".ogv",
+        ".dv",
+        ".divx",
+        ".xvid",
+        ".rm",
+        ".rmvb",
+        ".y4m",
+        ".ivf",
+        ".hevc",
+        ".h264",
+        ".h265",
+    }
+)
+# Operating-system clutter, compared in lower case. Hidden (dot) files are skipped as well.
+SYSTEM_NAMES = frozenset(
+    {
+        "thumbs.db",
+        "ehthumbs.db",
+        "desktop.ini",
+        "$recycle.bin",
+        "system volume information",
+        "@eadir",
+        "__macosx",
+        "icon\r",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file to probe, with where it was found."""
+
+    path: Path
+    relative_path: str  # POSIX-style, from the dropped item's parent: "Holiday/day 1/a.mp4"
+    explicit: bool  # named by the user rather than found in a folder
+    transcription: Path | None = None
+
+
+def scan(
+    paths: Iterable[Path],
+    target: Target,
+    *,
+    api_version: str | None = None,
+    workers: int | None = None,
+    cancel: threading.Event | None = None,
+) -> Generator[Finding, None, None]:
+    """One Finding per file under ``paths``, in the order they are ready (not sorted).
+
+    With ``api_version``, a local file over the ``/tasks`` size cap is judged for the multipart
+    route that version offers, as the uploader would send it.
+    """
+
+    def work(item: Candidate | Finding) -> Finding:
+        if isinstance(item, Finding):
+            return item
+        return check_candidate(item, target, api_version)
+
+    yield from imap_unordered(work, walk(paths, cancel), workers=workers, cancel=cancel)
+
+
+def check_candidate(candidate: Candidate, target: Target, api_version: str | None) -> Finding:
+    probe = probe_file(candidate.path)
+    if api_version is not None:
+        target = replace(target, kind=local_upload_kind(probe.size, api_version))
+    finding = replace(evaluate(probe, target), relative_path=candidate.relative_path)
+    if not candidate.explicit and _skip_in_folder(finding):
+        return Finding(
+            path=finding.path,
+            verdict=Verdict.SKIPPED,
+            code=finding.code,
+            message=finding.message,
+            hint=finding.hint,
+            probe=probe,
+            relative_path=candidate.relative_path,
+        )
+    if candidate.transcription is not None and finding.verdict in (Verdict.OK, Verdict.WARNING):
+        return _with_transcription(finding, candidate.transcription)
+    return finding
+
+
+def walk(
+    paths: Iterable[Path], cancel: threading.Event | None = None
+) -> Iterator[Candidate | Finding]:
+    """Files to probe under ``paths``, and Findings for what is skipped without probing."""
+    for root in paths:
+        if cancel is not None and cancel.is_set():
+            return
+        if root.is_dir():
+            yield from _walk_folder(root, cancel)
+        elif is_subtitle(root):
+            yield _skipped(root, root.name, "subtitle_without_video")
+        else:
+            yield Candidate(root, root.name, explicit=True, transcription=find_subtitle(root))
+
+
+def _walk_folder(root: Path, cancel: threading.Event | None) -> Iterator[Candidate | Finding]:
+    base = root.parent
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        if cancel is not None and cancel.is_set():
+            return
+        folder = stack.pop()
+        try:
+            info = folder.stat()
+            # A symlink loop leads back to a folder already listed: list each folder once.
+            if (info.st_dev, info.st_ino) in seen:
+                logger.info("skipping %s: already scanned (symlink loop)", folder)
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            logger.info("cannot list %s: %s", folder, exc)
+            yield _skipped(folder, _relative(folder, base), "folder_unreadable")
+            continue
+        names = frozenset(e.name for e in entries)
+        video_stems = {Path(n).stem for n in names if not is_subtitle(Path(n))}
+        subfolders = []
+        for entry in entries:
+            if _is_hidden(entry.name):
+                continue
+            path = folder / entry.name
+            try:
+                is_folder = entry.is_dir()  # follows symlinks; the loop check is above
+            except OSError:
+                is_folder = False
+            if is_folder:
+                subfolders.append(path)
+            elif is_subtitle(path):
+                if path.stem not in video_stems:
+                    yield _skipped(path, _relative(path, base), "subtitle_without_video")
+                # A subtitle with a video of the same name is checked with that video.
+            else:
+                transcription = find_subtitle(path, names)
+                yield Candidate(path, _relative(path, base), False, transcription)
+        stack.extend(reversed(subfolders))  # depth first, in name order
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith((".", "~$")) or name.lower() in SYSTEM_NAMES
+
+
+def _relative(path: Path, base: Path) -> str:
+    return path.relative_to(base).as_posix()
+
+
+def _skip_in_folder(finding: Finding) -> bool:
+    """A non-video found in a folder is skipped, not rejected, unless it is named like a video."""
+    probe = finding.probe
+    if probe is not None and probe.error in (ERROR_MISSING, ERROR_SPECIAL):
+        return True  # vanished mid-scan, or a pipe/socket: nothing the user meant to send
+    if finding.code in NOT_VIDEO_CODES:
+        return finding.path.suffix.lower() not in VIDEO_EXTENSIONS
+    return False
+
+
+def _skipped(path: Path, relative: str, code: str) -> Finding:
+    worded = issue(code, Verdict.SKIPPED)
+    return Finding(
+        path=path,
+        verdict=Verdict.SKIPPED,
+        code=code,
+        message=worded.message,
+        hint=worded.hint,
+        relative_path=relative,
+    )
+
+
+def _with_transcription(finding: Finding, subtitle: Path) -> Finding:
+    duration = finding.probe.duration if finding.probe is not None else None
+    checked = check_subtitle(subtitle, duration)
+    if checked.ok:
+        return replace(finding, transcription=subtitle)
+    problem: Issue = issue(
+        "transcription_invalid", Verdict.WARNING, name=subtitle.name, reason=checked.problem
+    )
+    issues = (*finding.issues, problem)
+    if finding.verdict is Verdict.OK:
+        return replace(
+            finding,
+            verdict=Verdict.WARNING,
+            code=problem.code,
+            message=problem.message,
+            hint=problem.hint,
+            warnings=(problem.message,),
+            issues=issues,
+        )
+    return replace(finding, warnings=(*finding.warnings, problem.message), issues=issues)
