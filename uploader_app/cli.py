@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="task clock factor: 1 is a realistic pace, 1000 finishes in milliseconds",
     )
     sandbox.add_argument(
+        "--s3-dir",
+        help="folder standing in for S3 in transfer manifests: s3://bucket/key is DIR/bucket/key",
+    )
+    sandbox.add_argument(
         "--faults",
         help="fault-injection plan: a JSON file or inline JSON (see docs/sandbox.md)",
     )

@@ -24,8 +24,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tests.conftest import TEST_API_KEY
-from tests.contract.sandbox_http import Client, terminal
 from tests.media import VideoSpec, make_video
+from tests.sandbox_http import Client, terminal
 from uploader_app.sandbox.server import SandboxServer
 
 SPEC_FILE = Path(__file__).resolve().parents[1] / "data" / "openapi-v1.3-subset.json"

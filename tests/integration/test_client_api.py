@@ -5,57 +5,32 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from tests.conftest import TEST_API_KEY
-from uploader_app.api.client import ApiClient
+from tests.integration.client_support import (
+    MARENGO,
+    make_client,
+    wait_asset,
+    wait_for,
+    wait_task,
+)
 from uploader_app.api.errors import (
     CancelledError,
     InvalidRequestError,
     NotFoundError,
     VideoRejectedError,
 )
-from uploader_app.api.retry import RetryPolicy
-from uploader_app.api.types import Asset, UploadSession
-from uploader_app.models import IndexModel, Task, TaskStatus, UploadProgress
+from uploader_app.api.types import UploadSession
+from uploader_app.models import IndexModel, TaskStatus, UploadProgress
 from uploader_app.sandbox.app import ReceivedRequest
 from uploader_app.sandbox.records import TaskRecord
 from uploader_app.sandbox.server import SandboxServer
 
-T = TypeVar("T")
-MARENGO = IndexModel("marengo3.0", ("visual", "audio"))
 MARENGO_V12 = IndexModel("marengo2.6", ("visual", "conversation"))
-
-
-def make_client(sandbox: SandboxServer, version: str = "v1.3") -> ApiClient:
-    return ApiClient(
-        sandbox.base_url(version),
-        TEST_API_KEY,
-        retry=RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05),
-    )
-
-
-def wait_for(fetch: Callable[[], T], done: Callable[[T], bool], timeout: float = 20.0) -> T:
-    """Poll ``fetch`` until ``done`` (the sandbox runs its clock 1000x faster)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
-
-def wait_task(client: ApiClient, task_id: str) -> Task:
-    return wait_for(lambda: client.get_task(task_id), lambda t: t.status.is_terminal)
-
-
-def wait_asset(client: ApiClient, asset_id: str) -> Asset:
-    return wait_for(lambda: client.get_asset(asset_id), lambda a: a.status != "processing")
 
 
 @pytest.fixture
@@ -153,6 +128,12 @@ def test_list_tasks_filters_and_delete(sandbox: SandboxServer, video: Callable[.
     assert client.list_tasks(index.id, status=[TaskStatus.PENDING]).items == ()
     named = client.list_tasks(index.id, filename="c1.mp4")
     assert [t.id for t in named.items] == [ids[1]]
+    with pytest.raises(InvalidRequestError) as refused:
+        client.delete_task(ids[0])  # a ready task keeps its video until that is deleted
+    assert refused.value.code == "task_cannot_be_deleted"
+    first = client.get_task(ids[0])
+    assert first.video_id is not None
+    client.delete_video(index.id, first.video_id)
     client.delete_task(ids[0])
     with pytest.raises(NotFoundError) as caught:
         client.get_task(ids[0])

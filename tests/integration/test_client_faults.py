@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_API_KEY
-from tests.integration.test_client_api import wait_asset
-from tests.integration.test_client_network import Sleeps
+from tests.integration.client_support import MARENGO, Sleeps, wait_asset
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import (
     ApiError,
@@ -21,12 +20,11 @@ from uploader_app.api.errors import (
 )
 from uploader_app.api.retry import RetryPolicy
 from uploader_app.api.transport import Timeouts
-from uploader_app.models import IndexModel, TaskStatus
+from uploader_app.models import TaskStatus
 from uploader_app.sandbox.app import ReceivedRequest
 from uploader_app.sandbox.records import TaskRecord
 from uploader_app.sandbox.server import SandboxServer
 
-MARENGO = IndexModel("marengo3.0", ("visual", "audio"))
 TASKS = ReceivedRequest("POST", "/v1.3/tasks")
 
 

@@ -15,19 +15,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.integration.client_support import Sleeps
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import AuthError, CancelledError, NetworkError
 from uploader_app.api.retry import RetryPolicy
 from uploader_app.api.transport import Timeouts
 
 FAKE_KEY = "tlk_FAKE_network_key_42"
-
-
-class Sleeps(list[float]):
-    """A ``sleep`` that records the waits and does not wait."""
-
-    def __call__(self, seconds: float, cancel: threading.Event | None) -> None:
-        self.append(seconds)
 
 
 def _client(url: str, sleeps: Sleeps, attempts: int = 3, read: float = 5.0) -> ApiClient:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_API_KEY
-from tests.contract.sandbox_http import Client, terminal
+from tests.sandbox_http import Client, terminal
 from uploader_app.models import UploadKind
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.validation import limits
@@ -335,11 +335,30 @@ def test_tasks_filter_by_repeated_status_and_cannot_be_deleted_in_flight(
     assert refused.json()["code"] == "task_cannot_be_deleted"
 
 
-def test_a_finished_task_can_be_deleted(api: Client, video: Video) -> None:
-    task_id = api.upload(api.index_id(), video("clip.mp4")).json()["_id"]
-    api.wait(f"/tasks/{task_id}", terminal)
+def test_a_ready_task_is_deleted_after_its_video(api: Client, video: Video) -> None:
+    index_id = api.index_id()
+    created = api.upload(index_id, video("clip.mp4")).json()
+    task_id, video_id = created["_id"], created["video_id"]
+    assert api.wait(f"/tasks/{task_id}", terminal)["status"] == "ready"
+    refused = api.delete(f"/tasks/{task_id}")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "task_cannot_be_deleted"
+    assert "Delete the video first" in refused.json()["message"]
+    assert api.get(f"/indexes/{index_id}/videos/{video_id}").status_code == 200
+    assert api.delete(f"/indexes/{index_id}/videos/{video_id}").status_code == 200
+    assert api.get(f"/indexes/{index_id}/videos/{video_id}").status_code == 404
     assert api.delete(f"/tasks/{task_id}").status_code == 200
     assert api.get(f"/tasks/{task_id}").json()["code"] == "resource_not_exist"
+
+
+def test_a_failed_task_can_be_deleted_at_once(api: Client, video: Video) -> None:
+    bad_url = "http://127.0.0.1:9/missing.mp4"  # port 9 (discard) refuses: the fetch fails
+    answer = api.post(
+        "/tasks", files={"index_id": (None, api.index_id()), "video_url": (None, bad_url)}
+    )
+    task_id = answer.json()["_id"]
+    assert api.wait(f"/tasks/{task_id}", terminal)["status"] == "failed"
+    assert api.delete(f"/tasks/{task_id}").status_code == 200
 
 
 def test_user_metadata_and_video_stream_flags_are_kept(api: Client, video: Video) -> None:

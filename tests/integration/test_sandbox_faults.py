@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.conftest import TEST_API_KEY
-from tests.contract.sandbox_http import Client
+from tests.sandbox_http import Client
 from uploader_app.sandbox.server import SandboxServer
 
 Video = Callable[..., Path]

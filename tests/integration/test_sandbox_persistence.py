@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from tests.conftest import TEST_API_KEY
-from tests.contract.sandbox_http import Client, terminal
+from tests.sandbox_http import Client, terminal
 from uploader_app.sandbox.server import SandboxServer
 
 Video = Callable[..., Path]

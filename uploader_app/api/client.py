@@ -310,8 +310,13 @@ class ApiClient:
         return iter_pages(lambda page: self.list_tasks(index_id, page=page, **filters))
 
     def delete_task(self, task_id: str) -> None:
-        """Only allowed once the task is ``ready`` or ``failed`` (``task_cannot_be_deleted``)."""
+        """Only allowed once the task is ``failed``, or ``ready`` with its video deleted first
+        (``delete_video``); otherwise ``task_cannot_be_deleted``."""
         self._http.call("DELETE", f"/tasks/{task_id}", parse=lambda r: None)
+
+    def delete_video(self, index_id: str, video_id: str) -> None:
+        """Removes an indexed video from its index (the step before deleting a ready task)."""
+        self._http.call("DELETE", f"/indexes/{index_id}/videos/{video_id}", parse=lambda r: None)
 
     def task_status_counts(self, index_id: str) -> TaskStatusCounts:
         """v1.2 ``GET /tasks/status``: task counts per state for one index."""

@@ -31,11 +31,10 @@ from uploader_app.sandbox.routing import (
 )
 from uploader_app.sandbox.service import Sandbox
 from uploader_app.sandbox.shapes import Json, rfc3339
+from uploader_app.validation.limits import MAX_DIRECT_ASSET_SIZE, MB
 
 logger = logging.getLogger(__name__)
 
-# Direct uploads take video and audio files up to 200 MB (OpenAPI POST /assets).
-DIRECT_MAX_SIZE = 200_000_000
 _CONTAINER_MIME = {
     "MPEG-4": "video/mp4",
     "QuickTime": "video/quicktime",
@@ -121,7 +120,7 @@ def _technical(asset: AssetRecord) -> Json:
 
 def create(call: Call) -> Response:
     sandbox = call.sandbox
-    form = parse_form(call.request, sandbox.spool, DIRECT_MAX_SIZE)
+    form = parse_form(call.request, sandbox.spool, MAX_DIRECT_ASSET_SIZE)
     try:
         return _create(call, form)
     finally:
@@ -148,8 +147,8 @@ def _create(call: Call, form: FormData) -> Response:
         raise ApiError(
             400,
             "media_filesize_too_large",
-            "The file is too large. Direct uploads take files up to 200 MB; "
-            "use a multipart upload for larger files.",
+            f"The file is too large. Direct uploads take files up to "
+            f"{MAX_DIRECT_ASSET_SIZE // MB} MB; use a multipart upload for larger files.",
         )
     default_name = Path(part.filename).name if part is not None else filename_of(url or "")
     filename = fields.get("filename") or default_name or "video"
@@ -167,7 +166,7 @@ def _create(call: Call, form: FormData) -> Response:
     )
     if part is not None:
         path = sandbox.keep(part.path, "assets", asset.id, filename)
-        verdict = judge_asset(path, filename, DIRECT_MAX_SIZE)
+        verdict = judge_asset(path, filename, MAX_DIRECT_ASSET_SIZE)
         asset.media = verdict.media
         asset.failed = not verdict.accepted
         asset.error = verdict.message or None

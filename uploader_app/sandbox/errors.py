@@ -95,11 +95,19 @@ def method_not_allowed(method: str, path: str) -> ApiError:
 
 
 def task_cannot_be_deleted(task_id: str, status: str) -> ApiError:
+    if status == "ready":
+        reason = (
+            "its video is still in the index. Delete the video first "
+            "(DELETE /indexes/{index-id}/videos/{video-id}), then the task."
+        )
+    else:
+        reason = (
+            f"its status is {status}. Only tasks with the ready or failed status can be deleted."
+        )
     return ApiError(
         400,
         "task_cannot_be_deleted",
-        f"The video indexing task {task_id} cannot be deleted because its status is "
-        f"{status}. Only tasks with the ready or failed status can be deleted.",
+        f"The video indexing task {task_id} cannot be deleted because {reason}",
     )
 
 

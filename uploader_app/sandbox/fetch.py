@@ -21,14 +21,12 @@ from uploader_app.sandbox.judge import judge_asset, judge_file
 from uploader_app.sandbox.lifecycle import ASSET_PROCESSING_SECONDS
 from uploader_app.sandbox.records import AssetRecord, IndexRecord, MediaInfo, TaskRecord
 from uploader_app.sandbox.service import Sandbox
-from uploader_app.validation.limits import MAX_SIZE
+from uploader_app.validation.limits import MAX_SIZE, MAX_URL_ASSET_SIZE
 
 logger = logging.getLogger(__name__)
 
 READ_SIZE = 1024 * 1024
 TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
-# POST /assets with method=url takes files up to 4 GB (OpenAPI /assets description).
-ASSET_URL_MAX_SIZE = 4_000_000_000
 
 
 @dataclass(frozen=True)
@@ -111,14 +109,14 @@ def fetch_asset(sandbox: Sandbox, asset_id: str) -> None:
     asset = sandbox.store.get(AssetRecord, asset_id)
     if asset is None or asset.url is None:
         return
-    got = download(sandbox, asset.url, ASSET_URL_MAX_SIZE)
+    got = download(sandbox, asset.url, MAX_URL_ASSET_SIZE)
     if sandbox.closing:
         return
     media: MediaInfo | None = None
     error = got.error
     if got.path is not None:
         path = sandbox.keep(got.path, "assets", asset_id, asset.filename)
-        verdict = judge_asset(path, asset.filename, ASSET_URL_MAX_SIZE)
+        verdict = judge_asset(path, asset.filename, MAX_URL_ASSET_SIZE)
         media, error = verdict.media, verdict.message
     ready_at = sandbox.clock.now() + sandbox.clock.scaled(ASSET_PROCESSING_SECONDS)
 

@@ -134,7 +134,7 @@ def _videos(
     found: list[tuple[str, TaskRecord | IndexedAssetRecord, float]] = []
     for task in sandbox.store.all(TaskRecord):
         status, since = status_at(task.phases, now)
-        if task.index_id == index_id and status == READY:
+        if task.index_id == index_id and status == READY and not task.video_deleted:
             found.append((task.video_id, task, since))
     for item in sandbox.store.all(IndexedAssetRecord):
         status, since = status_at(item.phases, now)
@@ -199,6 +199,22 @@ def retrieve_video(call: Call, index_id: str, video_id: str) -> Response:
     raise resource_not_exist(video_id, "videos", 404)
 
 
+def delete_video(call: Call, index_id: str, video_id: str) -> Response:
+    """Removes the video from the index; its ready task can then be deleted (spec)."""
+    sandbox = call.sandbox
+    sandbox.index(index_id, 404)
+    for found_id, source, _ in _videos(sandbox, index_id):
+        if found_id != video_id:
+            continue
+        if isinstance(source, TaskRecord):
+            source.video_deleted = True
+            sandbox.store.put(source)
+        else:
+            sandbox.store.delete(IndexedAssetRecord, source.id)
+        return empty_response(200)
+    raise resource_not_exist(video_id, "videos", 404)
+
+
 ROUTES = [
     Route("/indexes/<index_id>/indexed-assets", "POST", "indexed_assets.create", create, ONLY_V13),
     Route(
@@ -220,4 +236,5 @@ ROUTES = [
     ),
     Route("/indexes/<index_id>/videos", "GET", "videos.list", list_videos),
     Route("/indexes/<index_id>/videos/<video_id>", "GET", "videos.retrieve", retrieve_video),
+    Route("/indexes/<index_id>/videos/<video_id>", "DELETE", "videos.delete", delete_video),
 ]

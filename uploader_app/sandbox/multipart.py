@@ -30,7 +30,7 @@ from uploader_app.sandbox.records import AssetRecord, ChunkState, UploadRecord, 
 from uploader_app.sandbox.routing import ONLY_V13, Call, Route, json_response, metadata_field
 from uploader_app.sandbox.service import Sandbox
 from uploader_app.sandbox.shapes import Json, rfc3339
-from uploader_app.validation.limits import MAX_SIZE
+from uploader_app.validation.limits import MAX_IMAGE_SIZE, MAX_SIZE
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ URL_SECONDS = 3600  # "URLs expire after one hour"
 INITIAL_URLS = 10  # the first batch; more come from .../presigned-urls
 MAX_URLS = 50
 READ_SIZE = 256 * 1024
-IMAGE_MAX_SIZE = 32_000_000
 TYPES = ("video", "audio", "image")
 
 
@@ -86,7 +85,7 @@ def create(call: Call) -> Response:
         raise parameter_invalid("type", detail="Use video, audio or image.")
     if not isinstance(total, int) or isinstance(total, bool) or total < 1:
         raise parameter_invalid("total_size", detail="Give the file size in bytes.")
-    limit = IMAGE_MAX_SIZE if media_type == "image" else MAX_SIZE[UploadKind.MULTIPART]
+    limit = MAX_IMAGE_SIZE if media_type == "image" else MAX_SIZE[UploadKind.MULTIPART]
     if total > limit:
         code = "video_filesize_too_large" if media_type == "video" else "media_filesize_too_large"
         raise ApiError(

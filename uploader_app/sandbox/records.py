@@ -78,6 +78,8 @@ class TaskRecord:
     error_message: str | None = None
     fetching: bool = False  # a URL download is still running
     object_uri: str | None = None  # s3:// object of a transfer row
+    # DELETE /indexes/{id}/videos/{video_id} ran: the task may now be deleted (spec).
+    video_deleted: bool = False
 
 
 @dataclass

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -87,7 +90,8 @@ class SandboxServer:
         """Replace the fault plan (``{}`` or None clears it); rule counts start again."""
         self.app.faults = FaultPlan(plan)
 
-    def _bind(self) -> BaseWSGIServer:
+    def listen(self) -> BaseWSGIServer:
+        """Open the port and pick up unfinished URL downloads; the caller serves."""
         server = make_server(
             self._host, self._port, self.app, threaded=True, request_handler=_Handler
         )
@@ -98,20 +102,12 @@ class SandboxServer:
 
     def start(self) -> None:
         """Listen and serve in a background thread; returns once the port is open."""
-        server = self._bind()
+        server = self.listen()
         # A short poll interval makes stop() quick (the default 0.5 s adds up over a test run).
         self._thread = threading.Thread(
             target=server.serve_forever, args=(0.05,), name="sandbox", daemon=True
         )
         self._thread.start()
-
-    def serve_forever(self) -> None:
-        """Serve in this thread until ``stop()`` or Ctrl-C."""
-        server = self._bind()
-        try:
-            server.serve_forever()
-        finally:
-            self.sandbox.close()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -123,26 +119,44 @@ class SandboxServer:
         self._server, self._thread = None, None
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def run_from_cli(args: argparse.Namespace) -> int:
-    """``uploader-app sandbox``: serve until Ctrl-C, then return 0."""
+    """``uploader-app sandbox``: serve until Ctrl-C or SIGTERM, then return 0."""
     try:
         plan = load_plan(args.faults) if args.faults else None
     except (OSError, ValueError) as exc:
         print(f"Cannot use the fault plan: {exc}", file=sys.stderr)
         return 2
     data_dir = Path(args.data_dir) if args.data_dir else config.data_dir() / "sandbox"
-    server = SandboxServer(
-        data_dir=data_dir,
-        api_key=args.api_key,
-        speed=args.speed,
-        host=args.host,
-        port=args.port,
-        faults=plan,
-    )
     try:
-        bound = server._bind()
+        server = SandboxServer(
+            data_dir=data_dir,
+            api_key=args.api_key,
+            speed=args.speed,
+            host=args.host,
+            port=args.port,
+            faults=plan,
+            s3_dir=Path(args.s3_dir) if args.s3_dir else None,
+        )
+    except (OSError, sqlite3.Error) as exc:
+        print(
+            f"Cannot keep the sandbox's data in {data_dir}: {exc}. "
+            "Choose a folder you can write to with --data-dir.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        bound = server.listen()
     except OSError as exc:
-        print(f"Cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(
+            f"Cannot listen on {args.host}:{args.port}: {exc}. "
+            "Another program may use that port; try --port 0 to pick a free one.",
+            file=sys.stderr,
+        )
+        server.sandbox.close()
         return 1
     print(
         f"Sandbox API at {server.base_url('v1.3')} (also /v1.2) - API key: {server.api_key}",
@@ -153,6 +167,8 @@ def run_from_cli(args: argparse.Namespace) -> int:
     print(f"          export TWELVELABS_API_KEY={server.api_key}")
     print(f"  Task clock: x{args.speed:g}" + (" - fault plan loaded" if plan else ""))
     print("  Stop with Ctrl-C.", flush=True)
+    # A service manager or a test harness stops us with SIGTERM: close the store cleanly then too.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         bound.serve_forever()
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ from uploader_app.sandbox.errors import (
 from uploader_app.sandbox.fetch import fetch_task, filename_of, is_web_url
 from uploader_app.sandbox.formdata import FormData, UploadedFile, parse_form
 from uploader_app.sandbox.judge import judge_file, size_error
-from uploader_app.sandbox.lifecycle import TERMINAL, status_at
+from uploader_app.sandbox.lifecycle import READY, TERMINAL, status_at
 from uploader_app.sandbox.paging import number_arg, page_of, since_filter, sort_items
 from uploader_app.sandbox.records import IndexRecord, MediaInfo, TaskRecord, new_id
 from uploader_app.sandbox.routing import (
@@ -190,7 +190,8 @@ def delete(call: Call, task_id: str) -> Response:
     sandbox = call.sandbox
     task = _task(sandbox, task_id)
     status, _ = status_at(task.phases, sandbox.clock.now())
-    if status not in TERMINAL:
+    # The spec: only ready or failed tasks, and a ready task only once its video is deleted.
+    if status not in TERMINAL or (status == READY and not task.video_deleted):
         raise task_cannot_be_deleted(task_id, status)
     sandbox.store.delete(TaskRecord, task_id)
     sandbox.forget("tasks", task_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from uploader_app.models import ModelFamily, Target, UploadKind
 
 GB = 1_000_000_000  # the vendor says "GB"; decimal is the stricter reading
+MB = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,13 @@ MAX_SIZE: dict[UploadKind, int] = {
     UploadKind.MULTIPART: 10 * GB,
     UploadKind.URL: 2 * GB,
 }
+
+# v1.3 assets API (OpenAPI POST /assets and multipart uploads): a direct upload takes video or
+# audio up to 200 MB, one fetched from a URL up to 4 GB, an image up to 32 MB; larger local
+# videos go through the multipart route.
+MAX_DIRECT_ASSET_SIZE = 200 * MB
+MAX_URL_ASSET_SIZE = 4 * GB
+MAX_IMAGE_SIZE = 32 * MB
 
 # Resolution, checked on the picture as displayed (rotation applied), either orientation
 # (api notes §7: "360x360 to 3840x2160").
