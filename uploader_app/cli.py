@@ -8,9 +8,25 @@ import sys
 
 from uploader_app import __version__
 
-EXIT_OK = 0
-EXIT_REJECTED = 1
-EXIT_USAGE = 2
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 0 to 65535 (0 picks one)")
+    return port
+
+
+def _speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0.0
+    if not speed > 0 or speed == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a speed: use a number above 0")
+    return speed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,12 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the local stand-in for the Twelve Labs API (no account, no network)",
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    sandbox.add_argument("--port", type=int, default=4010, help="port (0 picks a free one)")
+    sandbox.add_argument("--port", type=_port, default=4010, help="port (0 picks a free one)")
     sandbox.add_argument("--data-dir", help="folder for uploads and state (kept across restarts)")
     sandbox.add_argument("--api-key", help="the only key accepted (default: the demo key)")
     sandbox.add_argument(
         "--speed",
-        type=float,
+        type=_speed,
         default=1.0,
         help="task clock factor: 1 is a realistic pace, 1000 finishes in milliseconds",
     )
@@ -79,4 +95,4 @@ def main(argv: list[str]) -> int:
 
         return run_check(args)
     parser.print_help()
-    return EXIT_OK
+    return 0

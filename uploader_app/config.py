@@ -53,7 +53,3 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 def data_dir() -> Path:
     """Per-user folder for the task database, caches and the sandbox's default state."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -55,10 +56,21 @@ class TaskStatus(StrEnum):
         return self in (TaskStatus.READY, TaskStatus.FAILED)
 
 
+# v1.1/v1.2 option names in the v1.3 vocabulary (api notes §2: "conversation" became audio;
+# text_in_video and logo were folded into visual). The client and the sandbox both fold with
+# this table, so a local verdict and the server's agree on v1.2 indexes too.
+LEGACY_OPTIONS = {"conversation": "audio", "text_in_video": "visual", "logo": "visual"}
+
+
 @dataclass(frozen=True)
 class IndexModel:
     name: str
     options: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, name: str, options: Iterable[str]) -> IndexModel:
+        """A model as any API version names it, with its options in v1.3 words."""
+        return cls(name, tuple(dict.fromkeys(LEGACY_OPTIONS.get(o, o) for o in options)))
 
     @property
     def family(self) -> ModelFamily | None:

@@ -178,11 +178,11 @@ def parse_index(data: Json) -> Index:
     """v1.3 ``models[]``, v1.2 ``engines[]`` and v1.1 ``engine_id`` all become IndexModel."""
     models: list[IndexModel] = []
     for m in data.get("models") or []:
-        models.append(IndexModel(m.get("model_name", ""), tuple(m.get("model_options") or ())))
+        models.append(IndexModel.from_api(m.get("model_name", ""), m.get("model_options") or ()))
     for e in data.get("engines") or []:
-        models.append(IndexModel(e.get("engine_name", ""), tuple(e.get("engine_options") or ())))
+        models.append(IndexModel.from_api(e.get("engine_name", ""), e.get("engine_options") or ()))
     if not models and data.get("engine_id"):
-        models.append(IndexModel(data["engine_id"], tuple(data.get("index_options") or ())))
+        models.append(IndexModel.from_api(data["engine_id"], data.get("index_options") or ()))
     return Index(
         id=need_str(data, "_id"),
         name=str(data.get("index_name") or ""),

@@ -9,10 +9,6 @@ from typing import Any, ClassVar
 
 from uploader_app.models import Index, IndexModel
 
-# v1.2 option names folded into the v1.3 pair the validator understands (api notes §2:
-# "conversation" became audio; text_in_video and logo were folded into visual).
-_OPTION_V13 = {"conversation": "audio", "text_in_video": "visual", "logo": "visual"}
-
 
 def new_id() -> str:
     """A 24-hex id shaped like the vendor's (MongoDB ObjectId: 4 bytes of time, 8 random)."""
@@ -31,13 +27,7 @@ class IndexRecord:
 
     def as_index(self) -> Index:
         """The shared model the validation rules take (v1.2 option names folded to v1.3)."""
-        models = tuple(
-            IndexModel(
-                name=m["name"],
-                options=tuple(dict.fromkeys(_OPTION_V13.get(o, o) for o in m["options"])),
-            )
-            for m in self.models
-        )
+        models = tuple(IndexModel.from_api(m["name"], m["options"]) for m in self.models)
         return Index(id=self.id, name=self.name, models=models, addons=tuple(self.addons))
 
 
