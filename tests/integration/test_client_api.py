@@ -58,7 +58,8 @@ def test_create_get_and_list_indexes(
     client = make_client(sandbox, version)
     created = client.create_index(f"films {version}", [model])
     assert created.name == f"films {version}"
-    assert created.models == (model,)  # v1.2 engines[] folded into IndexModel too
+    # v1.2 engines[] fold into IndexModel too, their options in v1.3 words (conversation: audio)
+    assert created.models == (IndexModel(model.name, ("visual", "audio")),)
     fetched = client.get_index(created.id)
     assert fetched == created
     page = client.list_indexes(name=f"films {version}")
