@@ -9,6 +9,10 @@ import subprocess
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import pytest
 
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
 
@@ -151,3 +155,31 @@ def make_padded(source: Path, path: Path, size: int) -> Path:
     with path.open("r+b") as fh:
         fh.truncate(size)
     return path
+
+
+def make_png(path: Path, side: int = 400) -> Path:
+    """A real PNG picture (one frame), whatever ``path``'s extension says."""
+    subprocess.run(
+        [FFMPEG, "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size={side}x{side}",
+         "-frames:v", "1", "-f", "image2", "-c:v", "png", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def refuse_to_open(
+    monkeypatch: pytest.MonkeyPatch, path: Path, call: Literal["open", "stat"] = "open"
+) -> None:
+    """Make ``Path.open`` (or ``Path.stat``) of ``path`` fail as a file without permission does.
+
+    Tests run as root here, where ``chmod 000`` blocks nothing; this refuses like the OS would,
+    at the same call the probe makes, and leaves every other path alone.
+    """
+    real = getattr(Path, call)
+
+    def refusing(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, call, refusing)

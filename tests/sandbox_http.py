@@ -6,6 +6,8 @@ app's client and the emulator cannot hide.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +19,7 @@ from tests.conftest import TEST_API_KEY
 from uploader_app.sandbox.server import SandboxServer
 
 TIMEOUT = 10.0
+CHUNK = 8 * 1024  # the chunk size of multipart tests: a small video spans several chunks
 
 
 class Client:
@@ -66,3 +69,62 @@ class Client:
 
 def terminal(body: dict[str, Any]) -> bool:
     return body.get("status") in ("ready", "failed")
+
+
+def start_upload(api: Client, total_size: int, count: int = 10) -> dict[str, Any]:
+    """Open a multipart upload session with URLs for the first ``count`` chunks."""
+    created = api.post(
+        "/assets/multipart-uploads",
+        json={"filename": "clip.mp4", "type": "video", "total_size": total_size},
+    )
+    assert created.status_code == 201, created.text
+    session: dict[str, Any] = created.json()
+    if count > len(session["upload_urls"]):
+        more = api.post(
+            f"/assets/multipart-uploads/{session['upload_id']}/presigned-urls",
+            json={"start": 1, "count": count},
+        )
+        session["upload_urls"] = more.json()["upload_urls"]
+    return session
+
+
+def put_chunks(
+    data: bytes, urls: list[dict[str, Any]], chunk_size: int = CHUNK
+) -> list[dict[str, Any]]:
+    """PUT each chunk to its presigned URL (no API key) and build the report entries."""
+    done = []
+    for item in urls:
+        index = item["chunk_index"]
+        part = data[(index - 1) * chunk_size : index * chunk_size]
+        answer = requests.put(item["url"], data=part, timeout=TIMEOUT)
+        assert answer.status_code == 200
+        assert answer.headers["ETag"] == f'"{hashlib.md5(part).hexdigest()}"'
+        done.append(
+            {
+                "chunk_index": index,
+                "proof": answer.headers["ETag"],
+                "proof_type": "etag",
+                "chunk_size": len(part),
+            }
+        )
+    return done
+
+
+def together(count: int, work: Callable[[], Any]) -> list[Any]:
+    """Run ``work`` in ``count`` threads released at the same moment; their results (or errors)."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(slot: int) -> None:
+        barrier.wait(timeout=10)
+        try:
+            results[slot] = work()
+        except Exception as exc:  # the test looks at every outcome
+            results[slot] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results

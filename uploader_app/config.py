@@ -6,6 +6,7 @@ The key is read here and handed to the API client; nothing else stores or prints
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,15 +33,22 @@ class Settings:
 
     @property
     def api_version(self) -> str:
-        return api_version_of(self.base_url)
+        """The version the client will speak: the one the address names, else the default.
+
+        An address naming a version the app does not speak is refused by the client.
+        """
+        return api_version_of(self.base_url) or DEFAULT_API_VERSION
 
 
-def api_version_of(base_url: str) -> str:
-    """The API version named by the last path segment of the base URL (``…/v1.2``)."""
-    segments = [s for s in urlsplit(base_url).path.split("/") if s]
-    if segments and segments[-1] in SUPPORTED_VERSIONS:
-        return segments[-1]
-    return DEFAULT_API_VERSION
+_VERSION_SEGMENT = re.compile(r"v\d+(?:\.\d+)*", re.IGNORECASE)
+
+
+def api_version_of(base_url: str) -> str | None:
+    """The version named by the last path segment of the address (``…/v1.2``), if any."""
+    segments = [s for s in urlsplit(base_url.rstrip("/")).path.split("/") if s]
+    if segments and _VERSION_SEGMENT.fullmatch(segments[-1]):
+        return segments[-1].lower()
+    return None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

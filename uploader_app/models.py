@@ -103,6 +103,16 @@ class Index:
             return False
         return all("audio" in m.options and "visual" not in m.options for m in self.models)
 
+    @property
+    def listens_to_audio(self) -> bool:
+        """True when any model of the index uses the ``audio`` option.
+
+        A silent video is still indexed by its picture when a model also uses ``visual``, so
+        it is not rejected (see ``needs_audio``), but the user is warned that its speech and
+        sound part of the index will be empty.
+        """
+        return any("audio" in m.options for m in self.models)
+
 
 @dataclass(frozen=True)
 class Target:
@@ -110,7 +120,8 @@ class Target:
 
     kind: UploadKind = UploadKind.TASK_FILE
     families: frozenset[ModelFamily] = frozenset({ModelFamily.MARENGO})
-    require_audio: bool = False
+    require_audio: bool = False  # a video without sound is rejected
+    listens_to_audio: bool = False  # a video without sound gets a warning (picture only)
 
     @classmethod
     def for_index(cls, index: Index, kind: UploadKind = UploadKind.TASK_FILE) -> Target:
@@ -118,6 +129,7 @@ class Target:
             kind=kind,
             families=index.families or frozenset({ModelFamily.MARENGO}),
             require_audio=index.needs_audio,
+            listens_to_audio=index.listens_to_audio,
         )
 
 
@@ -168,7 +180,6 @@ class Finding:
     hint: str = ""  # what to do about it
     probe: ProbeResult | None = None
     relative_path: str | None = None  # relative to the dropped folder, when scanned
-    warnings: tuple[str, ...] = field(default=())
     # Every problem found, worst first; ``code``/``message``/``hint`` repeat the first one.
     issues: tuple[Issue, ...] = field(default=())
     transcription: Path | None = None  # clip.srt / clip.vtt found beside the video

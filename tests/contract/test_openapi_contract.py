@@ -203,6 +203,21 @@ def _drive(api: Client, clip: Path, short: Path) -> Seen:
     api.wait(one, terminal)
     keep("GET", item_path + "/{indexed-asset-id}", api.get(one))
     keep("GET", item_path, api.get(f"/indexes/{index_id}/indexed-assets"))
+
+    # Unknown ids: each answer must use a status the spec lists for that operation.
+    video_path = "/indexes/{index-id}/videos"
+    keep("GET", video_path, api.get("/indexes/nope/videos"))
+    keep("GET", video_path + "/{video-id}", api.get(f"/indexes/{index_id}/videos/nope"))
+    keep("DELETE", video_path + "/{video-id}", api.delete(f"/indexes/{index_id}/videos/nope"))
+    keep("DELETE", video_path + "/{video-id}", api.delete("/indexes/nope/videos/nope"))
+    keep("GET", item_path, api.get("/indexes/nope/indexed-assets"))
+    keep("GET", item_path + "/{indexed-asset-id}", api.get(f"{one}x"))
+    keep("DELETE", item_path + "/{indexed-asset-id}", api.delete(f"{one}x"))
+    keep("DELETE", item_path + "/{indexed-asset-id}", api.delete("/indexes/nope/indexed-assets/x"))
+    keep("POST", item_path, api.post("/indexes/nope/indexed-assets", json={"asset_id": "x"}))
+    keep("GET", "/tasks/{task_id}", api.get("/tasks/nope"))
+    keep("GET", "/assets/{asset_id}", api.get("/assets/nope"))
+    keep("GET", report_path, api.get("/assets/multipart-uploads/nope"))
     return got
 
 
@@ -231,6 +246,10 @@ EXPECTED = [
     ("POST", "/indexes/{index-id}/indexed-assets", 400),
     ("GET", "/indexes/{index-id}/indexed-assets", 200),
     ("GET", "/indexes/{index-id}/indexed-assets/{indexed-asset-id}", 200),
+    ("GET", "/indexes/{index-id}/videos", 400),
+    ("DELETE", "/indexes/{index-id}/videos/{video-id}", 400),
+    ("GET", "/indexes/{index-id}/indexed-assets", 400),
+    ("DELETE", "/indexes/{index-id}/indexed-assets/{indexed-asset-id}", 400),
 ]
 
 
@@ -248,6 +267,17 @@ def test_answers_match_the_vendor_schema(
     for body in bodies:
         errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
         assert not errors, f"{method} {path} {status}: {errors}\n{json.dumps(body)[:800]}"
+
+
+def test_every_status_is_one_the_vendor_documents(seen: Seen) -> None:
+    """A client written against the spec handles the statuses it lists, and no others."""
+    paths = json.loads(SPEC_FILE.read_text(encoding="utf-8"))["paths"]
+    undocumented = [
+        f"{method} {path} -> {status}"
+        for method, path, status in seen
+        if str(status) not in paths[path][method.lower()]["responses"]
+    ]
+    assert not undocumented
 
 
 def test_the_strict_schemas_do_catch_an_invented_field(registry: Registry) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import math
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,12 +19,15 @@ from tests.integration.client_support import (
     wait_for,
     wait_task,
 )
+from uploader_app.api.client import ApiClient
+from uploader_app.api.duplicates import FINGERPRINT_KEY
 from uploader_app.api.errors import (
     CancelledError,
     InvalidRequestError,
     NotFoundError,
     VideoRejectedError,
 )
+from uploader_app.api.multipart import REPORT_EVERY
 from uploader_app.api.types import UploadSession
 from uploader_app.models import IndexModel, TaskStatus, UploadProgress
 from uploader_app.sandbox.app import ReceivedRequest
@@ -81,6 +85,14 @@ def test_index_paging_and_family_filter(sandbox: SandboxServer) -> None:
     assert not made & pegasus_only
 
 
+def test_base_url_without_a_version_speaks_v13(sandbox: SandboxServer) -> None:
+    # TWELVELABS_BASE_URL=https://api.twelvelabs.io used to send /indexes, and every call 404'd.
+    client = ApiClient(sandbox.url, TEST_API_KEY)
+    index = client.create_index("no version", [MARENGO])
+    assert client.get_index(index.id).name == "no version"
+    assert ReceivedRequest("POST", "/v1.3/indexes") in sandbox.requests
+
+
 def test_missing_index_is_not_found(sandbox: SandboxServer) -> None:
     with pytest.raises((NotFoundError, InvalidRequestError)) as caught:
         make_client(sandbox).get_index("0123456789abcdef01234567")
@@ -113,6 +125,21 @@ def test_task_from_file_reaches_ready_with_progress(
     assert stored is not None
     assert stored.user_metadata == {"trip": "alps", "day": 3}
     assert stored.enable_video_stream is True
+
+
+def test_fingerprint_travels_in_user_metadata_beside_the_callers(
+    sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    client = make_client(sandbox)
+    index = client.create_index("fingerprints", [MARENGO])
+    created = client.create_task_from_file(
+        index.id, video("print.mp4"), user_metadata={"shot": 7}, fingerprint="sha256:abc"
+    )
+    assert created.video_id
+    assert wait_task(client, created.id).status is TaskStatus.READY
+    video_obj = client.get_video(index.id, created.video_id)
+    assert video_obj.user_metadata == {"shot": 7, FINGERPRINT_KEY: "sha256:abc"}
+    assert video_obj.filename == "print.mp4"
 
 
 def test_list_tasks_filters_and_delete(sandbox: SandboxServer, video: Callable[..., Path]) -> None:
@@ -375,6 +402,39 @@ def test_multipart_chunk_faults_are_retried(
     assert wait_asset(client, result.asset_id).status == "ready"
     puts = [r for r in sandbox.requests if r.method == "PUT"]
     assert len(puts) > sessions[0].total_chunks  # the faulty PUT was sent again
+
+
+@pytest.mark.parametrize("retry_answer", ["duplicates", "refused"])
+def test_lost_answer_to_the_final_chunk_report_still_completes(
+    small_chunk_sandbox: SandboxServer, video: Callable[..., Path], retry_answer: str
+) -> None:
+    # The service completed the session but its answer was lost. The retried report is
+    # answered with duplicates (the sandbox, like the vendor) or refused (here: 503 until the
+    # client gives up). Either way the file is uploaded: the client reads the session state.
+    sandbox = small_chunk_sandbox
+    client = make_client(sandbox)
+    clip = video("last-report.mp4", duration=6.0, width=854, height=480)
+    report_paths: list[str] = []
+    earlier_reports: list[int] = []
+
+    def lose_the_final_report(session: UploadSession) -> None:
+        path = f"/v1.3/assets/multipart-uploads/{session.upload_id}"
+        skip = math.ceil(session.total_chunks / REPORT_EVERY) - 1
+        report_paths.append(path)
+        earlier_reports.append(skip)
+        rules = [{"method": "POST", "path": path, "fault": "lost_answer", "skip": skip, "times": 1}]
+        if retry_answer == "refused":
+            # Rule 1 takes the final report, so this one's count skips it.
+            rules.append(
+                {"method": "POST", "path": path, "fault": "status", "status": 503, "skip": skip}
+            )
+        sandbox.set_faults({"seed": 1, "rules": rules})
+
+    result = client.upload_multipart(clip, on_session=lose_the_final_report)
+    reports = sandbox.requests.count(ReceivedRequest("POST", report_paths[0]))
+    assert reports > earlier_reports[0] + 1  # the final report was sent again
+    assert client.get_multipart_status(result.upload_id).status == "completed"
+    assert wait_asset(client, result.asset_id).status == "ready"
 
 
 def test_resuming_an_unknown_or_changed_upload_starts_a_new_one(

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.conftest import TEST_API_KEY
-from tests.integration.client_support import MARENGO, Sleeps, wait_asset
+from tests.integration.client_support import MARENGO, Sleeps, wait_asset, wait_for
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import (
     ApiError,
     AuthError,
+    FileChangedError,
     RateLimitedError,
     ServerError,
 )
 from uploader_app.api.retry import RetryPolicy
 from uploader_app.api.transport import Timeouts
-from uploader_app.models import TaskStatus
+from uploader_app.models import TaskStatus, UploadProgress
 from uploader_app.sandbox.app import ReceivedRequest
 from uploader_app.sandbox.records import TaskRecord
 from uploader_app.sandbox.server import SandboxServer
+from uploader_app.validation.fingerprint import compute_fingerprint
 
 TASKS = ReceivedRequest("POST", "/v1.3/tasks")
 
@@ -107,7 +112,7 @@ def test_long_rate_limit_is_surfaced_not_slept(sandbox: SandboxServer, index_id:
     assert sleeps == []
     assert caught.value.retry_after == pytest.approx(86_400, abs=5)
     assert caught.value.title == "Too many requests"
-    assert "about 24 hour" in caught.value.hint
+    assert "about 24 hours." in caught.value.hint
 
 
 def test_reset_mid_body_resends_the_whole_body_with_every_field(
@@ -141,6 +146,109 @@ def test_lost_answer_on_post_tasks_does_not_upload_twice(
     assert sandbox.requests.count(TASKS) == 1  # the file was sent once
     assert _tasks_in(sandbox, index_id) == [created.id]
     assert client.get_task(created.id).status in set(TaskStatus)
+
+
+def test_lost_answer_for_a_same_named_file_does_not_take_the_earlier_files_task(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    # Camera folders: GOPR0001.MP4 in many subfolders, clips of the same length.
+    first = video("A/clip.mp4", duration=5.0)
+    second = video("B/clip.mp4", duration=5.0, width=854, height=480)
+    client = fast_client(sandbox, Sleeps())
+    a = client.create_task_from_file(
+        index_id, first, duration_hint=5.0, fingerprint=compute_fingerprint(first)
+    )
+    sandbox.set_faults(fault("/v1.3/tasks", "lost_answer", times=1))
+    b = client.create_task_from_file(
+        index_id, second, duration_hint=5.0, fingerprint=compute_fingerprint(second)
+    )
+    assert b.reused
+    assert b.id != a.id  # was A's task, and B's own was orphaned
+    assert sandbox.requests.count(TASKS) == 2  # each file sent once
+    assert sorted(_tasks_in(sandbox, index_id)) == sorted([a.id, b.id])
+    stored = sandbox.sandbox.store.get(TaskRecord, b.id)
+    assert stored is not None and stored.media.width == 854
+
+
+def _upload_elsewhere(sandbox: SandboxServer, index_id: str, path: Path) -> str:
+    """Another copy of the app (its own process, nothing shared with ours) sends ``path``."""
+    with path.open("rb") as fh:
+        answer = requests.post(
+            f"{sandbox.base_url('v1.3')}/tasks",
+            headers={"x-api-key": TEST_API_KEY},
+            data={"index_id": index_id},
+            files={"video_file": (path.name, fh, "video/mp4")},
+            timeout=30,
+        )
+    answer.raise_for_status()
+    task_id: str = answer.json()["_id"]
+    return task_id
+
+
+def test_recovery_confirms_its_task_by_fingerprint_over_a_newer_same_named_one(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    ours = video("B/clip.mp4", duration=5.0)
+    theirs = video("A/clip.mp4", duration=5.0, width=854, height=480)
+    watcher = fast_client(sandbox, Sleeps())
+    made_elsewhere: list[str] = []
+
+    def meanwhile(seconds: float, cancel: threading.Event | None) -> None:
+        # During our backoff, another uploader sends a same-named file; both get indexed,
+        # so the newest same-named task is theirs and only the fingerprint tells them apart.
+        if not made_elsewhere:
+            made_elsewhere.append(_upload_elsewhere(sandbox, index_id, theirs))
+            wait_for(
+                lambda: list(watcher.iter_tasks(index_id)),
+                lambda tasks: len(tasks) == 2 and all(t.status.is_terminal for t in tasks),
+            )
+
+    sandbox.set_faults(fault("/v1.3/tasks", "lost_answer", times=1))
+    client = ApiClient(
+        sandbox.base_url("v1.3"),
+        TEST_API_KEY,
+        retry=RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05),
+        sleep=meanwhile,
+    )
+    created = client.create_task_from_file(
+        index_id, ours, duration_hint=5.0, fingerprint=compute_fingerprint(ours)
+    )
+    assert created.reused
+    assert created.id != made_elsewhere[0]
+    assert sandbox.requests.count(TASKS) == 2  # ours once, theirs once
+    assert set(_tasks_in(sandbox, index_id)) == {created.id, made_elsewhere[0]}
+
+
+@pytest.mark.parametrize("change", ["shrinks", "vanishes"])
+def test_file_that_changes_while_sent_is_not_resent(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], tmp_path: Path, change: str
+) -> None:
+    clip = tmp_path / "copying" / "clip.mp4"
+    clip.parent.mkdir()
+    shutil.copyfile(video(duration=5.0), clip)  # a copy: the cached encode must stay whole
+
+    def change_file(progress: UploadProgress) -> None:
+        if change == "shrinks" and progress.sent > 0:
+            with clip.open("r+b") as fh:
+                fh.truncate(progress.sent)
+        elif change == "vanishes":
+            clip.unlink(missing_ok=True)
+
+    sleeps = Sleeps()
+    client = ApiClient(
+        sandbox.base_url("v1.3"),
+        TEST_API_KEY,
+        retry=RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05),
+        sleep=sleeps,
+        chunk_size=16 * 1024,
+    )
+    with pytest.raises(FileChangedError) as caught:
+        client.create_task_from_file(index_id, clip, progress=change_file)
+    assert caught.value.user_message.startswith("clip.mp4 changed while it was being sent")
+    assert sleeps == []  # not taken for a dropped connection and retried
+    # Sent at most once (the cut request may not have reached the app yet), and no lookup.
+    assert set(sandbox.requests) <= {TASKS}
+    assert _tasks_in(sandbox, index_id) == []
 
 
 def test_lost_answer_on_url_task_does_not_create_twice(

@@ -17,7 +17,7 @@ import pytest
 
 from tests.integration.client_support import Sleeps
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import AuthError, CancelledError, NetworkError
+from uploader_app.api.errors import AuthError, CancelledError, NetworkError, ServerError
 from uploader_app.api.retry import RetryPolicy
 from uploader_app.api.transport import Timeouts
 
@@ -84,6 +84,21 @@ def test_connection_refused_is_retried_then_explained(
     assert caught.value.title == "Cannot reach the service"
     assert len(sleeps) == 2  # three attempts in all
     assert FAKE_KEY not in caplog.text + str(caught.value) + repr(caught.value)
+
+
+def test_interactive_policy_gives_up_on_an_unreachable_host_at_once(closed_port: int) -> None:
+    # `check --index` against a dead host: one quick retry, not a silent 11 s.
+    sleeps = Sleeps()
+    client = ApiClient(
+        f"http://127.0.0.1:{closed_port}/v1.3",
+        FAKE_KEY,
+        retry=RetryPolicy.interactive(),
+        sleep=sleeps,
+    )
+    with pytest.raises(NetworkError):
+        client.get_index("idx")
+    assert len(sleeps) == 1
+    assert sum(sleeps) <= 1.0
 
 
 def test_read_timeout_is_a_network_timeout(silent_server: int) -> None:
@@ -197,3 +212,66 @@ def test_key_quoted_by_the_server_is_redacted(caplog: pytest.LogCaptureFixture) 
     assert "[redacted] expired" in error.message
     for text in (str(error), repr(error), error.message, caplog.text, repr(error.args)):
         assert FAKE_KEY not in text
+
+
+class _BusyHandler(http.server.BaseHTTPRequestHandler):
+    """503 ``failures`` times, then an empty index list. Like the vendor, every answer carries
+    X-Ratelimit-*; the window resets in six hours."""
+
+    failures = 0
+    seen = 0
+
+    def do_GET(self) -> None:
+        type(self).seen += 1
+        busy = self.seen <= self.failures
+        body = (
+            b'{"code": "service_unavailable", "message": "busy"}'
+            if busy
+            else (b'{"data": [], "page_info": {"page": 1, "total_page": 1, "total_results": 0}}')
+        )
+        self.send_response(503 if busy else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Ratelimit-Limit", "600")
+        self.send_header("X-Ratelimit-Remaining", "598")
+        self.send_header("X-Ratelimit-Reset", str(int(time.time()) + 6 * 3600))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def busy_server() -> Iterator[tuple[str, type[_BusyHandler]]]:
+    handler = type("Busy", (_BusyHandler,), {"failures": 0, "seen": 0})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1.3", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_503_is_retried_with_backoff_despite_a_distant_ratelimit_reset(
+    busy_server: tuple[str, type[_BusyHandler]],
+) -> None:
+    url, handler = busy_server
+    handler.failures = 1
+    sleeps = Sleeps()
+    assert _client(url, sleeps).list_indexes().items == ()
+    assert handler.seen == 2
+    assert len(sleeps) == 1 and sleeps[0] < 1.0  # backoff, not the six-hour window reset
+
+
+def test_503_that_persists_does_not_tell_the_user_to_wait_hours(
+    busy_server: tuple[str, type[_BusyHandler]],
+) -> None:
+    url, handler = busy_server
+    handler.failures = 99
+    sleeps = Sleeps()
+    with pytest.raises(ServerError) as caught:
+        _client(url, sleeps, attempts=3).list_indexes()
+    assert handler.seen == 3
+    assert caught.value.retry_after is None
+    assert "hour" not in caught.value.hint

@@ -16,6 +16,8 @@ import pytest
 from tests.conftest import TEST_API_KEY
 from tests.sandbox_http import Client, terminal
 from uploader_app.models import UploadKind
+from uploader_app.sandbox import store as store_module
+from uploader_app.sandbox.records import MediaInfo, TaskRecord
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.validation import limits
 
@@ -205,7 +207,7 @@ def test_paging_sorting_and_the_page_limit_cap(api: Client) -> None:
 
 
 def test_a_task_goes_through_every_status_to_ready(tmp_path: Path, video: Video) -> None:
-    server = SandboxServer(tmp_path / "s", api_key=TEST_API_KEY, speed=40.0)
+    server = SandboxServer(tmp_path / "s", api_key=TEST_API_KEY, speed=25.0)
     server.start()
     try:
         api = Client(server)
@@ -521,3 +523,99 @@ def test_transfers_read_real_files_from_an_s3_folder(tmp_path: Path, video: Vide
         server.stop()
     # 01.mp4 is real and too short; 02.mp4 is not in the folder, so it cannot be read.
     assert done == {"01.mp4": "failed", "02.mp4": "failed"}
+
+
+def test_a_repeated_file_part_is_400_and_leaves_no_spool_file(
+    sandbox: SandboxServer, api: Client, video: Video
+) -> None:
+    clip = video("clip.mp4").read_bytes()
+    answer = api.post(
+        "/tasks",
+        data={"index_id": api.index_id()},
+        files=[("video_file", ("a.mp4", clip)), ("video_file", ("b.mp4", clip))],
+    )
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "parameter_invalid"
+    assert "video_file" in answer.json()["message"]
+    assert list(sandbox.sandbox.spool.iterdir()) == []
+    assert api.get("/tasks").json()["data"] == []
+
+
+def test_v12_sees_v12_option_words_and_v13_sees_v13_words(sandbox: SandboxServer) -> None:
+    v12, v13 = Client(sandbox, "v1.2"), Client(sandbox)
+    demo = v12.get(f"/indexes/{v13.index_id()}").json()
+    # engine_name stays the model's real name (docs/sandbox.md); the options are v1.2 words.
+    assert demo["engines"] == [
+        {"engine_name": "marengo3.0", "engine_options": ["visual", "conversation"]}
+    ]
+    found = v12.get("/indexes", params={"engine_options": "conversation"}).json()["data"]
+    assert len(found) == 2  # both demo indexes
+    assert v12.get("/indexes", params={"engine_options": "audio"}).json()["data"] == []
+
+    engines = [{"engine_name": "marengo2.6", "engine_options": ["visual", "logo", "conversation"]}]
+    old_id = v12.post("/indexes", json={"index_name": "old", "engines": engines}).json()["_id"]
+    assert v12.get(f"/indexes/{old_id}").json()["engines"] == engines  # kept as made
+    assert v13.get(f"/indexes/{old_id}").json()["models"] == [
+        {"model_name": "marengo2.6", "model_options": ["visual", "audio"]}
+    ]
+    listed = v13.get("/indexes", params={"model_options": "audio", "index_name": "old"}).json()
+    assert [i["_id"] for i in listed["data"]] == [old_id]
+
+
+def test_a_transfer_key_cannot_climb_out_of_the_s3_folder(tmp_path: Path, video: Video) -> None:
+    s3 = tmp_path / "s3"
+    (s3 / "bucket").mkdir(parents=True)
+    video("outside.mp4")  # a valid video next to the s3 folder, not in it
+    rows = [{"index_id": "", "language": "en", "object": "s3://bucket/../../outside.mp4"}]
+    server = SandboxServer(tmp_path / "s", api_key=TEST_API_KEY, speed=1000.0, s3_dir=s3)
+    server.start()
+    try:
+        v12 = Client(server, "v1.2")
+        rows[0]["index_id"] = v12.index_id()
+        manifest = json.dumps(rows).encode()
+        answer = v12.post("/tasks/transfers", files={"file": ("l.json", manifest)})
+        assert answer.status_code == 204
+        (task,) = v12.get("/tasks").json()["data"]
+        done = v12.wait(f"/tasks/{task['_id']}", terminal)
+    finally:
+        server.stop()
+    assert done["status"] == "failed"
+    assert "duration" not in done["metadata"]  # the file outside was never probed
+
+
+def test_polling_one_index_copies_only_the_page(
+    sandbox: SandboxServer, api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lists read the cached records in place and copy only what they answer with."""
+    store = sandbox.sandbox.store
+    marengo, pegasus = api.index_id("marengo"), api.index_id("pegasus")
+    now = time.time()
+    for n in range(120):
+        index_id = marengo if n % 4 else pegasus
+        store.put(
+            TaskRecord(
+                id=f"{n:024x}",
+                index_id=index_id,
+                video_id=f"{n + 1000:024x}",
+                created=now + n,
+                media=MediaInfo(filename=f"{n}.mp4", duration=60.0, width=640, height=360),
+                phases={"validating": now - 10, "ready": now - 5},
+                source="file",
+            )
+        )
+    copies: list[object] = []
+    real_copy = store_module._copy
+
+    def counting_copy(record: Any) -> Any:
+        copies.append(record)
+        return real_copy(record)
+
+    monkeypatch.setattr(store_module, "_copy", counting_copy)
+    page = api.get("/tasks", params={"index_id": pegasus, "page_limit": 7}).json()
+    assert page["page_info"]["total_results"] == 30
+    assert [t["_id"] for t in page["data"]] == [f"{n:024x}" for n in range(116, 88, -4)]
+    assert len(copies) <= 7 + 1  # the page, and the index looked up
+    copies.clear()
+    listed = api.get("/indexes").json()["data"]
+    assert {i["_id"]: i["video_count"] for i in listed} == {marengo: 90, pegasus: 30}
+    assert not any(isinstance(c, TaskRecord) for c in copies)  # stats copy no task

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
+import threading
+import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +13,10 @@ import pytest
 import requests
 
 from tests.conftest import TEST_API_KEY
-from tests.sandbox_http import Client, terminal
+from tests.sandbox_http import CHUNK, Client, put_chunks, start_upload, terminal, together
 from uploader_app.sandbox.server import SandboxServer
 
 Video = Callable[..., Path]
-CHUNK = 8 * 1024
 
 
 @pytest.fixture
@@ -29,26 +30,6 @@ def chunked(tmp_path: Path) -> Iterator[SandboxServer]:
 
 def asset_settled(body: dict[str, Any]) -> bool:
     return body.get("status") in ("ready", "failed")
-
-
-def put_chunks(data: bytes, urls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """PUT each chunk to its presigned URL (no API key) and build the report entries."""
-    done = []
-    for item in urls:
-        index = item["chunk_index"]
-        part = data[(index - 1) * CHUNK : index * CHUNK]
-        answer = requests.put(item["url"], data=part, timeout=10)
-        assert answer.status_code == 200
-        assert answer.headers["ETag"] == f'"{hashlib.md5(part).hexdigest()}"'
-        done.append(
-            {
-                "chunk_index": index,
-                "proof": answer.headers["ETag"],
-                "proof_type": "etag",
-                "chunk_size": len(part),
-            }
-        )
-    return done
 
 
 def test_multipart_upload_end_to_end(chunked: SandboxServer, video: Video) -> None:
@@ -232,3 +213,98 @@ def api_v13(tmp_path: Path) -> Iterator[Client]:
     server.start()
     yield Client(server)
     server.stop()
+
+
+def test_a_repeated_final_report_gets_the_url_again(chunked: SandboxServer) -> None:
+    """A client whose answer to the final report was lost sends it again (vendor: duplicate
+    reports are ignored)."""
+    api = Client(chunked)
+    data = b"q" * (2 * CHUNK)
+    session = start_upload(api, len(data))
+    report = put_chunks(data, session["upload_urls"])
+    path = f"/assets/multipart-uploads/{session['upload_id']}"
+    first = api.post(path, json={"completed_chunks": report})
+    assert first.json()["processed_chunks"] == 2
+    again = api.post(path, json={"completed_chunks": report})
+    assert again.status_code == 200, again.text
+    assert again.json() == {
+        "asset_id": session["asset_id"],
+        "processed_chunks": 0,
+        "duplicate_chunks": 2,
+        "total_completed": 2,
+        "url": first.json()["url"],
+    }
+
+
+@pytest.mark.parametrize(("value", "hls"), [("false", False), ("true", True), (False, False)])
+def test_multipart_flags_are_booleans_not_truthy_strings(
+    chunked: SandboxServer, value: object, hls: bool
+) -> None:
+    api = Client(chunked)
+    body = {"filename": "a.mp4", "type": "video", "total_size": 5, "enable_hls": value}
+    asset_id = api.post("/assets/multipart-uploads", json=body).json()["asset_id"]
+    assert ("hls" in api.get(f"/assets/{asset_id}").json()) is hls
+
+
+@pytest.mark.parametrize("value", [5, "maybe", [True]])
+def test_a_multipart_flag_that_is_no_boolean_is_400(chunked: SandboxServer, value: object) -> None:
+    body = {"filename": "a.mp4", "type": "video", "total_size": 5, "enable_thumbnail": value}
+    answer = Client(chunked).post("/assets/multipart-uploads", json=body)
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "parameter_invalid"
+
+
+def test_concurrent_final_reports_assemble_once(chunked: SandboxServer) -> None:
+    api = Client(chunked)
+    for trial in range(3):
+        data = bytes([trial]) * (20 * CHUNK)
+        session = start_upload(api, len(data), count=20)
+        report = put_chunks(data, session["upload_urls"])
+        path = f"/assets/multipart-uploads/{session['upload_id']}"
+        answers = together(3, partial(api.post, path, json={"completed_chunks": report}))
+        assert [a.status_code for a in answers] == [200, 200, 200], answers
+        bodies = [a.json() for a in answers]
+        assert sorted(b["processed_chunks"] for b in bodies) == [0, 0, 20]
+        assert all(b["total_completed"] == 20 and "url" in b for b in bodies)
+        assert api.get(path).json()["status"] == "completed"
+        api.wait(f"/assets/{session['asset_id']}", lambda b: b["status"] != "processing")
+        assert requests.get(bodies[0]["url"], timeout=10).content == data
+
+
+def test_two_puts_on_one_presigned_url_store_one_body(chunked: SandboxServer) -> None:
+    """The single-use nonce is claimed before the body is read, not after."""
+    api = Client(chunked)
+    session = start_upload(api, CHUNK, count=1)
+    url = session["upload_urls"][0]["url"]
+    put_path = "/_uploads/" + url.split("/_uploads/")[1].split("?")[0]
+
+    def slow_body(fill: bytes) -> Iterator[bytes]:
+        yield fill * (CHUNK // 2)
+        # Both requests are in the server before either body is complete.
+        deadline = time.monotonic() + 5
+        while chunked.requests.count(("PUT", put_path)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        yield fill * (CHUNK // 2)
+
+    fills = iter([b"a", b"b"])
+    lock = threading.Lock()
+
+    def put() -> tuple[int | str, str]:
+        with lock:
+            fill = next(fills)
+        try:
+            answer = requests.put(url, data=slow_body(fill), timeout=10)
+        except requests.ConnectionError:
+            return "refused mid-body", ""  # S3 may also hang up on a body it will not take
+        return answer.status_code, answer.headers.get("ETag", "")
+
+    outcomes = together(2, put)
+    statuses = sorted(str(status) for status, _ in outcomes)
+    assert statuses[0] == "200" and statuses[1] in ("403", "refused mid-body"), outcomes
+    etag = next(tag for status, tag in outcomes if status == 200)
+    proof = {"chunk_index": 1, "proof": etag, "proof_type": "etag", "chunk_size": CHUNK}
+    reported = api.post(
+        f"/assets/multipart-uploads/{session['upload_id']}", json={"completed_chunks": [proof]}
+    )
+    assert reported.json()["processed_chunks"] == 1  # the stored bytes are the winner's

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -12,7 +14,8 @@ import requests
 
 from tests.conftest import TEST_API_KEY
 from tests.sandbox_http import Client
-from uploader_app.sandbox.server import SandboxServer
+from uploader_app.sandbox.faults import load_plan
+from uploader_app.sandbox.server import SandboxServer, run_from_cli
 
 Video = Callable[..., Path]
 
@@ -165,3 +168,55 @@ def test_a_plan_from_the_constructor_applies_from_the_first_request(tmp_path: Pa
 def test_a_bad_plan_is_refused(sandbox: SandboxServer, plan: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         sandbox.set_faults(plan)
+
+
+@pytest.mark.parametrize(
+    ("plan", "words"),
+    [
+        ({"rules": 5}, "'rules' must be a list"),
+        ({"rules": [{"fault": "status", "status": "503"}]}, "rule 1: 'status' must be"),
+        ({"rules": [{"fault": "slow"}, {"fault": "slow", "path": 5}]}, "rule 2: 'path' must be"),
+        ({"rules": [{"fault": "reset", "method": 5}]}, "rule 1: 'method' must be"),
+        ({"rules": [{"fault": "slow", "times": "2"}]}, "rule 1: 'times' must be"),
+        ({"rules": [{"fault": "slow", "delay": -1}]}, "rule 1: 'delay' must be 0 or more"),
+        ({"rules": [{"fault": "status", "status": True}]}, "rule 1: 'status' must be"),
+        ({"rules": [{"fault": "non_json", "status": 99}]}, "rule 1: 'status' must be an HTTP"),
+        ({"seed": [1], "rules": []}, "'seed' must be"),
+        ({"rulez": []}, "unknown keys: rulez"),
+    ],
+)
+def test_a_plan_of_wrong_types_is_refused_naming_the_rule_and_key(
+    sandbox: SandboxServer, plan: dict[str, object], words: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(words)):
+        sandbox.set_faults(plan)
+    assert Client(sandbox).get("/indexes").status_code == 200  # the old plan still serves
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[1]", "JSON object"),
+        ('  {"rules": 5}', "'rules' must be a list"),
+        ('{"rules": [{"fault": "status", "status": "503"}]}', "'status' must be"),
+    ],
+)
+def test_the_cli_refuses_an_inline_plan_of_the_wrong_shape_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, words: str
+) -> None:
+    assert load_plan_refusal(text) is not None
+    args = argparse.Namespace(
+        faults=text, data_dir=str(tmp_path / "cli"), api_key=None, speed=1.0,
+        host="127.0.0.1", port=0, s3_dir=None,
+    )  # fmt: skip
+    assert run_from_cli(args) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "cli").exists()  # refused before anything started
+
+
+def load_plan_refusal(text: str) -> Exception | None:
+    try:
+        load_plan(text)
+    except ValueError as exc:  # not OSError: inline JSON is never taken for a file name
+        return exc
+    return None

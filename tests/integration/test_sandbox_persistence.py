@@ -14,7 +14,7 @@ import requests
 
 from tests.conftest import TEST_API_KEY
 from tests.sandbox_http import Client, terminal
-from uploader_app.sandbox.server import SandboxServer
+from uploader_app.sandbox.server import SandboxServer, banner
 
 Video = Callable[..., Path]
 
@@ -34,10 +34,10 @@ def test_state_survives_a_restart(tmp_path: Path, video: Video) -> None:
     put = requests.put(session["upload_urls"][0]["url"], data=b"z" * 1024, timeout=10)
     assert put.status_code == 200
     in_flight = api.get(f"/tasks/{task_id}").json()
-    old_url = first.url
+    port = int(first.url.rsplit(":", 1)[1])
     first.stop()
 
-    second = SandboxServer(data_dir, api_key=TEST_API_KEY, speed=20.0)
+    second = SandboxServer(data_dir, api_key=TEST_API_KEY, speed=20.0, port=port)
     second.start()
     try:
         api = Client(second)
@@ -50,8 +50,8 @@ def test_state_survives_a_restart(tmp_path: Path, video: Video) -> None:
         status = api.get(f"/assets/multipart-uploads/{session['upload_id']}").json()
         assert status["status"] == "active"
         assert status["total_size"] == 4096
-        # A URL signed before the restart still works after it (on the new port), once.
-        url = session["upload_urls"][1]["url"].replace(old_url, second.url)
+        # A URL signed before the restart works unchanged after it (same port), once.
+        url = session["upload_urls"][1]["url"]
         assert requests.put(url, data=b"z" * 1024, timeout=10).status_code == 200
         assert requests.put(url, data=b"z" * 1024, timeout=10).status_code == 403
     finally:
@@ -93,3 +93,33 @@ def test_the_cli_refuses_a_broken_fault_plan(tmp_path: Path) -> None:
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "fault" in done.stderr
+
+
+def test_on_all_addresses_the_banner_gives_the_loopback_url_and_a_warning(
+    tmp_path: Path,
+) -> None:
+    server = SandboxServer(tmp_path / "wide", api_key="k", host="0.0.0.0")
+    server.start()
+    try:
+        base = server.base_url()
+        lines = banner(server, tmp_path / "wide", 1.0, faults=False)
+        assert requests.get(f"{base}/indexes", headers={"x-api-key": "k"}, timeout=10).ok
+    finally:
+        server.stop()
+    assert base.startswith("http://127.0.0.1:")
+    text = "\n".join(lines)
+    assert lines[0].startswith(f"Sandbox API at {base} ")
+    assert f"export TWELVELABS_BASE_URL={base}" in text
+    assert "0.0.0.0" not in text
+    assert "other machines" in text and "unencrypted" in text
+
+
+def test_a_local_host_gets_no_warning(tmp_path: Path) -> None:
+    server = SandboxServer(tmp_path / "local", api_key="k")
+    server.start()
+    try:
+        lines = banner(server, tmp_path / "local", 1.0, faults=True)
+    finally:
+        server.stop()
+    assert not any("unencrypted" in line for line in lines)
+    assert lines[-2].endswith("fault plan loaded")

@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from tests.conftest import TEST_API_KEY
-from tests.media import long_spec, make_truncated, make_video
+from tests.media import long_spec, make_png, make_truncated, make_video
 from uploader_app.cli import main
-from uploader_app.models import Index, IndexModel, Target, Verdict
+from uploader_app.models import Finding, Index, IndexModel, Target, Verdict
 from uploader_app.validation.probe import probe_file
 from uploader_app.validation.rules import evaluate
 
@@ -33,14 +33,23 @@ OUR_CODES_AS_VENDOR = {
     "no_audio_track": "video_file_broken",
 }
 
+# How each API version names an index's models in POST /indexes.
+MODEL_FIELDS = {
+    "v1.3": ("models", "model_name", "model_options"),
+    "v1.2": ("engines", "engine_name", "engine_options"),
+}
 
-def create_index(sandbox: SandboxServer, model: str, options: list[str]) -> str:
+
+def create_index(
+    sandbox: SandboxServer, model: str, options: list[str], version: str = "v1.3"
+) -> str:
+    key, name_key, options_key = MODEL_FIELDS[version]
     answer = requests.post(
-        f"{sandbox.base_url('v1.3')}/indexes",
+        f"{sandbox.base_url(version)}/indexes",
         headers={"x-api-key": TEST_API_KEY},
         json={
             "index_name": f"{model}-{'-'.join(options)}",
-            "models": [{"model_name": model, "model_options": options}],
+            key: [{name_key: model, options_key: options}],
         },
         timeout=10,
     )
@@ -48,10 +57,12 @@ def create_index(sandbox: SandboxServer, model: str, options: list[str]) -> str:
     return str(answer.json()["_id"])
 
 
-def send(sandbox: SandboxServer, index_id: str, path: Path) -> requests.Response:
+def send(
+    sandbox: SandboxServer, index_id: str, path: Path, version: str = "v1.3"
+) -> requests.Response:
     with path.open("rb") as fh:
         return requests.post(
-            f"{sandbox.base_url('v1.3')}/tasks",
+            f"{sandbox.base_url(version)}/tasks",
             headers={"x-api-key": TEST_API_KEY},
             data={"index_id": index_id},
             files={"video_file": (path.name, fh)},
@@ -62,6 +73,8 @@ def send(sandbox: SandboxServer, index_id: str, path: Path) -> requests.Response
 def files_to_try(video: Video, video_dir: Path, tmp_path: Path) -> list[Path]:
     text = tmp_path / "text.mp4"
     text.write_text("not a video\n", encoding="utf-8")
+    empty = tmp_path / "empty.mp4"
+    empty.touch()
     whole = video("whole.mp4", faststart=True, duration=6.0)
     return [
         video("ok.mp4"),
@@ -69,21 +82,43 @@ def files_to_try(video: Video, video_dir: Path, tmp_path: Path) -> list[Path]:
         video("near.mkv", container="mkv", duration=4.0),
         video("short.mp4", duration=3.0),
         video("small.webm", container="webm", width=320, height=240),
+        # The same spec as test_verdicts_on_real_files, so the session cache encodes it once.
+        video("huge.mp4", width=3842, height=2160, fps=1.0, duration=5.0, audio=False),
         video("wide.mp4", width=1000, height=360),
         video("silent.avi", container="avi", audio=False),
+        video("silent.mp4", audio=False),
         video("sound.mp4", video=False),
         make_video(video_dir, long_spec(3_700.0)),
         make_truncated(whole, tmp_path / "cut.mp4", keep=0.5),
         text,
+        empty,
+        make_png(tmp_path / "poster.mp4"),
     ]
 
 
+# Every code a video can be refused with at upload, whatever the index (no_audio_track depends
+# on the index and is checked per case below).
+CODES_EVERY_INDEX_SEES = {
+    "video_resolution_too_low",
+    "video_resolution_too_high",
+    "video_resolution_invalid_aspect_ratio",
+    "video_duration_too_short",
+    "video_file_broken",
+    "no_video_track",
+    "not_a_video",
+}
+
+
 @pytest.mark.parametrize(
-    "index_models",
+    "case",
     [
-        ("marengo3.0", ["visual", "audio"]),
-        ("pegasus1.2", ["visual", "audio"]),
-        ("marengo3.0", ["audio"]),
+        ("v1.3", "marengo3.0", ["visual", "audio"], Verdict.WARNING),
+        ("v1.3", "pegasus1.2", ["visual", "audio"], Verdict.WARNING),
+        ("v1.3", "marengo3.0", ["visual"], Verdict.OK),
+        ("v1.3", "marengo3.0", ["audio"], Verdict.REJECTED),
+        # v1.2 words: "conversation" is read as "audio" by the client and the sandbox alike.
+        ("v1.2", "marengo2.6", ["visual", "conversation"], Verdict.WARNING),
+        ("v1.2", "marengo2.6", ["conversation"], Verdict.REJECTED),
     ],
 )
 def test_sandbox_agrees_with_the_local_check(
@@ -91,25 +126,35 @@ def test_sandbox_agrees_with_the_local_check(
     video: Video,
     video_dir: Path,
     tmp_path: Path,
-    index_models: tuple[str, list[str]],
+    case: tuple[str, str, list[str], Verdict],
 ) -> None:
-    model, options = index_models
-    index_id = create_index(sandbox, model, options)
+    version, model, options, silent = case  # silent: the verdict on a video with no sound
+    index_id = create_index(sandbox, model, options, version)
     target = Target.for_index(
-        Index(id=index_id, name="x", models=(IndexModel(model, tuple(options)),))
+        Index(id=index_id, name="x", models=(IndexModel.from_api(model, options),))
     )
-    outcomes = set()
+    outcomes: dict[str, Finding] = {}
     for path in files_to_try(video, video_dir, tmp_path):
         local = evaluate(probe_file(path), target)
-        answer = send(sandbox, index_id, path)
+        answer = send(sandbox, index_id, path, version)
         if local.verdict is Verdict.REJECTED:
             assert answer.status_code == 400, (path.name, local.code, answer.text)
             expected = OUR_CODES_AS_VENDOR.get(local.code or "", local.code)
             assert answer.json()["code"] == expected, (path.name, answer.json())
         else:
+            # A warning (near a limit, or a silent video the picture still indexes) is sent.
             assert answer.status_code == 200, (path.name, local.message, answer.text)
-        outcomes.add(local.verdict)
-    assert {Verdict.OK, Verdict.WARNING, Verdict.REJECTED} <= outcomes
+        outcomes[path.name] = local
+    assert {Verdict.OK, Verdict.WARNING, Verdict.REJECTED} <= {f.verdict for f in outcomes.values()}
+    assert {f.code for f in outcomes.values()} >= CODES_EVERY_INDEX_SEES
+    assert outcomes["silent.mp4"].verdict is silent
+    assert outcomes["silent.mp4"].code == (None if silent is Verdict.OK else "no_audio_track")
+
+
+def point_cli_at(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, version: str) -> None:
+    """Make `uploader-app check --index` read indexes from the sandbox in ``version``."""
+    monkeypatch.setenv("TWELVELABS_BASE_URL", sandbox.base_url(version))
+    monkeypatch.setenv("TWELVELABS_API_KEY", TEST_API_KEY)
 
 
 def test_check_reads_the_index_models_from_the_api(
@@ -118,8 +163,7 @@ def test_check_reads_the_index_models_from_the_api(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("TWELVELABS_BASE_URL", sandbox.base_url("v1.3"))
-    monkeypatch.setenv("TWELVELABS_API_KEY", TEST_API_KEY)
+    point_cli_at(sandbox, monkeypatch, "v1.3")
     marengo = create_index(sandbox, "marengo3.0", ["visual", "audio"])
     pegasus = create_index(sandbox, "pegasus1.2", ["visual", "audio"])
     long = make_video(video_dir, long_spec(3_700.0))
@@ -127,5 +171,22 @@ def test_check_reads_the_index_models_from_the_api(
     assert main(["check", "--index", pegasus, str(long)]) == 1
     assert "[video_duration_too_long]" in capsys.readouterr().out
     assert main(["check", "--index", "0000000000000000deadbeef", str(long)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("Could not read index 0000000000000000deadbeef: ")
+    reading, error = capsys.readouterr().err.splitlines()
+    assert reading == "Reading index 0000000000000000deadbeef…"
+    assert error.startswith("Could not read index 0000000000000000deadbeef: ")
+
+
+def test_check_reads_a_v12_index_in_v13_words(
+    sandbox: SandboxServer,
+    video: Video,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    point_cli_at(sandbox, monkeypatch, "v1.2")
+    listens_only = create_index(sandbox, "marengo2.6", ["conversation"], "v1.2")
+    also_watches = create_index(sandbox, "marengo2.6", ["visual", "conversation"], "v1.2")
+    silent = video("silent.mp4", audio=False)
+    assert main(["check", "--index", listens_only, str(silent)]) == 1
+    assert f"rejected  {silent}: [no_audio_track]" in capsys.readouterr().out
+    assert main(["check", "--index", also_watches, str(silent)]) == 0
+    assert f"warning   {silent}: [no_audio_track]" in capsys.readouterr().out

@@ -9,7 +9,7 @@ import pytest
 from urllib3.filepost import encode_multipart_formdata
 
 from uploader_app.api.body import FilePart, FileRange, file_range_body, multipart_body
-from uploader_app.api.errors import CancelledError
+from uploader_app.api.errors import CancelledError, FileChangedError
 from uploader_app.models import UploadProgress
 
 
@@ -92,7 +92,20 @@ def test_cancel_stops_between_chunks(data_file: Path) -> None:
     assert not body.completed
 
 
-def test_file_shrinking_while_sent_is_an_error(data_file: Path) -> None:
+def test_file_shrinking_while_sent_is_a_file_changed_error(data_file: Path) -> None:
     body = file_range_body(FileRange(data_file, 0, data_file.stat().st_size + 10))
-    with pytest.raises(OSError, match="shorter"):
+    with pytest.raises(FileChangedError) as caught:
+        b"".join(bytes(c) for c in body)
+    # Not an OSError: urllib3 would call that a dropped connection and the client re-send.
+    assert not isinstance(caught.value, OSError)
+    assert not caught.value.retryable
+    assert caught.value.code == "file_changed"
+    assert caught.value.user_message.startswith("clip.mp4 changed while it was being sent")
+    assert "completely copied or saved" in caught.value.hint
+
+
+def test_file_gone_before_sent_is_a_file_changed_error(data_file: Path) -> None:
+    body = file_range_body(FileRange(data_file, 0, data_file.stat().st_size))
+    data_file.unlink()
+    with pytest.raises(FileChangedError):
         b"".join(bytes(c) for c in body)

@@ -23,6 +23,7 @@ from uploader_app.api.errors import (
     redact,
 )
 from uploader_app.api.messages import MESSAGES, STATUS_MESSAGES, message_for
+from uploader_app.config import ENV_API_KEY, ENV_BASE_URL
 
 # Every code listed in shared/api/README.md §5 (general, /indexes, /tasks, others seen).
 DOCUMENTED_CODES = [
@@ -76,6 +77,9 @@ OWN_CODES = [
     "insecure_url",
     "cancelled",
     "upload_session_ended",
+    "no_api_key",
+    "api_version_unsupported",
+    "file_changed",
 ]
 
 
@@ -84,9 +88,30 @@ def test_every_code_has_plain_sentences(code: str) -> None:
     text = MESSAGES[code]
     for sentence in (text.title, text.user_message, text.hint):
         assert sentence.strip()
-        assert "_" not in sentence  # no code names or jargon leak into what the user reads
+        # No code names or jargon leak into what the user reads; the environment variables
+        # are how the CLI is set up, so they are named.
+        plain = sentence.replace(ENV_API_KEY, "").replace(ENV_BASE_URL, "")
+        assert "_" not in plain
+        # The CLI has no Settings window: the words must fit the CLI and the GUI alike.
+        assert "Settings" not in sentence
     assert text.user_message.endswith(".")
     assert text.hint.endswith(".")
+
+
+@pytest.mark.parametrize("code", ["api_key_invalid", "unauthorized", "no_api_key"])
+def test_key_hints_name_both_ways_to_set_the_key(code: str) -> None:
+    hint = MESSAGES[code].hint
+    assert ENV_API_KEY in hint
+    assert "the app's settings" in hint
+
+
+@pytest.mark.parametrize(
+    "code", ["insecure_url", "connection_failed", "dns_failed", "api_version_unsupported"]
+)
+def test_address_hints_name_both_ways_to_set_the_address(code: str) -> None:
+    hint = MESSAGES[code].hint
+    assert ENV_BASE_URL in hint
+    assert "the app's settings" in hint
 
 
 def test_no_sentence_is_left_over() -> None:
@@ -196,7 +221,16 @@ def test_str_and_repr_name_the_code(error: ApiError) -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "phrase"), [(90, "about 2 minute"), (3 * 3600, "about 3 hour"), (5400, "1.5 hour")]
+    ("seconds", "phrase"),
+    [
+        (60, "about 1 minute."),
+        (90, "about 2 minutes."),
+        (3590, "about 1 hour."),
+        (3600, "about 1 hour."),
+        (3 * 3600, "about 3 hours."),
+        (6 * 3600, "about 6 hours."),
+        (5400, "about 1.5 hours."),
+    ],
 )
 def test_a_long_wait_is_told_in_the_hint(seconds: float, phrase: str) -> None:
     error = RateLimitedError("too_many_requests", status=429, retry_after=seconds)

@@ -14,7 +14,7 @@ from uploader_app.api.errors import (
     ServerError,
     error_from_answer,
 )
-from uploader_app.api.retry import RetryPolicy, server_wait
+from uploader_app.api.retry import RetryPolicy, rate_limit_wait, retry_after_wait
 
 NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 
@@ -24,7 +24,7 @@ def _headers(**values: str) -> CaseInsensitiveDict[str]:
 
 
 def _wait(message: str = "", **headers: str) -> float | None:
-    return server_wait(_headers(**headers), message, now=lambda: NOW)
+    return rate_limit_wait(_headers(**headers), message, now=lambda: NOW)
 
 
 def test_retry_after_seconds() -> None:
@@ -54,6 +54,15 @@ def test_retry_after_wins_over_reset_and_message() -> None:
 
 def test_unparseable_retry_after_falls_back_to_reset() -> None:
     assert _wait(Retry_After="soon", X_Ratelimit_Reset=str(int(NOW) + 5)) == 5.0
+
+
+def test_a_server_error_heeds_only_retry_after() -> None:
+    # The vendor sends X-Ratelimit-* on every answer: a window reset hours away says nothing
+    # about when a 503 goes away.
+    far_reset = _headers(X_Ratelimit_Reset=str(int(NOW) + 6 * 3600))
+    assert retry_after_wait(far_reset, now=lambda: NOW) is None
+    both = _headers(Retry_After="7", X_Ratelimit_Reset=str(int(NOW) + 6 * 3600))
+    assert retry_after_wait(both, now=lambda: NOW) == 7.0
 
 
 @pytest.mark.parametrize(
@@ -101,6 +110,15 @@ def test_total_wait_is_capped() -> None:
     error = ServerError("http_503", status=503, retry_after=4.0)
     assert policy.next_wait(error, retry=2, waited=6.0) == 4.0
     assert policy.next_wait(error, retry=3, waited=8.0) is None
+
+
+def test_interactive_policy_gives_up_within_seconds() -> None:
+    policy = RetryPolicy.interactive()
+    error = NetworkError("connection_failed", before_sending=True)
+    first = policy.next_wait(error, retry=0, waited=0.0)
+    assert first is not None and first <= 1.0
+    assert policy.next_wait(error, retry=1, waited=first) is None  # two attempts in all
+    assert RetryPolicy().max_attempts > policy.max_attempts
 
 
 def test_attempts_are_capped() -> None:

@@ -1,11 +1,14 @@
-"""Where the key may go, and that it never shows in a repr or an error."""
+"""Where the key may go, that it never shows in a repr or an error, and the base URL's
+API version."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import AuthError, InsecureUrlError
+from uploader_app.api.errors import ApiError, AuthError, ConfigError, InsecureUrlError
 from uploader_app.api.transport import check_key_safe, is_loopback
 from uploader_app.config import Settings
 
@@ -62,7 +65,35 @@ def test_key_not_in_client_repr() -> None:
     assert FAKE_KEY not in str(client)
 
 
-def test_missing_key_is_an_api_key_error() -> None:
+@pytest.mark.parametrize("key", [None, ""])
+def test_missing_key_says_no_key_is_set(key: str | None) -> None:
     with pytest.raises(AuthError) as caught:
-        ApiClient.from_settings(Settings("https://api.twelvelabs.io/v1.3", None))
-    assert getattr(caught.value, "code", None) == "api_key_invalid"
+        ApiClient.from_settings(Settings("https://api.twelvelabs.io/v1.3", key))
+    assert caught.value.code == "no_api_key"
+    assert caught.value.user_message == "No API key is set."
+    assert "TWELVELABS_API_KEY" in caught.value.hint
+    assert "expire" not in caught.value.user_message  # not "the key was refused"
+    with pytest.raises(AuthError, match="no_api_key"):
+        ApiClient("https://api.twelvelabs.io/v1.3", "")
+
+
+@pytest.mark.parametrize("url", ["https://api.twelvelabs.io", "https://api.twelvelabs.io/"])
+def test_base_url_without_a_version_gets_v13(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="uploader_app.api.transport")
+    client = ApiClient(url, FAKE_KEY)
+    assert client.base_url == "https://api.twelvelabs.io/v1.3"
+    assert client.version == "v1.3"
+    assert "names no API version; using v1.3" in caplog.text
+
+
+@pytest.mark.parametrize("version", ["v1.0", "v1.1", "v2", "v1.4"])
+def test_unsupported_version_is_refused_before_sending(version: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ApiClient(f"https://api.twelvelabs.io/{version}", FAKE_KEY)
+    error = caught.value
+    assert isinstance(error, ApiError)
+    assert error.code == "api_version_unsupported"
+    assert error.user_message == (
+        f"This app speaks API v1.2 and v1.3; the server address names {version}."
+    )
+    assert "TWELVELABS_BASE_URL" in error.hint

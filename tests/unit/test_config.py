@@ -24,6 +24,8 @@ def test_key_stays_out_of_repr() -> None:
     assert "super-secret-value" not in repr(settings)
 
 
-def test_unknown_version_segment_falls_back_to_default() -> None:
-    assert api_version_of("https://example.test/proxy") == "v1.3"
-    assert api_version_of("https://api.twelvelabs.io/v1.2") == "v1.2"
+def test_version_is_read_from_the_last_path_segment() -> None:
+    assert api_version_of("https://example.test/proxy") is None
+    assert api_version_of("https://api.twelvelabs.io/v1.2/") == "v1.2"
+    assert api_version_of("https://api.twelvelabs.io/V1.1") == "v1.1"  # named, refused later
+    assert load_settings({"TWELVELABS_BASE_URL": "https://example.test"}).api_version == "v1.3"

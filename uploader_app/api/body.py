@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib3.fields import RequestField
 from urllib3.filepost import choose_boundary
 
-from uploader_app.api.errors import CancelledError
+from uploader_app.api.errors import CancelledError, FileChangedError
 from uploader_app.models import UploadProgress
 
 logger = logging.getLogger(__name__)
@@ -102,16 +102,29 @@ class StreamingBody:
         self.completed = True
 
     def _read(self, source: FileRange) -> Iterator[memoryview]:
+        """The range in pieces; a file that vanished, shrank or cannot be read raises
+        FileChangedError. An OSError here would be taken by urllib3 for a dropped connection
+        and the request sent again."""
         # One buffer reused for every read: memory stays at chunk_size whatever the file size.
         # Safe because urllib3 finishes sendall() on a chunk before asking for the next one.
         buffer = memoryview(bytearray(min(self.chunk_size, max(source.length, 1))))
         remaining = source.length
-        with source.path.open("rb", buffering=0) as fh:
-            fh.seek(source.offset)
+        name = source.path.name
+        try:
+            fh = source.path.open("rb", buffering=0)
+        except OSError as exc:
+            raise FileChangedError(name, f"cannot open {name}: {exc.strerror}") from exc
+        with fh:
+            fh.seek(source.offset)  # past the end is allowed: the first read then gives 0
             while remaining > 0:
-                n = fh.readinto(buffer[: min(len(buffer), remaining)])
+                try:
+                    n = fh.readinto(buffer[: min(len(buffer), remaining)])
+                except OSError as exc:
+                    raise FileChangedError(name, f"cannot read {name}: {exc.strerror}") from exc
                 if not n:
-                    raise OSError(f"{source.path.name} became shorter while it was being sent")
+                    raise FileChangedError(
+                        name, f"{name} ended {remaining} bytes before the size it had"
+                    )
                 remaining -= n
                 yield buffer[:n]
 

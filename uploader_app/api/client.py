@@ -13,7 +13,6 @@ import logging
 import mimetypes
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -30,6 +29,14 @@ from uploader_app.api.body import (
     file_range_body,
     multipart_body,
 )
+from uploader_app.api.duplicates import (
+    CLAIMED,
+    FINGERPRINT_KEY,
+    TaskQuery,
+    created_since,
+    find_task,
+    timestamp,
+)
 from uploader_app.api.errors import AuthError, InvalidRequestError, InvalidResponseError
 from uploader_app.api.requester import (
     Requester,
@@ -41,8 +48,10 @@ from uploader_app.api.requester import (
     page_parser,
 )
 from uploader_app.api.retry import RetryPolicy
-from uploader_app.api.transport import Timeouts, make_session
+from uploader_app.api.transport import Timeouts, make_session, versioned_base_url
 from uploader_app.api.types import (
+    MAX_PAGE_LIMIT,
+    MAX_PRESIGNED_URLS,
     Asset,
     ChunkReport,
     ChunkState,
@@ -57,23 +66,19 @@ from uploader_app.api.types import (
     PresignedUrl,
     TaskStatusCounts,
     UploadSession,
+    Video,
     need_str,
     parse_asset,
     parse_index,
     parse_indexed_asset,
     parse_presigned,
     parse_task,
+    parse_video,
 )
-from uploader_app.config import Settings, api_version_of
+from uploader_app.config import Settings
 from uploader_app.models import Index, IndexModel, Task, TaskStatus
 
 logger = logging.getLogger(__name__)
-
-# How far before the first attempt a found object may claim to have been created and still
-# count as ours: absorbs clock differences between this computer and the service.
-DUPLICATE_CLOCK_SKEW = 120.0
-MAX_PAGE_LIMIT = 50  # the API's cap on page_limit
-MAX_PRESIGNED_URLS = 50  # the API's cap per presigned-urls request
 
 
 def _flag(value: bool) -> str:
@@ -85,26 +90,21 @@ def _params(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v not in ((), [])}
 
 
-def _timestamp(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).timestamp()
-    except ValueError:
-        return None
-
-
-def _created_since(created_at: str | None, started: float) -> bool:
-    stamp = _timestamp(created_at)
-    return stamp is not None and stamp >= started - DUPLICATE_CLOCK_SKEW
+def _url_filename(url: str) -> str:
+    """The file name a URL upload gets: its last path segment, %-decoded (**assumption**, as
+    the sandbox does; the vendor does not document it)."""
+    return unquote(PurePosixPath(urlsplit(url).path).name)
 
 
 class ApiClient:
     """The Twelve Labs API over HTTP; the API version is read from the base URL.
 
-    ``sleep(seconds, cancel)`` is how the client waits between retries (tests pass a
-    recording one). Methods that upload take ``progress`` (bytes of the file sent) and
-    ``cancel`` (a ``threading.Event`` checked between chunks and during waits).
+    A base URL without a version gets ``/v1.3``; one naming a version other than v1.2 or v1.3
+    raises ConfigError, and an empty key AuthError (``no_api_key``), before anything is sent.
+    ``retry`` defaults to the patient upload policy; pass ``RetryPolicy.interactive()`` for a
+    one-off read someone waits on. ``sleep(seconds, cancel)`` is how the client waits between
+    retries (tests pass a recording one). Methods that upload take ``progress`` (bytes of the
+    file sent) and ``cancel`` (a ``threading.Event`` checked between chunks and during waits).
     """
 
     def __init__(
@@ -118,8 +118,9 @@ class ApiClient:
         session: requests.Session | None = None,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.version = api_version_of(self.base_url)
+        if not api_key:
+            raise AuthError("no_api_key", "no API key is set")
+        self.base_url, self.version = versioned_base_url(base_url)
         self.chunk_size = chunk_size
         self._http = Requester(
             self.base_url,
@@ -132,9 +133,8 @@ class ApiClient:
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> ApiClient:
-        if not settings.api_key:
-            raise AuthError("api_key_invalid", "no API key is set")
-        return cls(settings.base_url, settings.api_key, **kwargs)
+        """``kwargs`` as for the constructor, e.g. ``retry=RetryPolicy.interactive()``."""
+        return cls(settings.base_url, settings.api_key or "", **kwargs)
 
     def __repr__(self) -> str:
         return f"ApiClient(base_url={self.base_url!r}, version={self.version!r})"
@@ -228,13 +228,19 @@ class ApiClient:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         duration_hint: float | None = None,
+        fingerprint: str | None = None,
     ) -> CreatedTask:
         """``POST /tasks`` with the video streamed from disk (decision 2).
 
         ``language`` and ``transcription_*`` are v1.2 only; ``user_metadata`` is v1.3 only.
-        ``duration_hint`` (seconds, from the local probe) narrows the duplicate check.
+        ``duration_hint`` (seconds, from the local probe) and ``fingerprint`` (the file's
+        content hash, ``validation.fingerprint.compute_fingerprint``) make the duplicate check
+        tell same-named files apart. On v1.3 the fingerprint is sent in ``user_metadata``
+        under ``uploader_fingerprint``, beside the caller's keys.
         """
         name = filename or path.name
+        if fingerprint is not None and self.version != "v1.2":
+            user_metadata = {**(user_metadata or {}), FINGERPRINT_KEY: fingerprint}
         fields = self._task_fields(
             index_id, enable_video_stream, user_metadata, language, transcription_url
         )
@@ -253,7 +259,8 @@ class ApiClient:
         body = multipart_body(
             fields, files, progress=progress, cancel=cancel, chunk_size=self.chunk_size
         )
-        return self._create_task(index_id, body, name, duration_hint, cancel)
+        query = TaskQuery(index_id, name, duration_hint, fingerprint)
+        return self._create_task(body, query, cancel)
 
     def create_task_from_url(
         self,
@@ -275,8 +282,7 @@ class ApiClient:
         )
         fields["video_url"] = video_url
         body = multipart_body(fields, cancel=cancel)
-        name = unquote(PurePosixPath(urlsplit(video_url).path).name)
-        return self._create_task(index_id, body, name, None, cancel)
+        return self._create_task(body, TaskQuery(index_id, _url_filename(video_url)), cancel)
 
     def get_task(self, task_id: str) -> Task:
         return self._http.call("GET", f"/tasks/{task_id}", parse=object_parser(parse_task))
@@ -313,6 +319,12 @@ class ApiClient:
         """Only allowed once the task is ``failed``, or ``ready`` with its video deleted first
         (``delete_video``); otherwise ``task_cannot_be_deleted``."""
         self._http.call("DELETE", f"/tasks/{task_id}", parse=lambda r: None)
+
+    def get_video(self, index_id: str, video_id: str) -> Video:
+        """An indexed video with its ``user_metadata``; NotFoundError until it is ready."""
+        return self._http.call(
+            "GET", f"/indexes/{index_id}/videos/{video_id}", parse=object_parser(parse_video)
+        )
 
     def delete_video(self, index_id: str, video_id: str) -> None:
         """Removes an indexed video from its index (the step before deleting a ready task)."""
@@ -382,7 +394,7 @@ class ApiClient:
         cancel: threading.Event | None = None,
     ) -> Asset:
         """``POST /assets`` with ``method=url``: the service downloads the file."""
-        name = filename or unquote(PurePosixPath(urlsplit(url).path).name)
+        name = filename or _url_filename(url)
         fields = self._asset_fields("url", name, enable_hls, enable_thumbnail, user_metadata)
         fields["url"] = url
         return self._create_asset(multipart_body(fields, cancel=cancel), name, cancel)
@@ -606,17 +618,22 @@ class ApiClient:
 
         def recover(started: float) -> str | None:
             for item in self.iter_indexed_assets(index_id, sort_option="desc"):
-                if not _created_since(item.created_at, started):
+                if not created_since(item.created_at, started):
                     return None
-                if item.asset_id == asset_id:
+                if item.asset_id == asset_id and CLAIMED.claim(item.id):
                     return item.id
             return None
+
+        def parse(response: requests.Response) -> str:
+            indexed_id = need_str(json_object(response), "_id")
+            CLAIMED.claim(indexed_id)
+            return indexed_id
 
         return self._http.call(
             "POST",
             f"/indexes/{index_id}/indexed-assets",
             json_body=body,
-            parse=lambda r: need_str(json_object(r), "_id"),
+            parse=parse,
             recover=recover,
         )
 
@@ -702,15 +719,10 @@ class ApiClient:
         return fields
 
     def _create_task(
-        self,
-        index_id: str,
-        body: StreamingBody,
-        filename: str,
-        duration_hint: float | None,
-        cancel: threading.Event | None,
+        self, body: StreamingBody, query: TaskQuery, cancel: threading.Event | None
     ) -> CreatedTask:
         def recover(started: float) -> CreatedTask | None:
-            task = self._find_task(index_id, filename, started, duration_hint)
+            task = find_task(self, query, started)
             if task is None:
                 return None
             logger.info("POST /tasks answer was lost; task %s found, not re-sending", task.id)
@@ -718,58 +730,37 @@ class ApiClient:
 
         def parse(response: requests.Response) -> CreatedTask:
             data = json_object(response)
-            return CreatedTask(need_str(data, "_id"), data.get("video_id") or None)
+            created = CreatedTask(need_str(data, "_id"), data.get("video_id") or None)
+            CLAIMED.claim(created.id)
+            return created
 
         return self._http.call(
             "POST", "/tasks", body=body, cancel=cancel, parse=parse, recover=recover
         )
 
-    def _find_task(
-        self, index_id: str, filename: str, started: float, duration_hint: float | None
-    ) -> Task | None:
-        """The oldest task of ``index_id`` named ``filename`` created since ``started``.
-
-        Newest first, so the walk stops at the first older task. A duration, once the service
-        knows it, must match ``duration_hint`` within a second.
-        """
-        found: Task | None = None
-        tasks = self.iter_tasks(
-            index_id,
-            filename=filename,
-            sort_by="created_at",
-            sort_option="desc",
-            page_limit=MAX_PAGE_LIMIT,
-        )
-        for task in tasks:
-            if not _created_since(task.created_at, started):
-                break
-            if task.filename != filename:
-                continue
-            if (
-                duration_hint is not None
-                and task.duration is not None
-                and abs(task.duration - duration_hint) > 1.0
-            ):
-                continue
-            found = task
-        return found
-
     def _create_asset(
         self, body: StreamingBody, filename: str, cancel: threading.Event | None
     ) -> Asset:
         def recover(started: float) -> Asset | None:
-            for asset in self.iter_assets(filename=filename):
-                if asset.filename == filename and _created_since(asset.created_at, started):
-                    return asset
-            return None
+            # Newest first, as for tasks (duplicates.py); an asset some upload already
+            # received is not this one's.
+            found = [
+                asset
+                for asset in self.iter_assets(filename=filename)
+                if asset.filename == filename
+                and created_since(asset.created_at, started)
+                and asset.id not in CLAIMED
+            ]
+            found.sort(key=lambda asset: timestamp(asset.created_at) or 0.0, reverse=True)
+            return next((asset for asset in found if CLAIMED.claim(asset.id)), None)
+
+        def parse(response: requests.Response) -> Asset:
+            asset = parse_asset(json_object(response))
+            CLAIMED.claim(asset.id)
+            return asset
 
         return self._http.call(
-            "POST",
-            "/assets",
-            body=body,
-            cancel=cancel,
-            parse=object_parser(parse_asset),
-            recover=recover,
+            "POST", "/assets", body=body, cancel=cancel, parse=parse, recover=recover
         )
 
     def _file_range(self, path: Path) -> FileRange:

@@ -36,13 +36,15 @@ class ApiError(Exception):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        user_message: str | None = None,
     ) -> None:
         text = message_for(code, status)
         self.code = code
         self.message = message
         self.status = status
         self.title = text.title
-        self.user_message = text.user_message
+        # The table's sentence, unless the caller knows the specifics (a file name, a version).
+        self.user_message = user_message or text.user_message
         self.hint = text.hint
         self.set_retry_after(retry_after)
         super().__init__(code, message, status)
@@ -66,7 +68,8 @@ class ApiError(Exception):
 
 
 class AuthError(ApiError):
-    """The key was refused (401, ``api_key_invalid``, ``unauthorized``)."""
+    """The key was refused (401, ``api_key_invalid``, ``unauthorized``), or none is set
+    (``no_api_key``, ours: raised before anything is sent)."""
 
 
 class PermissionDeniedError(ApiError):
@@ -125,6 +128,28 @@ class NetworkError(ApiError):
 
 class InsecureUrlError(ApiError):
     """The key would be sent over plain HTTP to a host that is not this computer."""
+
+
+class ConfigError(ApiError):
+    """The settings cannot work, found before anything is sent (an unsupported API version)."""
+
+
+class FileChangedError(ApiError):
+    """The file being sent became shorter, vanished or could not be read mid-upload.
+
+    Not retried: sending it again would send a different file (or fail the same way). Not an
+    OSError on purpose, so urllib3 lets it out of the body iterator instead of calling it a
+    dropped connection.
+    """
+
+    def __init__(self, filename: str, message: str = "") -> None:
+        super().__init__(
+            "file_changed",
+            message,
+            user_message=f"{filename} changed while it was being sent: it became shorter, "
+            "was moved or could not be read.",
+        )
+        self.filename = filename
 
 
 class CancelledError(ApiError):

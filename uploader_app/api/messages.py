@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from uploader_app.config import ENV_API_KEY, ENV_BASE_URL
+
 
 @dataclass(frozen=True)
 class Message:
@@ -19,7 +21,11 @@ class Message:
     hint: str
 
 
-_CHECK_SETTINGS = "Open Settings and check the API key, then try again."
+# The CLI reads the environment and the GUI has a settings dialog, so a hint that says where
+# the key or the address is set names both ways.
+_KEY_PLACES = f"set it as {ENV_API_KEY}, or enter it in the app's settings"
+_ADDRESS = f"the server address ({ENV_BASE_URL}, or the app's settings)"
+_CHECK_KEY = f"Check the API key ({_KEY_PLACES}), then try again."
 _TRY_LATER = "Wait a few minutes and try again. Your files are not affected."
 _SUPPORT = "If it keeps happening, send the details below to Twelve Labs support."
 
@@ -39,7 +45,7 @@ MESSAGES: dict[str, Message] = {
     "parameter_unknown": Message(
         "Setting not supported",
         "The request contained a setting this version of the service does not know.",
-        "Check that the server address in Settings ends with the right API version (v1.3).",
+        f"Check that {_ADDRESS} ends with the right API version (v1.3).",
     ),
     "resource_not_exist": Message(
         "Not found",
@@ -49,12 +55,12 @@ MESSAGES: dict[str, Message] = {
     "api_key_invalid": Message(
         "API key not accepted",
         "The service did not accept the API key. Keys expire and can be revoked.",
-        "Copy a current key from the Twelve Labs dashboard into Settings, then try again.",
+        f"Copy a current key from the Twelve Labs dashboard, {_KEY_PLACES}, then try again.",
     ),
     "unauthorized": Message(
         "Not signed in",
         "The service could not tell who is making this request.",
-        _CHECK_SETTINGS,
+        _CHECK_KEY,
     ),
     "api_allowed_for_paid_plan": Message(
         "Paid plan needed",
@@ -88,8 +94,8 @@ MESSAGES: dict[str, Message] = {
     ),
     "api_upgrade_required": Message(
         "Newer API version needed",
-        "This feature needs a newer version of the service than the one in Settings.",
-        "Set the server address in Settings to the newer version named in the details.",
+        "This feature needs a newer version of the service than the server address names.",
+        f"Change the version at the end of {_ADDRESS} to the one named in the details.",
     ),
     "content_type_invalid": Message(
         "Request format not accepted",
@@ -232,12 +238,12 @@ MESSAGES: dict[str, Message] = {
     "connection_failed": Message(
         "Cannot reach the service",
         "The app could not connect to the service.",
-        "Check the internet connection and the server address in Settings.",
+        f"Check the internet connection and {_ADDRESS}.",
     ),
     "dns_failed": Message(
         "Server address not found",
-        "The server name in Settings could not be found on the internet.",
-        "Check the internet connection and the spelling of the server address in Settings.",
+        "The server name in the server address could not be found on the internet.",
+        f"Check the internet connection and the spelling of {_ADDRESS}.",
     ),
     "connection_reset": Message(
         "Connection dropped",
@@ -257,7 +263,22 @@ MESSAGES: dict[str, Message] = {
     "insecure_url": Message(
         "Insecure server address",
         "The server address does not use HTTPS, so the API key would travel unprotected.",
-        "Use an address that starts with https:// in Settings.",
+        f"Make {_ADDRESS} start with https://.",
+    ),
+    "no_api_key": Message(
+        "No API key",
+        "No API key is set.",
+        f"Copy your key from the Twelve Labs dashboard, then {_KEY_PLACES}.",
+    ),
+    "api_version_unsupported": Message(
+        "API version not supported",
+        "This app speaks API v1.2 and v1.3; the server address names another version.",
+        f"End {_ADDRESS} with /v1.3 (or /v1.2), or leave the version out to use v1.3.",
+    ),
+    "file_changed": Message(
+        "File changed while sending",
+        "The file changed while it was being sent.",
+        "Wait until the file is completely copied or saved, then send it again.",
     ),
     "cancelled": Message(
         "Cancelled",
@@ -336,8 +357,11 @@ def message_for(code: str | None, status: int | None) -> Message:
 
 def retry_hint(seconds: float) -> str:
     """The hint when the service said how long to wait (a long rate limit, a 503)."""
-    if seconds < 3600:
-        wait = f"{max(1, round(seconds / 60))} minute(s)"
-    else:
-        wait = f"{round(seconds / 3600, 1):g} hour(s)"
+    minutes = max(1, round(seconds / 60))
+    wait = _count(minutes, "minute") if minutes < 60 else _count(round(seconds / 3600, 1), "hour")
     return f"The service asked to wait: try again in about {wait}. Your files are not affected."
+
+
+def _count(number: float, unit: str) -> str:
+    """``1 hour``, ``6 hours``, ``1.5 hours``."""
+    return f"{number:g} {unit}" + ("" if number == 1 else "s")

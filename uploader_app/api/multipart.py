@@ -24,6 +24,7 @@ from uploader_app.api.errors import (
     PermissionDeniedError,
 )
 from uploader_app.api.types import (
+    MAX_PRESIGNED_URLS,
     CompletedChunk,
     MultipartResult,
     PresignedUrl,
@@ -39,7 +40,6 @@ logger = logging.getLogger(__name__)
 REPORT_EVERY = 10  # chunks per report: few requests, little to redo after a crash
 MAX_ROUNDS = 3  # upload what is missing, then at most twice more for chunks that failed
 URL_MARGIN = 60.0  # seconds: a URL this close to expiring is replaced before use
-MAX_URLS = 50
 
 
 def upload_file(
@@ -138,6 +138,13 @@ def _server_state(client: ApiClient, session: UploadSession) -> tuple[str, set[i
     return status.status, completed
 
 
+def _completed(client: ApiClient, upload_id: str) -> bool:
+    try:
+        return client.get_multipart_status(upload_id, page_limit=1).status == "completed"
+    except ApiError:
+        return False  # the report's own error says more
+
+
 def _send_missing(
     client: ApiClient,
     *,
@@ -160,10 +167,20 @@ def _send_missing(
 
     def report() -> None:
         nonlocal asset_url
-        if pending:
+        if not pending:
+            return
+        try:
             answer = client.report_chunks(session.upload_id, pending)
-            pending.clear()
+        except ApiError:
+            # The service may have taken an earlier try whose answer was lost: the final
+            # report then completed the session, and the retry is refused (or answered with
+            # duplicates). The next round's status read returns the completed upload.
+            if not _completed(client, session.upload_id):
+                raise
+            logger.info("upload %s: report answer lost, session completed", session.upload_id)
+        else:
             asset_url = answer.url or asset_url
+        pending.clear()
 
     if progress is not None:
         progress(UploadProgress(done_bytes, session.total_size))
@@ -237,7 +254,7 @@ def _url_for(
     known = urls.pop(index, None)
     if known is not None and not force and _usable(known):
         return known
-    count = min(MAX_URLS, session.total_chunks - index + 1)
+    count = min(MAX_PRESIGNED_URLS, session.total_chunks - index + 1)
     urls.update(
         (u.chunk_index, u) for u in client.request_presigned_urls(session.upload_id, index, count)
     )

@@ -28,7 +28,7 @@ from uploader_app.api.errors import (
     error_from_answer,
     error_from_exception,
 )
-from uploader_app.api.retry import RetryPolicy, server_wait
+from uploader_app.api.retry import RetryPolicy, rate_limit_wait, retry_after_wait
 from uploader_app.api.transport import Timeouts, check_key_safe
 from uploader_app.api.types import Json, Page, PageInfo
 
@@ -234,8 +234,10 @@ class Requester:
         )
         if not 200 <= response.status_code < 300:
             error = error_from_answer(response.status_code, response.content, secret=self._api_key)
-            if isinstance(error, RateLimitedError | ServerError):
-                error.set_retry_after(server_wait(response.headers, error.message))
+            if isinstance(error, RateLimitedError):
+                error.set_retry_after(rate_limit_wait(response.headers, error.message))
+            elif isinstance(error, ServerError):
+                error.set_retry_after(retry_after_wait(response.headers))
             raise error
         try:
             return parse(response)

@@ -3,9 +3,10 @@
 Retried: 429, 5xx, timeouts, dropped connections, cut or unreadable answers. Never retried:
 ``video_*``, ``parameter_*``, ``api_key_invalid``, ``usage_limit_exceeded`` and every other 4xx
 (the error classes carry ``retryable``). Waits grow exponentially with jitter, capped, unless
-the service says how long to wait (``Retry-After``, then ``X-Ratelimit-Reset``, then a number
-in the ``too_many_requests`` message). A wait that does not fit in what is left of the total
-budget is not slept: the error is raised so the user sees "try again after …" at once.
+the service says how long to wait: ``Retry-After`` on any answer; on a 429 also
+``X-Ratelimit-Reset``, then a number in the ``too_many_requests`` message. A wait that does not
+fit in what is left of the total budget is not slept: the error is raised so the user sees
+"try again after …" at once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ class RetryPolicy:
     max_delay: float = 60.0  # cap of one backoff wait
     max_total_wait: float = 600.0  # cap of all waits for one call
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    @classmethod
+    def interactive(cls) -> RetryPolicy:
+        """For a one-off read someone is waiting on (``check --index``, a settings test):
+        one quick retry, then the error, within a few seconds instead of a minute."""
+        return cls(max_attempts=2, base_delay=0.5, max_delay=1.0, max_total_wait=5.0)
 
     def backoff(self, retry: int) -> float:
         """Wait before retry number ``retry`` (0-based): "equal jitter", half fixed, half random.
@@ -59,21 +66,31 @@ _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-
 _UNIT_SECONDS = {"m": 60.0, "h": 3600.0}
 
 
-def server_wait(
+def retry_after_wait(
+    headers: Mapping[str, str], *, now: Callable[[], float] = time.time
+) -> float | None:
+    """The ``Retry-After`` header (seconds or HTTP date) in seconds, or None.
+
+    The only wait a 5xx answer is taken to ask for: the vendor sends ``X-Ratelimit-*`` on every
+    answer, and the reset of the rate-limit window says nothing about when a failing service
+    recovers. ``headers`` must be case-insensitive (requests' ``CaseInsensitiveDict``).
+    """
+    retry_after = headers.get("Retry-After")
+    return _parse_retry_after(retry_after.strip(), now()) if retry_after else None
+
+
+def rate_limit_wait(
     headers: Mapping[str, str], message: str, *, now: Callable[[], float] = time.time
 ) -> float | None:
-    """How long the service asked us to wait, in seconds, or None when it did not say.
+    """How long a 429 asked us to wait, in seconds, or None when it did not say.
 
     Order: ``Retry-After`` (seconds or HTTP date), ``X-Ratelimit-Reset`` (epoch seconds, the
     v1.2 rate-limit docs), then the ``{retry_after}`` the ``too_many_requests`` message embeds
     (an RFC 3339 time or a number with an optional unit; a bare number means seconds).
-    ``headers`` must be case-insensitive (requests' ``CaseInsensitiveDict``).
     """
-    retry_after = headers.get("Retry-After")
-    if retry_after:
-        seconds = _parse_retry_after(retry_after.strip(), now())
-        if seconds is not None:
-            return seconds
+    seconds = retry_after_wait(headers, now=now)
+    if seconds is not None:
+        return seconds
     reset = headers.get("X-Ratelimit-Reset")
     if reset:
         try:

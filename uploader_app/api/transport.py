@@ -1,15 +1,20 @@
-"""The HTTP session the client uses, its timeouts, and where the API key may be sent."""
+"""The HTTP session the client uses, its timeouts, the API version of the base URL, and where
+the API key may be sent."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from uploader_app.api.errors import InsecureUrlError
+from uploader_app.api.errors import ConfigError, InsecureUrlError
+from uploader_app.config import DEFAULT_API_VERSION, SUPPORTED_VERSIONS, api_version_of
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT = "uploader-app/0.1 (+requests)"
 
@@ -61,3 +66,25 @@ def check_key_safe(url: str) -> None:
         f"refusing to send the API key to {parts.scheme}://{parts.hostname}: only HTTPS, or "
         "plain HTTP to this computer, is allowed",
     )
+
+
+def versioned_base_url(base_url: str) -> tuple[str, str]:
+    """``(base URL ending in its API version, that version)``.
+
+    An address without a version (``https://api.twelvelabs.io``) gets ``/v1.3``: every path
+    would otherwise 404. A version this app does not speak (v1.0, v1.1, v2…) is a ConfigError
+    before anything is sent, not a silent v1.3.
+    """
+    url = base_url.rstrip("/")
+    last = api_version_of(url)
+    if last is not None:
+        if last not in SUPPORTED_VERSIONS:
+            spoken = " and ".join(SUPPORTED_VERSIONS)
+            raise ConfigError(
+                "api_version_unsupported",
+                f"{url} names API {last}; supported: {', '.join(SUPPORTED_VERSIONS)}",
+                user_message=f"This app speaks API {spoken}; the server address names {last}.",
+            )
+        return url, last
+    logger.info("server address %s names no API version; using %s", url, DEFAULT_API_VERSION)
+    return f"{url}/{DEFAULT_API_VERSION}", DEFAULT_API_VERSION

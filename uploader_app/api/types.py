@@ -15,6 +15,9 @@ from uploader_app.models import Index, IndexModel, Task, TaskStatus
 T = TypeVar("T")
 Json = dict[str, Any]
 
+MAX_PAGE_LIMIT = 50  # the API's cap on page_limit
+MAX_PRESIGNED_URLS = 50  # the API's cap per presigned-urls request
+
 
 @dataclass(frozen=True)
 class PageInfo:
@@ -52,6 +55,19 @@ class CreatedTask:
     id: str
     video_id: str | None = None
     reused: bool = False
+
+
+@dataclass(frozen=True)
+class Video:
+    """An indexed video (``GET /indexes/{id}/videos/{video_id}``); it exists once its task
+    or indexed asset is ``ready``."""
+
+    id: str
+    filename: str | None = None
+    duration: float | None = None
+    user_metadata: Json = field(default_factory=dict)
+    created_at: str | None = None
+    indexed_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +231,20 @@ def parse_task(data: Json) -> Task:
         height=_opt_int(meta.get("height")),
         created_at=data.get("created_at"),
         updated_at=data.get("updated_at"),
+    )
+
+
+def parse_video(data: Json) -> Video:
+    """v1.3 ``system_metadata``/``user_metadata``; v1.2 has one ``metadata``."""
+    meta: Json = data.get("system_metadata") or data.get("metadata") or {}
+    user = data.get("user_metadata")
+    return Video(
+        id=need_str(data, "_id"),
+        filename=meta.get("filename"),
+        duration=_opt_float(meta.get("duration")),
+        user_metadata=dict(user) if isinstance(user, dict) else {},
+        created_at=data.get("created_at"),
+        indexed_at=data.get("indexed_at"),
     )
 
 

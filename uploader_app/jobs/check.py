@@ -2,7 +2,9 @@
 
 Lines (or JSON objects) are printed as each file is checked, so a big folder starts answering
 at once. Exit status: 0 when nothing is rejected, 1 when a file is rejected, 2 when the check
-could not run as asked (a usage error, or the index named by ``--index`` could not be read).
+could not run as asked (a usage error such as a path that does not exist, or the index named
+by ``--index`` could not be read). Folders with no files in them are reported on stderr but
+exit 0: nothing was rejected.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from uploader_app.config import load_settings
-from uploader_app.models import Finding, Index, ModelFamily, Target, Verdict
+from uploader_app.models import Finding, Index, ModelFamily, ProbeResult, Target, Verdict
 from uploader_app.validation.scan import scan
 
 logger = logging.getLogger(__name__)
@@ -39,37 +42,70 @@ class IndexUnavailableError(Exception):
 
 def run_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
     stdout = out or sys.stdout
+    paths = [Path(p) for p in args.paths]
+    # A mistyped name is a usage error, not a vanished file: say so for every such path
+    # before probing anything or asking the API about the index.
+    missing = [p for p in paths if _missing(p)]
+    if missing:
+        for path in missing:
+            print(f"No file or folder at {path}", file=sys.stderr)
+        return EXIT_USAGE
     settings = load_settings()
     try:
         target = _target(args)
     except IndexUnavailableError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
-    findings = scan((Path(p) for p in args.paths), target, api_version=settings.api_version)
+    findings = scan(paths, target, api_version=settings.api_version)
     counts = _print_json(findings, stdout) if args.json else _print_lines(findings, stdout)
     if not args.json:
         print(_summary(counts), file=stdout)
+    if not counts:
+        # Every path exists, so each is a folder with nothing to check (hidden files and
+        # system clutter are left out on purpose).
+        for path in paths:
+            print(f"No files found in {path}.", file=sys.stderr)
     return EXIT_REJECTED if counts[Verdict.REJECTED] else EXIT_OK
+
+
+def _missing(path: Path) -> bool:
+    """True when nothing is at ``path`` (a broken symlink included).
+
+    Other errors (a parent folder that cannot be read) are left to the probe, which words them.
+    """
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _target(args: argparse.Namespace) -> Target:
     if args.index:
         target = Target.for_index(_read_index(args.index))
-        return Target(
-            kind=target.kind,
-            families=target.families,
-            require_audio=target.require_audio or args.audio,
-        )
-    return Target(families=_FAMILIES[args.model or "marengo"], require_audio=args.audio)
+        return replace(target, require_audio=target.require_audio or args.audio)
+    # Without an index, assume its models use the default options (visual and audio): a
+    # silent video then gets a warning, or is rejected when --audio says sound is required.
+    return Target(
+        families=_FAMILIES[args.model or "marengo"],
+        require_audio=args.audio,
+        listens_to_audio=True,
+    )
 
 
 def _read_index(index_id: str) -> Index:
     # Imported here: `check` without --index must work with no network code loaded at all.
     from uploader_app.api.client import ApiClient  # noqa: PLC0415
     from uploader_app.api.errors import ApiError  # noqa: PLC0415
+    from uploader_app.api.retry import RetryPolicy  # noqa: PLC0415
 
+    # Someone is waiting at the terminal: say what is happening, and retry once, not four
+    # times with growing waits, so an unreachable host is reported in seconds.
+    print(f"Reading index {index_id}…", file=sys.stderr, flush=True)
     try:
-        with ApiClient.from_settings(load_settings()) as client:
+        with ApiClient.from_settings(load_settings(), retry=RetryPolicy.interactive()) as client:
             return client.get_index(index_id)
     except ApiError as exc:
         logger.debug("reading index %s failed: %r", index_id, exc)
@@ -80,17 +116,21 @@ def _read_index(index_id: str) -> Index:
 
 
 def _print_lines(findings: Iterable[Finding], out: TextIO) -> Counter[Verdict]:
+    """One line per file, then one indented "also:" line per further problem."""
     counts: Counter[Verdict] = Counter()
     for finding in findings:
         counts[finding.verdict] += 1
         code = f"[{finding.code}] " if finding.code else ""
         shows_hint = finding.verdict in (Verdict.REJECTED, Verdict.WARNING)
         hint = f" {finding.hint}" if finding.hint and shows_hint else ""
-        print(
-            f"{finding.verdict.value:<9} {finding.path}: {code}{finding.message}{hint}",
-            file=out,
-            flush=True,
-        )
+        lines = [f"{finding.verdict.value:<9} {finding.path}: {code}{finding.message}{hint}"]
+        # issues[0] is the headline above; the user must see every other problem too, or
+        # fixing the first one only leads to the next rejection.
+        lines += [
+            f"{'':<9} also: [{i.code}] {i.message}{f' {i.hint}' if i.hint else ''}"
+            for i in finding.issues[1:]
+        ]
+        print("\n".join(lines), file=out, flush=True)
     return counts
 
 
@@ -119,7 +159,7 @@ def as_json(finding: Finding) -> dict[str, Any]:
         "width": probe.width if probe else None,
         "height": probe.height if probe else None,
         "duration": probe.duration if probe else None,
-        "size": probe.size if probe else None,
+        "size": _known_size(probe),
         "container": probe.container if probe else None,
         "audio_tracks": probe.audio_tracks if probe else None,
         "transcription": str(finding.transcription) if finding.transcription else None,
@@ -128,6 +168,18 @@ def as_json(finding: Finding) -> dict[str, Any]:
             for i in finding.issues
         ],
     }
+
+
+def _known_size(probe: ProbeResult | None) -> int | None:
+    """The file's size, or None when it is unknown.
+
+    The probe reports size 0 with an error exactly when ``stat`` failed or the path is no
+    regular file; an empty file has no error, and a file that could not be opened has its
+    real size.
+    """
+    if probe is None or (probe.error is not None and probe.size == 0):
+        return None
+    return probe.size
 
 
 def _summary(counts: Counter[Verdict]) -> str:

@@ -119,12 +119,8 @@ def _technical(asset: AssetRecord) -> Json:
 
 
 def create(call: Call) -> Response:
-    sandbox = call.sandbox
-    form = parse_form(call.request, sandbox.spool, MAX_DIRECT_ASSET_SIZE)
-    try:
+    with parse_form(call.request, call.sandbox.spool, MAX_DIRECT_ASSET_SIZE) as form:
         return _create(call, form)
-    finally:
-        form.discard()
 
 
 def _create(call: Call, form: FormData) -> Response:
@@ -186,13 +182,14 @@ def list_assets(call: Call) -> Response:
     ids = set(args.getlist("asset_ids"))
     types = set(args.getlist("asset_types"))
     name = (args.get("filename") or "").lower()
-    items = [
-        a
-        for a in sandbox.store.all(AssetRecord)
-        if (not ids or a.id in ids)
-        and (not types or file_type(a).split("/")[0] in types)
-        and name in a.filename.lower()
-    ]
+    items = sandbox.store.all(
+        AssetRecord,
+        lambda a: (
+            (not ids or a.id in ids)
+            and (not types or file_type(a).split("/")[0] in types)
+            and name in a.filename.lower()
+        ),
+    )
     items.sort(key=lambda a: a.created, reverse=True)
     data, info = page.cut(items)
     return json_response({"data": [asset_shape(sandbox, a) for a in data], "page_info": info})
@@ -213,7 +210,9 @@ def delete(call: Call, asset_id: str) -> Response:
     sandbox = call.sandbox
     get_asset(sandbox, asset_id)
     force = bool_field(call.request.args.get("force"), "force", False)
-    users = [i for i in sandbox.store.all(IndexedAssetRecord) if i.asset_id == asset_id]
+    users = sandbox.store.read(
+        IndexedAssetRecord, lambda items: [i.id for i in items if i.asset_id == asset_id]
+    )
     if users and not force:
         raise ApiError(
             409,

@@ -52,7 +52,10 @@ def parameter_not_provided(*names: str) -> ApiError:
 
 
 def resource_not_exist(resource_id: str, collection: str, status: int = 400) -> ApiError:
-    # The spec lists only 400 for tasks and indexes, and 404 for the newer endpoints.
+    # 404 only where the spec lists it for the operation: retrieving one indexed asset or
+    # video, POST .../indexed-assets and the multipart-upload endpoints. Everywhere else
+    # (tasks, indexes, assets, the lists of videos and indexed assets, deleting a video or an
+    # indexed asset) the spec lists only 400, so an unknown id is a 400 there.
     return ApiError(
         status,
         "resource_not_exist",

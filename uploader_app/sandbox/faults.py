@@ -56,9 +56,18 @@ class FaultPlan:
         plan = plan or {}
         if not isinstance(plan, dict):
             raise ValueError("a fault plan is a JSON object with 'rules'")
+        unknown = set(plan) - {"seed", "rules"}
+        if unknown:
+            raise ValueError(f"the fault plan has unknown keys: {', '.join(sorted(unknown))}")
+        seed = plan.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
+            raise ValueError("the fault plan's 'seed' must be a whole number or a string")
+        rules = plan.get("rules") or []
+        if not isinstance(rules, list):
+            raise ValueError("the fault plan's 'rules' must be a list of rule objects")
         self._lock = threading.Lock()
-        self._rng = random.Random(plan.get("seed"))
-        self._rules = [_rule(raw, n) for n, raw in enumerate(plan.get("rules") or [], 1)]
+        self._rng = random.Random(seed)
+        self._rules = [_rule(raw, n) for n, raw in enumerate(rules, 1)]
 
     def pick(self, method: str, path: str) -> FaultRule | None:
         """The rule that fires for this request, if any (counts it as fired)."""
@@ -80,9 +89,11 @@ class FaultPlan:
 
 
 def load_plan(text: str) -> dict[str, Any]:
-    """A plan from ``--faults``: inline JSON, or the path of a JSON file."""
+    """A plan from ``--faults``: inline JSON (text starting with ``{`` or ``[``), or the path
+    of a JSON file. Raises OSError or ValueError (naming the rule and key) when unusable."""
     stripped = text.strip()
-    source = stripped if stripped.startswith("{") else Path(text).read_text(encoding="utf-8")
+    inline = stripped.startswith(("{", "["))
+    source = stripped if inline else Path(text).read_text(encoding="utf-8")
     plan = json.loads(source)
     if not isinstance(plan, dict):
         raise ValueError("a fault plan is a JSON object with 'rules'")
@@ -90,30 +101,54 @@ def load_plan(text: str) -> dict[str, Any]:
     return plan
 
 
+# key -> (accepted JSON types, what to say when it is something else)
+_NUMBER = (int, float)
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "method": ((str,), 'a string such as "POST"'),
+    "path": ((str,), 'a string (an fnmatch glob such as "/v1.3/tasks/*")'),
+    "fault": ((str,), "a string"),
+    "status": ((int,), "a whole number (an HTTP status)"),
+    "times": ((int,), "a whole number"),
+    "skip": ((int,), "a whole number"),
+    "probability": (_NUMBER, "a number between 0 and 1"),
+    "retry_after": ((int,), "a whole number of seconds"),
+    "delay": (_NUMBER, "a number of seconds"),
+}
+
+
 def _rule(raw: object, number: int) -> FaultRule:
     if not isinstance(raw, dict):
         raise ValueError(f"fault rule {number} is not an object")
-    unknown = set(raw) - _KEYS
+    unknown = set(raw) - set(_TYPES)
     if unknown:
         raise ValueError(f"fault rule {number} has unknown keys: {', '.join(sorted(unknown))}")
+    for key, value in raw.items():
+        types, wanted = _TYPES[key]
+        # bool is an int in Python, but true/false in a plan is a mistake
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise ValueError(f"fault rule {number}: '{key}' must be {wanted}, not {value!r}")
     fault = raw.get("fault")
     if fault not in FAULTS:
         raise ValueError(f"fault rule {number}: 'fault' must be one of {', '.join(sorted(FAULTS))}")
     rule = FaultRule(
-        fault=str(fault),
+        fault=fault,
         method=raw.get("method"),
         path=raw.get("path"),
         times=raw.get("times"),
-        skip=int(raw.get("skip", 0)),
+        skip=raw.get("skip", 0),
         probability=float(raw.get("probability", 1.0)),
         status=raw.get("status"),
-        retry_after=int(raw.get("retry_after", 1)),
+        retry_after=raw.get("retry_after", 1),
         delay=float(raw.get("delay", 1.0)),
     )
     if fault == "status" and (rule.status is None or not 500 <= rule.status <= 599):
         raise ValueError(f"fault rule {number}: 'status' needs a 5xx 'status'")
-    if rule.times is not None and rule.times < 0:
-        raise ValueError(f"fault rule {number}: 'times' must be 0 or more")
+    if rule.status is not None and not 200 <= rule.status <= 599:
+        raise ValueError(f"fault rule {number}: 'status' must be an HTTP status from 200 to 599")
+    for key in ("times", "skip", "retry_after", "delay"):
+        value = getattr(rule, key)
+        if value is not None and value < 0:
+            raise ValueError(f"fault rule {number}: '{key}' must be 0 or more")
     if not 0.0 <= rule.probability <= 1.0:
         raise ValueError(f"fault rule {number}: 'probability' must be between 0 and 1")
     return rule

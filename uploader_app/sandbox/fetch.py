@@ -132,9 +132,7 @@ def fetch_asset(sandbox: Sandbox, asset_id: str) -> None:
 
 def resume(sandbox: Sandbox) -> None:
     """Start again the downloads a previous run did not finish."""
-    for task in sandbox.store.all(TaskRecord):
-        if task.fetching:
-            sandbox.background(partial(fetch_task, sandbox, task.id), f"fetch-{task.id}")
-    for asset in sandbox.store.all(AssetRecord):
-        if asset.fetching:
-            sandbox.background(partial(fetch_asset, sandbox, asset.id), f"fetch-{asset.id}")
+    for task in sandbox.store.all(TaskRecord, lambda t: t.fetching):
+        sandbox.background(partial(fetch_task, sandbox, task.id), f"fetch-{task.id}")
+    for asset in sandbox.store.all(AssetRecord, lambda a: a.fetching):
+        sandbox.background(partial(fetch_asset, sandbox, asset.id), f"fetch-{asset.id}")

@@ -40,8 +40,17 @@ class UploadedFile:
 
 @dataclass
 class FormData:
+    """The parsed form; use it as a context manager, so its spooled files are always deleted
+    unless a handler took them over (``Sandbox.keep`` moves them away)."""
+
     fields: dict[str, str] = field(default_factory=dict)
     files: dict[str, UploadedFile] = field(default_factory=dict)
+
+    def __enter__(self) -> FormData:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
 
     def discard(self) -> None:
         """Delete the spooled files that no handler took over."""
@@ -111,6 +120,7 @@ def _decode(
     field_data: list[bytes] = []
     part: UploadedFile | None = None
     out: _Writer | None = None
+    repeated: list[str] = []  # file parts sent twice: their data is read and dropped
     try:
         while True:
             chunk = stream.read(READ_SIZE)
@@ -118,7 +128,10 @@ def _decode(
                 decoder.receive_data(chunk or None)
                 event = decoder.next_event()
                 while not isinstance(event, (NeedData, Epilogue)):
-                    if isinstance(event, File):
+                    if isinstance(event, File) and event.name in form.files:
+                        repeated.append(event.name)
+                        field_name = None
+                    elif isinstance(event, File):
                         part = UploadedFile(
                             event.name,
                             event.filename or "",
@@ -156,6 +169,9 @@ def _decode(
             out.close()
     if not isinstance(event, Epilogue):
         raise ApiError(400, "parameter_invalid", "The multipart/form-data body is incomplete.")
+    if repeated:
+        # Which copy would the vendor take? Refusing is the answer that cannot mislead.
+        raise parameter_invalid(*dict.fromkeys(repeated), detail="Send each file part once.")
 
 
 def _write_capped(out: _Writer, part: UploadedFile, data: bytes, cap: int | None) -> None:

@@ -8,7 +8,10 @@ Videos are the ready tasks and ready indexed assets of the index.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from werkzeug.wrappers import Response
 
@@ -79,80 +82,113 @@ def create(call: Call, index_id: str) -> Response:
 
 def list_indexed(call: Call, index_id: str) -> Response:
     sandbox = call.sandbox
-    sandbox.index(index_id, 404)
+    sandbox.index(index_id)  # the spec lists 400, not 404, for this list
     args = call.request.args
     page = page_of(args)
     statuses = set(args.getlist("status"))
     if not statuses <= STATUSES:
         raise parameter_invalid("status", detail=f"Use one of: {', '.join(sorted(STATUSES))}.")
+    wanted_name = args.get("filename")
     now = sandbox.clock.now()
-    items = [
-        i
-        for i in sandbox.store.all(IndexedAssetRecord)
-        if i.index_id == index_id
-        and (not statuses or status_at(i.phases, now)[0] in statuses)
-        and args.get("filename") in (None, i.media.filename)
-    ]
-    items = sort_items(
-        items,
-        args,
-        {"created_at": lambda i: i.created, "updated_at": lambda i: status_at(i.phases, now)[1]},
-    )
-    data, info = page.cut(items)
+
+    def rows(items: Iterable[IndexedAssetRecord]) -> list[tuple[str, float, float]]:
+        """(id, created, updated) of the items the filters keep; the cache is only read."""
+        kept = []
+        for item in items:
+            status, since = status_at(item.phases, now)
+            if (not statuses or status in statuses) and wanted_name in (None, item.media.filename):
+                kept.append((item.id, item.created, since))
+        return kept
+
+    found = sandbox.store.read(IndexedAssetRecord, rows, index_id=index_id)
+    found = sort_items(found, args, {"created_at": lambda r: r[1], "updated_at": lambda r: r[2]})
+    data, info = page.cut(found)
+    items = sandbox.store.many(IndexedAssetRecord, [r[0] for r in data])
     return json_response(
         {
-            "data": [indexed_asset_shape(sandbox, i, detailed=False) for i in data],
+            "data": [indexed_asset_shape(sandbox, i, detailed=False) for i in items],
             "page_info": info,
         }
     )
 
 
-def _indexed(sandbox: Sandbox, index_id: str, item_id: str) -> IndexedAssetRecord:
-    sandbox.index(index_id, 404)
+def _indexed(sandbox: Sandbox, index_id: str, item_id: str, status: int) -> IndexedAssetRecord:
+    sandbox.index(index_id, status)
     item = sandbox.store.get(IndexedAssetRecord, item_id)
     if item is None or item.index_id != index_id:
-        raise resource_not_exist(item_id, "indexed assets", 404)
+        raise resource_not_exist(item_id, "indexed assets", status)
     return item
 
 
 def retrieve_indexed(call: Call, index_id: str, item_id: str) -> Response:
-    item = _indexed(call.sandbox, index_id, item_id)
+    item = _indexed(call.sandbox, index_id, item_id, 404)
     return json_response(indexed_asset_shape(call.sandbox, item, detailed=True))
 
 
 def delete_indexed(call: Call, index_id: str, item_id: str) -> Response:
-    _indexed(call.sandbox, index_id, item_id)
+    _indexed(call.sandbox, index_id, item_id, 400)  # the spec lists 400, not 404, here
     call.sandbox.store.delete(IndexedAssetRecord, item_id)
     return empty_response(200)
 
 
-def _videos(
-    sandbox: Sandbox, index_id: str
-) -> list[tuple[str, TaskRecord | IndexedAssetRecord, float]]:
-    """(video id, source record, indexed at) for every ready video of the index."""
+Source = TaskRecord | IndexedAssetRecord
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A ready video of an index, read from the store without copying its record."""
+
+    video_id: str
+    kind: type[Source]
+    record_id: str
+    created: float
+    indexed_at: float
+    filename: str
+
+
+class _Found(NamedTuple):
+    video_id: str
+    source: Source
+    indexed_at: float
+
+
+def _entries(sandbox: Sandbox, index_id: str) -> list[_Entry]:
+    """Every ready video of the index: its ready tasks (unless their video was deleted) and
+    its ready indexed assets."""
     now = sandbox.clock.now()
-    found: list[tuple[str, TaskRecord | IndexedAssetRecord, float]] = []
-    for task in sandbox.store.all(TaskRecord):
-        status, since = status_at(task.phases, now)
-        if task.index_id == index_id and status == READY and not task.video_deleted:
-            found.append((task.video_id, task, since))
-    for item in sandbox.store.all(IndexedAssetRecord):
-        status, since = status_at(item.phases, now)
-        if item.index_id == index_id and status == READY:
-            found.append((item.id, item, since))
-    return found
+
+    def ready(items: Iterable[Source]) -> list[_Entry]:
+        found = []
+        for item in items:
+            status, since = status_at(item.phases, now)
+            if status != READY or (isinstance(item, TaskRecord) and item.video_deleted):
+                continue
+            video_id = item.video_id if isinstance(item, TaskRecord) else item.id
+            found.append(
+                _Entry(video_id, type(item), item.id, item.created, since, item.media.filename)
+            )
+        return found
+
+    store = sandbox.store
+    return [
+        *store.read(TaskRecord, ready, index_id=index_id),
+        *store.read(IndexedAssetRecord, ready, index_id=index_id),
+    ]
 
 
-def _video_shape(
-    sandbox: Sandbox,
-    video_id: str,
-    source: TaskRecord | IndexedAssetRecord,
-    indexed_at: float,
-    *,
-    detailed: bool,
-) -> Json:
+def _video(sandbox: Sandbox, index_id: str, video_id: str, status: int) -> _Found:
+    for entry in _entries(sandbox, index_id):
+        if entry.video_id == video_id:
+            source = sandbox.store.get(entry.kind, entry.record_id)
+            if source is not None:
+                return _Found(video_id, source, entry.indexed_at)
+    raise resource_not_exist(video_id, "videos", status)
+
+
+def _video_shape(sandbox: Sandbox, found: _Found, *, detailed: bool) -> Json:
+    source, indexed_at = found.source, found.indexed_at
     body: Json = {
-        "_id": video_id,
+        "_id": found.video_id,
         "created_at": rfc3339(source.created),
         "updated_at": rfc3339(indexed_at),
         "indexed_at": rfc3339(indexed_at),
@@ -172,47 +208,47 @@ def _video_shape(
 
 def list_videos(call: Call, index_id: str) -> Response:
     sandbox = call.sandbox
-    sandbox.index(index_id, 404)
+    sandbox.index(index_id)  # the spec lists 400, not 404, for this list
     args = call.request.args
     page = page_of(args)
-    videos = [
-        v for v in _videos(sandbox, index_id) if args.get("filename") in (None, v[1].media.filename)
-    ]
-    videos = sort_items(
-        videos, args, {"created_at": lambda v: v[1].created, "updated_at": lambda v: v[2]}
+    entries = [e for e in _entries(sandbox, index_id) if args.get("filename") in (None, e.filename)]
+    entries = sort_items(
+        entries, args, {"created_at": lambda e: e.created, "updated_at": lambda e: e.indexed_at}
     )
-    data, info = page.cut(videos)
+    data, info = page.cut(entries)
+    found = [
+        _Found(e.video_id, source, e.indexed_at)
+        for e in data
+        if (source := sandbox.store.get(e.kind, e.record_id)) is not None
+    ]
     return json_response(
-        {
-            "data": [_video_shape(sandbox, *v, detailed=False) for v in data],
-            "page_info": info,
-        }
+        {"data": [_video_shape(sandbox, f, detailed=False) for f in found], "page_info": info}
     )
 
 
 def retrieve_video(call: Call, index_id: str, video_id: str) -> Response:
     sandbox = call.sandbox
     sandbox.index(index_id, 404)
-    for found in _videos(sandbox, index_id):
-        if found[0] == video_id:
-            return json_response(_video_shape(sandbox, *found, detailed=True))
-    raise resource_not_exist(video_id, "videos", 404)
+    found = _video(sandbox, index_id, video_id, 404)
+    return json_response(_video_shape(sandbox, found, detailed=True))
 
 
 def delete_video(call: Call, index_id: str, video_id: str) -> Response:
     """Removes the video from the index; its ready task can then be deleted (spec)."""
     sandbox = call.sandbox
-    sandbox.index(index_id, 404)
-    for found_id, source, _ in _videos(sandbox, index_id):
-        if found_id != video_id:
-            continue
-        if isinstance(source, TaskRecord):
-            source.video_deleted = True
-            sandbox.store.put(source)
-        else:
-            sandbox.store.delete(IndexedAssetRecord, source.id)
-        return empty_response(200)
-    raise resource_not_exist(video_id, "videos", 404)
+    sandbox.index(index_id)
+    found = _video(sandbox, index_id, video_id, 400)
+    if isinstance(found.source, TaskRecord):
+
+        def mark(task: TaskRecord) -> None:
+            task.video_deleted = True
+
+        # update, not get-then-put: a task deleted meanwhile (with its index) stays deleted
+        if sandbox.store.update(TaskRecord, found.source.id, mark) is None:
+            raise resource_not_exist(video_id, "videos")
+    else:
+        sandbox.store.delete(IndexedAssetRecord, found.source.id)
+    return empty_response(200)
 
 
 ROUTES = [

@@ -12,6 +12,7 @@ from uploader_app.sandbox.errors import (
     index_name_already_exists,
     parameter_invalid,
     parameter_not_provided,
+    resource_not_exist,
 )
 from uploader_app.sandbox.paging import page_of, since_filter, sort_items
 from uploader_app.sandbox.records import (
@@ -27,7 +28,9 @@ from uploader_app.sandbox.routing import (
     empty_response,
     json_response,
 )
-from uploader_app.sandbox.shapes import family_of, index_shape
+from uploader_app.sandbox.service import Sandbox
+from uploader_app.sandbox.shapes import family_of, index_shape, model_options
+from uploader_app.sandbox.store import ids_of
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +62,22 @@ def create(call: Call) -> Response:
     if addons and not any(ModelFamily.of(m["name"]) is ModelFamily.MARENGO for m in models):
         raise parameter_invalid("addons", detail="Add-ons need the Marengo model.")
     sandbox = call.sandbox
-    if any(i.name == name for i in sandbox.store.all(IndexRecord)):
-        raise index_name_already_exists(name)
-    now = sandbox.clock.now()
-    index = IndexRecord(new_id(), name, models, list(addons), now, now)
-    sandbox.store.put(index)
+    with sandbox.store.atomic():  # two creates with one name: only the first gets it
+        _check_name_is_free(sandbox, name)
+        now = sandbox.clock.now()
+        index = IndexRecord(new_id(), name, models, list(addons), now, now)
+        sandbox.store.put(index)
     logger.info("created index %s (%s)", index.id, name)
     return json_response({"_id": index.id}, 201)
+
+
+def _check_name_is_free(sandbox: Sandbox, name: str, index_id: str | None = None) -> None:
+    """Call with the store held (``atomic``), so nothing takes the name before it is used."""
+    taken = sandbox.store.read(
+        IndexRecord, lambda indexes: any(i.name == name and i.id != index_id for i in indexes)
+    )
+    if taken:
+        raise index_name_already_exists(name)
 
 
 def _models(
@@ -100,16 +112,17 @@ def list_indexes(call: Call) -> Response:
     updated = since_filter(args, "updated_at")
     if family is not None and family not in {f.value for f in ModelFamily}:
         raise parameter_invalid("engine_family" if v12 else "model_family")
-    items = [
-        i
-        for i in call.sandbox.store.all(IndexRecord)
-        if (args.get("index_name") in (None, i.name))
-        and (args.get("_id") in (None, i.id))
-        and (family is None or family in family_of(i))
-        and wanted_options <= {o for m in i.models for o in m["options"]}
-        and created(i.created)
-        and updated(i.updated)
-    ]
+    items = call.sandbox.store.all(
+        IndexRecord,
+        lambda i: (
+            args.get("index_name") in (None, i.name)
+            and args.get("_id") in (None, i.id)
+            and (family is None or family in family_of(i))
+            and wanted_options <= {o for m in i.models for o in model_options(m, call.version)}
+            and created(i.created)
+            and updated(i.updated)
+        ),
+    )
     items = sort_items(
         items, args, {"created_at": lambda i: i.created, "updated_at": lambda i: i.updated}
     )
@@ -131,29 +144,32 @@ def rename(call: Call, index_id: str) -> Response:
         raise parameter_not_provided("index_name")
     if not isinstance(name, str):
         raise parameter_invalid("index_name")
-    if any(i.name == name and i.id != index_id for i in sandbox.store.all(IndexRecord)):
-        raise index_name_already_exists(name)
 
     def change(index: IndexRecord) -> None:
         index.name = name
         index.updated = sandbox.clock.now()
 
-    sandbox.store.update(IndexRecord, index_id, change)
+    with sandbox.store.atomic():
+        _check_name_is_free(sandbox, name, index_id)
+        if sandbox.store.update(IndexRecord, index_id, change) is None:
+            raise resource_not_exist(index_id, "indexes")
     return empty_response(200)
 
 
 def delete(call: Call, index_id: str) -> Response:
     """Deletes the index "and all the videos within it" (spec): its tasks and indexed assets."""
     sandbox = call.sandbox
-    sandbox.index(index_id)
-    for task in sandbox.store.all(TaskRecord):
-        if task.index_id == index_id:
-            sandbox.store.delete(TaskRecord, task.id)
-            sandbox.forget("tasks", task.id)
-    for item in sandbox.store.all(IndexedAssetRecord):
-        if item.index_id == index_id:
-            sandbox.store.delete(IndexedAssetRecord, item.id)
-    sandbox.store.delete(IndexRecord, index_id)
+    store = sandbox.store
+    with store.atomic():  # nothing may be added to the index while it goes
+        sandbox.index(index_id)
+        task_ids = store.read(TaskRecord, ids_of, index_id=index_id)
+        for task_id in task_ids:
+            store.delete(TaskRecord, task_id)
+        for item_id in store.read(IndexedAssetRecord, ids_of, index_id=index_id):
+            store.delete(IndexedAssetRecord, item_id)
+        store.delete(IndexRecord, index_id)
+    for task_id in task_ids:
+        sandbox.forget("tasks", task_id)
     return empty_response(200)
 
 

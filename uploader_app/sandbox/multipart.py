@@ -27,7 +27,14 @@ from uploader_app.sandbox.judge import judge_asset
 from uploader_app.sandbox.lifecycle import ASSET_PROCESSING_SECONDS
 from uploader_app.sandbox.paging import page_of
 from uploader_app.sandbox.records import AssetRecord, ChunkState, UploadRecord, new_id
-from uploader_app.sandbox.routing import ONLY_V13, Call, Route, json_response, metadata_field
+from uploader_app.sandbox.routing import (
+    ONLY_V13,
+    Call,
+    Route,
+    bool_field,
+    json_response,
+    metadata_field,
+)
 from uploader_app.sandbox.service import Sandbox
 from uploader_app.sandbox.shapes import Json, rfc3339
 from uploader_app.validation.limits import MAX_IMAGE_SIZE, MAX_SIZE
@@ -100,8 +107,8 @@ def create(call: Call) -> Response:
         created=now,
         filename=filename,
         file_type=f"{media_type}/*",
-        enable_hls=bool(body.get("enable_hls", False)),
-        enable_thumbnail=bool(body.get("enable_thumbnail", False)),
+        enable_hls=bool_field(body.get("enable_hls"), "enable_hls", False),
+        enable_thumbnail=bool_field(body.get("enable_thumbnail"), "enable_thumbnail", False),
         user_metadata=metadata_field(body.get("user_metadata")),
     )
     upload = UploadRecord(
@@ -138,9 +145,7 @@ def list_incomplete(call: Call) -> Response:
     sandbox = call.sandbox
     page = page_of(call.request.args)
     now = sandbox.clock.now()
-    items = [
-        u for u in sandbox.store.all(UploadRecord) if u.status == "active" and now <= u.expires
-    ]
+    items = sandbox.store.all(UploadRecord, lambda u: u.status == "active" and now <= u.expires)
     items.sort(key=lambda u: u.created, reverse=True)
     data, info = page.cut(items)
     return json_response(
@@ -203,7 +208,7 @@ def _chunk_info(index: int, chunk: ChunkState) -> Json:
 def report(call: Call, upload_id: str) -> Response:
     sandbox = call.sandbox
     upload = _upload(sandbox, upload_id)
-    if upload.status != "active":
+    if upload.status not in ("active", "completed"):
         raise parameter_invalid(detail=f"The upload session {upload_id} is {upload.status}.")
     reported = call.json().get("completed_chunks")
     if not isinstance(reported, list) or not reported:
@@ -212,9 +217,15 @@ def report(call: Call, upload_id: str) -> Response:
         _check_report(item, upload.total_chunks)
     now = sandbox.clock.now()
     processed = duplicates = 0
+    assemble = False
 
     def change(record: UploadRecord) -> None:
-        nonlocal processed, duplicates
+        nonlocal processed, duplicates, assemble
+        if record.status == "completed":
+            # The vendor ignores duplicate reports: a client whose answer to the final report
+            # was lost sends it again and must get the url, not an error.
+            duplicates = len(reported)
+            return
         for item in reported:
             key = str(item["chunk_index"])
             chunk = record.chunks.setdefault(key, ChunkState())
@@ -233,19 +244,28 @@ def report(call: Call, upload_id: str) -> Response:
                 chunk.status, chunk.error, chunk.uploaded_at = "completed", None, now
                 processed += 1
         record.updated = now
+        if _completed(record) == record.total_chunks:
+            # Only the report that completes the session assembles it: a concurrent report
+            # sees "completed" and counts its chunks as duplicates.
+            record.status = "completed"
+            assemble = True
 
     upload = sandbox.store.update(UploadRecord, upload_id, change) or upload
-    total_completed = sum(1 for c in upload.chunks.values() if c.status == "completed")
     body: Json = {
         "asset_id": upload.asset_id,
         "processed_chunks": processed,
         "duplicate_chunks": duplicates,
-        "total_completed": total_completed,
+        "total_completed": _completed(upload),
     }
-    if total_completed == upload.total_chunks:
+    if assemble:
         _finish(sandbox, upload)
+    if upload.status == "completed":
         body["url"] = sandbox.file_url("assets", upload.asset_id)
     return json_response(body)
+
+
+def _completed(upload: UploadRecord) -> int:
+    return sum(1 for c in upload.chunks.values() if c.status == "completed")
 
 
 def _check_report(item: object, total_chunks: int) -> None:
@@ -266,13 +286,22 @@ def _check_report(item: object, total_chunks: int) -> None:
 
 
 def _finish(sandbox: Sandbox, upload: UploadRecord) -> None:
-    """Join the chunks into the asset's file, then judge it like a direct upload."""
+    """Join the chunks into the asset's file, then judge it like a direct upload.
+
+    Runs once per session: the report that marked it completed calls it. The asset stays
+    ``processing`` until this is done.
+    """
     chunk_dir = _chunk_dir(sandbox, upload.id)
     assembled = sandbox.spool / f"{upload.id}.assembled"
-    with assembled.open("wb") as out:
-        for index in range(1, upload.total_chunks + 1):
-            with (chunk_dir / f"{index:06d}").open("rb") as part:
-                shutil.copyfileobj(part, out, 4 * 1024 * 1024)
+    try:
+        with assembled.open("wb") as out:
+            for index in range(1, upload.total_chunks + 1):
+                with (chunk_dir / f"{index:06d}").open("rb") as part:
+                    shutil.copyfileobj(part, out, 4 * 1024 * 1024)
+    except OSError:
+        assembled.unlink(missing_ok=True)
+        _fail(sandbox, upload, "The chunks could not be joined.")
+        raise
     shutil.rmtree(chunk_dir, ignore_errors=True)
     size = assembled.stat().st_size
     path = sandbox.keep(assembled, "assets", upload.asset_id, upload.filename)
@@ -288,13 +317,22 @@ def _finish(sandbox: Sandbox, upload: UploadRecord) -> None:
         asset.failed = error is not None
         asset.error = error
 
-    def complete(record: UploadRecord) -> None:
-        record.status = "completed"
-        record.updated = sandbox.clock.now()
-
     sandbox.store.update(AssetRecord, upload.asset_id, finish_asset)
-    sandbox.store.update(UploadRecord, upload.id, complete)
     logger.info("multipart upload %s complete: asset %s", upload.id, upload.asset_id)
+
+
+def _fail(sandbox: Sandbox, upload: UploadRecord, error: str) -> None:
+    """The session and its asset fail (the chunk files are gone or unreadable)."""
+    now = sandbox.clock.now()
+
+    def fail_asset(asset: AssetRecord) -> None:
+        asset.ready_at, asset.failed, asset.error = now, True, error
+
+    def fail_upload(record: UploadRecord) -> None:
+        record.status, record.updated = "failed", now
+
+    sandbox.store.update(AssetRecord, upload.asset_id, fail_asset)
+    sandbox.store.update(UploadRecord, upload.id, fail_upload)
 
 
 def presigned_urls(call: Call, upload_id: str) -> Response:
@@ -347,37 +385,48 @@ def put_chunk(call: Call, upload_id: str, chunk_index: int) -> Response:
         return _s3_error(403, "SignatureDoesNotMatch", "The request signature is not valid.")
     if sandbox.clock.now() > expires:
         return _s3_error(403, "AccessDenied", "Request has expired")
-    upload = sandbox.store.get(UploadRecord, upload_id)
-    if upload is None or upload.status != "active" or nonce in upload.used_nonces:
+    claimed = False
+
+    def claim(record: UploadRecord) -> None:
+        # Claimed before the body is read: a second PUT on the same URL is refused at once.
+        nonlocal claimed
+        if record.status == "active" and nonce not in record.used_nonces:
+            record.used_nonces.append(nonce)
+            claimed = True
+
+    sandbox.store.update(UploadRecord, upload_id, claim)
+    if not claimed:
         return _s3_error(403, "AccessDenied", "This URL has already been used or the upload ended.")
     part = _chunk_dir(sandbox, upload_id) / f"{chunk_index:06d}"
     incoming = part.with_suffix(f".{nonce}")
     digest = hashlib.md5(usedforsecurity=False)
     size = 0
     stream = call.request.stream
-    with incoming.open("wb") as out:
-        while block := stream.read(READ_SIZE):
-            digest.update(block)
-            out.write(block)
-            size += len(block)
-    current = sandbox.store.get(UploadRecord, upload_id)
-    done = current is not None and current.chunks.get(str(chunk_index), ChunkState()).status
-    if done == "completed":
-        incoming.unlink()  # a reported chunk is final; a late re-upload must not change it
-    else:
-        incoming.replace(part)
+    try:
+        with incoming.open("wb") as out:
+            while block := stream.read(READ_SIZE):
+                digest.update(block)
+                out.write(block)
+                size += len(block)
+    except BaseException:
+        incoming.unlink(missing_ok=True)
+        raise
     etag = f'"{digest.hexdigest()}"'
     now = sandbox.clock.now()
 
-    def change(record: UploadRecord) -> None:
-        record.used_nonces.append(nonce)
+    def store_chunk(record: UploadRecord) -> None:
+        # Under the store lock, so a report cannot complete the chunk between check and move.
         chunk = record.chunks.setdefault(str(chunk_index), ChunkState())
-        if chunk.status != "completed":
-            chunk.status, chunk.etag, chunk.size, chunk.updated = "pending", etag, size, now
-            chunk.error = None
+        if chunk.status == "completed" or record.status != "active":
+            incoming.unlink()  # a reported chunk is final; a late re-upload must not change it
+            return
+        incoming.replace(part)
+        chunk.status, chunk.etag, chunk.size, chunk.updated = "pending", etag, size, now
+        chunk.error = None
         record.updated = now
 
-    sandbox.store.update(UploadRecord, upload_id, change)
+    if sandbox.store.update(UploadRecord, upload_id, store_chunk) is None:
+        incoming.unlink(missing_ok=True)
     return Response(b"", status=200, headers={"ETag": etag})
 
 

@@ -60,12 +60,17 @@ def empty_response(status: int = 200) -> Response:
     return Response(b"", status=status)
 
 
-def bool_field(value: str | bool | None, name: str, default: bool) -> bool:
-    """A form/JSON boolean: true/false (any case), 1/0."""
+def bool_field(value: object, name: str, default: bool) -> bool:
+    """A form/JSON boolean: true/false (any case), 1/0; anything else is 400.
+
+    Never ``bool(value)``: the string "false" would be True.
+    """
     if value is None or value == "":
         return default
     if isinstance(value, bool):
         return value
+    if not isinstance(value, str):
+        raise parameter_invalid(name, detail="Use true or false.")
     lowered = value.strip().lower()
     if lowered in ("true", "1"):
         return True

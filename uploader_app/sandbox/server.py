@@ -25,6 +25,10 @@ from uploader_app.sandbox.service import DEFAULT_CHUNK_SIZE, Sandbox
 logger = logging.getLogger(__name__)
 
 
+# Listening on every address: this machine reaches the sandbox on loopback.
+WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
 class _Handler(WSGIRequestHandler):
     """werkzeug's handler, quiet, and able to hang up with a reset when a fault asks."""
 
@@ -67,10 +71,17 @@ class SandboxServer:
 
     @property
     def url(self) -> str:
+        """The URL to reach the sandbox from this machine (loopback when it listens on all
+        addresses: the app sends the API key over plain http only to loopback)."""
         if self._server is None:
             raise RuntimeError("the sandbox is not started")
-        host = self._host if ":" not in self._host else f"[{self._host}]"
+        host = WILDCARD_HOSTS.get(self._host, self._host)
+        host = host if ":" not in host else f"[{host}]"
         return f"http://{host}:{self._server.server_port}"
+
+    @property
+    def on_all_addresses(self) -> bool:
+        return self._host in WILDCARD_HOSTS
 
     def base_url(self, version: str = "v1.3") -> str:
         return f"{self.url}/{version}"
@@ -123,11 +134,35 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def banner(server: SandboxServer, data_dir: Path, speed: float, faults: bool) -> list[str]:
+    """What ``uploader-app sandbox`` prints once it listens; the first line gives URL and key."""
+    base = server.base_url("v1.3")
+    lines = [
+        f"Sandbox API at {base} (also /v1.2) - API key: {server.api_key}",
+        f"  Data: {data_dir} (kept across restarts)",
+        f"  Use it: export TWELVELABS_BASE_URL={base}",
+        f"          export TWELVELABS_API_KEY={server.api_key}",
+    ]
+    if server.on_all_addresses:
+        port = base.rsplit(":", 1)[1]
+        lines += [
+            f"  Listening on all addresses: other machines reach it at http://<this machine's "
+            f"address>:{port}",
+            "  but the API key then travels unencrypted (plain http). The app sends it only",
+            "  over https or to loopback, so use the URL above on this machine.",
+        ]
+    lines += [
+        f"  Task clock: x{speed:g}" + (" - fault plan loaded" if faults else ""),
+        "  Stop with Ctrl-C.",
+    ]
+    return lines
+
+
 def run_from_cli(args: argparse.Namespace) -> int:
     """``uploader-app sandbox``: serve until Ctrl-C or SIGTERM, then return 0."""
     try:
         plan = load_plan(args.faults) if args.faults else None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, TypeError) as exc:
         print(f"Cannot use the fault plan: {exc}", file=sys.stderr)
         return 2
     data_dir = Path(args.data_dir) if args.data_dir else config.data_dir() / "sandbox"
@@ -158,15 +193,9 @@ def run_from_cli(args: argparse.Namespace) -> int:
         )
         server.sandbox.close()
         return 1
-    print(
-        f"Sandbox API at {server.base_url('v1.3')} (also /v1.2) - API key: {server.api_key}",
-        flush=True,
-    )
-    print(f"  Data: {data_dir} (kept across restarts)")
-    print(f"  Use it: export TWELVELABS_BASE_URL={server.base_url('v1.3')}")
-    print(f"          export TWELVELABS_API_KEY={server.api_key}")
-    print(f"  Task clock: x{args.speed:g}" + (" - fault plan loaded" if plan else ""))
-    print("  Stop with Ctrl-C.", flush=True)
+    for line in banner(server, data_dir, args.speed, plan is not None):
+        print(line)
+    sys.stdout.flush()
     # A service manager or a test harness stops us with SIGTERM: close the store cleanly then too.
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from uploader_app.sandbox.errors import resource_not_exist
@@ -69,6 +69,7 @@ class Sandbox:
         self._secret = bytes.fromhex(self.store.meta("url_secret", lambda: os.urandom(32).hex()))
         self.base_url = ""  # the server sets it once it listens
         self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()  # requests start downloads from many threads
         self._closing = threading.Event()
         if self.store.meta("seeded", lambda: "no") == "no":
             self._seed_demo()
@@ -86,13 +87,21 @@ class Sandbox:
 
     def background(self, work: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=work, name=name, daemon=True)
-        self._threads = [t for t in self._threads if t.is_alive()]
-        self._threads.append(thread)
-        thread.start()
+        with self._threads_lock:
+            # Started under the lock: a thread not yet started is not alive, and another
+            # call's pruning would drop it.
+            thread.start()
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+
+    def background_threads(self) -> list[threading.Thread]:
+        """The background threads started so far that were still running at the last start."""
+        with self._threads_lock:
+            return list(self._threads)
 
     def close(self) -> None:
         self._closing.set()
-        for thread in self._threads:
+        for thread in self.background_threads():
             thread.join(timeout=5)
         self.store.close()
 
@@ -114,18 +123,22 @@ class Sandbox:
         shutil.rmtree(self.media / folder / record_id, ignore_errors=True)
 
     def index_stats(self, index_id: str) -> tuple[int, float]:
-        """Videos and seconds indexed so far (ready tasks and ready indexed assets)."""
+        """Videos and seconds indexed so far (ready tasks whose video was not deleted, and
+        ready indexed assets). Reads only the index's own records, and copies none."""
         now = self.clock.now()
-        count, total = 0, 0.0
-        items: list[TaskRecord | IndexedAssetRecord] = [
-            *self.store.all(TaskRecord),
-            *self.store.all(IndexedAssetRecord),
-        ]
-        for item in items:
-            if item.index_id == index_id and status_at(item.phases, now)[0] == READY:
-                count += 1
-                total += item.media.duration
-        return count, round(total, 3)
+
+        def tally(items: Iterable[TaskRecord | IndexedAssetRecord]) -> tuple[int, float]:
+            seconds = [
+                i.media.duration
+                for i in items
+                if status_at(i.phases, now)[0] == READY
+                and not (isinstance(i, TaskRecord) and i.video_deleted)
+            ]
+            return len(seconds), sum(seconds)
+
+        tasks = self.store.read(TaskRecord, tally, index_id=index_id)
+        assets = self.store.read(IndexedAssetRecord, tally, index_id=index_id)
+        return tasks[0] + assets[0], round(tasks[1] + assets[1], 3)
 
     def file_url(self, folder: str, record_id: str) -> str:
         return f"{self.base_url}/_files/{folder}/{record_id}"

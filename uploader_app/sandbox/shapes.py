@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from uploader_app.models import ModelFamily
+from uploader_app.models import IndexModel, ModelFamily
 from uploader_app.sandbox.lifecycle import READY, TERMINAL, progress, status_at
 from uploader_app.sandbox.records import IndexedAssetRecord, IndexRecord, MediaInfo, TaskRecord
 from uploader_app.sandbox.service import Sandbox
@@ -15,6 +15,10 @@ from uploader_app.sandbox.service import Sandbox
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
+
+# v1.3 option words as a v1.2 client knows them: "conversation" became "audio" (api notes §2).
+# text_in_video and logo were folded into visual, so an index made on v1.3 shows plain visual.
+V12_OPTIONS = {"audio": "conversation"}
 
 
 def rfc3339(epoch: float) -> str:
@@ -35,14 +39,24 @@ def index_shape(sandbox: Sandbox, index: IndexRecord, version: str) -> Json:
         "addons": list(index.addons),
     }
     if version == "v1.2":
+        # engine_name is the model's real name, even for a model newer than v1.2 (docs/sandbox.md)
         body["engines"] = [
-            {"engine_name": m["name"], "engine_options": list(m["options"])} for m in index.models
+            {"engine_name": m["name"], "engine_options": model_options(m, version)}
+            for m in index.models
         ]
     else:
         body["models"] = [
-            {"model_name": m["name"], "model_options": list(m["options"])} for m in index.models
+            {"model_name": m["name"], "model_options": model_options(m, version)}
+            for m in index.models
         ]
     return body
+
+
+def model_options(model: dict[str, Any], version: str) -> list[str]:
+    """A stored model's options in the words of ``version``, whichever version created it."""
+    if version == "v1.2":
+        return list(dict.fromkeys(V12_OPTIONS.get(o, o) for o in model["options"]))
+    return list(IndexModel.from_api(model["name"], model["options"]).options)
 
 
 def family_of(index: IndexRecord) -> set[str]:

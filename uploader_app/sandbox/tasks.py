@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from werkzeug.wrappers import Response
@@ -34,20 +36,17 @@ from uploader_app.sandbox.routing import (
 from uploader_app.sandbox.service import Sandbox
 from uploader_app.sandbox.shapes import task_shape
 from uploader_app.validation.limits import MAX_SIZE
+from uploader_app.validation.subtitles import SUBTITLE_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
 STATUSES = frozenset(s.value for s in TaskStatus)
-TRANSCRIPT_SUFFIXES = (".srt", ".vtt")
 
 
 def create(call: Call) -> Response:
     sandbox = call.sandbox
-    form = parse_form(call.request, sandbox.spool, MAX_SIZE[UploadKind.TASK_FILE])
-    try:
+    with parse_form(call.request, sandbox.spool, MAX_SIZE[UploadKind.TASK_FILE]) as form:
         return _create(call, form)
-    finally:
-        form.discard()
 
 
 def _create(call: Call, form: FormData) -> Response:
@@ -125,11 +124,11 @@ def _transcription(sandbox: Sandbox, form: FormData, task_id: str) -> str | None
     if part is not None and url is not None:
         raise parameter_invalid("transcription_file", "transcription_url")
     if part is not None:
-        if not part.filename.lower().endswith(TRANSCRIPT_SUFFIXES):
+        if not part.filename.lower().endswith(SUBTITLE_SUFFIXES):
             raise parameter_invalid("transcription_file", detail="Use an SRT or VTT file.")
         return str(sandbox.keep(part.path, "tasks", task_id, part.filename))
     if url is not None:
-        if not (is_web_url(url) and url.lower().endswith(TRANSCRIPT_SUFFIXES)):
+        if not (is_web_url(url) and url.lower().endswith(SUBTITLE_SUFFIXES)):
             raise parameter_invalid(
                 "transcription_url", detail="Use the URL of an SRT or VTT file."
             )
@@ -148,28 +147,35 @@ def list_tasks(call: Call) -> Response:
     updated = since_filter(args, "updated_at")
     numbers = {n: number_arg(args, n) for n in ("duration", "width", "height")}
     now = sandbox.clock.now()
-    rows = []
-    for task in sandbox.store.all(TaskRecord):
-        status, since = status_at(task.phases, now)
-        media = task.media
-        measured = {"duration": media.duration, "width": media.width, "height": media.height}
-        if (
-            args.get("index_id") in (None, task.index_id)
-            and args.get("_id") in (None, task.id)
-            and args.get("filename") in (None, media.filename)
-            and (not statuses or status in statuses)
-            and all(v is None or measured[n] == v for n, v in numbers.items())
-            and created(task.created)
-            and updated(since)
-        ):
-            rows.append((task, since))
-    rows = sort_items(
-        rows, args, {"created_at": lambda r: r[0].created, "updated_at": lambda r: r[1]}
-    )
-    data, info = page.cut(rows)
+    wanted = {n: args.get(n) for n in ("_id", "filename")}
+
+    def rows(tasks: Iterable[TaskRecord]) -> list[tuple[str, float, float]]:
+        """(id, created, updated) of the tasks the filters keep; the cache is only read."""
+        kept = []
+        for task in tasks:
+            status, since = status_at(task.phases, now)
+            media = task.media
+            measured = {"duration": media.duration, "width": media.width, "height": media.height}
+            if (
+                wanted["_id"] in (None, task.id)
+                and wanted["filename"] in (None, media.filename)
+                and (not statuses or status in statuses)
+                and all(v is None or measured[n] == v for n, v in numbers.items())
+                and created(task.created)
+                and updated(since)
+            ):
+                kept.append((task.id, task.created, since))
+        return kept
+
+    # A client polls one index's tasks every few seconds: read only that index's tasks, and
+    # copy only the page it gets.
+    found = sandbox.store.read(TaskRecord, rows, index_id=args.get("index_id"))
+    found = sort_items(found, args, {"created_at": lambda r: r[1], "updated_at": lambda r: r[2]})
+    data, info = page.cut(found)
+    tasks = sandbox.store.many(TaskRecord, [r[0] for r in data])
     return json_response(
         {
-            "data": [task_shape(sandbox, t, call.version, detailed=False) for t, _ in data],
+            "data": [task_shape(sandbox, t, call.version, detailed=False) for t in tasks],
             "page_info": info,
         }
     )
@@ -206,15 +212,13 @@ def status_counts(call: Call) -> Response:
         raise parameter_not_provided("index_id")
     sandbox.index(index_id)
     now = sandbox.clock.now()
-    counts = {"ready": 0, "validating": 0, "pending": 0, "failed": 0}
-    total = 0
-    for task in sandbox.store.all(TaskRecord):
-        if task.index_id == index_id:
-            total += 1
-            status, _ = status_at(task.phases, now)
-            if status in counts:
-                counts[status] += 1
-    return json_response({"index_id": index_id, **counts, "total_result": total})
+
+    def count(tasks: Iterable[TaskRecord]) -> Counter[str]:
+        return Counter(status_at(t.phases, now)[0] for t in tasks)
+
+    by_status = sandbox.store.read(TaskRecord, count, index_id=index_id)
+    counts = {s: by_status[s] for s in ("ready", "validating", "pending", "failed")}
+    return json_response({"index_id": index_id, **counts, "total_result": by_status.total()})
 
 
 ROUTES = [

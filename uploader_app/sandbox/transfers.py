@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -22,11 +23,11 @@ from uploader_app.sandbox.judge import Judgement, judge_file
 from uploader_app.sandbox.records import IndexRecord, MediaInfo, TaskRecord, new_id
 from uploader_app.sandbox.routing import ONLY_V12, Call, Route, empty_response
 from uploader_app.sandbox.service import Sandbox
+from uploader_app.validation.subtitles import SUBTITLE_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
 MAX_MANIFEST_SIZE = 10 * 1024 * 1024
-TRANSCRIPT_SUFFIXES = (".srt", ".vtt")
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,7 @@ class Row:
 
 def create(call: Call) -> Response:
     sandbox = call.sandbox
-    form = parse_form(call.request, sandbox.spool, MAX_MANIFEST_SIZE)
-    try:
+    with parse_form(call.request, sandbox.spool, MAX_MANIFEST_SIZE) as form:
         part = form.files.get("file")
         if part is None:
             raise parameter_not_provided("file")
@@ -55,8 +55,6 @@ def create(call: Call) -> Response:
             manifest = json.loads(part.path.read_bytes())
         except (ValueError, UnicodeDecodeError):
             raise parameter_invalid("file", detail="The file is not valid JSON.") from None
-    finally:
-        form.discard()
     rows = _rows(manifest)
     for row in rows:
         sandbox.index(row.index_id)
@@ -90,7 +88,7 @@ def _rows(manifest: Any) -> list[Row]:
         if transcription is not None and not (
             isinstance(transcription, str)
             and transcription.startswith("s3://")
-            and transcription.lower().endswith(TRANSCRIPT_SUFFIXES)
+            and transcription.lower().endswith(SUBTITLE_SUFFIXES)
         ):
             raise parameter_invalid(
                 "file", detail=f"{where} transcription must be an s3:// URI of an SRT or VTT file."
@@ -102,9 +100,8 @@ def _rows(manifest: Any) -> list[Row]:
 def _create_task(sandbox: Sandbox, row: Row) -> int:
     """One task for the row; 0 when the index already has this object (the vendor skips
     duplicates within an index, by content hash; the sandbox compares the object URI)."""
-    if any(
-        t.index_id == row.index_id and t.object_uri == row.uri
-        for t in sandbox.store.all(TaskRecord)
+    if sandbox.store.read(
+        TaskRecord, lambda tasks: any(t.object_uri == row.uri for t in tasks), index_id=row.index_id
     ):
         return 0
     index = sandbox.index(row.index_id)
@@ -134,12 +131,26 @@ def _judge(sandbox: Sandbox, index: IndexRecord, row: Row, task_id: str) -> Judg
     if sandbox.s3_dir is None:
         synthetic = MediaInfo(filename=filename, duration=60.0, width=1280, height=720, fps=25.0)
         return Judgement(None, "", synthetic)
-    source = sandbox.s3_dir / row.bucket / row.key
-    if not source.is_file():
+    source = _object_path(sandbox.s3_dir, row)
+    if source is None or not source.is_file():
         message = f"The object {row.uri} could not be read."
         return Judgement("video_file_broken", message, MediaInfo(filename=filename))
     target = Target.for_index(index.as_index(), UploadKind.TASK_FILE)
     return judge_file(source, filename, target)
+
+
+def _object_path(s3_dir: Path, row: Row) -> Path | None:
+    """``s3_dir/bucket/key``, or None when the key climbs out of its bucket (``../``).
+
+    S3 takes such a key literally, as a name that exists in no bucket folder here, so the row
+    is accepted and its task fails as an object that cannot be read. Symlinks are followed
+    as set up: only the ``..`` parts of the key are looked at.
+    """
+    bucket_dir = Path(os.path.normpath(s3_dir / row.bucket))
+    source = Path(os.path.normpath(bucket_dir / row.key))
+    if row.bucket in (".", "..") or not source.is_relative_to(bucket_dir):
+        return None
+    return source
 
 
 ROUTES = [Route("/tasks/transfers", "POST", "tasks.transfers", create, ONLY_V12)]

@@ -73,7 +73,8 @@ class Limits:
     max_aspect_ratio: float
     duration: DurationLimit
     max_size: int
-    require_audio: bool
+    require_audio: bool  # no sound: rejected (every model listens only, or --audio)
+    listens_to_audio: bool  # no sound: a warning (a model listens, another one watches)
 
 
 def duration_limit(families: frozenset[ModelFamily]) -> DurationLimit:
@@ -94,4 +95,5 @@ def limits_for(target: Target) -> Limits:
         duration=duration_limit(target.families),
         max_size=MAX_SIZE[target.kind],
         require_audio=target.require_audio,
+        listens_to_audio=target.listens_to_audio,
     )

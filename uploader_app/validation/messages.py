@@ -22,7 +22,8 @@ class Wording:
     hint: str  # what to do about it
 
 
-# Vendor codes (api notes §5) first, then ours, then warnings.
+# Keyed by code; a key "code/verdict" words that code when it has that verdict (see
+# ``issue``). Vendor codes (api notes §5) first, then ours, then warnings.
 WORDING: dict[str, Wording] = {
     "video_resolution_too_low": Wording(
         "Picture too small",
@@ -67,9 +68,11 @@ WORDING: dict[str, Wording] = {
         "No picture: this is {content}, with sound but no video.",
         "Choose the video file itself.",
     ),
+    # Rejected: every model of the index only listens, or ``check --audio`` said sound is
+    # required. The sentence fits both reasons, so it names neither.
     "no_audio_track": Wording(
         "No sound",
-        "No sound: this video has no audio track, and the index only listens to sound.",
+        "No sound: this video has no audio track, and this index needs sound.",
         "Use a copy of the video with sound, or send it to an index that also uses the picture.",
     ),
     "not_a_video": Wording(
@@ -91,6 +94,14 @@ WORDING: dict[str, Wording] = {
         "Subtitle file on its own",
         "Subtitle file with no video: no video of the same name is beside it.",
         "Give the subtitle file the same name as its video, for example clip.mp4 and clip.srt.",
+    ),
+    # The same code as a warning: a model listens, but another one watches the picture.
+    "no_audio_track/warning": Wording(
+        "No sound",
+        "No sound: this index also listens to speech and sound, "
+        "so only the picture will be indexed.",
+        "Use a copy of the video with sound if what is said in it matters; "
+        "otherwise it can be sent as it is.",
     ),
     "near_duration_min": Wording(
         "Almost too short",
@@ -126,32 +137,33 @@ READY = "Ready to upload."
 
 def issue(code: str, verdict: Verdict, **values: object) -> Issue:
     """An Issue worded from the table; ``values`` fill the message and hint templates."""
-    wording = WORDING[code]
+    chosen = WORDING.get(f"{code}/{verdict.value}") or WORDING[code]
     return Issue(
         code=code,
         verdict=verdict,
-        message=wording.message.format(**values),
-        hint=wording.hint.format(**values),
+        message=chosen.message.format(**values),
+        hint=chosen.hint.format(**values),
     )
 
 
-def title(code: str | None) -> str:
-    return WORDING[code].title if code in WORDING else "Ready"
-
-
 def format_duration(seconds: float) -> str:
-    """``2.1 seconds``, ``4 seconds``, ``1 hour 2 minutes 5 seconds``."""
-    if seconds < 60:
+    """``2.1 seconds``, ``4 seconds``, ``1 hour 2 minutes 5 seconds``.
+
+    Rounded to hundredths first, then split, so 3,599.997 s reads "1 hour", never
+    "59 minutes 60 seconds".
+    """
+    hundredths = _hundredths(seconds)
+    if hundredths < 60 * 100:
         return _plural(_number(seconds), "second")
-    whole_minutes, rest = divmod(seconds, 60)
-    hours, minutes = divmod(int(whole_minutes), 60)
+    whole_minutes, rest = divmod(hundredths, 60 * 100)
+    hours, minutes = divmod(whole_minutes, 60)
     parts = []
     if hours:
         parts.append(_plural(str(hours), "hour"))
     if minutes:
         parts.append(_plural(str(minutes), "minute"))
-    if rest >= 0.005:
-        parts.append(_plural(_number(rest), "second"))
+    if rest:
+        parts.append(_plural(_number(rest / 100), "second"))
     return " ".join(parts)
 
 
@@ -174,8 +186,13 @@ def distinct(measured: str, limit: str, exact: str) -> str:
 
 def _number(value: float) -> str:
     """Up to two decimals, no trailing zeros: 2.1, 4, 3.98."""
-    text = f"{math.floor(value * 100 + 0.5) / 100:,.2f}".rstrip("0").rstrip(".")
+    text = f"{_hundredths(value) / 100:,.2f}".rstrip("0").rstrip(".")
     return text or "0"
+
+
+def _hundredths(value: float) -> int:
+    """``value`` rounded half up to a whole number of hundredths."""
+    return math.floor(value * 100 + 0.5)
 
 
 def _plural(amount: str, unit: str) -> str:

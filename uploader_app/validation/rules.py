@@ -8,7 +8,8 @@ calls :func:`evaluate` too, so the app and its stand-in server always agree.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from uploader_app.models import (
     Finding,
@@ -45,17 +46,21 @@ def evaluate(probe: ProbeResult, target: Target) -> Finding:
             found.extend(rule(probe, limits, target))
     # Rejections first, in rule order; the first one is the headline.
     found.sort(key=lambda i: i.verdict is not Verdict.REJECTED)
+    return finding_of(probe.path, found, probe)
+
+
+def finding_of(path: Path, found: Sequence[Issue], probe: ProbeResult | None) -> Finding:
+    """A Finding headed by the first of ``found`` (worst first), or "Ready" when it is empty."""
     if not found:
-        return Finding(path=probe.path, verdict=Verdict.OK, code=None, message=READY, probe=probe)
+        return Finding(path=path, verdict=Verdict.OK, code=None, message=READY, probe=probe)
     head = found[0]
     return Finding(
-        path=probe.path,
+        path=path,
         verdict=head.verdict,
         code=head.code,
         message=head.message,
         hint=head.hint,
         probe=probe,
-        warnings=tuple(i.message for i in found if i.verdict is Verdict.WARNING),
         issues=tuple(found),
     )
 
@@ -174,8 +179,14 @@ def _duration_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterat
 
 
 def _audio_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator[Issue]:
-    if limits.require_audio and probe.audio_tracks == 0:
+    if probe.audio_tracks:
+        return
+    if limits.require_audio:
         yield issue("no_audio_track", Verdict.REJECTED)
+    elif limits.listens_to_audio:
+        # Still indexed by its picture, so not rejected; but the user should know the speech
+        # and sound half of the index will have nothing from this video.
+        yield issue("no_audio_track", Verdict.WARNING)
 
 
 def _models_limiting(families: frozenset[ModelFamily], max_seconds: float) -> str:

@@ -20,7 +20,12 @@ from uploader_app.models import Finding, Issue, Target, Verdict
 from uploader_app.validation.messages import issue
 from uploader_app.validation.pool import imap_unordered
 from uploader_app.validation.probe import ERROR_MISSING, ERROR_SPECIAL, probe_file
-from uploader_app.validation.rules import NOT_VIDEO_CODES, evaluate, local_upload_kind
+from uploader_app.validation.rules import (
+    NOT_VIDEO_CODES,
+    evaluate,
+    finding_of,
+    local_upload_kind,
+)
 from uploader_app.validation.subtitles import check_subtitle, find_subtitle, is_subtitle
 
 logger = logging.getLogger(__name__)
@@ -117,15 +122,7 @@ def check_candidate(candidate: Candidate, target: Target, api_version: str | Non
         target = replace(target, kind=local_upload_kind(probe.size, api_version))
     finding = replace(evaluate(probe, target), relative_path=candidate.relative_path)
     if not candidate.explicit and _skip_in_folder(finding):
-        return Finding(
-            path=finding.path,
-            verdict=Verdict.SKIPPED,
-            code=finding.code,
-            message=finding.message,
-            hint=finding.hint,
-            probe=probe,
-            relative_path=candidate.relative_path,
-        )
+        return replace(finding, verdict=Verdict.SKIPPED, issues=())
     if candidate.transcription is not None and finding.verdict in (Verdict.OK, Verdict.WARNING):
         return _with_transcription(finding, candidate.transcription)
     return finding
@@ -147,7 +144,10 @@ def walk(
 
 
 def _walk_folder(root: Path, cancel: threading.Event | None) -> Iterator[Candidate | Finding]:
-    base = root.parent
+    # Relative paths start with the dropped folder's own name, found on the absolute path:
+    # "." and ".." have no name of their own. abspath, not resolve(): a symlinked folder keeps
+    # the name the user dropped. Paths found keep the form the caller gave.
+    label = Path(os.path.abspath(root)).name  # noqa: PTH100
     seen: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -165,7 +165,7 @@ def _walk_folder(root: Path, cancel: threading.Event | None) -> Iterator[Candida
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             logger.info("cannot list %s: %s", folder, exc)
-            yield _skipped(folder, _relative(folder, base), "folder_unreadable")
+            yield _skipped(folder, _relative(folder, root, label), "folder_unreadable")
             continue
         names = frozenset(e.name for e in entries)
         video_stems = {Path(n).stem for n in names if not is_subtitle(Path(n))}
@@ -182,11 +182,11 @@ def _walk_folder(root: Path, cancel: threading.Event | None) -> Iterator[Candida
                 subfolders.append(path)
             elif is_subtitle(path):
                 if path.stem not in video_stems:
-                    yield _skipped(path, _relative(path, base), "subtitle_without_video")
+                    yield _skipped(path, _relative(path, root, label), "subtitle_without_video")
                 # A subtitle with a video of the same name is checked with that video.
             else:
                 transcription = find_subtitle(path, names)
-                yield Candidate(path, _relative(path, base), False, transcription)
+                yield Candidate(path, _relative(path, root, label), False, transcription)
         stack.extend(reversed(subfolders))  # depth first, in name order
 
 
@@ -194,8 +194,12 @@ def _is_hidden(name: str) -> bool:
     return name.startswith((".", "~$")) or name.lower() in SYSTEM_NAMES
 
 
-def _relative(path: Path, base: Path) -> str:
-    return path.relative_to(base).as_posix()
+def _relative(path: Path, root: Path, label: str) -> str:
+    """``path`` from ``root``'s parent, POSIX-style: "Holiday/day 1/a.mp4"."""
+    inside = path.relative_to(root).as_posix()
+    if not label:  # the root of the file system has no name
+        return inside
+    return label if inside == "." else f"{label}/{inside}"
 
 
 def _skip_in_folder(finding: Finding) -> bool:
@@ -209,15 +213,8 @@ def _skip_in_folder(finding: Finding) -> bool:
 
 
 def _skipped(path: Path, relative: str, code: str) -> Finding:
-    worded = issue(code, Verdict.SKIPPED)
-    return Finding(
-        path=path,
-        verdict=Verdict.SKIPPED,
-        code=code,
-        message=worded.message,
-        hint=worded.hint,
-        relative_path=relative,
-    )
+    found = finding_of(path, [issue(code, Verdict.SKIPPED)], None)
+    return replace(found, relative_path=relative)
 
 
 def _with_transcription(finding: Finding, subtitle: Path) -> Finding:
@@ -236,7 +233,6 @@ def _with_transcription(finding: Finding, subtitle: Path) -> Finding:
             code=problem.code,
             message=problem.message,
             hint=problem.hint,
-            warnings=(problem.message,),
             issues=issues,
         )
-    return replace(finding, warnings=(*finding.warnings, problem.message), issues=issues)
+    return replace(finding, issues=issues)

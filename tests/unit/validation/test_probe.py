@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
-from tests.media import FFMPEG, make_truncated
-from uploader_app.models import ProbeResult
+from tests.media import make_png, make_truncated, refuse_to_open
+from uploader_app.models import ProbeResult, Target, Verdict
 from uploader_app.validation.probe import probe_file
+from uploader_app.validation.rules import evaluate
 
 Video = Callable[..., Path]
 
@@ -67,13 +68,7 @@ def test_unicode_and_spaces_in_names(video: Video) -> None:
 
 
 def test_a_png_named_mp4_is_a_picture(tmp_path: Path) -> None:
-    png = tmp_path / "holiday.mp4"
-    subprocess.run(
-        [FFMPEG, "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=400x400",
-         "-frames:v", "1", "-f", "image2", "-c:v", "png", str(png)],
-        check=True,
-    )  # fmt: skip
-    probe = probe_file(png)
+    probe = probe_file(make_png(tmp_path / "holiday.mp4"))
     assert probe.is_image and not probe.has_video
     assert probe.content == "a PNG picture"
 
@@ -121,8 +116,26 @@ def test_folder_and_fifo_are_refused_without_blocking(tmp_path: Path) -> None:
     assert probe_file(fifo).error == "it is a special system file, not a video"
 
 
+@pytest.mark.parametrize(("call", "size_known"), [("open", True), ("stat", False)])
+def test_file_without_permission(
+    video: Video, monkeypatch: pytest.MonkeyPatch, call: Literal["open", "stat"], size_known: bool
+) -> None:
+    # Runs as root too: the refusal is simulated at the very call the probe makes.
+    locked = video("locked.mp4")
+    size = locked.stat().st_size
+    refuse_to_open(monkeypatch, locked, call)
+    probe = probe_file(locked)
+    assert probe.error == "you do not have permission to open it"
+    assert probe.size == (size if size_known else 0)
+    finding = evaluate(probe, Target())
+    assert (finding.verdict, finding.code) == (Verdict.REJECTED, "unreadable")
+    assert finding.message == (
+        "This file could not be read: you do not have permission to open it."
+    )
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
-def test_file_without_read_permission(video: Video, tmp_path: Path) -> None:
+def test_file_without_read_permission_for_real(video: Video, tmp_path: Path) -> None:
     locked = video("locked.mp4")
     copy = tmp_path / "locked-copy.mp4"
     copy.write_bytes(locked.read_bytes())

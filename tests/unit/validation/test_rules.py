@@ -7,8 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from uploader_app.models import Finding, ModelFamily, ProbeResult, Target, UploadKind, Verdict
+from uploader_app.models import (
+    Finding,
+    Index,
+    IndexModel,
+    ModelFamily,
+    ProbeResult,
+    Target,
+    UploadKind,
+    Verdict,
+)
 from uploader_app.validation import limits
+from uploader_app.validation.messages import format_duration
 from uploader_app.validation.rules import evaluate, local_upload_kind
 
 GOOD = ProbeResult(
@@ -130,6 +140,22 @@ def test_duration_messages_are_plain_sentences() -> None:
     assert long.hint == "Cut the video into parts shorter than 1 hour and send each part."
 
 
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (59.997, "1 minute"),
+        (119.997, "2 minutes"),
+        (3_599.997, "1 hour"),
+        (3_659.996, "1 hour 1 minute"),
+        (3_725.0, "1 hour 2 minutes 5 seconds"),
+        (61.004, "1 minute 1 second"),
+        (2.1, "2.1 seconds"),
+    ],
+)
+def test_durations_are_rounded_before_they_are_split(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
 def test_a_duration_that_rounds_to_the_limit_is_shown_exactly() -> None:
     finding = judge(duration=3.999)
     assert finding.message.startswith("Too short: 3.999 seconds.")
@@ -174,7 +200,43 @@ def test_audio_is_required_only_when_the_index_listens_only() -> None:
     assert judge(**silent).verdict is Verdict.OK
     finding = judge(Target(require_audio=True), **silent)
     assert (finding.verdict, finding.code) == (Verdict.REJECTED, "no_audio_track")
+    # The same sentence must fit an audio-only index and `check --audio` (any model).
+    assert finding.message == "No sound: this video has no audio track, and this index needs sound."
     assert judge(Target(require_audio=True)).verdict is Verdict.OK
+
+
+def test_a_silent_video_on_an_index_that_also_listens_gets_a_warning() -> None:
+    listens = Target(listens_to_audio=True)
+    finding = judge(listens, audio_tracks=0)
+    assert (finding.verdict, finding.code) == (Verdict.WARNING, "no_audio_track")
+    assert finding.message == (
+        "No sound: this index also listens to speech and sound, so only the picture will be "
+        "indexed."
+    )
+    assert finding.hint.startswith("Use a copy of the video with sound")
+    assert judge(listens).verdict is Verdict.OK
+    # Sound required wins over the warning.
+    both = judge(Target(require_audio=True, listens_to_audio=True), audio_tracks=0)
+    assert both.verdict is Verdict.REJECTED
+
+
+@pytest.mark.parametrize(
+    ("options", "require", "listens"),
+    [
+        ((("visual", "audio"),), False, True),
+        ((("visual",),), False, False),
+        ((("audio",),), True, True),
+        ((("audio",), ("visual",)), False, True),  # one model listens, another watches
+        ((("visual", "conversation"),), False, True),  # v1.2 words, folded by from_api
+        ((("conversation",),), True, True),
+    ],
+)
+def test_target_for_index_reads_the_audio_options(
+    options: tuple[tuple[str, ...], ...], require: bool, listens: bool
+) -> None:
+    models = tuple(IndexModel.from_api(f"marengo{n}", o) for n, o in enumerate(options))
+    target = Target.for_index(Index(id="i", name="x", models=models))
+    assert (target.require_audio, target.listens_to_audio) == (require, listens)
 
 
 @pytest.mark.parametrize(
@@ -245,7 +307,7 @@ def test_every_problem_is_kept_rejections_first() -> None:
         "video_resolution_too_low",
         "near_duration_max",
     ]
-    assert finding.warnings == (finding.issues[2].message,)
+    assert finding.issues[2].verdict is Verdict.WARNING
 
 
 def test_a_warning_keeps_its_advice() -> None:

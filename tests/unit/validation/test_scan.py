@@ -35,6 +35,25 @@ def test_folder_is_walked_recursively_keeping_relative_paths(video: Video, tmp_p
     assert notes.message == "Not a video: this file is a text document."
 
 
+def test_dot_and_dot_dot_keep_the_folder_name(
+    video: Video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    video("drop/clip.mp4")
+    (tmp_path / "drop" / "notes.txt").write_text("x\n", encoding="utf-8")
+    (tmp_path / "drop" / "inner").mkdir()
+    expected = {"drop/clip.mp4", "drop/notes.txt"}
+    monkeypatch.chdir(tmp_path / "drop")
+    here = by_relative(list(scan([Path()], Target())))  # `check .`
+    assert set(here) == expected
+    assert here["drop/clip.mp4"].path == Path("clip.mp4")  # shown as the user named it
+    monkeypatch.chdir(tmp_path / "drop" / "inner")
+    assert set(by_relative(list(scan([Path("..")], Target())))) == expected
+    # A symlinked folder keeps the name it was dropped under, not its target's.
+    (tmp_path / "shortcut").symlink_to(tmp_path / "drop")
+    linked = by_relative(list(scan([tmp_path / "shortcut"], Target())))
+    assert set(linked) == {"shortcut/clip.mp4", "shortcut/notes.txt"}
+
+
 def test_hidden_and_system_files_are_left_out_quietly(video: Video, tmp_path: Path) -> None:
     video("drop/clip.mp4")
     for name in (".DS_Store", "Thumbs.db", "desktop.ini", "~$report.docx"):

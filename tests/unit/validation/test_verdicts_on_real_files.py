@@ -7,13 +7,19 @@ the way the rules expect (rotation, odd sizes, long durations, sparse multi-giga
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.media import FFMPEG, VideoSpec, long_spec, make_padded, make_truncated, make_video
+from tests.media import (
+    VideoSpec,
+    long_spec,
+    make_padded,
+    make_png,
+    make_truncated,
+    make_video,
+)
 from uploader_app.models import Finding, ModelFamily, Target, UploadKind, Verdict
 from uploader_app.validation.limits import GB
 from uploader_app.validation.probe import probe_file
@@ -128,20 +134,25 @@ def test_size_boundaries_on_sparse_files(
 
 
 def test_audio_option_needs_a_sound_track(video: Video) -> None:
-    listens = Target(require_audio=True)
+    listens_only = Target(require_audio=True)
+    also_listens = Target(listens_to_audio=True)
     silent = video("silent.mp4", audio=False)
-    assert check(silent, listens).code == "no_audio_track"
+    talk = video("talk.mp4", audio=True)
+    assert (check(silent, listens_only).verdict, check(silent, listens_only).code) == (
+        Verdict.REJECTED,
+        "no_audio_track",
+    )
+    assert (check(silent, also_listens).verdict, check(silent, also_listens).code) == (
+        Verdict.WARNING,
+        "no_audio_track",
+    )
     assert check(silent).verdict is Verdict.OK
-    assert check(video("talk.mp4", audio=True), listens).verdict is Verdict.OK
+    assert check(talk, listens_only).verdict is Verdict.OK
+    assert check(talk, also_listens).verdict is Verdict.OK
 
 
 def test_not_a_video(tmp_path: Path) -> None:
-    png = tmp_path / "poster.mp4"
-    subprocess.run(
-        [FFMPEG, "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=400x400",
-         "-frames:v", "1", "-f", "image2", "-c:v", "png", str(png)],
-        check=True,
-    )  # fmt: skip
+    png = make_png(tmp_path / "poster.mp4")
     text = tmp_path / "script.mp4"
     text.write_text("INT. OFFICE - DAY\n", encoding="utf-8")
     empty = tmp_path / "empty.mp4"
