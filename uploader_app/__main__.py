@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 from uploader_app.cli import main as cli_main
@@ -12,4 +13,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    multiprocessing.freeze_support()  # probe workers are spawned (validation/pool.py)
     sys.exit(main())

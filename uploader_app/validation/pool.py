@@ -1,24 +1,65 @@
-"""Run a function over a lazy stream of items on a thread pool, yielding results as they finish.
+"""Run a function over a lazy stream of items, yielding results as they finish.
 
-Why threads, not processes: libmediainfo does its parsing in C and ctypes releases the GIL for
-it, so threads scale (1.6x on 2 cores, measured by ``tests/benchmarks/bench_validation.py``).
-A process pool measured 1.0-1.2x faster than threads once warm on the same files, but it must
-use "spawn" (forking a process that runs Qt is unsafe), which costs a few hundred milliseconds
-before the first result and pickles every result back. For a dropped folder the first line on
-screen matters more than the last 10 %, so we use threads.
+Threads first, processes for big streams. libmediainfo parses in C and ctypes releases the GIL
+for it, so threads scale, but building the result is Python and holds the GIL, so spawned
+processes are faster once they are up. Processes must be spawned, never forked (the GUI process
+runs Qt), and a spawned worker needs 0.25-0.6 s to import Python and pymediainfo before its
+first result: a pool that started on processes would leave a dropped folder blank that long.
+
+So every stream starts on threads (first result in milliseconds). Once it has pulled more than
+``PROCESS_THRESHOLD`` items and run for ``PROCESS_AFTER`` seconds, it is probably big, and a
+spawned process pool is started in the background while the threads keep working. When a
+worker has answered, further items go to the processes in batches of ``BATCH_SIZE`` (one
+pickle and one round trip per batch instead of per item); the threads only finish what they
+hold. Results are yielded as each thread item or process batch completes.
+
+Measured by ``tests/benchmarks/bench_validation.py`` on 2 cores, two runs, through ``scan``:
+
+                              ours           threads only   2 processes only   mediainfo
+    1,000 clips (files/s)     289 / 302      277 / 250      375 / 292          44 / 29
+    first result              28 / 17 ms     17 / 13 ms     284 / 363 ms
+    10,000 files, first       5 / 7 ms       9 / 7 ms       672 / 631 ms
+    10,000 files, all         1.62 / 1.89 s  2.20 / 2.44 s  1.55 / 1.82 s      18 / 29 s
+
+Ours is 1.05-1.2x threads on the clips and 1.3x on the folder, with the threads' first result.
+Processes only can be faster still on the clips (375 files/s in one run) but show nothing for
+0.3-0.7 s. The thresholds: starting once 64 items were pulled made 100 clips (0.3 s on threads)
+25 % slower, because the workers' start-up takes CPU from the threads and pays back only over
+about a second of work; waiting for 0.5 s keeps streams that short on threads. The item count
+keeps a few slow files (a network drive) from starting a pool they cannot use. Batches of 16
+were at least as fast as 8 and 32 on both workloads; single items were no faster than threads.
+
+If the process pool cannot start (no permission, a frozen bundle whose entry point does not
+call ``multiprocessing.freeze_support()``, a start-up that never answers) or breaks mid-stream,
+that is logged once and the stream carries on with threads: the items of every batch that did
+not come back are run again on threads, so no item is lost, and a batch's results only count
+when the whole batch came back, so none is yielded twice. A start-up failure turns processes
+off for the rest of the program's life; a worker that died only for the current stream. The
+pool is shut down without waiting when the stream ends or is closed: a worker finishes its
+batch and exits, and workers still starting up are terminated.
 
 Items are pulled from the input only as workers free up, so a 10,000-file folder walk is never
-read ahead in full and the first results appear at once.
+read ahead in full.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import pickle
 import threading
-from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from typing import Any, Generic, TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +69,30 @@ R = TypeVar("R")
 # More workers than cores did not help in the measurements (PERFORMANCE.md); a cap keeps a
 # many-core machine from opening dozens of files at once on a slow network drive.
 MAX_WORKERS = 8
-# Items in flight per worker: enough to keep every worker busy, small enough to stream.
+# Jobs in flight per worker: enough to keep every worker busy, small enough to stream.
 QUEUE_DEPTH = 2
+# A process pool is started once a stream has pulled this many items and run this long on
+# threads (see docs/validation.md for the measurements behind both).
+PROCESS_THRESHOLD = 64
+PROCESS_AFTER = 0.5  # seconds
+# Items per process job, and process jobs in flight per worker: a batch's results cross back
+# in one pickle, and a worker finds its next batch already queued when it finishes one.
+BATCH_SIZE = 16
+PROCESS_QUEUE_DEPTH = 4
+# A spawned pool whose workers have not answered by then is given up (seconds).
+START_TIMEOUT = 30.0
+
+# Why processes are off for good (a start-up failed once), or None.
+_processes_unavailable: str | None = None
 
 
 def default_workers() -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+def spawn_process_pool(workers: int) -> ProcessPoolExecutor:
+    """The process pool of big streams; tests replace it to simulate a pool that cannot start."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def imap_unordered(
@@ -43,33 +102,236 @@ def imap_unordered(
     workers: int | None = None,
     cancel: threading.Event | None = None,
 ) -> Generator[R, None, None]:
-    """``func`` over ``items`` on worker threads, results in completion order.
+    """``func`` over ``items`` on threads, then on processes too, results in completion order.
 
     Stops pulling new items once ``cancel`` is set; closing the iterator early cancels the
-    work not yet started. ``func`` must not raise: an exception is re-raised here.
+    work not yet started. ``func`` must not raise: an exception is re-raised here. A big stream
+    only moves to processes when ``func`` pickles (a module-level function, or a
+    ``functools.partial`` of one with picklable arguments); otherwise it stays on threads.
     """
     count = workers or default_workers()
-    source = iter(items)
+    feed = _Feed(iter(items), cancel)
+    started = time.monotonic()
+    lane: _ProcessLane[T, R] | None = None
+    on_processes = False
+    threads: set[Future[R]] = set()
+    batches: dict[Future[_Batch[R]], list[T]] = {}
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="probe") as executor:
-        pending: set[Future[R]] = set()
         try:
-            exhausted = False
             while True:
-                while not exhausted and len(pending) < count * QUEUE_DEPTH:
-                    if cancel is not None and cancel.is_set():
-                        exhausted = True
-                        break
-                    try:
-                        item = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    pending.add(executor.submit(func, item))
-                if not pending:
+                if on_processes and lane is not None:
+                    while len(batches) < count * PROCESS_QUEUE_DEPTH and (
+                        batch := feed.take(BATCH_SIZE)
+                    ):
+                        batches[lane.submit(func, batch)] = batch
+                else:
+                    while len(threads) < count * QUEUE_DEPTH and (one := feed.take(1)):
+                        threads.add(executor.submit(func, one[0]))
+                if (
+                    lane is None
+                    and feed.pulled > PROCESS_THRESHOLD
+                    and not feed.exhausted
+                    and time.monotonic() - started >= PROCESS_AFTER
+                ):
+                    lane = _ProcessLane.start(func, count)
+                waiting: set[Future[Any]] = {*threads, *batches}
+                if not waiting:
                     return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                if lane is not None and not on_processes and not lane.failed:
+                    waiting.add(lane.ready)
+                done, _ = wait(waiting, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
+                    if lane is not None and future is lane.ready:
+                        on_processes = lane.check_ready()
+                    elif future in threads:
+                        threads.discard(future)
+                        yield future.result()
+                    else:
+                        assert lane is not None  # batches only exist once a lane started
+                        batch = batches.pop(future)
+                        outcome = lane.collect(future)
+                        if outcome is None:  # the pool broke: threads take over
+                            on_processes = False
+                            feed.redo(batch)
+                            continue
+                        results, error = outcome
+                        yield from results
+                        if error is not None:
+                            raise error
         finally:
-            for future in pending:
-                future.cancel()
+            for job in threads:
+                job.cancel()
+            if lane is not None:
+                lane.close()
+
+
+class _Feed(Generic[T]):
+    """The input, pulled lazily; items of failed process batches come again first."""
+
+    def __init__(self, source: Iterator[T], cancel: threading.Event | None) -> None:
+        self._source = source
+        self._cancel = cancel
+        self._again: deque[T] = deque()
+        self.pulled = 0
+        self.exhausted = False
+
+    def take(self, limit: int) -> list[T]:
+        taken: list[T] = []
+        while self._again and len(taken) < limit:
+            taken.append(self._again.popleft())
+        while not self.exhausted and len(taken) < limit:
+            if self._cancel is not None and self._cancel.is_set():
+                self.exhausted = True
+                break
+            try:
+                taken.append(next(self._source))
+            except StopIteration:
+                self.exhausted = True
+                break
+            self.pulled += 1
+        return taken
+
+    def redo(self, items: list[T]) -> None:
+        self._again.extend(items)
+
+
+_Batch = tuple[list[R], BaseException | None]
+
+
+def _run_batch(func: Callable[[T], R], items: list[T]) -> _Batch[R]:
+    """In a worker process: results up to the first item that raised, and its error.
+
+    The error travels as a value so that a failure of the pool itself (a future that raises)
+    is never confused with ``func`` raising.
+    """
+    results: list[R] = []
+    for item in items:
+        try:
+            results.append(func(item))
+        except Exception as exc:
+            return results, exc
+    return results, None
+
+
+def _warm_up(func: Callable[..., object]) -> int:
+    """In a new worker: unpickling ``func`` has imported its module (pymediainfo and all)."""
+    del func
+    return os.getpid()
+
+
+class _ProcessLane(Generic[T, R]):
+    """A spawned process pool, started on a background thread so the caller never waits."""
+
+    def __init__(self) -> None:
+        self.ready: Future[None] = Future()
+        self.failed = False
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def start(cls, func: Callable[[T], R], workers: int) -> _ProcessLane[T, R]:
+        lane: _ProcessLane[T, R] = cls()
+        if _processes_unavailable is not None:
+            lane.failed = True
+            return lane
+        try:
+            pickle.dumps(func)
+        except Exception as exc:
+            logger.warning("probing on threads only: %r cannot be pickled (%s)", func, exc)
+            lane.failed = True
+            return lane
+        starter = threading.Thread(
+            target=lane._start, args=(func, workers), name="probe-process-start", daemon=True
+        )
+        starter.start()
+        return lane
+
+    def _start(self, func: Callable[[T], R], workers: int) -> None:
+        global _processes_unavailable  # noqa: PLW0603 - one verdict for the whole program
+        try:
+            executor = spawn_process_pool(workers)
+            with self._lock:
+                if self._closed:
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    return
+                self._executor = executor
+            warm = [executor.submit(_warm_up, func) for _ in range(workers)]
+            _, late = wait(warm, timeout=START_TIMEOUT)
+            if late:
+                raise TimeoutError(f"no answer from the workers in {START_TIMEOUT:.0f} s")
+            for job in warm:
+                job.result()
+        except Exception as exc:
+            with self._lock:
+                closed = self._closed
+            if not closed:  # a pool shut down by close() is not a failure
+                _processes_unavailable = f"{type(exc).__name__}: {exc}"
+                logger.warning(
+                    "probing on threads only: worker processes cannot start (%s)",
+                    _processes_unavailable,
+                )
+            self._stop(kill=True)
+            self.ready.set_exception(exc)
+        else:
+            self.ready.set_result(None)
+
+    def check_ready(self) -> bool:
+        """True once the workers have answered; False (for good) if they never will."""
+        if self.ready.exception() is None:
+            logger.debug("probing on worker processes from now on")
+            return True
+        self.failed = True
+        return False
+
+    def submit(self, func: Callable[[T], R], items: list[T]) -> Future[_Batch[R]]:
+        executor = self._executor
+        if executor is None or self.failed:  # pragma: no cover - only called once ready
+            failed: Future[_Batch[R]] = Future()
+            failed.set_exception(RuntimeError("process pool not running"))
+            return failed
+        try:
+            return executor.submit(_run_batch, func, items)
+        except Exception as exc:  # a pool that broke since the last batch refuses new work
+            refused: Future[_Batch[R]] = Future()
+            refused.set_exception(exc)
+            return refused
+
+    def collect(self, future: Future[_Batch[R]]) -> _Batch[R] | None:
+        """The batch's results and ``func``'s error, or None when the pool failed it."""
+        if not future.cancelled():
+            error = future.exception()
+            if error is None:
+                return future.result()
+            if not self.failed:
+                logger.warning(
+                    "probing on threads only: a worker process failed (%s: %s)",
+                    type(error).__name__,
+                    error,
+                )
+        self.failed = True
+        self._stop(kill=False)
+        return None
+
+    def close(self) -> None:
+        """Stop the pool without waiting: started workers finish their batch, then exit.
+
+        Workers still starting up are terminated: importing Python in each would otherwise
+        take CPU from whatever the user does next.
+        """
+        with self._lock:
+            self._closed = True
+        self._stop(kill=not self.ready.done())
+
+    def _stop(self, *, kill: bool) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        # Read before shutdown(), which forgets them. A worker that never answered (a start-up
+        # that hangs) would never read the stop request, so it is terminated instead.
+        processes = list((executor._processes or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        if kill:
+            for process in processes:
+                process.terminate()

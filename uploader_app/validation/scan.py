@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from uploader_app.models import Finding, Issue, Target, Verdict
@@ -107,13 +108,16 @@ def scan(
     With ``api_version``, a local file over the ``/tasks`` size cap is judged for the multipart
     route that version offers, as the uploader would send it.
     """
-
-    def work(item: Candidate | Finding) -> Finding:
-        if isinstance(item, Finding):
-            return item
-        return check_candidate(item, target, api_version)
-
+    # A module-level function with picklable arguments: big scans run it in worker processes.
+    work = partial(check_item, target=target, api_version=api_version)
     yield from imap_unordered(work, walk(paths, cancel), workers=workers, cancel=cancel)
+
+
+def check_item(item: Candidate | Finding, target: Target, api_version: str | None) -> Finding:
+    """What the pool runs for each item :func:`walk` yields (Findings are already final)."""
+    if isinstance(item, Finding):
+        return item
+    return check_candidate(item, target, api_version)
 
 
 def check_candidate(candidate: Candidate, target: Target, api_version: str | None) -> Finding:

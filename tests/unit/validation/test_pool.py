@@ -1,0 +1,263 @@
+"""The probing pool: threads first, spawned worker processes once a stream proves big.
+
+Functions run in worker processes are module-level so that they pickle. Sources that must
+outlast the workers' start-up keep yielding until the test has seen what it waits for, so the
+tests neither sleep for a guessed start-up time nor turn flaky on a slow machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from uploader_app.models import Finding, Target, Verdict
+from uploader_app.validation import pool, scan
+from uploader_app.validation.pool import imap_unordered
+
+PARENT = os.getpid()
+# A run that never reaches what it waits for ends here (a few seconds on threads), and fails.
+LIMIT = 50_000
+
+
+def where(n: int) -> tuple[int, int]:
+    """The item and the process that ran it."""
+    time.sleep(0.0002)
+    return n, os.getpid()
+
+
+def die_in_a_worker(n: int) -> tuple[int, int]:
+    if multiprocessing.parent_process() is not None:
+        os._exit(1)  # a crash of the worker process, as a segfault in a C library would be
+    return where(n)
+
+
+def fail_in_a_worker(n: int) -> tuple[int, int]:
+    if multiprocessing.parent_process() is not None:
+        raise ValueError(f"item {n} failed in a worker")
+    return where(n)
+
+
+def until(done: Callable[[], bool], extra: int = 200) -> Iterator[int]:
+    """0, 1, 2, ... until ``done()``, then ``extra`` more."""
+    n = 0
+    while n < LIMIT and not done():
+        yield n
+        n += 1
+    yield from range(n, n + extra)
+
+
+def children_gone(timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while multiprocessing.active_children():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def exactly_once(results: list[tuple[int, int]]) -> bool:
+    return sorted(n for n, _ in results) == list(range(len(results)))
+
+
+@pytest.fixture(autouse=True)
+def fresh_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No start-up verdict from an earlier test; item count alone decides (no time guard)."""
+    monkeypatch.setattr(pool, "_processes_unavailable", None)
+    monkeypatch.setattr(pool, "PROCESS_AFTER", 0.0)
+    yield
+    assert children_gone(), "a stream left worker processes running"
+
+
+@pytest.fixture
+def spawn_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records every attempt to start a process pool (and refuses it)."""
+    calls: list[int] = []
+
+    def refuse(workers: int) -> ProcessPoolExecutor:
+        calls.append(workers)
+        raise AssertionError("no process pool expected")
+
+    monkeypatch.setattr(pool, "spawn_process_pool", refuse)
+    return calls
+
+
+def test_a_small_stream_runs_each_item_once_on_threads(spawn_calls: list[int]) -> None:
+    # Slow items (about 0.2 s in all) but no more than the threshold: processes never pay off.
+    items = range(pool.PROCESS_THRESHOLD)
+    results = list(imap_unordered(partial(slow, 0.005), items, workers=2))
+    assert sorted(n for n, _ in results) == list(items)
+    assert {pid for _, pid in results} == {PARENT}
+    assert spawn_calls == []
+
+
+def slow(seconds: float, n: int) -> tuple[int, int]:
+    time.sleep(seconds)
+    return n, os.getpid()
+
+
+def test_a_quick_stream_never_starts_processes(
+    spawn_calls: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pool, "PROCESS_AFTER", 5.0)  # many items, but done well before that
+    results = list(imap_unordered(partial(slow, 0.0), range(1_000)))
+    assert exactly_once(results)
+    assert spawn_calls == []
+
+
+def test_a_large_stream_moves_to_worker_processes_and_runs_each_item_once() -> None:
+    results: list[tuple[int, int]] = []
+    in_worker = threading.Event()
+    for n, pid in imap_unordered(where, until(in_worker.is_set), workers=2):
+        results.append((n, pid))
+        if pid != PARENT:
+            in_worker.set()
+    assert exactly_once(results)
+    pids = {pid for _, pid in results}
+    assert PARENT in pids  # the first results came from threads, before any process was up
+    assert 1 <= len(pids - {PARENT}) <= 2  # then the worker processes, no more than asked
+    workers_ran = sum(pid != PARENT for _, pid in results)
+    assert workers_ran >= 150  # all new items went to the processes once they were up
+
+
+def test_cancel_stops_a_stream_on_processes_quickly() -> None:
+    cancel = threading.Event()
+    after_cancel = 0
+    cancelled_at = 0.0
+    for _, pid in imap_unordered(where, range(LIMIT), workers=2, cancel=cancel):
+        if cancel.is_set():
+            after_cancel += 1
+        elif pid != PARENT:
+            cancel.set()
+            cancelled_at = time.perf_counter()
+    assert cancel.is_set()
+    assert time.perf_counter() - cancelled_at < 1.0
+    # Only the work already handed out: the batches queued for each worker, and the threads' items.
+    in_flight = 2 * (pool.PROCESS_QUEUE_DEPTH * pool.BATCH_SIZE + pool.QUEUE_DEPTH)
+    assert after_cancel <= in_flight
+
+
+def test_a_pool_that_cannot_start_leaves_the_work_to_threads(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[int] = []
+
+    def refuse(workers: int) -> ProcessPoolExecutor:
+        calls.append(workers)
+        raise PermissionError("semaphores are not allowed here")
+
+    monkeypatch.setattr(pool, "spawn_process_pool", refuse)
+    results = list(imap_unordered(where, range(2_000), workers=2))
+    assert exactly_once(results)
+    assert {pid for _, pid in results} == {PARENT}
+    assert calls == [2]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "worker processes cannot start" in warnings[0].getMessage()
+    # It will not start next time either: later streams do not try again, nor log again.
+    assert list(imap_unordered(where, range(500), workers=2))
+    assert calls == [2]
+    assert len(caplog.records) == 1
+
+
+def test_a_worker_that_dies_hands_its_items_back_to_threads(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broke() -> bool:
+        return "a worker process failed" in caplog.text
+
+    results = list(imap_unordered(die_in_a_worker, until(broke), workers=2))
+    assert broke()
+    assert exactly_once(results)  # the batches the dead pool held were run again, once
+    assert {pid for _, pid in results} == {PARENT}
+    assert len(caplog.records) == 1  # logged once, not once per lost batch
+
+
+def test_an_error_raised_in_a_worker_process_reaches_the_caller() -> None:
+    with pytest.raises(ValueError, match="failed in a worker"):
+        for _ in imap_unordered(fail_in_a_worker, range(LIMIT), workers=2):
+            pass
+
+
+def test_a_func_that_cannot_be_pickled_stays_on_threads(
+    spawn_calls: list[int], caplog: pytest.LogCaptureFixture
+) -> None:
+    def local(n: int) -> tuple[int, int]:
+        return n, os.getpid()
+
+    results = list(imap_unordered(local, range(1_000), workers=2))
+    assert exactly_once(results)
+    assert spawn_calls == []
+    assert "cannot be pickled" in caplog.text
+
+
+def test_closing_a_stream_on_processes_leaves_no_worker_behind() -> None:
+    stream = imap_unordered(where, range(LIMIT), workers=2)
+    for _, pid in stream:
+        if pid != PARENT:
+            break
+    assert multiprocessing.active_children()
+    stream.close()
+    assert children_gone()
+
+
+def test_closing_a_stream_while_workers_start_leaves_none_behind() -> None:
+    stream = imap_unordered(where, range(LIMIT), workers=2)
+    deadline = time.monotonic() + 10
+    for _ in stream:  # past the threshold: the pool is being started in the background
+        if multiprocessing.active_children() or time.monotonic() > deadline:
+            break
+    assert multiprocessing.active_children()
+    stream.close()
+    assert children_gone()
+
+
+def test_scan_work_runs_in_worker_processes_with_the_same_verdicts(
+    video: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [video("clip.mp4"), tmp_path / "notes.txt", tmp_path / "still.png"]
+    files[1].write_text("Shot list\n", encoding="utf-8")
+    files[2].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    ready = threading.Event()
+    real_check_ready = pool._ProcessLane.check_ready
+
+    def spy(lane: pool._ProcessLane[object, object]) -> bool:
+        up = real_check_ready(lane)
+        if up:
+            ready.set()
+        return up
+
+    monkeypatch.setattr(pool._ProcessLane, "check_ready", spy)
+    candidates = (scan.Candidate(files[n % 3], str(n), explicit=False) for n in until(ready.is_set))
+    work = partial(scan.check_item, target=Target(), api_version=None)
+    found = list(imap_unordered(work, candidates, workers=2))
+    assert ready.is_set()
+    assert sorted(int(f.relative_path or "") for f in found) == list(range(len(found)))
+    expected = [scan.check_candidate(scan.Candidate(f, "", False), Target(), None) for f in files]
+    for finding in found:
+        assert replace(finding, relative_path="") == expected[int(finding.relative_path or "") % 3]
+
+
+def test_scan_hands_the_pool_a_function_that_pickles(monkeypatch: pytest.MonkeyPatch) -> None:
+    handed: list[Callable[[object], Finding]] = []
+
+    def capture(func: Callable[[object], Finding], *_: object, **__: object) -> Iterator[Finding]:
+        handed.append(func)
+        return iter(())
+
+    monkeypatch.setattr(scan, "imap_unordered", capture)
+    assert list(scan.scan([Path("clip.mp4")], Target(), api_version="v1.3")) == []
+    [func] = handed
+    again = pickle.loads(pickle.dumps(func))
+    finding = Finding(Path("x"), Verdict.SKIPPED, "subtitle_without_video", "skipped")
+    assert again(finding) == finding
