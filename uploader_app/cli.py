@@ -7,6 +7,7 @@ import logging
 import sys
 
 from uploader_app import __version__
+from uploader_app.config import LOG_FORMAT
 
 
 def _port(text: str) -> int:
@@ -83,7 +84,7 @@ def main(argv: list[str]) -> int:
         return int(exc.code or 0)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
         stream=sys.stderr,
     )
     if args.command == "sandbox":

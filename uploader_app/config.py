@@ -22,6 +22,9 @@ SUPPORTED_VERSIONS = ("v1.2", "v1.3")
 # it only opens the local demo server.
 SANDBOX_DEMO_KEY = "sandbox-demo-key"
 
+# How log lines look on stderr, in the app and in its probe worker processes alike.
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
 ENV_BASE_URL = "TWELVELABS_BASE_URL"
 ENV_API_KEY = "TWELVELABS_API_KEY"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import http.server
 import math
+import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,10 +21,12 @@ from tests.integration.client_support import (
     wait_for,
     wait_task,
 )
+from uploader_app.api import multipart
 from uploader_app.api.client import ApiClient
 from uploader_app.api.duplicates import FINGERPRINT_KEY
 from uploader_app.api.errors import (
     CancelledError,
+    FileChangedError,
     InvalidRequestError,
     NotFoundError,
     VideoRejectedError,
@@ -452,3 +456,96 @@ def test_resuming_an_unknown_or_changed_upload_starts_a_new_one(
     again = client.upload_multipart(clip, resume=changed, on_session=sessions.append)
     assert again.upload_id not in (gone.upload_id, result.upload_id)
     assert len(sessions) == 2
+
+
+def test_lost_final_report_in_the_last_round_is_a_completed_upload(
+    small_chunk_sandbox: SandboxServer, video: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: the lost-answer path used to wait for the next round's status read, and
+    # in the last round there is none, so a session the service completed was reported as
+    # "did not complete". One round makes the first round the last.
+    monkeypatch.setattr(multipart, "MAX_ROUNDS", 1)
+    sandbox = small_chunk_sandbox
+    client = make_client(sandbox)
+    clip = video("last-round.mp4", duration=6.0, width=854, height=480)
+
+    def lose_the_final_report(session: UploadSession) -> None:
+        path = f"/v1.3/assets/multipart-uploads/{session.upload_id}"
+        skip = math.ceil(session.total_chunks / REPORT_EVERY) - 1
+        rules = [
+            {"method": "POST", "path": path, "fault": "lost_answer", "skip": skip, "times": 1},
+            {"method": "POST", "path": path, "fault": "status", "status": 503, "skip": skip},
+        ]
+        sandbox.set_faults({"seed": 1, "rules": rules})
+
+    result = client.upload_multipart(clip, on_session=lose_the_final_report)
+    assert result.url is None  # the answer that carried it was lost
+    assert client.get_multipart_status(result.upload_id).status == "completed"
+    assert wait_asset(client, result.asset_id).status == "ready"
+
+
+@pytest.mark.parametrize("change", ["grows", "rewritten"])
+def test_multipart_chunks_of_a_file_changed_during_upload_are_not_sent(
+    small_chunk_sandbox: SandboxServer, video: Callable[..., Path], tmp_path: Path, change: str
+) -> None:
+    clip = tmp_path / "growing" / "clip.mp4"
+    clip.parent.mkdir()
+    shutil.copyfile(video(duration=6.0, width=854, height=480), clip)  # keep the cache whole
+    sessions: list[UploadSession] = []
+    changed: list[int] = []
+
+    def change_file(progress: UploadProgress) -> None:
+        if changed or progress.sent < 32 * 1024:
+            return
+        changed.append(progress.sent)
+        _change_in_place(clip, change)
+
+    client = make_client(small_chunk_sandbox)
+    with pytest.raises(FileChangedError):
+        client.upload_multipart(clip, on_session=sessions.append, progress=change_file)
+    assert changed
+    status = client.get_multipart_status(sessions[0].upload_id)
+    assert status.status == "active"
+    # Nothing after the change reached storage: at most the chunk being read then.
+    assert status.chunks_completed * 16 * 1024 <= changed[0] + 16 * 1024
+
+
+def test_resuming_a_file_rewritten_at_the_same_size_starts_over(
+    small_chunk_sandbox: SandboxServer, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    clip = tmp_path / "rewritten.mp4"
+    shutil.copyfile(video(duration=6.0, width=854, height=480), clip)
+    client = make_client(small_chunk_sandbox)
+    cancel = threading.Event()
+    sessions: list[UploadSession] = []
+
+    def stop_early(progress: UploadProgress) -> None:
+        if progress.sent >= 64 * 1024:
+            cancel.set()
+
+    with pytest.raises(CancelledError):
+        client.upload_multipart(
+            clip, on_session=sessions.append, progress=stop_early, cancel=cancel
+        )
+    assert sessions[0].source_mtime_ns == clip.stat().st_mtime_ns
+    _change_in_place(clip, "rewritten")
+    result = client.upload_multipart(clip, resume=sessions[0], on_session=sessions.append)
+    assert result.upload_id != sessions[0].upload_id  # a new session, from the first byte
+    assert len(sessions) == 2
+
+
+def _change_in_place(path: Path, change: str) -> None:
+    """Append to ``path`` ("grows") or overwrite a few bytes at the same size ("rewritten").
+
+    The mtime is moved on explicitly, as a writer a second later would: some file systems
+    keep coarse timestamps.
+    """
+    before = path.stat()
+    with path.open("r+b") as fh:
+        if change == "grows":
+            fh.seek(0, os.SEEK_END)
+            fh.write(b"\0" * 4096)
+        else:
+            fh.seek(before.st_size // 2)
+            fh.write(b"\xff" * 64)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))

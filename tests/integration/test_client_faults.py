@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -15,7 +16,9 @@ import requests
 from tests.conftest import TEST_API_KEY
 from tests.integration.client_support import MARENGO, Sleeps, wait_asset, wait_for
 from uploader_app.api.client import ApiClient
+from uploader_app.api.duplicates import CLAIMED, FINGERPRINT_KEY
 from uploader_app.api.errors import (
+    AlreadyClaimedError,
     ApiError,
     AuthError,
     FileChangedError,
@@ -26,7 +29,7 @@ from uploader_app.api.retry import RetryPolicy
 from uploader_app.api.transport import Timeouts
 from uploader_app.models import TaskStatus, UploadProgress
 from uploader_app.sandbox.app import ReceivedRequest
-from uploader_app.sandbox.records import TaskRecord
+from uploader_app.sandbox.records import AssetRecord, TaskRecord
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.validation.fingerprint import compute_fingerprint
 
@@ -219,13 +222,14 @@ def test_recovery_confirms_its_task_by_fingerprint_over_a_newer_same_named_one(
     assert set(_tasks_in(sandbox, index_id)) == {created.id, made_elsewhere[0]}
 
 
-@pytest.mark.parametrize("change", ["shrinks", "vanishes"])
+@pytest.mark.parametrize("change", ["shrinks", "vanishes", "grows", "rewritten"])
 def test_file_that_changes_while_sent_is_not_resent(
     sandbox: SandboxServer, index_id: str, video: Callable[..., Path], tmp_path: Path, change: str
 ) -> None:
     clip = tmp_path / "copying" / "clip.mp4"
     clip.parent.mkdir()
     shutil.copyfile(video(duration=5.0), clip)  # a copy: the cached encode must stay whole
+    changed: list[int] = []
 
     def change_file(progress: UploadProgress) -> None:
         if change == "shrinks" and progress.sent > 0:
@@ -233,6 +237,16 @@ def test_file_that_changes_while_sent_is_not_resent(
                 fh.truncate(progress.sent)
         elif change == "vanishes":
             clip.unlink(missing_ok=True)
+        elif change in ("grows", "rewritten") and progress.sent > 0 and not changed:
+            # Regression: the length came from stat() when the body was built, so a file
+            # written to meanwhile was sent cut (or mixed) with no error.
+            changed.append(progress.sent)
+            before = clip.stat()
+            with clip.open("r+b") as fh:
+                fh.seek(0 if change == "rewritten" else before.st_size)
+                fh.write(b"\xff" * 64)
+            # As a writer a second later would: some file systems keep coarse timestamps.
+            os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
 
     sleeps = Sleeps()
     client = ApiClient(
@@ -351,3 +365,162 @@ def test_lost_answers_on_asset_and_indexed_asset_do_not_duplicate(
     assert sandbox.requests.count(ReceivedRequest("POST", "/v1.3/assets")) == 1
     posts = [r for r in sandbox.requests if r.method == "POST" and "indexed-assets" in r.path]
     assert len(posts) == 1
+
+
+def test_lookup_continues_after_a_later_failure_that_is_not_ambiguous(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    # Regression: the look-up was decided per attempt. Attempt 1 times out after the whole
+    # body was sent (the service is still working, so nothing is found yet); attempt 2 is
+    # refused (429: not ambiguous); attempt 3 used to be sent without looking again, and the
+    # service then held attempt 1's task and attempt 3's.
+    sandbox.set_faults(
+        {
+            "seed": 1,
+            "rules": [
+                {
+                    "method": "POST",
+                    "path": "/v1.3/tasks",
+                    "fault": "slow",
+                    "delay": 1.0,
+                    "times": 1,
+                },
+                {"method": "POST", "path": "/v1.3/tasks", "fault": "rate_limit", "times": 1},
+            ],
+        }
+    )
+    waits: list[float] = []
+
+    def sleep(seconds: float, cancel: threading.Event | None) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:  # before attempt 3: let attempt 1's task appear
+            wait_for(lambda: _tasks_in(sandbox, index_id), bool, timeout=10.0)
+
+    client = ApiClient(
+        sandbox.base_url("v1.3"),
+        TEST_API_KEY,
+        retry=RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05),
+        timeout=Timeouts(connect=5.0, read=0.3, upload_read=0.3),
+        sleep=sleep,
+    )
+    created = client.create_task_from_file(index_id, video("late.mp4"), duration_hint=5.0)
+    assert created.reused
+    assert sandbox.requests.count(TASKS) == 2  # the timed-out one and the refused one
+    assert _tasks_in(sandbox, index_id) == [created.id]
+
+
+def _blocking_session(arrived: threading.Event, release: threading.Event) -> requests.Session:
+    """A session whose POST /tasks answers are held (unparsed) until ``release`` is set."""
+    session = requests.Session()
+
+    def hold(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if response.request.method == "POST":
+            arrived.set()
+            release.wait(20.0)
+        return response
+
+    session.hooks["response"].append(hold)
+    return session
+
+
+def test_recovery_never_takes_a_task_another_upload_of_the_same_name_awaits(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    # Two workers send 100GOPRO/clip.mp4 and 101GOPRO/clip.mp4 to one index. A's POST fails
+    # ambiguously (503: the service did nothing); B's POST created task TB but B has not
+    # parsed its answer yet. A's look-up sees TB, unconfirmable, and used to take it; B then
+    # returned TB as well.
+    sandbox.set_faults(fault("/v1.3/tasks", "status", status=503, times=1))
+    first = video("100GOPRO/clip.mp4", duration=5.0)
+    second = video("101GOPRO/clip.mp4", duration=5.0, width=854, height=480)
+    arrived, release = threading.Event(), threading.Event()
+    b_client = ApiClient(
+        sandbox.base_url("v1.3"),
+        TEST_API_KEY,
+        retry=RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05),
+        session=_blocking_session(arrived, release),
+    )
+    b_result: list[Any] = []
+
+    def run_b() -> None:
+        try:
+            b_result.append(b_client.create_task_from_file(index_id, second, duration_hint=5.0))
+        except ApiError as error:
+            b_result.append(error)
+
+    worker = threading.Thread(target=run_b)
+
+    def a_sleep(seconds: float, cancel: threading.Event | None) -> None:
+        # Between A's failed attempt and its look-up, B's task is created, answer unparsed.
+        worker.start()
+        assert arrived.wait(20.0)
+
+    a_client = ApiClient(
+        sandbox.base_url("v1.3"),
+        TEST_API_KEY,
+        retry=RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05),
+        sleep=a_sleep,
+    )
+    try:
+        a = a_client.create_task_from_file(index_id, first, duration_hint=5.0)
+    finally:
+        release.set()
+        worker.join(20.0)
+    (b,) = b_result
+    assert not isinstance(b, ApiError), b
+    assert not a.reused  # A sent its file again rather than guess
+    assert a.id != b.id
+    assert sorted(_tasks_in(sandbox, index_id)) == sorted([a.id, b.id])
+    stored = sandbox.sandbox.store.get(TaskRecord, b.id)
+    assert stored is not None and stored.media.width == 854
+
+
+def test_two_unconfirmed_candidates_are_not_guessed_between(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    # Our lost attempt made one of them, another copy of the app the other: no way to tell.
+    sandbox.set_faults(fault("/v1.3/tasks", "lost_answer", times=1))
+    clip = video("A/same.mp4", duration=5.0)
+    client = fast_client(sandbox, Sleeps())
+    made_elsewhere: list[str] = []
+
+    def meanwhile(seconds: float, cancel: threading.Event | None) -> None:
+        made_elsewhere.append(_upload_elsewhere(sandbox, index_id, video("B/same.mp4")))
+
+    client._http._sleep = meanwhile
+    created = client.create_task_from_file(index_id, clip, duration_hint=5.0)
+    assert not created.reused
+    assert sandbox.requests.count(TASKS) == 3  # lost, theirs, our re-send
+    assert len(set(_tasks_in(sandbox, index_id))) == 3
+
+
+def test_an_answer_naming_a_task_already_reported_is_an_error(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    # If a look-up ever handed this upload's task to another upload, the answer must not
+    # make two uploads report one task.
+    session = requests.Session()
+
+    def claimed_elsewhere(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.request.method == "POST" and response.ok:
+            CLAIMED.claim(response.json()["_id"])
+
+    session.hooks["response"].append(claimed_elsewhere)
+    client = ApiClient(sandbox.base_url("v1.3"), TEST_API_KEY, session=session)
+    with pytest.raises(AlreadyClaimedError) as caught:
+        client.create_task_from_file(index_id, video("shared.mp4"))
+    assert not caught.value.retryable
+    assert sandbox.requests.count(TASKS) == 1  # not sent again
+    assert _tasks_in(sandbox, index_id) == [caught.value.object_id]
+
+
+def test_asset_fingerprint_is_sent_in_user_metadata(
+    sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    clip = video("printed.mp4")
+    asset = fast_client(sandbox, Sleeps()).create_asset_from_file(
+        clip, user_metadata={"shot": 1}, fingerprint="abc123"
+    )
+    stored = sandbox.sandbox.store.get(AssetRecord, asset.id)
+    assert stored is not None
+    assert stored.user_metadata == {"shot": 1, FINGERPRINT_KEY: "abc123"}

@@ -14,6 +14,7 @@ import requests
 
 from tests.conftest import TEST_API_KEY
 from tests.sandbox_http import CHUNK, Client, put_chunks, start_upload, terminal, together
+from uploader_app.sandbox import multipart
 from uploader_app.sandbox.server import SandboxServer
 
 Video = Callable[..., Path]
@@ -102,6 +103,28 @@ def test_multipart_upload_end_to_end(chunked: SandboxServer, video: Video) -> No
     assert [i["_id"] for i in listed["data"]] == [item_id]
     assert api.delete(f"/assets/{asset_id}").status_code == 409  # still indexed
     assert api.delete(f"/assets/{asset_id}", params={"force": "true"}).status_code == 200
+
+
+def test_a_judge_that_crashes_fails_the_asset_instead_of_leaving_it_processing(
+    chunked: SandboxServer, video: Video, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_judge(*args: object) -> None:
+        raise RuntimeError("mediainfo fell over")
+
+    monkeypatch.setattr(multipart, "judge_asset", broken_judge)
+    api = Client(chunked)
+    data = video("clip.mp4").read_bytes()[: 3 * CHUNK]
+    session = start_upload(api, len(data))
+    report = put_chunks(data, session["upload_urls"])
+    answer = api.post(
+        f"/assets/multipart-uploads/{session['upload_id']}", json={"completed_chunks": report}
+    )
+    assert answer.status_code == 500
+    asset = api.get(f"/assets/{session['asset_id']}").json()
+    assert asset["status"] == "failed"
+    assert "Upload the file again" in asset["error"]["message"]
+    status = api.get(f"/assets/multipart-uploads/{session['upload_id']}").json()
+    assert status["status"] == "failed"
 
 
 def test_chunk_urls_are_signed_and_single_use(chunked: SandboxServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.sandbox_http import Client, terminal, together
-from uploader_app.sandbox import indexes, records
+from uploader_app.sandbox import indexed, indexes, records, tasks, transfers
 from uploader_app.sandbox.records import TaskRecord
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.sandbox.service import Sandbox
@@ -93,3 +94,88 @@ def test_background_threads_are_all_tracked_when_started_at_once(tmp_path: Path)
     sandbox.close()
     assert len(tracked) == 100
     assert not any(thread.is_alive() for thread in tracked)
+
+
+def _lose_the_index_while_judging(
+    monkeypatch: pytest.MonkeyPatch, module: object, name: str, api: Client, index_id: str
+) -> list[int]:
+    """Wrap ``module.name`` (a judge) so DELETE /indexes/{index_id} lands while it runs.
+
+    The create holds no lock while it judges, so the delete, a request of its own, goes
+    through; the list gets its status code.
+    """
+    original = getattr(module, name)
+    deleted: list[int] = []
+
+    def judge_then_lose_the_index(*args: Any, **kwargs: Any) -> Any:
+        verdict = original(*args, **kwargs)
+        deleted.append(api.delete(f"/indexes/{index_id}").status_code)
+        return verdict
+
+    monkeypatch.setattr(module, name, judge_then_lose_the_index)
+    return deleted
+
+
+def _new_index(api: Client, name: str) -> str:
+    if api.base.endswith("v1.2"):
+        models = {"engines": [{"engine_name": "marengo2.6", "engine_options": ["visual"]}]}
+    else:
+        models = {"models": [{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}]}
+    body = {"index_name": name, **models}
+    answer = api.post("/indexes", json=body)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["_id"])
+
+
+def _no_records_of(server: SandboxServer, index_id: str) -> None:
+    store = server.sandbox.store
+    assert store.all(TaskRecord, lambda t: t.index_id == index_id) == []
+    assert store.all(records.IndexedAssetRecord, lambda i: i.index_id == index_id) == []
+
+
+def test_a_task_judged_while_its_index_is_deleted_is_not_kept(
+    sandbox: SandboxServer, video: Video, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = Client(sandbox)
+    index_id = _new_index(api, "going")
+    deletes = _lose_the_index_while_judging(monkeypatch, tasks, "judge_file", api, index_id)
+    answer = api.upload(index_id, video("clip.mp4"))
+    assert deletes == [200]
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "resource_not_exist"
+    _no_records_of(sandbox, index_id)
+    kept = sandbox.sandbox.media / "tasks"
+    assert not kept.exists() or list(kept.iterdir()) == []  # the video went with the task
+
+
+def test_an_asset_indexed_while_its_index_is_deleted_is_not_kept(
+    sandbox: SandboxServer, video: Video, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = Client(sandbox)
+    clip = video("clip.mp4")
+    with clip.open("rb") as fh:
+        created = api.post("/assets", data={"method": "direct"}, files={"file": (clip.name, fh)})
+    asset_id = created.json()["_id"]
+    assert api.wait(f"/assets/{asset_id}", terminal)["status"] == "ready"
+    index_id = _new_index(api, "going")
+    deletes = _lose_the_index_while_judging(monkeypatch, indexed, "judge_file", api, index_id)
+    answer = api.post(f"/indexes/{index_id}/indexed-assets", json={"asset_id": asset_id})
+    assert deletes == [200]
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "resource_not_exist"
+    _no_records_of(sandbox, index_id)
+    assert api.get(f"/assets/{asset_id}").json()["status"] == "ready"  # the asset stays
+
+
+def test_a_transfer_judged_while_its_index_is_deleted_makes_no_task(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v12 = Client(sandbox, "v1.2")
+    index_id = _new_index(v12, "going")
+    deletes = _lose_the_index_while_judging(monkeypatch, transfers, "_judge", v12, index_id)
+    manifest = json.dumps([{"index_id": index_id, "object": "s3://bucket/01.mp4"}])
+    answer = v12.post("/tasks/transfers", files={"file": ("list.json", manifest)})
+    assert deletes == [200]
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "resource_not_exist"
+    _no_records_of(sandbox, index_id)

@@ -9,14 +9,93 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 import requests
 
 from tests.conftest import TEST_API_KEY
-from tests.sandbox_http import Client, terminal
+from tests.sandbox_http import Client, put_chunks, start_upload, terminal
+from uploader_app.sandbox import multipart
+from uploader_app.sandbox.records import UploadRecord
 from uploader_app.sandbox.server import SandboxServer, banner
 
 Video = Callable[..., Path]
+
+BIG_CHUNK = 64 * 1024  # few enough chunks for one batch of URLs
+
+
+def settled(body: dict[str, Any]) -> bool:
+    return body.get("status") in ("ready", "failed")
+
+
+def _crash_after_the_last_report(
+    data_dir: Path, data: bytes, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str]:
+    """Upload ``data`` in chunks and report them all, as a run killed right after the report
+    saved the session as completed, before it joined the chunks; (upload id, asset id)."""
+    server = SandboxServer(data_dir, api_key=TEST_API_KEY, speed=1000.0, chunk_size=BIG_CHUNK)
+    server.start()
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(multipart, "_finish", lambda sandbox, upload: None)
+            api = Client(server)
+            session = start_upload(api, len(data), count=-(-len(data) // BIG_CHUNK))
+            report = put_chunks(data, session["upload_urls"], BIG_CHUNK)
+            path = f"/assets/multipart-uploads/{session['upload_id']}"
+            assert api.post(path, json={"completed_chunks": report}).status_code == 200
+        assert api.get(path).json()["status"] == "completed"
+        assert api.get(f"/assets/{session['asset_id']}").json()["status"] == "processing"
+    finally:
+        server.stop()
+    return session["upload_id"], session["asset_id"]
+
+
+def test_a_restart_joins_the_chunks_a_crash_left_behind(
+    tmp_path: Path, video: Video, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "state"
+    data = video("clip.mp4").read_bytes()
+    upload_id, asset_id = _crash_after_the_last_report(data_dir, data, monkeypatch)
+    assert (data_dir / "chunks" / upload_id).is_dir()
+
+    second = SandboxServer(data_dir, api_key=TEST_API_KEY, speed=1000.0, chunk_size=BIG_CHUNK)
+    second.start()
+    try:
+        api = Client(second)
+        asset = api.wait(f"/assets/{asset_id}", settled)
+        assert asset["status"] == "ready", asset
+        assert asset["technical_metadata"]["video_width"] == 640
+        assert requests.get(second.sandbox.file_url("assets", asset_id), timeout=10).content == (
+            data
+        )
+        assert not (data_dir / "chunks" / upload_id).exists()
+    finally:
+        second.stop()
+
+
+def test_a_restart_fails_a_completed_upload_whose_chunks_are_gone(
+    tmp_path: Path, video: Video, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "state"
+    upload_id, asset_id = _crash_after_the_last_report(
+        data_dir, video("clip.mp4").read_bytes(), monkeypatch
+    )
+    (data_dir / "chunks" / upload_id / "000001").unlink()
+
+    second = SandboxServer(data_dir, api_key=TEST_API_KEY, speed=1000.0, chunk_size=BIG_CHUNK)
+    second.start()
+    try:
+        api = Client(second)
+        asset = api.wait(f"/assets/{asset_id}", settled)
+        assert asset["status"] == "failed"
+        assert "some of them are gone" in asset["error"]["message"]
+        assert api.get(f"/assets/multipart-uploads/{upload_id}").json()["status"] == "failed"
+        upload = second.sandbox.store.get(UploadRecord, upload_id)
+        assert upload is not None and upload.status == "failed"
+        assert not (data_dir / "chunks" / upload_id).exists()
+    finally:
+        second.stop()
 
 
 def test_state_survives_a_restart(tmp_path: Path, video: Video) -> None:

@@ -80,6 +80,7 @@ OWN_CODES = [
     "no_api_key",
     "api_version_unsupported",
     "file_changed",
+    "already_claimed",
 ]
 
 

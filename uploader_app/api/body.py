@@ -13,6 +13,7 @@ always re-sends the whole body with every form field.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,12 +35,43 @@ ProgressCallback = Callable[[UploadProgress], None]
 
 
 @dataclass(frozen=True)
+class FileStamp:
+    """What a file looked like when its upload was planned: its size and modification time.
+
+    A body's length is fixed when it is built; a file that grows or is rewritten in place
+    afterwards would otherwise be sent cut or mixed without any error.
+    """
+
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp:
+        return cls.from_stat(path.stat())
+
+    @classmethod
+    def from_stat(cls, st: os.stat_result) -> FileStamp:
+        return cls(st.st_size, st.st_mtime_ns)
+
+
+@dataclass(frozen=True)
 class FileRange:
-    """``length`` bytes of ``path`` from ``offset``: read from the source, never copied."""
+    """``length`` bytes of ``path`` from ``offset``: read from the source, never copied.
+
+    With a ``stamp`` the file must still match it when opened and after the last read, or
+    the send stops with FileChangedError.
+    """
 
     path: Path
     offset: int
     length: int
+    stamp: FileStamp | None = None
+
+    @classmethod
+    def whole(cls, path: Path) -> FileRange:
+        """All of ``path`` as it is now, stamped."""
+        stamp = FileStamp.of(path)
+        return cls(path, 0, stamp.size, stamp)
 
 
 @dataclass(frozen=True)
@@ -104,7 +136,8 @@ class StreamingBody:
         self.completed = True
 
     def _read(self, source: FileRange) -> Iterator[memoryview]:
-        """The range in pieces; a file that vanished, shrank or cannot be read raises
+        """The range in pieces; a file that vanished, shrank, cannot be read or (with a stamp)
+        no longer has the size and mtime it had when the body was planned raises
         FileChangedError. An OSError here would be taken by urllib3 for a dropped connection
         and the request sent again."""
         # One buffer reused for every read: memory stays at chunk_size whatever the file size.
@@ -117,6 +150,7 @@ class StreamingBody:
         except OSError as exc:
             raise FileChangedError(name, f"cannot open {name}: {exc.strerror}") from exc
         with fh:
+            self._check_stamp(source, fh.fileno())
             fh.seek(source.offset)  # past the end is allowed: the first read then gives 0
             while remaining > 0:
                 try:
@@ -128,7 +162,24 @@ class StreamingBody:
                         name, f"{name} ended {remaining} bytes before the size it had"
                     )
                 remaining -= n
+                if not remaining:
+                    # Before the last piece goes out, so a file written to while it was read
+                    # never reaches the service as a complete request.
+                    self._check_stamp(source, fh.fileno())
                 yield buffer[:n]
+
+    @staticmethod
+    def _check_stamp(source: FileRange, fd: int) -> None:
+        if source.stamp is None:
+            return
+        now = FileStamp.from_stat(os.fstat(fd))
+        if now != source.stamp:
+            name = source.path.name
+            raise FileChangedError(
+                name,
+                f"{name} is now {now.size} bytes (mtime {now.mtime_ns} ns), "
+                f"was {source.stamp.size} bytes (mtime {source.stamp.mtime_ns} ns)",
+            )
 
     def _report(self, sent: int) -> None:
         if self.progress is not None:

@@ -32,12 +32,19 @@ from uploader_app.api.body import (
 from uploader_app.api.duplicates import (
     CLAIMED,
     FINGERPRINT_KEY,
+    IN_FLIGHT,
     TaskQuery,
+    adopt_unconfirmed,
     created_since,
     find_task,
     timestamp,
 )
-from uploader_app.api.errors import AuthError, InvalidRequestError, InvalidResponseError
+from uploader_app.api.errors import (
+    AlreadyClaimedError,
+    AuthError,
+    InvalidRequestError,
+    InvalidResponseError,
+)
 from uploader_app.api.requester import (
     Requester,
     Sleep,
@@ -88,6 +95,16 @@ def _flag(value: bool) -> str:
 def _params(**values: Any) -> dict[str, Any]:
     """Query parameters without the ones left unset (None or empty sequences)."""
     return {k: v for k, v in values.items() if v is not None and v not in ((), [])}
+
+
+def _claim_answer(object_id: str) -> None:
+    """Mark a created object as this upload's; one another upload already took means an
+    earlier look-up matched wrongly, and must not be reported as a second success."""
+    if not CLAIMED.claim(object_id):
+        logger.error(
+            "the service answered with %s, which another upload already reported", object_id
+        )
+        raise AlreadyClaimedError(object_id)
 
 
 def _url_filename(url: str) -> str:
@@ -373,9 +390,16 @@ class ApiClient:
         user_metadata: Mapping[str, Any] | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        fingerprint: str | None = None,
     ) -> Asset:
-        """``POST /assets`` with ``method=direct`` (files up to 200 MB)."""
+        """``POST /assets`` with ``method=direct`` (files up to 200 MB).
+
+        ``fingerprint`` (the file's content hash) is sent in ``user_metadata`` under
+        ``uploader_fingerprint``, beside the caller's keys.
+        """
         name = filename or path.name
+        if fingerprint is not None:
+            user_metadata = {**(user_metadata or {}), FINGERPRINT_KEY: fingerprint}
         fields = self._asset_fields("direct", name, enable_hls, enable_thumbnail, user_metadata)
         part = FilePart("file", self._file_range(path), name, self._mime(name))
         body = multipart_body(
@@ -731,19 +755,23 @@ class ApiClient:
         def parse(response: requests.Response) -> CreatedTask:
             data = json_object(response)
             created = CreatedTask(need_str(data, "_id"), data.get("video_id") or None)
-            CLAIMED.claim(created.id)
+            _claim_answer(created.id)
             return created
 
-        return self._http.call(
-            "POST", "/tasks", body=body, cancel=cancel, parse=parse, recover=recover
-        )
+        with IN_FLIGHT.register(query.key):
+            return self._http.call(
+                "POST", "/tasks", body=body, cancel=cancel, parse=parse, recover=recover
+            )
 
     def _create_asset(
         self, body: StreamingBody, filename: str, cancel: threading.Event | None
     ) -> Asset:
+        # Assets belong to no index; they share one key space per file name.
+        key = ("", filename)
+
         def recover(started: float) -> Asset | None:
-            # Newest first, as for tasks (duplicates.py); an asset some upload already
-            # received is not this one's.
+            # As for tasks (duplicates.py): an asset some upload already received is not
+            # this one's, and an unconfirmable one is taken only when nothing else could own it.
             found = [
                 asset
                 for asset in self.iter_assets(filename=filename)
@@ -752,19 +780,20 @@ class ApiClient:
                 and asset.id not in CLAIMED
             ]
             found.sort(key=lambda asset: timestamp(asset.created_at) or 0.0, reverse=True)
-            return next((asset for asset in found if CLAIMED.claim(asset.id)), None)
+            return adopt_unconfirmed(found, key, lambda asset: asset.id)
 
         def parse(response: requests.Response) -> Asset:
             asset = parse_asset(json_object(response))
-            CLAIMED.claim(asset.id)
+            _claim_answer(asset.id)
             return asset
 
-        return self._http.call(
-            "POST", "/assets", body=body, cancel=cancel, parse=parse, recover=recover
-        )
+        with IN_FLIGHT.register(key):
+            return self._http.call(
+                "POST", "/assets", body=body, cancel=cancel, parse=parse, recover=recover
+            )
 
     def _file_range(self, path: Path) -> FileRange:
-        return FileRange(path, 0, path.stat().st_size)
+        return FileRange.whole(path)
 
     @staticmethod
     def _mime(name: str, default: str = "application/octet-stream") -> str:

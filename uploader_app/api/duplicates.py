@@ -11,7 +11,11 @@ so a task is only taken when nothing points to someone else's:
   the same one. The video can only be read once indexing is done; until then the task cannot
   be confirmed and the other checks decide.
 
-A confirmed task wins; otherwise the newest one not ruled out.
+A confirmed task wins. A task that is only *not ruled out* (every v1.2 task, every v1.3 task
+not yet indexed) is taken only when it is the one such candidate and no other upload of this
+process with the same index and file name is still waiting for its answer (:data:`IN_FLIGHT`):
+that upload's task looks exactly like ours. Otherwise the file is sent again; a duplicate
+is better than two uploads sharing one task.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from uploader_app.api.errors import NotFoundError
 from uploader_app.api.types import MAX_PAGE_LIMIT
@@ -32,6 +38,8 @@ if TYPE_CHECKING:
     from uploader_app.api.client import ApiClient
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # How far before the first attempt a found object may claim to have been created and still
 # count as ours: absorbs clock differences between this computer and the service, and the
@@ -88,6 +96,38 @@ class Claims:
 CLAIMED = Claims()
 
 
+class InFlight:
+    """How many create calls of this process per key (index id, file name) are unresolved.
+
+    Registered around the whole call, retries included, so an upload whose object exists on
+    the service but whose answer is not parsed yet still counts.
+    """
+
+    def __init__(self) -> None:
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def register(self, key: tuple[str, str]) -> Iterator[None]:
+        with self._lock:
+            self._counts[key] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._counts[key] -= 1
+                if not self._counts[key]:
+                    del self._counts[key]
+
+    def others(self, key: tuple[str, str]) -> int:
+        """Unresolved calls with ``key`` besides the caller's own (registered) one."""
+        with self._lock:
+            return max(self._counts[key] - 1, 0)
+
+
+IN_FLIGHT = InFlight()
+
+
 class _Verdict(enum.Enum):
     OURS = "ours"  # the fingerprint matches
     NOT_OURS = "not ours"  # the fingerprint or the duration disagrees
@@ -103,11 +143,16 @@ class TaskQuery:
     duration_hint: float | None = None
     fingerprint: str | None = None  # sent as user_metadata[FINGERPRINT_KEY] (v1.3 only)
 
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.index_id, self.filename)
+
 
 def find_task(client: ApiClient, query: TaskQuery, started: float) -> Task | None:
     """The task the lost attempt created, claimed for the caller; None when there is none.
 
-    ``started`` is ``time.time()`` when the first attempt began.
+    ``started`` is ``time.time()`` when the first attempt began. The caller's own call must
+    be registered in :data:`IN_FLIGHT` under ``query.key``.
     """
     unconfirmed: list[Task] = []
     for task in _recent_tasks(client, query, started):  # newest first
@@ -117,7 +162,26 @@ def find_task(client: ApiClient, query: TaskQuery, started: float) -> Task | Non
             return task
         if verdict is _Verdict.UNCONFIRMED:
             unconfirmed.append(task)
-    return next((task for task in unconfirmed if CLAIMED.claim(task.id)), None)
+    return adopt_unconfirmed(unconfirmed, query.key, lambda task: task.id)
+
+
+def adopt_unconfirmed(
+    candidates: list[T], key: tuple[str, str], ident: Callable[[T], str]
+) -> T | None:
+    """The one unconfirmed candidate, claimed, when nothing else could own it; else None."""
+    if not candidates:
+        return None
+    others = IN_FLIGHT.others(key)
+    if len(candidates) > 1 or others:
+        logger.info(
+            "duplicate check: %d unconfirmed candidate(s) for %s, %d other upload(s) of it "
+            "under way; sending again rather than guessing",
+            len(candidates),
+            key[1],
+            others,
+        )
+        return None
+    return candidates[0] if CLAIMED.claim(ident(candidates[0])) else None
 
 
 def _recent_tasks(client: ApiClient, query: TaskQuery, started: float) -> list[Task]:

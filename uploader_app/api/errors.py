@@ -110,6 +110,26 @@ class InvalidResponseError(ApiError):
     retryable = True
 
 
+class AlreadyClaimedError(InvalidResponseError):
+    """The service answered with an object another upload of this process already holds.
+
+    One POST creates one object, so this means an earlier duplicate look-up handed this
+    upload's object to someone else. Not retried (a re-send would upload again) and not
+    returned as a success: two uploads must never report the same task.
+    """
+
+    retryable = False
+
+    def __init__(self, object_id: str) -> None:
+        super().__init__(
+            "already_claimed",
+            f"the service answered with {object_id}, which another upload already reported",
+            user_message=f"The upload was received as {object_id}, but another upload of a "
+            "file with the same name was already matched to it.",
+        )
+        self.object_id = object_id
+
+
 class NetworkError(ApiError):
     """No answer: timeout, DNS, refused or dropped connection, TLS failure.
 
@@ -135,7 +155,8 @@ class ConfigError(ApiError):
 
 
 class FileChangedError(ApiError):
-    """The file being sent became shorter, vanished or could not be read mid-upload.
+    """The file being sent changed (size or modification time), vanished or could not be
+    read mid-upload.
 
     Not retried: sending it again would send a different file (or fail the same way). Not an
     OSError on purpose, so urllib3 lets it out of the body iterator instead of calling it a
@@ -146,8 +167,8 @@ class FileChangedError(ApiError):
         super().__init__(
             "file_changed",
             message,
-            user_message=f"{filename} changed while it was being sent: it became shorter, "
-            "was moved or could not be read.",
+            user_message=f"{filename} changed while it was being sent: it was written to, "
+            "moved or could not be read.",
         )
         self.filename = filename
 

@@ -275,6 +275,11 @@ MESSAGES: dict[str, Message] = {
         "This app speaks API v1.2 and v1.3; the server address names another version.",
         f"End {_ADDRESS} with /v1.3 (or /v1.2), or leave the version out to use v1.3.",
     ),
+    "already_claimed": Message(
+        "Upload matched twice",
+        "The service's answer names a task another upload was already matched to.",
+        "Check the index for this file name and delete any copy you do not want.",
+    ),
     "file_changed": Message(
         "File changed while sending",
         "The file changed while it was being sent.",

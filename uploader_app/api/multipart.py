@@ -8,6 +8,7 @@ service marked ``failed``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -16,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from uploader_app.api.body import FileRange, ProgressCallback
+from uploader_app.api.body import FileRange, FileStamp, ProgressCallback
 from uploader_app.api.errors import (
     ApiError,
     CancelledError,
@@ -53,17 +54,19 @@ def upload_file(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> MultipartResult:
-    total_size = path.stat().st_size
+    # Every chunk is checked against this stamp when sent: a file that grows or is rewritten
+    # during the upload is never sent as a mix of two versions.
+    stamp = FileStamp.of(path)
     urls: dict[int, PresignedUrl] = {}
-    session = resume if resume is not None and resume.total_size == total_size else None
+    session = resume if resume is not None and _same_file(resume, stamp) else None
     if resume is not None and session is None:
-        logger.info("file size changed since upload %s started; starting over", resume.upload_id)
+        logger.info("file changed since upload %s started; starting over", resume.upload_id)
 
     def open_session() -> UploadSession:
         return _open(
             client,
             filename=filename,
-            total_size=total_size,
+            stamp=stamp,
             asset_type=asset_type,
             urls=urls,
             on_session=on_session,
@@ -84,32 +87,38 @@ def upload_file(
             logger.info("upload %s is %s; starting a new session", session.upload_id, state)
             session = open_session()
             completed = set()
-        url = _send_missing(
+        result = _send_missing(
             client,
             path=path,
+            stamp=stamp,
             session=session,
             completed=completed,
             urls=urls,
             progress=progress,
             cancel=cancel,
         )
-        if url is not None:
-            return MultipartResult(session.upload_id, session.asset_id, url)
+        if result is not None:
+            return result
     raise ApiError("upload_session_ended", f"upload {session.upload_id} did not complete")
+
+
+def _same_file(session: UploadSession, stamp: FileStamp) -> bool:
+    return session.total_size == stamp.size and session.source_mtime_ns in (None, stamp.mtime_ns)
 
 
 def _open(
     client: ApiClient,
     *,
     filename: str,
-    total_size: int,
+    stamp: FileStamp,
     asset_type: str,
     urls: dict[int, PresignedUrl],
     on_session: Callable[[UploadSession], None] | None,
 ) -> UploadSession:
     session, first_urls = client.create_multipart_upload(
-        filename, total_size, asset_type=asset_type
+        filename, stamp.size, asset_type=asset_type
     )
+    session = dataclasses.replace(session, source_mtime_ns=stamp.mtime_ns)
     urls.clear()
     urls.update((u.chunk_index, u) for u in first_urls)
     logger.info(
@@ -149,24 +158,26 @@ def _send_missing(
     client: ApiClient,
     *,
     path: Path,
+    stamp: FileStamp,
     session: UploadSession,
     completed: set[int],
     urls: dict[int, PresignedUrl],
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> str | None:
-    """Send and report every chunk not in ``completed``; the asset URL once all are in."""
+) -> MultipartResult | None:
+    """Send and report every chunk not in ``completed``; the result once all are in."""
 
     def chunk_range(index: int) -> FileRange:
         offset = (index - 1) * session.chunk_size
-        return FileRange(path, offset, min(session.chunk_size, session.total_size - offset))
+        length = min(session.chunk_size, session.total_size - offset)
+        return FileRange(path, offset, length, stamp)
 
     done_bytes = sum(chunk_range(i).length for i in completed)
     pending: list[CompletedChunk] = []
-    asset_url: str | None = None
+    result: MultipartResult | None = None
 
     def report() -> None:
-        nonlocal asset_url
+        nonlocal result
         if not pending:
             return
         try:
@@ -174,12 +185,15 @@ def _send_missing(
         except ApiError:
             # The service may have taken an earlier try whose answer was lost: the final
             # report then completed the session, and the retry is refused (or answered with
-            # duplicates). The next round's status read returns the completed upload.
+            # duplicates). Done now, without the URL: in the last round there is no next
+            # status read to notice it.
             if not _completed(client, session.upload_id):
                 raise
             logger.info("upload %s: report answer lost, session completed", session.upload_id)
+            result = MultipartResult(session.upload_id, session.asset_id, None)
         else:
-            asset_url = answer.url or asset_url
+            if answer.url:
+                result = MultipartResult(session.upload_id, session.asset_id, answer.url)
         pending.clear()
 
     if progress is not None:
@@ -213,7 +227,7 @@ def _send_missing(
         report()
         raise
     report()
-    return asset_url
+    return result
 
 
 def _put(

@@ -139,9 +139,10 @@ class Requester:
     ) -> R:
         """Send until success, a non-retryable error, or the retry budget is spent.
 
-        ``recover`` marks a non-idempotent call: after an ambiguous failure it is asked for
-        the object the lost attempt may have created (given the time the first attempt
-        started); the request is only sent again when it returns None.
+        ``recover`` marks a non-idempotent call: from the first ambiguous failure on, it is
+        asked before every re-send and before giving up for the object a lost attempt may
+        have created (given the time the first attempt started); the request is only sent
+        again when it returns None.
         """
         url = path if "://" in path else self.base_url + path
         headers = dict(extra_headers or {})
@@ -158,6 +159,10 @@ class Requester:
         started = time.time()
         retries = 0
         waited = 0.0
+        # Once one attempt may have been acted on, every later re-send (and the final raise)
+        # is preceded by a look-up: a later failure that is not ambiguous (a reset mid-body)
+        # says nothing about what the earlier attempt made, which may only show up now.
+        ambiguous_seen = False
         while True:
             check_cancel(cancel)
             try:
@@ -174,8 +179,9 @@ class Requester:
                 raise
             except ApiError as error:
                 failure = error
-            # After an ambiguous failure, look for what the lost attempt made before resending.
-            lookup = recover if recover is not None and self._ambiguous(failure, body) else None
+            if recover is not None and self._ambiguous(failure, body):
+                ambiguous_seen = True
+            lookup = recover if ambiguous_seen else None
             wait = self.retry.next_wait(failure, retries, waited)
             logger.info(
                 "%s %s failed (%s, attempt %d)%s",

@@ -113,6 +113,9 @@ class UploadSession:
     total_size: int
     upload_headers: dict[str, str] = field(default_factory=dict)  # sent with every chunk PUT
     expires_at: str | None = None
+    # The source file's st_mtime_ns when the session was opened (set by upload_multipart):
+    # a resume of a file rewritten since, even at the same size, starts over.
+    source_mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def create(call: Call, index_id: str) -> Response:
         error_code=verdict.code,
         error_message=verdict.message or None,
     )
-    sandbox.store.put(item)
+    sandbox.put_in_index(item, 404)  # the media stay: they are the asset's
     logger.info("indexing asset %s in %s as %s", asset.id, index.id, item.id)
     return json_response({"_id": item.id, "asset_id": asset.id}, 202)
 

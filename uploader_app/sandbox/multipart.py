@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import shutil
+from functools import partial
 from pathlib import Path
 
 from werkzeug.wrappers import Response
@@ -288,21 +289,25 @@ def _check_report(item: object, total_chunks: int) -> None:
 def _finish(sandbox: Sandbox, upload: UploadRecord) -> None:
     """Join the chunks into the asset's file, then judge it like a direct upload.
 
-    Runs once per session: the report that marked it completed calls it. The asset stays
-    ``processing`` until this is done.
+    Runs once per session: the report that marked it completed calls it, or ``resume_finishing``
+    after a restart. The asset stays ``processing`` until this is done, so whatever goes wrong
+    here fails the asset: left alone, it would be processing forever.
     """
-    chunk_dir = _chunk_dir(sandbox, upload.id)
     assembled = sandbox.spool / f"{upload.id}.assembled"
     try:
-        with assembled.open("wb") as out:
-            for index in range(1, upload.total_chunks + 1):
-                with (chunk_dir / f"{index:06d}").open("rb") as part:
-                    shutil.copyfileobj(part, out, 4 * 1024 * 1024)
-    except OSError:
+        _assemble(sandbox, upload, assembled)
+    except Exception:
         assembled.unlink(missing_ok=True)
-        _fail(sandbox, upload, "The chunks could not be joined.")
+        _fail(sandbox, upload, "The chunks could not be joined and checked. Upload the file again.")
         raise
-    shutil.rmtree(chunk_dir, ignore_errors=True)
+
+
+def _assemble(sandbox: Sandbox, upload: UploadRecord, assembled: Path) -> None:
+    chunk_dir = _chunk_dir(sandbox, upload.id)
+    with assembled.open("wb") as out:
+        for index in range(1, upload.total_chunks + 1):
+            with (chunk_dir / f"{index:06d}").open("rb") as part:
+                shutil.copyfileobj(part, out, 4 * 1024 * 1024)
     size = assembled.stat().st_size
     path = sandbox.keep(assembled, "assets", upload.asset_id, upload.filename)
     verdict = judge_asset(path, upload.filename, MAX_SIZE[UploadKind.MULTIPART])
@@ -317,7 +322,10 @@ def _finish(sandbox: Sandbox, upload: UploadRecord) -> None:
         asset.failed = error is not None
         asset.error = error
 
-    sandbox.store.update(AssetRecord, upload.asset_id, finish_asset)
+    if sandbox.store.update(AssetRecord, upload.asset_id, finish_asset) is None:
+        sandbox.forget("assets", upload.asset_id)  # the asset was deleted meanwhile
+    # The chunks go last: until the asset is settled, a restart can join them again.
+    shutil.rmtree(chunk_dir, ignore_errors=True)
     logger.info("multipart upload %s complete: asset %s", upload.id, upload.asset_id)
 
 
@@ -333,6 +341,44 @@ def _fail(sandbox: Sandbox, upload: UploadRecord, error: str) -> None:
 
     sandbox.store.update(AssetRecord, upload.asset_id, fail_asset)
     sandbox.store.update(UploadRecord, upload.id, fail_upload)
+    shutil.rmtree(_chunk_dir(sandbox, upload.id), ignore_errors=True)
+
+
+def resume_finishing(sandbox: Sandbox) -> None:
+    """At start-up: settle the completed uploads a previous run stopped before it finished.
+
+    ``report`` saves the session as completed before ``_finish`` joins the chunks, so a run
+    killed in between leaves an asset with no ``ready_at``. Its chunks are joined again when
+    they are all still there; otherwise the asset fails with an error that says why.
+    """
+
+    def unsettled(upload: UploadRecord) -> bool:
+        asset = sandbox.store.get(AssetRecord, upload.asset_id)
+        return asset is not None and asset.ready_at is None
+
+    for upload in sandbox.store.all(UploadRecord, lambda u: u.status == "completed"):
+        if not unsettled(upload):
+            shutil.rmtree(_chunk_dir(sandbox, upload.id), ignore_errors=True)
+            continue
+        chunk_dir = _chunk_dir(sandbox, upload.id)
+        if all((chunk_dir / f"{i:06d}").is_file() for i in range(1, upload.total_chunks + 1)):
+            logger.info("multipart upload %s: joining its chunks again", upload.id)
+            sandbox.background(partial(_finish_quietly, sandbox, upload), f"finish-{upload.id}")
+        else:
+            logger.warning("multipart upload %s: its chunks are gone", upload.id)
+            _fail(
+                sandbox,
+                upload,
+                "The sandbox stopped while joining the chunks, and some of them are gone. "
+                "Upload the file again.",
+            )
+
+
+def _finish_quietly(sandbox: Sandbox, upload: UploadRecord) -> None:
+    try:
+        _finish(sandbox, upload)
+    except Exception:  # _finish failed the asset; nobody waits for this thread's answer
+        logger.exception("multipart upload %s could not be finished", upload.id)
 
 
 def presigned_urls(call: Call, upload_id: str) -> Response:

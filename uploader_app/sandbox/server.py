@@ -19,6 +19,7 @@ from uploader_app import config
 from uploader_app.sandbox.app import DROP_KEY, ReceivedRequest, SandboxApp
 from uploader_app.sandbox.faults import FaultPlan, load_plan
 from uploader_app.sandbox.fetch import resume
+from uploader_app.sandbox.multipart import resume_finishing
 from uploader_app.sandbox.ratelimit import DEFAULT_LIMIT, RateLimiter
 from uploader_app.sandbox.service import DEFAULT_CHUNK_SIZE, Sandbox
 
@@ -102,13 +103,15 @@ class SandboxServer:
         self.app.faults = FaultPlan(plan)
 
     def listen(self) -> BaseWSGIServer:
-        """Open the port and pick up unfinished URL downloads; the caller serves."""
+        """Open the port and pick up unfinished URL downloads and multipart assemblies; the
+        caller serves."""
         server = make_server(
             self._host, self._port, self.app, threaded=True, request_handler=_Handler
         )
         self._server = server
         self.sandbox.base_url = self.url
         resume(self.sandbox)
+        resume_finishing(self.sandbox)
         return server
 
     def start(self) -> None:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from uploader_app.sandbox.errors import resource_not_exist
+from uploader_app.sandbox.errors import ApiError, resource_not_exist
 from uploader_app.sandbox.lifecycle import READY, Clock, status_at
 from uploader_app.sandbox.records import (
     IndexedAssetRecord,
@@ -110,6 +110,28 @@ class Sandbox:
         if found is None:
             raise resource_not_exist(index_id, "indexes", status)
         return found
+
+    def put_in_index(
+        self,
+        record: TaskRecord | IndexedAssetRecord,
+        status: int = 400,
+        media_folder: str | None = None,
+    ) -> None:
+        """Store a new record of an index, unless DELETE /indexes got there first.
+
+        A create checks the index, then judges the file for a long while without the store
+        lock; the index may be deleted meanwhile. The check is made again with the insert, as
+        one step, so no record outlives its index; when the index is gone, the media kept for
+        the record in ``media_folder`` go too and the caller answers the index's not-found error.
+        """
+        try:
+            with self.store.atomic():
+                self.index(record.index_id, status)
+                self.store.put(record)
+        except ApiError:
+            if media_folder is not None:
+                self.forget(media_folder, record.id)
+            raise
 
     def keep(self, spooled: Path, folder: str, record_id: str, filename: str) -> Path:
         """Move a spooled upload to its permanent place, named after the client's file."""

@@ -90,10 +90,10 @@ def _create(call: Call, form: FormData) -> Response:
         task.transcription = _transcription(sandbox, form, task.id)
     if video is not None:
         _accept_file(sandbox, index, task, video)
-        sandbox.store.put(task)
+        sandbox.put_in_index(task, media_folder="tasks")
     else:
         task.fetching = True
-        sandbox.store.put(task)
+        sandbox.put_in_index(task, media_folder="tasks")  # a transcription file may be kept
         sandbox.background(lambda: fetch_task(sandbox, task.id), f"fetch-{task.id}")
     logger.info("created task %s in index %s (%s)", task.id, index.id, task.source)
     body = {"_id": task.id} if call.version == V12 else {"_id": task.id, "video_id": task.video_id}

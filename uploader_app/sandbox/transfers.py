@@ -100,9 +100,7 @@ def _rows(manifest: Any) -> list[Row]:
 def _create_task(sandbox: Sandbox, row: Row) -> int:
     """One task for the row; 0 when the index already has this object (the vendor skips
     duplicates within an index, by content hash; the sandbox compares the object URI)."""
-    if sandbox.store.read(
-        TaskRecord, lambda tasks: any(t.object_uri == row.uri for t in tasks), index_id=row.index_id
-    ):
+    if _has_object(sandbox, row):
         return 0
     index = sandbox.index(row.index_id)
     now = sandbox.clock.now()
@@ -122,8 +120,17 @@ def _create_task(sandbox: Sandbox, row: Row) -> int:
         error_code=verdict.code,
         error_message=verdict.message or None,
     )
-    sandbox.store.put(task)
+    with sandbox.store.atomic():  # a transfer running alongside may have added it meanwhile
+        if _has_object(sandbox, row):
+            return 0
+        sandbox.put_in_index(task)
     return 1
+
+
+def _has_object(sandbox: Sandbox, row: Row) -> bool:
+    return sandbox.store.read(
+        TaskRecord, lambda tasks: any(t.object_uri == row.uri for t in tasks), index_id=row.index_id
+    )
 
 
 def _judge(sandbox: Sandbox, index: IndexRecord, row: Row, task_id: str) -> Judgement:

@@ -29,14 +29,23 @@ about a second of work; waiting for 0.5 s keeps streams that short on threads. T
 keeps a few slow files (a network drive) from starting a pool they cannot use. Batches of 16
 were at least as fast as 8 and 32 on both workloads; single items were no faster than threads.
 
+Processes are off until :func:`enable_processes` is called, and only entry points guarded by
+``if __name__ == "__main__"`` call it (``uploader_app.__main__.main`` and
+``packaging/launch.py``, after ``multiprocessing.freeze_support()``): a spawned worker imports
+the caller's main module, so a library caller or plain script without that guard would be run
+again, in full, by every worker. Library callers, the sandbox and tests stay on threads.
+
 If the process pool cannot start (no permission, a frozen bundle whose entry point does not
 call ``multiprocessing.freeze_support()``, a start-up that never answers) or breaks mid-stream,
-that is logged once and the stream carries on with threads: the items of every batch that did
-not come back are run again on threads, so no item is lost, and a batch's results only count
-when the whole batch came back, so none is yielded twice. A start-up failure turns processes
-off for the rest of the program's life; a worker that died only for the current stream. The
-pool is shut down without waiting when the stream ends or is closed: a worker finishes its
-batch and exits, and workers still starting up are terminated.
+that is logged and the stream carries on with threads: the items of every batch that did not
+come back are run again on threads, so no item is lost, and a batch's results only count when
+the whole batch came back, so none is yielded twice. A start-up that failed hard (spawning
+raised, the new pool broke) turns processes off for the rest of the program's life; a start-up
+that timed out (a laptop that slept, an antivirus scanning the bundle) and a worker that died
+only for the current stream. Once ``cancel`` is set, batches and items not yet running are
+cancelled and only those running are waited for. The pool is shut down without waiting when
+the stream ends or is closed: a worker finishes its batch and exits, and workers still starting
+up are terminated. Workers log at the parent's root level, to stderr.
 
 Items are pulled from the input only as workers free up, so a 10,000-file folder walk is never
 read ahead in full.
@@ -48,6 +57,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
 import time
 from collections import deque
@@ -60,6 +70,8 @@ from concurrent.futures import (
     wait,
 )
 from typing import Any, Generic, TypeVar
+
+from uploader_app.config import LOG_FORMAT
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +94,29 @@ PROCESS_QUEUE_DEPTH = 4
 # A spawned pool whose workers have not answered by then is given up (seconds).
 START_TIMEOUT = 30.0
 
-# Why processes are off for good (a start-up failed once), or None.
+# Why processes are off for good (a start-up failed hard once), or None.
 _processes_unavailable: str | None = None
+# Whether big streams may use processes at all: only guarded entry points turn it on.
+_processes_enabled = False
+_switch = threading.Lock()
+
+
+def enable_processes(enabled: bool = True) -> bool:
+    """Let big streams move to spawned worker processes; returns the previous setting.
+
+    Call it only from a script's ``if __name__ == "__main__"`` block, after
+    ``multiprocessing.freeze_support()``: every spawned worker imports the main module again,
+    and without the guard it would run the whole program once more.
+    """
+    global _processes_enabled  # one switch for the whole program
+    with _switch:
+        previous, _processes_enabled = _processes_enabled, enabled
+    return previous
+
+
+def processes_enabled() -> bool:
+    with _switch:
+        return _processes_enabled
 
 
 def default_workers() -> int:
@@ -92,7 +125,17 @@ def default_workers() -> int:
 
 def spawn_process_pool(workers: int) -> ProcessPoolExecutor:
     """The process pool of big streams; tests replace it to simulate a pool that cannot start."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_set_up_worker_logging,
+        initargs=(logging.getLogger().getEffectiveLevel(),),
+    )
+
+
+def _set_up_worker_logging(level: int) -> None:
+    """In a new worker: a spawned process starts with no handlers, so warnings would be lost."""
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
 
 
 def imap_unordered(
@@ -112,6 +155,7 @@ def imap_unordered(
     count = workers or default_workers()
     feed = _Feed(iter(items), cancel)
     started = time.monotonic()
+    may_spawn = processes_enabled()  # read once: a stream keeps the setting it started with
     lane: _ProcessLane[T, R] | None = None
     on_processes = False
     threads: set[Future[R]] = set()
@@ -119,7 +163,13 @@ def imap_unordered(
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="probe") as executor:
         try:
             while True:
-                if on_processes and lane is not None:
+                cancelled = cancel is not None and cancel.is_set()
+                if cancelled:
+                    # Up to PROCESS_QUEUE_DEPTH batches per worker wait in the pool; running
+                    # them all would keep a cancelled scan busy for hundreds of files.
+                    _drop_pending(threads)
+                    _drop_pending(batches)
+                elif on_processes and lane is not None:
                     while len(batches) < count * PROCESS_QUEUE_DEPTH and (
                         batch := feed.take(BATCH_SIZE)
                     ):
@@ -128,7 +178,9 @@ def imap_unordered(
                     while len(threads) < count * QUEUE_DEPTH and (one := feed.take(1)):
                         threads.add(executor.submit(func, one[0]))
                 if (
-                    lane is None
+                    may_spawn
+                    and not cancelled
+                    and lane is None
                     and feed.pulled > PROCESS_THRESHOLD
                     and not feed.exhausted
                     and time.monotonic() - started >= PROCESS_AFTER
@@ -137,7 +189,7 @@ def imap_unordered(
                 waiting: set[Future[Any]] = {*threads, *batches}
                 if not waiting:
                     return
-                if lane is not None and not on_processes and not lane.failed:
+                if lane is not None and not on_processes and not lane.failed and not cancelled:
                     waiting.add(lane.ready)
                 done, _ = wait(waiting, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -159,10 +211,20 @@ def imap_unordered(
                         if error is not None:
                             raise error
         finally:
-            for job in threads:
-                job.cancel()
+            _drop_pending(threads)
+            _drop_pending(batches)
             if lane is not None:
                 lane.close()
+
+
+def _drop_pending(futures: set[Future[Any]] | dict[Future[Any], Any]) -> None:
+    """Cancel the jobs not yet running and forget them; those running are left to finish."""
+    for future in list(futures):
+        if future.cancel():
+            if isinstance(futures, set):
+                futures.discard(future)
+            else:
+                del futures[future]
 
 
 class _Feed(Generic[T]):
@@ -265,11 +327,21 @@ class _ProcessLane(Generic[T, R]):
         except Exception as exc:
             with self._lock:
                 closed = self._closed
-            if not closed:  # a pool shut down by close() is not a failure
-                _processes_unavailable = f"{type(exc).__name__}: {exc}"
+            reason = f"{type(exc).__name__}: {exc}"
+            if closed:  # a pool shut down by close() is not a failure
+                logger.debug("worker processes stopped while starting (%s)", reason)
+            elif isinstance(exc, TimeoutError):
+                # A wall-clock limit: a laptop that slept or an antivirus scanning the bundle
+                # says nothing about the next stream, so only this one stays on threads.
                 logger.warning(
-                    "probing on threads only: worker processes cannot start (%s)",
-                    _processes_unavailable,
+                    "probing this stream on threads only: worker processes were too slow to "
+                    "start (%s)",
+                    reason,
+                )
+            else:
+                _processes_unavailable = reason
+                logger.warning(
+                    "probing on threads only: worker processes cannot start (%s)", reason
                 )
             self._stop(kill=True)
             self.ready.set_exception(exc)

@@ -11,6 +11,9 @@ import logging
 import multiprocessing
 import os
 import pickle
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from uploader_app import __main__ as app_main
 from uploader_app.models import Finding, Target, Verdict
 from uploader_app.validation import pool, scan
 from uploader_app.validation.pool import imap_unordered
@@ -39,6 +43,12 @@ def where(n: int) -> tuple[int, int]:
 def die_in_a_worker(n: int) -> tuple[int, int]:
     if multiprocessing.parent_process() is not None:
         os._exit(1)  # a crash of the worker process, as a segfault in a C library would be
+    return where(n)
+
+
+def log_in_a_worker(n: int) -> tuple[int, int]:
+    if multiprocessing.parent_process() is not None:
+        logging.getLogger("uploader_app.validation.probe").info("MediaInfo could not parse %d", n)
     return where(n)
 
 
@@ -72,10 +82,13 @@ def exactly_once(results: list[tuple[int, int]]) -> bool:
 
 @pytest.fixture(autouse=True)
 def fresh_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No start-up verdict from an earlier test; item count alone decides (no time guard)."""
+    """Processes allowed, as the app's entry point allows them, and no start-up verdict from an
+    earlier test; item count alone decides (no time guard)."""
     monkeypatch.setattr(pool, "_processes_unavailable", None)
     monkeypatch.setattr(pool, "PROCESS_AFTER", 0.0)
+    was_enabled = pool.enable_processes()
     yield
+    pool.enable_processes(was_enabled)
     assert children_gone(), "a stream left worker processes running"
 
 
@@ -115,6 +128,66 @@ def test_a_quick_stream_never_starts_processes(
     assert spawn_calls == []
 
 
+def test_a_large_stream_stays_on_threads_unless_processes_were_enabled(
+    spawn_calls: list[int],
+) -> None:
+    pool.enable_processes(False)  # a library caller, the sandbox, a test: no entry point ran
+    results = list(imap_unordered(partial(slow, 0.0005), range(2_000), workers=2))
+    assert exactly_once(results)
+    assert {pid for _, pid in results} == {PARENT}
+    assert spawn_calls == []
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    # A spawned worker imports the caller's main module: this one would run again in each.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import time
+            from uploader_app.validation import pool
+
+            pool.PROCESS_AFTER = 0.0
+            spawned = []
+            real_spawn = pool.spawn_process_pool
+            pool.spawn_process_pool = lambda workers: spawned.append(workers) or real_spawn(workers)
+
+            def work(n):
+                time.sleep(0.001)
+                return n
+
+            results = list(pool.imap_unordered(work, range(1_000), workers=2))
+            print("results", len(results), "spawned", len(spawned), flush=True)
+            """
+        ),
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[3],
+        check=False,
+    )
+    assert run.stdout.splitlines() == ["results 1000 spawned 0"]
+    assert "Traceback" not in run.stderr
+    assert run.returncode == 0
+
+
+def test_the_app_entry_point_enables_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool.enable_processes(False)
+    seen: list[bool] = []
+
+    def cli_main(argv: list[str]) -> int:
+        seen.append(pool.processes_enabled())
+        return 0
+
+    monkeypatch.setattr(app_main, "cli_main", cli_main)
+    assert app_main.main(["check", "clip.mp4"]) == 0
+    assert seen == [True]
+
+
 def test_a_large_stream_moves_to_worker_processes_and_runs_each_item_once() -> None:
     results: list[tuple[int, int]] = []
     in_worker = threading.Event()
@@ -130,11 +203,12 @@ def test_a_large_stream_moves_to_worker_processes_and_runs_each_item_once() -> N
     assert workers_ran >= 150  # all new items went to the processes once they were up
 
 
-def test_cancel_stops_a_stream_on_processes_quickly() -> None:
+def test_cancel_on_processes_waits_only_for_the_batches_running() -> None:
     cancel = threading.Event()
     after_cancel = 0
     cancelled_at = 0.0
-    for _, pid in imap_unordered(where, range(LIMIT), workers=2, cancel=cancel):
+    work = partial(slow, 0.002)  # a batch takes 32 ms: the queued ones would take 0.1 s more
+    for _, pid in imap_unordered(work, range(LIMIT), workers=2, cancel=cancel):
         if cancel.is_set():
             after_cancel += 1
         elif pid != PARENT:
@@ -142,9 +216,12 @@ def test_cancel_stops_a_stream_on_processes_quickly() -> None:
             cancelled_at = time.perf_counter()
     assert cancel.is_set()
     assert time.perf_counter() - cancelled_at < 1.0
-    # Only the work already handed out: the batches queued for each worker, and the threads' items.
-    in_flight = 2 * (pool.PROCESS_QUEUE_DEPTH * pool.BATCH_SIZE + pool.QUEUE_DEPTH)
-    assert after_cancel <= in_flight
+    queued = 2 * pool.PROCESS_QUEUE_DEPTH * pool.BATCH_SIZE  # 128: what used to be run
+    # The rest of the batch being yielded; the batches the pool has handed on (one running in
+    # each worker and workers + 1 in its call queue, which cannot be taken back); the threads'
+    # items still running.
+    running = pool.BATCH_SIZE + (2 + 2 + 1) * pool.BATCH_SIZE + 2 * pool.QUEUE_DEPTH
+    assert after_cancel <= running < queued
 
 
 def test_a_pool_that_cannot_start_leaves_the_work_to_threads(
@@ -168,6 +245,51 @@ def test_a_pool_that_cannot_start_leaves_the_work_to_threads(
     assert list(imap_unordered(where, range(500), workers=2))
     assert calls == [2]
     assert len(caplog.records) == 1
+
+
+def test_a_start_up_timeout_keeps_only_that_stream_on_threads(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[int] = []
+    real_spawn = pool.spawn_process_pool
+
+    def counted(workers: int) -> ProcessPoolExecutor:
+        calls.append(workers)
+        return real_spawn(workers)
+
+    def gave_up() -> bool:
+        return "worker processes" in caplog.text
+
+    monkeypatch.setattr(pool, "spawn_process_pool", counted)
+    monkeypatch.setattr(pool, "START_TIMEOUT", 0.0)  # no worker answers that fast
+    results = list(imap_unordered(where, until(gave_up), workers=2))
+    assert "worker processes were too slow to start" in caplog.text
+    assert exactly_once(results)
+    assert {pid for _, pid in results} == {PARENT}
+    assert pool._processes_unavailable is None
+    # A laptop that slept says nothing about the next stream: it tries again, and gets there.
+    monkeypatch.setattr(pool, "START_TIMEOUT", 30.0)
+    in_worker = threading.Event()
+    for _, pid in imap_unordered(where, until(in_worker.is_set), workers=2):
+        if pid != PARENT:
+            in_worker.set()
+    assert in_worker.is_set()
+    assert calls == [2, 2]
+
+
+def test_worker_processes_log_at_the_parents_level_to_stderr(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.INFO)  # the root level, as `uploader-app -v` sets it (DEBUG)
+    in_worker = threading.Event()
+    for _, pid in imap_unordered(log_in_a_worker, until(in_worker.is_set), workers=2):
+        if pid != PARENT:
+            in_worker.set()
+    assert in_worker.is_set()
+    # Read once the workers are gone, so that their stderr is complete.
+    assert children_gone()
+    err = capfd.readouterr().err
+    assert "INFO uploader_app.validation.probe: MediaInfo could not parse" in err
 
 
 def test_a_worker_that_dies_hands_its_items_back_to_threads(
