@@ -127,7 +127,7 @@ def _compare(label: str, base_url: str, index_id: str, path: Path, rounds: int) 
         ),
         (
             f"upload → {label}: speed ÷ curl -F (median of {rounds} paired rounds)",
-            f"{statistics.median(ratios):.2f}×",
+            f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})",
             "target ≥ 0.95×",
         ),
         (
@@ -138,7 +138,7 @@ def _compare(label: str, base_url: str, index_id: str, path: Path, rounds: int) 
     ]
 
 
-def run(size_mib: int = 1024, rounds: int = 5) -> list[Row]:
+def run(size_mib: int = 1024, rounds: int = 7) -> list[Row]:
     if not shutil.which("curl"):
         raise RuntimeError("curl is needed as the reference tool (make system-deps installs it)")
     rows: list[Row] = []
