@@ -8,10 +8,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.local_http import files_in, serving
 from tests.media import VideoSpec, make_video
 
 if TYPE_CHECKING:
@@ -46,20 +47,41 @@ def video(video_dir: Path, tmp_path: Path) -> Callable[..., Path]:
     return factory
 
 
+StartSandbox = Callable[..., "SandboxServer"]
+
+
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    """A fresh sandbox server on a free port of 127.0.0.1, with a fast task clock."""
+def start_sandbox(tmp_path: Path) -> Iterator[StartSandbox]:
+    """``start_sandbox(**options)`` starts a sandbox on a free port of 127.0.0.1 with the test
+    key, a fast task clock and a data folder of its own; every one is stopped after the test."""
     from uploader_app.sandbox.server import SandboxServer
 
-    server = SandboxServer(
-        data_dir=tmp_path / "sandbox",
-        api_key=TEST_API_KEY,
-        speed=1000.0,
-        host="127.0.0.1",
-        port=0,
-    )
-    server.start()
-    try:
-        yield server
-    finally:
+    started: list[SandboxServer] = []
+
+    def start(**options: Any) -> SandboxServer:
+        options.setdefault("data_dir", tmp_path / f"sandbox-{len(started)}")
+        options.setdefault("api_key", TEST_API_KEY)
+        options.setdefault("speed", 1000.0)
+        server = SandboxServer(**options)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
         server.stop()
+
+
+@pytest.fixture
+def sandbox(start_sandbox: StartSandbox) -> SandboxServer:
+    """A fresh sandbox server on a free port of 127.0.0.1, with a fast task clock."""
+    return start_sandbox()
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A plain web server over a folder, for ``video_url`` uploads: (base URL, the folder)."""
+    folder = tmp_path / "web"
+    folder.mkdir()
+    with serving(files_in(folder)) as url:
+        yield url, folder

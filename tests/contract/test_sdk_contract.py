@@ -12,7 +12,7 @@ from twelvelabs.errors import BadRequestError
 from twelvelabs.wrapper.multipart_upload_client_wrapper import MultipartUploadClientWrapper
 from twelvelabs.wrapper.task_client_wrapper import TaskClientWrapper
 
-from tests.conftest import TEST_API_KEY
+from tests.conftest import TEST_API_KEY, StartSandbox
 from uploader_app.sandbox.server import SandboxServer
 
 Video = Callable[..., Path]
@@ -58,19 +58,15 @@ def test_the_sdk_sees_the_vendor_error_for_a_short_video(client: TwelveLabs, vid
     assert body["code"] == "video_duration_too_short"
 
 
-def test_the_sdk_multipart_helper_uploads_to_the_sandbox(tmp_path: Path, video: Video) -> None:
-    server = SandboxServer(
-        tmp_path / "mp", api_key=TEST_API_KEY, speed=1000.0, chunk_size=16 * 1024
-    )
-    server.start()
-    try:
-        client = TwelveLabs(api_key=TEST_API_KEY, base_url=server.base_url())
-        uploads = cast(MultipartUploadClientWrapper, client.multipart_upload)
-        result = uploads.upload_file(str(video("clip.mp4")), batch_size=4, max_workers=2)
-        asset = client.assets.retrieve(result.asset_id)
-        assert asset.filename == "clip.mp4"
-        assert result.asset_url
-        assert server.requests.count(("POST", "/v1.3/assets/multipart-uploads")) == 1
-        assert sum(1 for method, _ in server.requests if method == "PUT") > 4  # several batches
-    finally:
-        server.stop()
+def test_the_sdk_multipart_helper_uploads_to_the_sandbox(
+    video: Video, start_sandbox: StartSandbox
+) -> None:
+    server = start_sandbox(chunk_size=16 * 1024)
+    client = TwelveLabs(api_key=TEST_API_KEY, base_url=server.base_url())
+    uploads = cast(MultipartUploadClientWrapper, client.multipart_upload)
+    result = uploads.upload_file(str(video("clip.mp4")), batch_size=4, max_workers=2)
+    asset = client.assets.retrieve(result.asset_id)
+    assert asset.filename == "clip.mp4"
+    assert result.asset_url
+    assert server.requests.count(("POST", "/v1.3/assets/multipart-uploads")) == 1
+    assert sum(1 for method, _ in server.requests if method == "PUT") > 4  # several batches

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import math
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_API_KEY
+from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.integration.client_support import (
     MARENGO,
     make_client,
@@ -39,21 +37,6 @@ from uploader_app.sandbox.records import TaskRecord
 from uploader_app.sandbox.server import SandboxServer
 
 MARENGO_V12 = IndexModel("marengo2.6", ("visual", "conversation"))
-
-
-@pytest.fixture
-def file_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A plain local web server over a folder, for ``video_url`` uploads."""
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 # ---- indexes -------------------------------------------------------------------------------
@@ -173,9 +156,9 @@ def test_list_tasks_filters_and_delete(sandbox: SandboxServer, video: Callable[.
 
 
 def test_task_from_url(
-    sandbox: SandboxServer, video: Callable[..., Path], file_server: tuple[str, Path]
+    sandbox: SandboxServer, video: Callable[..., Path], web: tuple[str, Path]
 ) -> None:
-    url, root = file_server
+    url, root = web
     video("from-web.mp4").replace(root / "from-web.mp4")
     client = make_client(sandbox)
     index = client.create_index("web", [MARENGO])
@@ -271,14 +254,14 @@ def test_rejected_video_fails_at_once_in_plain_words(
 
 
 def test_asset_from_file_and_url(
-    sandbox: SandboxServer, video: Callable[..., Path], file_server: tuple[str, Path]
+    sandbox: SandboxServer, video: Callable[..., Path], web: tuple[str, Path]
 ) -> None:
     client = make_client(sandbox)
     seen: list[UploadProgress] = []
     direct = client.create_asset_from_file(video("direct.mp4"), progress=seen.append)
     assert direct.filename == "direct.mp4"
     assert seen[-1].sent == seen[-1].total > 0
-    url, root = file_server
+    url, root = web
     video("remote.mp4").replace(root / "remote.mp4")
     remote = client.create_asset_from_url(f"{url}/remote.mp4")
     for asset_id in (direct.id, remote.id):
@@ -288,19 +271,9 @@ def test_asset_from_file_and_url(
 
 
 @pytest.fixture
-def small_chunk_sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
+def small_chunk_sandbox(start_sandbox: StartSandbox) -> SandboxServer:
     """A sandbox that asks for 16 KiB chunks, so a test video has many of them."""
-    server = SandboxServer(
-        data_dir=tmp_path / "sandbox-chunks",
-        api_key=TEST_API_KEY,
-        speed=1000.0,
-        chunk_size=16 * 1024,
-    )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return start_sandbox(chunk_size=16 * 1024)
 
 
 def test_multipart_upload_resumes_then_indexes(

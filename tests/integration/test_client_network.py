@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.client_support import Sleeps
+from tests.local_http import serving
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import AuthError, CancelledError, NetworkError, ServerError
 from uploader_app.api.retry import RetryPolicy
@@ -198,16 +199,10 @@ class _EchoKeyHandler(http.server.BaseHTTPRequestHandler):
 
 def test_key_quoted_by_the_server_is_redacted(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoKeyHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = _client(f"http://127.0.0.1:{server.server_address[1]}/v1.3", Sleeps())
+    with serving(_EchoKeyHandler) as url:
+        client = _client(f"{url}/v1.3", Sleeps())
         with pytest.raises(AuthError) as caught:
             client.list_indexes()
-    finally:
-        server.shutdown()
-        server.server_close()
     error = caught.value
     assert "[redacted] expired" in error.message
     for text in (str(error), repr(error), error.message, caplog.text, repr(error.args)):
@@ -245,12 +240,8 @@ class _BusyHandler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def busy_server() -> Iterator[tuple[str, type[_BusyHandler]]]:
     handler = type("Busy", (_BusyHandler,), {"failures": 0, "seen": 0})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1.3", handler
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as url:
+        yield f"{url}/v1.3", handler
 
 
 def test_503_is_retried_with_backoff_despite_a_distant_ratelimit_reset(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_API_KEY
+from tests.conftest import StartSandbox
 from tests.sandbox_http import Client, terminal
 from uploader_app.models import UploadKind
 from uploader_app.sandbox import store as store_module
@@ -30,30 +27,9 @@ def api(sandbox: SandboxServer) -> Client:
 
 
 @pytest.fixture
-def slow_sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
+def slow_sandbox(start_sandbox: StartSandbox) -> SandboxServer:
     """A sandbox whose tasks take seconds, to see them in flight."""
-    server = SandboxServer(tmp_path / "slow", api_key=TEST_API_KEY, speed=1.0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A plain static web server for ``video_url`` tasks: (base URL, folder it serves)."""
-    folder = tmp_path / "web"
-    folder.mkdir()
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=folder))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", folder
-    server.shutdown()
-    server.server_close()
+    return start_sandbox(speed=1.0)
 
 
 # --- auth, errors, headers ----------------------------------------------------------------
@@ -82,19 +58,15 @@ def test_answers_carry_rate_limit_headers(api: Client) -> None:
     assert int(first.headers["X-Ratelimit-Reset"]) > time.time()
 
 
-def test_exceeding_the_rate_limit_is_429_with_retry_after(tmp_path: Path) -> None:
-    server = SandboxServer(tmp_path / "rl", api_key=TEST_API_KEY, rate_limit=2)
-    server.start()
-    try:
-        api = Client(server)
-        assert [api.get("/indexes").status_code for _ in range(2)] == [200, 200]
-        refused = api.get("/indexes")
-        assert refused.status_code == 429
-        assert refused.json()["code"] == "too_many_requests"
-        assert int(refused.headers["Retry-After"]) >= 1
-        assert refused.headers["X-Ratelimit-Remaining"] == "0"
-    finally:
-        server.stop()
+def test_exceeding_the_rate_limit_is_429_with_retry_after(start_sandbox: StartSandbox) -> None:
+    server = start_sandbox(rate_limit=2)
+    api = Client(server)
+    assert [api.get("/indexes").status_code for _ in range(2)] == [200, 200]
+    refused = api.get("/indexes")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "too_many_requests"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["X-Ratelimit-Remaining"] == "0"
 
 
 def test_v13_only_endpoints_ask_v12_callers_to_upgrade(sandbox: SandboxServer) -> None:
@@ -206,24 +178,22 @@ def test_paging_sorting_and_the_page_limit_cap(api: Client) -> None:
 # --- tasks --------------------------------------------------------------------------------
 
 
-def test_a_task_goes_through_every_status_to_ready(tmp_path: Path, video: Video) -> None:
-    server = SandboxServer(tmp_path / "s", api_key=TEST_API_KEY, speed=25.0)
-    server.start()
-    try:
-        api = Client(server)
-        created = api.upload(api.index_id(), video("clip.mp4", duration=5))
-        assert created.status_code == 200
-        task_id = created.json()["_id"]
-        assert created.json()["video_id"]
-        seen: list[tuple[str, str]] = []
+def test_a_task_goes_through_every_status_to_ready(
+    video: Video, start_sandbox: StartSandbox
+) -> None:
+    server = start_sandbox(speed=25.0)
+    api = Client(server)
+    created = api.upload(api.index_id(), video("clip.mp4", duration=5))
+    assert created.status_code == 200
+    task_id = created.json()["_id"]
+    assert created.json()["video_id"]
+    seen: list[tuple[str, str]] = []
 
-        def note(body: dict[str, Any]) -> bool:
-            seen.append((body["status"], body["updated_at"]))
-            return terminal(body)
+    def note(body: dict[str, Any]) -> bool:
+        seen.append((body["status"], body["updated_at"]))
+        return terminal(body)
 
-        body = api.wait(f"/tasks/{task_id}", note)
-    finally:
-        server.stop()
+    body = api.wait(f"/tasks/{task_id}", note)
     statuses = list(dict.fromkeys(s for s, _ in seen))
     assert statuses == ["validating", "pending", "queued", "indexing", "ready"]
     stamps = list(dict.fromkeys(u for _, u in seen))
@@ -504,23 +474,21 @@ def test_a_malformed_manifest_is_400_with_the_reason(
     assert v12.get("/tasks").json()["data"] == []
 
 
-def test_transfers_read_real_files_from_an_s3_folder(tmp_path: Path, video: Video) -> None:
+def test_transfers_read_real_files_from_an_s3_folder(
+    tmp_path: Path, video: Video, start_sandbox: StartSandbox
+) -> None:
     s3 = tmp_path / "s3"
     (s3 / "bucket" / "dir").mkdir(parents=True)
     video("01.mp4", duration=2).replace(s3 / "bucket" / "dir" / "01.mp4")
-    server = SandboxServer(tmp_path / "s", api_key=TEST_API_KEY, speed=1000.0, s3_dir=s3)
-    server.start()
-    try:
-        v12 = Client(server, "v1.2")
-        index_id = v12.index_id()
-        answer = v12.post("/tasks/transfers", files={"file": ("l.json", _manifest(index_id))})
-        assert answer.status_code == 204
-        done = {
-            t["metadata"]["filename"]: v12.wait(f"/tasks/{t['_id']}", terminal)["status"]
-            for t in v12.get("/tasks").json()["data"]
-        }
-    finally:
-        server.stop()
+    server = start_sandbox(s3_dir=s3)
+    v12 = Client(server, "v1.2")
+    index_id = v12.index_id()
+    answer = v12.post("/tasks/transfers", files={"file": ("l.json", _manifest(index_id))})
+    assert answer.status_code == 204
+    done = {
+        t["metadata"]["filename"]: v12.wait(f"/tasks/{t['_id']}", terminal)["status"]
+        for t in v12.get("/tasks").json()["data"]
+    }
     # 01.mp4 is real and too short; 02.mp4 is not in the folder, so it cannot be read.
     assert done == {"01.mp4": "failed", "02.mp4": "failed"}
 
@@ -562,23 +530,21 @@ def test_v12_sees_v12_option_words_and_v13_sees_v13_words(sandbox: SandboxServer
     assert [i["_id"] for i in listed["data"]] == [old_id]
 
 
-def test_a_transfer_key_cannot_climb_out_of_the_s3_folder(tmp_path: Path, video: Video) -> None:
+def test_a_transfer_key_cannot_climb_out_of_the_s3_folder(
+    tmp_path: Path, video: Video, start_sandbox: StartSandbox
+) -> None:
     s3 = tmp_path / "s3"
     (s3 / "bucket").mkdir(parents=True)
     video("outside.mp4")  # a valid video next to the s3 folder, not in it
     rows = [{"index_id": "", "language": "en", "object": "s3://bucket/../../outside.mp4"}]
-    server = SandboxServer(tmp_path / "s", api_key=TEST_API_KEY, speed=1000.0, s3_dir=s3)
-    server.start()
-    try:
-        v12 = Client(server, "v1.2")
-        rows[0]["index_id"] = v12.index_id()
-        manifest = json.dumps(rows).encode()
-        answer = v12.post("/tasks/transfers", files={"file": ("l.json", manifest)})
-        assert answer.status_code == 204
-        (task,) = v12.get("/tasks").json()["data"]
-        done = v12.wait(f"/tasks/{task['_id']}", terminal)
-    finally:
-        server.stop()
+    server = start_sandbox(s3_dir=s3)
+    v12 = Client(server, "v1.2")
+    rows[0]["index_id"] = v12.index_id()
+    manifest = json.dumps(rows).encode()
+    answer = v12.post("/tasks/transfers", files={"file": ("l.json", manifest)})
+    assert answer.status_code == 204
+    (task,) = v12.get("/tasks").json()["data"]
+    done = v12.wait(f"/tasks/{task['_id']}", terminal)
     assert done["status"] == "failed"
     assert "duration" not in done["metadata"]  # the file outside was never probed
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import TEST_API_KEY
+from tests.conftest import StartSandbox
 from tests.sandbox_http import CHUNK, Client, put_chunks, start_upload, terminal, together
 from uploader_app.sandbox import multipart
 from uploader_app.sandbox.server import SandboxServer
@@ -21,12 +21,9 @@ Video = Callable[..., Path]
 
 
 @pytest.fixture
-def chunked(tmp_path: Path) -> Iterator[SandboxServer]:
+def chunked(start_sandbox: StartSandbox) -> SandboxServer:
     """A sandbox with 8 KiB chunks, so a small test video spans several of them."""
-    server = SandboxServer(tmp_path / "mp", api_key=TEST_API_KEY, speed=1000.0, chunk_size=CHUNK)
-    server.start()
-    yield server
-    server.stop()
+    return start_sandbox(chunk_size=CHUNK)
 
 
 def asset_settled(body: dict[str, Any]) -> bool:
@@ -230,12 +227,9 @@ def test_only_ready_assets_can_be_indexed_and_limits_apply(api_v13: Client, vide
 
 
 @pytest.fixture
-def api_v13(tmp_path: Path) -> Iterator[Client]:
+def api_v13(start_sandbox: StartSandbox) -> Client:
     """A sandbox whose assets take a moment to process (so "processing" can be seen)."""
-    server = SandboxServer(tmp_path / "a", api_key=TEST_API_KEY, speed=20.0)
-    server.start()
-    yield Client(server)
-    server.stop()
+    return Client(start_sandbox(speed=20.0))
 
 
 def test_a_repeated_final_report_gets_the_url_again(chunked: SandboxServer) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import TEST_API_KEY
+from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.sandbox_http import Client
 from uploader_app.sandbox.faults import load_plan
 from uploader_app.sandbox.server import SandboxServer, run_from_cli
@@ -145,15 +145,13 @@ def test_probability_is_seeded_and_repeatable(sandbox: SandboxServer) -> None:
     assert set(runs[0]) == {200, 502}
 
 
-def test_a_plan_from_the_constructor_applies_from_the_first_request(tmp_path: Path) -> None:
+def test_a_plan_from_the_constructor_applies_from_the_first_request(
+    start_sandbox: StartSandbox,
+) -> None:
     plan = {"rules": [{"method": "GET", "path": "/v1.2/*", "fault": "status", "status": 504}]}
-    server = SandboxServer(tmp_path / "f", api_key=TEST_API_KEY, faults=plan)
-    server.start()
-    try:
-        assert Client(server, "v1.2").get("/indexes").status_code == 504
-        assert Client(server).get("/indexes").status_code == 200
-    finally:
-        server.stop()
+    server = start_sandbox(faults=plan)
+    assert Client(server, "v1.2").get("/indexes").status_code == 504
+    assert Client(server).get("/indexes").status_code == 200
 
 
 @pytest.mark.parametrize(
