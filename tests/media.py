@@ -6,6 +6,7 @@ import hashlib
 import math
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -149,12 +150,18 @@ def make_padded(source: Path, path: Path, size: int) -> Path:
     """A real video grown to ``size`` bytes with a sparse (free) tail, for size-limit tests.
 
     Use a ``faststart`` source: MediaInfo then reads the video's index from the front and
-    still reports its picture and length, so only the size rule can reject it.
+    still reports its picture and length, so only the size rule can reject it. The last bytes
+    are not zero, or the file would read as a partly filled download.
     """
     shutil.copyfile(source, path)
     with path.open("r+b") as fh:
         fh.truncate(size)
+        fh.seek(size - len(_TAIL))
+        fh.write(_TAIL)
     return path
+
+
+_TAIL = b"end of padding" * 8
 
 
 def make_png(path: Path, side: int = 400) -> Path:
@@ -183,3 +190,183 @@ def refuse_to_open(
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, call, refusing)
+
+
+# Files as real recorders, cameras and downloads leave them (issue 18's corpus). Each is cached
+# by its arguments in ``directory/.cache`` like make_video.
+_QUIET = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y"]
+_PICTURE = ["-f", "lavfi", "-i", "testsrc=size=640x360:rate=30"]
+_SOUND = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
+
+
+def _cached(directory: Path, key: str, suffix: str, build: Callable[[Path], None]) -> Path:
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+    out = directory / ".cache" / f"{digest}.{suffix}"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f"{digest}.part.{suffix}")
+        build(partial)
+        partial.replace(out)
+    return out
+
+
+def make_recording(directory: Path, container: str, duration: float) -> Path:
+    """A WebM or Matroska file written the way browsers and OBS-style recorders write them.
+
+    The encoder streams into a pipe, so the file has no duration, no cues and a Segment of
+    "unknown" size: nothing goes back to the start once recording ends.
+    """
+    fmt, codecs = {
+        "webm": ("webm", ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8",
+                          "-b:v", "200k", "-c:a", "libopus"]),
+        "mkv": ("matroska", ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"]),
+    }[container]  # fmt: skip
+
+    def build(out: Path) -> None:
+        # NUT on the first pipe carries no length, so the second muxer cannot learn it either.
+        encode = [*_QUIET, *_PICTURE, *_SOUND, "-t", f"{duration}", *codecs, "-f", "nut", "-"]
+        remux = [*_QUIET, "-f", "nut", "-i", "-", "-c", "copy", "-f", fmt, "-"]
+        with out.open("wb") as sink:
+            first = subprocess.Popen(encode, stdout=subprocess.PIPE)
+            subprocess.run(remux, stdin=first.stdout, stdout=sink, check=True)
+            assert first.stdout is not None
+            first.stdout.close()
+            if first.wait() != 0:
+                raise subprocess.CalledProcessError(first.returncode, encode)
+
+    return _cached(directory, f"recording {container} {duration}", container, build)
+
+
+def make_fragmented(directory: Path, duration: float) -> Path:
+    """A fragmented MP4 written live to a pipe (empty index up front, one fragment per GOP)."""
+
+    def build(out: Path) -> None:
+        cmd = [*_QUIET, *_PICTURE, *_SOUND, "-t", f"{duration}", "-c:v", "libx264",
+               "-preset", "ultrafast", "-g", "30", "-c:a", "aac",
+               "-movflags", "frag_keyframe+empty_moov", "-f", "mp4", "-"]  # fmt: skip
+        with out.open("wb") as sink:
+            subprocess.run(cmd, stdout=sink, check=True)
+
+    return _cached(directory, f"fragmented {duration}", "mp4", build)
+
+
+def make_protected(directory: Path) -> Path:
+    """An MP4 encrypted with Common Encryption (CENC), as DRM-protected downloads are."""
+
+    def build(out: Path) -> None:
+        subprocess.run(
+            [*_QUIET, *_PICTURE, *_SOUND, "-t", "6", "-c:v", "libx264", "-preset", "ultrafast",
+             "-c:a", "aac", "-encryption_scheme", "cenc-aes-ctr",
+             "-encryption_key", "76a6c65c5ea762046bd749a2e632ccbb",
+             "-encryption_kid", "a7e61c373e219033c21091fa607bf3b8", str(out)],
+            check=True,
+        )  # fmt: skip
+
+    return _cached(directory, "protected", "mp4", build)
+
+
+def make_unknown_codec(directory: Path, fourcc: bytes) -> Path:
+    """A MOV whose picture is labelled with ``fourcc``, a codec FFmpeg has no decoder for."""
+
+    def build(out: Path) -> None:
+        plain = out.with_name("plain.mov")
+        subprocess.run([*_QUIET, *_PICTURE, "-t", "6", "-c:v", "mjpeg", str(plain)], check=True)
+        data = plain.read_bytes()
+        entry = data.index(b"jpeg", data.index(b"stsd"))
+        out.write_bytes(data[:entry] + fourcc + data[entry + 4 :])
+        plain.unlink()
+
+    return _cached(directory, f"codec {fourcc!r}", "mov", build)
+
+
+def make_with_extra_track(directory: Path, extra: Literal["cover", "preview"]) -> Path:
+    """A 6 s 640x360 Matroska video whose FIRST video track is a cover picture or a preview.
+
+    The cover is one MJPEG frame (as taggers store it); the preview a 160x90 half second.
+    The main video is the second track and carries the default flag.
+    """
+
+    def build(out: Path) -> None:
+        if extra == "cover":
+            cover = make_png(out.with_name("cover.png"))
+            first, codec = ["-i", str(cover)], "mjpeg"
+        else:
+            first = ["-f", "lavfi", "-i", "testsrc=size=160x90:rate=30:duration=0.5"]
+            codec = "libx264"
+        subprocess.run(
+            [*_QUIET, *first, *_PICTURE, *_SOUND, "-map", "0:v", "-map", "1:v",
+             "-map", "2:a", "-c:v:0", codec, "-c:v:1", "libx264", "-preset", "ultrafast",
+             "-c:a", "aac", "-t", "6", "-disposition:v:0", "0",
+             "-disposition:v:1", "default", str(out)],
+            check=True,
+        )  # fmt: skip
+        if extra == "cover":
+            cover.unlink()
+
+    return _cached(directory, f"extra track {extra}", "mkv", build)
+
+
+def make_anamorphic(directory: Path, width: int, height: int, sar: str) -> Path:
+    """A video of ``width`` x ``height`` stored pixels, shown stretched by ``sar`` (e.g. 64:45)."""
+
+    def build(out: Path) -> None:
+        subprocess.run(
+            [*_QUIET, "-f", "lavfi", "-i", f"testsrc=size={width}x{height}:rate=25", *_SOUND,
+             "-t", "6", "-vf", f"setsar={sar.replace(':', '/')}", "-c:v", "libx264",
+             "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)],
+            check=True,
+        )  # fmt: skip
+
+    return _cached(directory, f"anamorphic {width} {height} {sar}", "mp4", build)
+
+
+def make_longer_sound(directory: Path, picture: float, sound: float) -> Path:
+    """An MP4 whose sound outlasts its picture (the container reports the longer one)."""
+
+    def build(out: Path) -> None:
+        subprocess.run(
+            [*_QUIET, *_PICTURE, *_SOUND, "-map", "0:v", "-map", "1:a",
+             "-t", f"{sound}", "-c:v", "libx264", "-preset", "ultrafast",
+             "-frames:v", f"{round(picture * 30)}", "-c:a", "aac", str(out)],
+            check=True,
+        )  # fmt: skip
+
+    return _cached(directory, f"longer sound {picture} {sound}", "mp4", build)
+
+
+def make_bare_stream(
+    directory: Path, codec: Literal["h264", "hevc"], fps: int, seconds: float
+) -> Path:
+    """A raw H.264 or H.265 stream with no container, as some cameras and DVRs export."""
+    encoder = {"h264": "libx264", "hevc": "libx265"}[codec]
+    quiet = ["-x265-params", "log-level=error"] if codec == "hevc" else []
+
+    def build(out: Path) -> None:
+        subprocess.run(
+            [*_QUIET, "-f", "lavfi", "-i", f"testsrc=size=640x360:rate={fps}",
+             "-t", f"{seconds}", "-c:v", encoder, "-preset", "ultrafast", *quiet,
+             "-pix_fmt", "yuv420p", "-f", codec, str(out)],
+            check=True,
+        )  # fmt: skip
+
+    return _cached(directory, f"bare {codec} {fps} {seconds}", codec, build)
+
+
+def make_subtitles_only(directory: Path) -> Path:
+    """A Matroska file holding one subtitle track and nothing else."""
+
+    def build(out: Path) -> None:
+        source = out.with_name("lines.srt")
+        source.write_text("1\n00:00:01,000 --> 00:00:05,000\nHello\n", encoding="utf-8")
+        subprocess.run([*_QUIET, "-i", str(source), "-c:s", "srt", str(out)], check=True)
+        source.unlink()
+
+    return _cached(directory, "subtitles only", "mkv", build)
+
+
+def make_zero_filled(source: Path, path: Path, keep: float = 0.5) -> Path:
+    """A download preallocated to full size and filled only in part: the rest is zero bytes."""
+    data = source.read_bytes()
+    kept = int(len(data) * keep)
+    path.write_bytes(data[:kept] + bytes(len(data) - kept))
+    return path

@@ -81,6 +81,12 @@ def main(argv: list[str]) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        if exc.code and argv[:1] == ["check"]:
+            from uploader_app.jobs.check import dash_name_hint
+
+            hint = dash_name_hint(argv[1:])
+            if hint:
+                print(hint, file=sys.stderr)
         return int(exc.code or 0)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

@@ -122,6 +122,9 @@ class Target:
     families: frozenset[ModelFamily] = frozenset({ModelFamily.MARENGO})
     require_audio: bool = False  # a video without sound is rejected
     listens_to_audio: bool = False  # a video without sound gets a warning (picture only)
+    # The index's model names ("marengo3.0"): limits differ per version. Empty when the
+    # version is unknown (``check --model``), which validation treats as "maybe the newest".
+    models: tuple[str, ...] = ()
 
     @classmethod
     def for_index(cls, index: Index, kind: UploadKind = UploadKind.TASK_FILE) -> Target:
@@ -130,6 +133,7 @@ class Target:
             families=index.families or frozenset({ModelFamily.MARENGO}),
             require_audio=index.needs_audio,
             listens_to_audio=index.listens_to_audio,
+            models=tuple(m.name for m in index.models),
         )
 
 
@@ -157,6 +161,22 @@ class ProbeResult:
     # What the file is when it is not a video, in plain words ("a PNG picture", "a text
     # document"), from its first bytes or from MediaInfo's format name.
     content: str | None = None
+    # Which video track was measured (1-based, in file order) out of how many: a cover
+    # picture or a small preview beside the main video is never the one judged.
+    video_tracks: int = 0
+    video_track: int | None = None
+    text_tracks: int = 0  # subtitle tracks inside the file
+    # The whole file's length (General), which can differ from the picture's ``duration``
+    # when the sound outlasts the picture.
+    container_duration: float | None = None
+    # Why ``duration`` is only an estimate (a bare stream with no container), else None.
+    duration_note: str | None = None
+    encrypted: bool = False  # copy protection (DRM): nobody without the key can decode it
+    codec_problem: str | None = None  # why the picture cannot be decoded, in plain words
+    # Written live (Matroska/WebM with no total size): a cut end is where recording stopped.
+    live_recording: bool = False
+    zero_tail: bool = False  # the end of the file is all zero bytes: never filled in
+    still_writing: bool = False  # the file changed while it was being checked
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,14 @@ import pytest
 import requests
 
 from tests.conftest import TEST_API_KEY
-from tests.media import long_spec, make_png, make_truncated, make_video
+from tests.media import (
+    long_spec,
+    make_png,
+    make_protected,
+    make_recording,
+    make_truncated,
+    make_video,
+)
 from uploader_app.cli import main
 from uploader_app.models import Finding, Index, IndexModel, Target, Verdict
 from uploader_app.validation.probe import probe_file
@@ -31,6 +38,8 @@ OUR_CODES_AS_VENDOR = {
     "no_video_track": "video_file_broken",
     "unreadable": "video_file_broken",
     "no_audio_track": "video_file_broken",
+    "video_protected": "video_file_broken",
+    "video_codec_unsupported": "video_file_broken",
 }
 
 # How each API version names an index's models in POST /indexes.
@@ -84,6 +93,10 @@ def files_to_try(video: Video, video_dir: Path, tmp_path: Path) -> list[Path]:
         video("small.webm", container="webm", width=320, height=240),
         # The same spec as test_verdicts_on_real_files, so the session cache encodes it once.
         video("huge.mp4", width=3842, height=2160, fps=1.0, duration=5.0, audio=False),
+        # Over what any source allows (3842 above is only over the /tasks instructions' 4K).
+        video("giant.mp4", width=5186, height=2160, fps=1.0, duration=5.0, audio=False),
+        make_recording(video_dir, "webm", 6.0),
+        make_protected(video_dir),
         video("wide.mp4", width=1000, height=360),
         video("silent.avi", container="avi", audio=False),
         video("silent.mp4", audio=False),

@@ -12,15 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from uploader_app.config import load_settings
 from uploader_app.models import Finding, Index, ModelFamily, ProbeResult, Target, Verdict
+from uploader_app.validation.messages import printable, valid_text
 from uploader_app.validation.scan import scan
 
 logger = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
     missing = [p for p in paths if _missing(p)]
     if missing:
         for path in missing:
-            print(f"No file or folder at {path}", file=sys.stderr)
+            print(f"No file or folder at {printable(str(path))}", file=sys.stderr)
         return EXIT_USAGE
     settings = load_settings()
     try:
@@ -64,8 +66,22 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
         # Every path exists, so each is a folder with nothing to check (hidden files and
         # system clutter are left out on purpose).
         for path in paths:
-            print(f"No files found in {path}.", file=sys.stderr)
+            print(f"No files found in {printable(str(path))}.", file=sys.stderr)
     return EXIT_REJECTED if counts[Verdict.REJECTED] else EXIT_OK
+
+
+def dash_name_hint(arguments: Sequence[str]) -> str | None:
+    """How to check a file whose name starts with "-", which the parser took for an option."""
+    if "--" in arguments:
+        return None
+    for argument in arguments:
+        if argument.startswith("-") and os.path.lexists(argument):
+            name = printable(argument)
+            return (
+                f"{name} is a file, but names starting with '-' are read as options. "
+                f"Put '--' before it (uploader-app check -- {name}) or write it as ./{name}."
+            )
+    return None
 
 
 def _missing(path: Path) -> bool:
@@ -123,7 +139,8 @@ def _print_lines(findings: Iterable[Finding], out: TextIO) -> Counter[Verdict]:
         code = f"[{finding.code}] " if finding.code else ""
         shows_hint = finding.verdict in (Verdict.REJECTED, Verdict.WARNING)
         hint = f" {finding.hint}" if finding.hint and shows_hint else ""
-        lines = [f"{finding.verdict.value:<9} {finding.path}: {code}{finding.message}{hint}"]
+        shown = printable(str(finding.path))
+        lines = [f"{finding.verdict.value:<9} {shown}: {code}{finding.message}{hint}"]
         # issues[0] is the headline above; the user must see every other problem too, or
         # fixing the first one only leads to the next rejection.
         lines += [
@@ -148,10 +165,12 @@ def _print_json(findings: Iterable[Finding], out: TextIO) -> Counter[Verdict]:
 
 
 def as_json(finding: Finding) -> dict[str, Any]:
+    """One file's row. Names are made valid UTF-8 (see ``printable``), so the output always is."""
     probe = finding.probe
+    relative = finding.relative_path
     return {
-        "path": str(finding.path),
-        "relative_path": finding.relative_path,
+        "path": valid_text(str(finding.path)),
+        "relative_path": valid_text(relative) if relative is not None else None,
         "verdict": finding.verdict.value,
         "code": finding.code,
         "message": finding.message,
@@ -162,7 +181,9 @@ def as_json(finding: Finding) -> dict[str, Any]:
         "size": _known_size(probe),
         "container": probe.container if probe else None,
         "audio_tracks": probe.audio_tracks if probe else None,
-        "transcription": str(finding.transcription) if finding.transcription else None,
+        "video_track": probe.video_track if probe else None,
+        "video_tracks": probe.video_tracks if probe else None,
+        "transcription": valid_text(str(finding.transcription)) if finding.transcription else None,
         "issues": [
             {"code": i.code, "verdict": i.verdict.value, "message": i.message}
             for i in finding.issues

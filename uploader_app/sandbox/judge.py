@@ -28,11 +28,24 @@ _VENDOR_CODE = {
     "no_video_track": "video_file_broken",
     "unreadable": "video_file_broken",
     "no_audio_track": "video_file_broken",
+    "video_protected": "video_file_broken",
+    "video_codec_unsupported": "video_file_broken",
+    "video_still_writing": "video_file_broken",
 }
 
 
 # Codes that mean the file is no usable video at all, whatever the index.
-_BROKEN = frozenset({"not_a_video", "no_video_track", "unreadable", "video_file_broken"})
+_BROKEN = frozenset(
+    {
+        "not_a_video",
+        "no_video_track",
+        "unreadable",
+        "video_file_broken",
+        "video_protected",
+        "video_codec_unsupported",
+        "video_still_writing",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 from dataclasses import dataclass
 
 from uploader_app.models import Issue, Verdict
@@ -65,8 +66,24 @@ WORDING: dict[str, Wording] = {
     ),
     "no_video_track": Wording(
         "No picture",
-        "No picture: this is {content}, with sound but no video.",
+        "No picture: this is {content}, with no video in it.",
         "Choose the video file itself.",
+    ),
+    "video_protected": Wording(
+        "Copy-protected video",
+        "This video is copy-protected (DRM), so the service cannot play it.",
+        "Use a copy without protection, such as the original recording or an export from "
+        "your video editor.",
+    ),
+    "video_codec_unsupported": Wording(
+        "Video format not readable",
+        "This video cannot be played: {detail}.",
+        "Export it again from your video editor as an MP4 (H.264) file.",
+    ),
+    "video_still_writing": Wording(
+        "File still being written",
+        "This file is still being written or is incomplete: it changed while it was checked.",
+        "Wait until the recording, copy or download finishes, then check it again.",
     ),
     # Rejected: every model of the index only listens, or ``check --audio`` said sound is
     # required. The sentence fits both reasons, so it names neither.
@@ -85,6 +102,11 @@ WORDING: dict[str, Wording] = {
         "This file could not be read: {reason}.",
         "Check that the file is still there and that you are allowed to open it, then try again.",
     ),
+    "folder_unreadable/rejected": Wording(
+        "Cannot open the folder",
+        "This folder could not be opened: {reason}.",
+        "Check that you are allowed to open the folder, or choose the videos in it one by one.",
+    ),
     "folder_unreadable": Wording(
         "Cannot open the folder",
         "This folder could not be opened, so the videos in it were not checked.",
@@ -94,6 +116,30 @@ WORDING: dict[str, Wording] = {
         "Subtitle file on its own",
         "Subtitle file with no video: no video of the same name is beside it.",
         "Give the subtitle file the same name as its video, for example clip.mp4 and clip.srt.",
+    ),
+    # Sizes and lengths some of the vendor's sources accept and others do not, or that
+    # another reading of the file would accept: warnings, never refusals.
+    "video_resolution_too_high/warning": Wording(
+        "Picture maybe too large",
+        "Picture maybe too large: {width}x{height} pixels. The upload instructions allow at "
+        "most {agreed_long}x{agreed_short}, but the vendor's {source} documents allow up to "
+        "{max_long}x{max_short}.",
+        "It may be refused. To be sure, export it at {agreed_long}x{agreed_short} or lower.",
+    ),
+    "video_duration_too_short/warning": Wording(
+        "Maybe too short",
+        "Maybe too short: {duration}. Videos must be at least {limit} long; {reason}.",
+        "It may be refused. A longer clip is safer.",
+    ),
+    "video_duration_too_long/warning": Wording(
+        "Maybe too long",
+        "Maybe too long: {duration}. Videos for {models} can be at most {limit} long; {reason}.",
+        "It may be refused. To be sure, cut it into parts shorter than {limit}.",
+    ),
+    "windows_name": Wording(
+        "Name Windows cannot use",
+        "The name cannot be used on Windows: {reason}.",
+        "It can be sent from here. Rename it if the folder is shared with Windows computers.",
     ),
     # The same code as a warning: a model listens, but another one watches the picture.
     "no_audio_track/warning": Wording(
@@ -133,6 +179,11 @@ WORDING: dict[str, Wording] = {
 }
 
 READY = "Ready to upload."
+# Appended to the headline when a file has several video tracks.
+TRACK_NOTE = "Measured on video track {track} of {tracks} ({width}x{height}), the one indexed."
+# Why a length between the upload instructions' limit and a newer model's is only a warning.
+SOURCES_DIFFER = "the vendor's {source} documents allow up to {allowed}"
+ZERO_TAIL_DETAIL = "its end is empty (only zero bytes), as when a download or copy stopped part way"
 
 
 def issue(code: str, verdict: Verdict, **values: object) -> Issue:
@@ -144,6 +195,25 @@ def issue(code: str, verdict: Verdict, **values: object) -> Issue:
         message=chosen.message.format(**values),
         hint=chosen.hint.format(**values),
     )
+
+
+def valid_text(text: str) -> str:
+    """``text`` as valid UTF-8: a name in an old code page reaches Python with its
+    undecodable bytes as surrogates, which no UTF-8 output can carry; they become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def printable(text: str) -> str:
+    """``text`` as one line of valid UTF-8, for names shown to people.
+
+    A line break or other control character in a name would split a one-line-per-file
+    output: it is shown escaped (``\\n``).
+    """
+    return "".join(ch if ch.isprintable() else _escaped(ch) for ch in valid_text(text))
+
+
+def _escaped(ch: str) -> str:
+    return repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch
 
 
 def format_duration(seconds: float) -> str:

@@ -7,10 +7,15 @@ same way and the rules in :mod:`uploader_app.validation.rules` word the verdict.
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
+import os
 import stat
+import time
+from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 from pymediainfo import MediaInfo
 
@@ -23,6 +28,18 @@ logger = logging.getLogger(__name__)
 # cut-off download (``IsTruncated``) and fills duration for streams without an index, so we keep
 # it rather than trade correctness for the ~10 % a lower setting saves.
 PARSE_SPEED = 0.5
+# A second, complete parse, only for files whose length a sampled parse cannot know: a live
+# recording with no duration written (browser or OBS-style Matroska/WebM) and a bare video
+# stream with no container. See docs/validation.md ("Recordings and bare streams").
+FULL_PARSE_SPEED = 1.0
+
+# A download preallocated to its full size and only partly filled ends in zero bytes. No video
+# format ends with this many of them (see docs/validation.md, "Partial files").
+ZERO_TAIL_BYTES = 64 * 1024
+# A file that looks incomplete and was modified this recently may still be growing: look again
+# after a short pause before calling it damaged.
+RECENT_SECONDS = 5.0
+SETTLE_SECONDS = 0.5
 
 # ``ProbeResult.error`` texts (completing "This file could not be read: …"). A scan tells the
 # first two apart: a file that vanished or a pipe is skipped, a locked video is reported.
@@ -31,18 +48,21 @@ ERROR_SPECIAL = "it is a special system file, not a video"
 ERROR_FOLDER = "it is a folder, not a file"
 ERROR_PERMISSION = "you do not have permission to open it"
 ERROR_CONTENT = "its content could not be read"
+ERROR_NAME_TOO_LONG = "its name or folder path is longer than this computer allows"
+ERROR_NOT_A_FOLDER = "a part of its path is a file, not a folder"
+
+# Video formats FFmpeg (what the service decodes with, docs/limits.md) has no decoder for,
+# as MediaInfo names them or by their MP4/MOV codec id.
+_UNDECODABLE_FORMATS = frozenset({"ProRes RAW", "REDCODE", "Blackmagic RAW", "CineForm RAW"})
+_UNDECODABLE_CODEC_IDS = {"aprn": "ProRes RAW", "aprh": "ProRes RAW"}
 
 
 def probe_file(path: Path) -> ProbeResult:
     """Probe one file by content. Never raises; problems are reported in ``error``."""
     try:
         info = path.stat()
-    except FileNotFoundError:
-        return ProbeResult(path=path, size=0, error=ERROR_MISSING)
-    except PermissionError:
-        return ProbeResult(path=path, size=0, error=ERROR_PERMISSION)
     except OSError as exc:
-        return ProbeResult(path=path, size=0, error=_os_reason(exc))
+        return ProbeResult(path=path, size=0, error=os_reason(exc))
     if stat.S_ISDIR(info.st_mode):
         return ProbeResult(path=path, size=0, error=ERROR_FOLDER)
     if not stat.S_ISREG(info.st_mode):
@@ -54,47 +74,177 @@ def probe_file(path: Path) -> ProbeResult:
     try:
         with path.open("rb") as fh:
             head = fh.read(SNIFF_BYTES)
-    except PermissionError:
-        return ProbeResult(path=path, size=size, error=ERROR_PERMISSION)
+            sniffed = sniff(head)
+            zero_tail = sniffed.needs_probe and _zero_tail(fh, size)
     except OSError as exc:
-        return ProbeResult(path=path, size=size, error=_os_reason(exc))
-    sniffed = sniff(head)
+        return ProbeResult(path=path, size=size, error=os_reason(exc))
     if not sniffed.needs_probe:
         return ProbeResult(
             path=path, size=size, is_image=sniffed.kind is Kind.IMAGE, content=sniffed.label
         )
-    return _parse(path, size, sniffed)
+    probe = _parse(path, size, sniffed, live=_written_live(head))
+    if probe.error is not None:
+        return probe
+    probe = replace(probe, zero_tail=zero_tail)
+    return replace(probe, still_writing=_changing(path, info, probe))
 
 
-def _parse(path: Path, size: int, sniffed: Sniff) -> ProbeResult:
+def os_reason(exc: OSError) -> str:
+    """Plain words for why the system refused a file (completing "could not be read: …")."""
+    if isinstance(exc, FileNotFoundError):
+        return ERROR_MISSING
+    if isinstance(exc, PermissionError):
+        return ERROR_PERMISSION
+    if exc.errno == errno.ENAMETOOLONG:
+        return ERROR_NAME_TOO_LONG
+    if exc.errno == errno.ENOTDIR:
+        return ERROR_NOT_A_FOLDER
+    reason = (exc.strerror or str(exc)).lower()
+    return f"the system refused to open it ({reason})"
+
+
+def _zero_tail(fh: BinaryIO, size: int) -> bool:
+    tail = min(ZERO_TAIL_BYTES, size // 4)
+    if tail == 0:
+        return False
+    fh.seek(size - tail)
+    data = fh.read(tail)
+    return len(data) == tail and data.count(0) == tail
+
+
+def _changing(path: Path, before: os.stat_result, probe: ProbeResult) -> bool:
+    """True when the file grew or was rewritten while it was checked (still being written)."""
     try:
-        report = MediaInfo.parse(str(path), output=_INFORM, parse_speed=PARSE_SPEED)
-    except Exception as exc:  # libmediainfo or ctypes errors: report, never crash a scan
-        logger.warning("MediaInfo could not parse %s: %s", path, exc)
+        after = path.stat()
+        if _moved(before, after):
+            return True
+        suspicious = probe.is_truncated or probe.zero_tail or not probe.duration
+        if not suspicious or time.time() - after.st_mtime > RECENT_SECONDS:
+            return False
+        # Looks cut off and was written a moment ago: a recorder or a copy may still be busy.
+        time.sleep(SETTLE_SECONDS)
+        return _moved(after, path.stat())
+    except OSError:
+        return False  # vanished meanwhile: the verdict already made stands
+
+
+def _moved(before: os.stat_result, after: os.stat_result) -> bool:
+    return (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+
+
+def _written_live(head: bytes) -> bool:
+    """True for Matroska/WebM whose Segment has the "unknown" size recorders write live.
+
+    Browsers (MediaRecorder) and OBS-style recorders stream the file and never go back to
+    write its total size or duration, so MediaInfo calls it truncated although every frame is
+    there. A file copied or downloaded in part keeps the size its writer put in the header.
+    """
+    if not head.startswith(_EBML):
+        return False
+    header = _vint(head, len(_EBML))
+    if header is None:
+        return False
+    size, width, _ = header
+    position = len(_EBML) + width + size
+    if head[position : position + len(_SEGMENT)] != _SEGMENT:
+        return False
+    segment = _vint(head, position + len(_SEGMENT))
+    return segment is not None and segment[2]
+
+
+_EBML = b"\x1a\x45\xdf\xa3"
+_SEGMENT = b"\x18\x53\x80\x67"
+
+
+def _vint(data: bytes, position: int) -> tuple[int, int, bool] | None:
+    """An EBML variable-size integer at ``position``: (value, bytes used, all ones = unknown)."""
+    if position >= len(data) or data[position] == 0:
+        return None
+    first = data[position]
+    width = 9 - first.bit_length()  # the leading zero bits say how many bytes follow
+    raw = data[position : position + width]
+    if len(raw) < width:
+        return None
+    value = int.from_bytes(raw, "big") & ((1 << (7 * width)) - 1)
+    return value, width, value == (1 << (7 * width)) - 1
+
+
+def _parse(path: Path, size: int, sniffed: Sniff, *, live: bool) -> ProbeResult:
+    tracks = _mediainfo(path, PARSE_SPEED)
+    if tracks is None:
         return ProbeResult(path=path, size=size, error=ERROR_CONTENT)
     if not path.exists():
         # libmediainfo reports an empty result, not an error, for a file that vanished.
         return ProbeResult(path=path, size=size, error=ERROR_MISSING)
-    tracks = _read_report(str(report))
+    general = tracks.get("G", [{}])[0]
+    videos = tracks.get("V", [])
+    bare = bool(videos) and general.get("Format") == videos[0].get("Format")
+    if (live and not general.get("Duration")) or bare:
+        # A sampled parse cannot know these lengths (see FULL_PARSE_SPEED): read it all.
+        tracks = _mediainfo(path, FULL_PARSE_SPEED) or tracks
+    return _result(path, size, sniffed, tracks, live=live, bare=bare)
+
+
+def _mediainfo(path: Path, speed: float) -> dict[str, list[dict[str, str]]] | None:
+    try:
+        if _encodable(path):
+            report = MediaInfo.parse(str(path), output=_INFORM, parse_speed=speed)
+        else:
+            # libmediainfo takes names as text; a name in an old code page is not, so hand it
+            # the open file instead (pymediainfo reads it through its buffer interface).
+            with path.open("rb") as fh:
+                report = MediaInfo.parse(fh, output=_INFORM, parse_speed=speed)
+    except Exception as exc:  # libmediainfo or ctypes errors: report, never crash a scan
+        logger.warning("MediaInfo could not parse %s: %r", path, exc)
+        return None
+    return _read_report(str(report))
+
+
+def _encodable(path: Path) -> bool:
+    try:
+        os.fsdecode(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _result(
+    path: Path,
+    size: int,
+    sniffed: Sniff,
+    tracks: dict[str, list[dict[str, str]]],
+    *,
+    live: bool,
+    bare: bool,
+) -> ProbeResult:
     general = tracks.get("G", [{}])[0]
     videos, audio, images = tracks.get("V", []), tracks.get("A", []), tracks.get("I", [])
+    texts = tracks.get("T", [])
     container = general.get("Format") or None
-    truncated = general.get("IsTruncated") == "Yes"
+    # A live recording has no total size, so MediaInfo's "truncated" only means "unknown end".
+    truncated = general.get("IsTruncated") == "Yes" and not live
     general_duration = _seconds(_number(general.get("Duration")))
     audio_codec = audio[0].get("Format") or None if audio else None
+    encrypted = any(t.get("Encryption") for t in (*videos, *audio))
     if not videos:
         return ProbeResult(
             path=path,
             size=size,
             container=container,
             duration=general_duration,
+            container_duration=general_duration,
             audio_tracks=len(audio),
             audio_codec=audio_codec,
+            text_tracks=len(texts),
             is_truncated=truncated,
             is_image=bool(images) or sniffed.kind is Kind.IMAGE,
-            content=_describe_non_video(container, bool(audio), bool(images)) or sniffed.label,
+            content=_describe_non_video(container, bool(audio), bool(images), bool(texts))
+            or sniffed.label,
+            encrypted=encrypted,
+            live_recording=live,
         )
-    video = videos[0]
+    number = _main_track(videos)
+    video = videos[number]
     width = _integer(video.get("Width"))
     height = _integer(video.get("Height"))
     rotation = _number(video.get("Rotation")) or 0.0
@@ -105,10 +255,20 @@ def _parse(path: Path, size: int, sniffed: Sniff) -> ProbeResult:
         # Phone video is stored landscape with a rotation flag; judge it as it is shown.
         width, height = height, width
         aspect = 1 / aspect if aspect else None
-    # MKV and WebM video tracks often carry no duration of their own: use the container's.
-    duration = _seconds(_number(video.get("Duration"))) or general_duration
     rate = _number(video.get("FrameRate"))
     frames = _number(video.get("FrameCount"))
+    duration_note = None
+    if bare:
+        # A bare stream has no timestamps: its length is frames / rate, and MediaInfo reads an
+        # H.264 stream's timing as fields, twice the frame rate FFmpeg plays it at (measured
+        # on x264 streams at 25, 30 and 50 frames/s; docs/validation.md).
+        if video.get("Format") == "AVC" and rate:
+            rate /= 2
+        duration = frames / rate if frames and rate else None
+        duration_note = "it is a bare video stream with no container, so its length is an estimate"
+    else:
+        # MKV and WebM video tracks often carry no duration of their own: use the container's.
+        duration = _seconds(_number(video.get("Duration"))) or general_duration
     if rate is None and frames and duration:
         rate = frames / duration  # variable frame rate with no nominal rate: the average
     return ProbeResult(
@@ -127,7 +287,45 @@ def _parse(path: Path, size: int, sniffed: Sniff) -> ProbeResult:
         audio_tracks=len(audio),
         audio_codec=audio_codec,
         is_truncated=truncated,
+        video_tracks=len(videos),
+        video_track=number + 1,
+        text_tracks=len(texts),
+        container_duration=general_duration,
+        duration_note=duration_note,
+        encrypted=encrypted,
+        codec_problem=_codec_problem(video),
+        live_recording=live,
     )
+
+
+def _main_track(videos: list[dict[str, str]]) -> int:
+    """The video track the service indexes: the largest picture that is not a still.
+
+    FFmpeg, which the service decodes with, picks the video stream with the most pixels; a
+    cover picture (a one-frame track) or a small preview must not be the one judged. The
+    default flag breaks ties, then file order.
+    """
+
+    def rank(number: int) -> tuple[bool, int, bool, int]:
+        track = videos[number]
+        still = (_number(track.get("FrameCount")) or 2) <= 1
+        area = (_integer(track.get("Width")) or 0) * (_integer(track.get("Height")) or 0)
+        return (not still, area, track.get("Default") == "Yes", -number)
+
+    return max(range(len(videos)), key=rank)
+
+
+def _codec_problem(video: dict[str, str]) -> str | None:
+    name = video.get("Format") or ""
+    codec_id = video.get("CodecID") or ""
+    # MediaInfo only repeats the file's code when it does not know the format. Matroska's
+    # codec ids ("V_MJPEG") are standard names FFmpeg maps itself, so those are known.
+    if not name or (name == codec_id and not codec_id.startswith("V_")):
+        return f"its picture is stored in a format no video player knows ({name or 'unnamed'})"
+    known = _UNDECODABLE_CODEC_IDS.get(codec_id) or (name if name in _UNDECODABLE_FORMATS else None)
+    if known:
+        return f"its picture is stored as {known}, which only the camera maker's software reads"
+    return None
 
 
 # MediaInfo's "Inform" template: one line per track with only the fields the rules need.
@@ -145,11 +343,15 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "FrameRate",
         "FrameRate_Mode",
         "FrameCount",
+        "Default",
+        "CodecID",
+        "Encryption",
     ),
-    "A": ("Format",),
+    "A": ("Format", "Encryption"),
     "I": ("Format",),
+    "T": ("Format",),
 }
-_SECTIONS = {"G": "General", "V": "Video", "A": "Audio", "I": "Image"}
+_SECTIONS = {"G": "General", "V": "Video", "A": "Audio", "I": "Image", "T": "Text"}
 _INFORM = "\n".join(
     f"{_SECTIONS[tag]};{tag}|" + "|".join(f"%{name}%" for name in names) + "\\n"
     for tag, names in _FIELDS.items()
@@ -168,11 +370,15 @@ def _read_report(report: str) -> dict[str, list[dict[str, str]]]:
     return tracks
 
 
-def _describe_non_video(container: str | None, has_audio: bool, has_image: bool) -> str | None:
+def _describe_non_video(
+    container: str | None, has_audio: bool, has_image: bool, has_text: bool
+) -> str | None:
     if has_audio:
         return f"a sound file ({container})" if container else "a sound file"
     if has_image:
         return f"a {container} picture" if container else "a picture"
+    if has_text:
+        return f"a subtitle file ({container})" if container else "a subtitle file"
     return None
 
 
@@ -194,8 +400,3 @@ def _integer(value: str | None) -> int | None:
 
 def _seconds(milliseconds: float | None) -> float | None:
     return None if milliseconds is None else milliseconds / 1000.0
-
-
-def _os_reason(exc: OSError) -> str:
-    reason = (exc.strerror or str(exc)).lower()
-    return f"the system refused to open it ({reason})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from uploader_app.models import (
@@ -24,6 +25,9 @@ from uploader_app.validation import limits as table
 from uploader_app.validation.limits import Limits, limits_for
 from uploader_app.validation.messages import (
     READY,
+    SOURCES_DIFFER,
+    TRACK_NOTE,
+    ZERO_TAIL_DETAIL,
     distinct,
     format_duration,
     format_ratio,
@@ -37,16 +41,34 @@ logger = logging.getLogger(__name__)
 NOT_VIDEO_CODES = frozenset({"not_a_video", "no_video_track"})
 
 
-def evaluate(probe: ProbeResult, target: Target) -> Finding:
-    """The verdict on one probed file for one target. Never raises."""
+def evaluate(probe: ProbeResult, target: Target, *, api_version: str | None = None) -> Finding:
+    """The verdict on one probed file for one target. Never raises.
+
+    With ``api_version``, a local file is judged for the route the uploader sends it by
+    (:func:`local_upload_kind`) instead of ``target.kind``.
+    """
+    if api_version is not None:
+        target = replace(target, kind=local_upload_kind(probe.size, api_version))
     found = list(_content_issues(probe))
     if not found:
         limits = limits_for(target)
         for rule in _RULES:
             found.extend(rule(probe, limits, target))
+        if api_version not in (None, "v1.2") and target.kind is UploadKind.TASK_FILE:
+            # A slightly larger file would go by the multipart route, not be refused.
+            found = [i for i in found if i.code != "near_filesize_limit"]
     # Rejections first, in rule order; the first one is the headline.
     found.sort(key=lambda i: i.verdict is not Verdict.REJECTED)
-    return finding_of(probe.path, found, probe)
+    finding = finding_of(probe.path, found, probe)
+    if probe.video_tracks > 1 and probe.video_track is not None:
+        note = TRACK_NOTE.format(
+            track=probe.video_track,
+            tracks=probe.video_tracks,
+            width=probe.width,
+            height=probe.height,
+        )
+        finding = replace(finding, message=f"{finding.message} {note}")
+    return finding
 
 
 def finding_of(path: Path, found: Sequence[Issue], probe: ProbeResult | None) -> Finding:
@@ -81,8 +103,11 @@ def _content_issues(probe: ProbeResult) -> Iterator[Issue]:
         yield issue("not_a_video", rejected, content="an empty file (0 bytes)")
     elif probe.is_image:
         yield issue("not_a_video", rejected, content=probe.content or "a picture")
+    elif probe.still_writing:
+        # Checked before damage: a file being written looks cut off until it is finished.
+        yield issue("video_still_writing", rejected)
     elif not probe.has_video:
-        if probe.audio_tracks:
+        if probe.audio_tracks or probe.text_tracks:
             yield issue("no_video_track", rejected, content=probe.content or "a sound file")
         elif probe.is_truncated or probe.container:
             # MediaInfo knows the container but found no stream in it: a download cut off
@@ -94,8 +119,14 @@ def _content_issues(probe: ProbeResult) -> Iterator[Issue]:
         else:
             content = probe.content or "in a format that is not a video"
             yield issue("not_a_video", rejected, content=content)
+    elif probe.encrypted:
+        yield issue("video_protected", rejected)
+    elif probe.codec_problem is not None:
+        yield issue("video_codec_unsupported", rejected, detail=probe.codec_problem)
     elif probe.is_truncated:
         yield issue("video_file_broken", rejected, detail="the end of the file is missing")
+    elif probe.zero_tail:
+        yield issue("video_file_broken", rejected, detail=ZERO_TAIL_DETAIL)
     elif not (probe.width and probe.height and probe.duration):
         yield issue(
             "video_file_broken", rejected, detail="its picture size or length cannot be read"
@@ -113,6 +144,8 @@ def _size_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator[I
 
 
 def _resolution_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator[Issue]:
+    # Stored pixels (rotation applied), not the shape a player stretches them to: see
+    # docs/validation.md, "One reading of size and length".
     width, height = probe.width or 0, probe.height or 0
     short, long = sorted((width, height))
     values = {
@@ -121,22 +154,28 @@ def _resolution_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iter
         "min_side": limits.min_side,
         "max_long": limits.max_long_side,
         "max_short": limits.max_short_side,
+        "agreed_long": limits.agreed_long_side,
+        "agreed_short": limits.agreed_short_side,
+        "source": limits.doubt_resolution,
     }
     if short < limits.min_side:
         yield issue("video_resolution_too_low", Verdict.REJECTED, **values)
     elif long > limits.max_long_side or short > limits.max_short_side:
         yield issue("video_resolution_too_high", Verdict.REJECTED, **values)
+    elif long > limits.agreed_long_side or short > limits.agreed_short_side:
+        # Only some of the vendor's documents allow this size: say so, do not refuse.
+        yield issue("video_resolution_too_high", Verdict.WARNING, **values)
 
 
 def _aspect_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator[Issue]:
-    aspect = probe.display_aspect or (probe.width or 1) / (probe.height or 1)
+    aspect = (probe.width or 1) / (probe.height or 1)
     ratio = max(aspect, 1 / aspect)
     values = {
         "shape": "wide" if aspect >= 1 else "narrow",
         "ratio": format_ratio(ratio),
         "max_ratio": format_ratio(limits.max_aspect_ratio),
     }
-    # MediaInfo rounds the display ratio to 3 decimals; allow that rounding before rejecting.
+    # Pixel counts are exact; the small allowance covers a service that rounds the ratio.
     if ratio > limits.max_aspect_ratio + 0.0005:
         if values["ratio"] == values["max_ratio"]:
             values["ratio"] = f"{ratio:.3f}"
@@ -148,27 +187,39 @@ def _aspect_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator
 def _duration_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator[Issue]:
     duration = probe.duration or 0.0
     window = limits.duration
-    low, high = format_duration(window.min_seconds), format_duration(window.max_seconds)
+    agreed = limits.agreed_max_seconds
+    low, high = format_duration(window.min_seconds), format_duration(agreed)
     exact = f"{duration:,.3f} seconds"
-    models = _models_limiting(target.families, window.max_seconds)
+    models = _models_limiting(target, window.max_seconds)
     band = table.NEAR_LIMIT_FRACTION
-    if duration < window.min_seconds:
-        measured = distinct(format_duration(duration), low, exact)
-        yield issue("video_duration_too_short", Verdict.REJECTED, duration=measured, limit=low)
-    elif duration > window.max_seconds:
+    too_short = duration < window.min_seconds
+    too_long = duration > window.max_seconds
+    doubt = _duration_doubt(probe, window)
+    if too_short or too_long:
+        limit = low if too_short else format_duration(window.max_seconds)
+        measured = distinct(format_duration(duration), limit, exact)
+        code = "video_duration_too_short" if too_short else "video_duration_too_long"
+        # A length another reading would accept is a warning with the reason, not a refusal.
+        verdict = Verdict.REJECTED if doubt is None else Verdict.WARNING
+        yield issue(code, verdict, duration=measured, limit=limit, models=models, reason=doubt)
+    elif duration > agreed:
+        reason = SOURCES_DIFFER.format(
+            source=limits.doubt_duration, allowed=format_duration(window.max_seconds)
+        )
         measured = distinct(format_duration(duration), high, exact)
         yield issue(
             "video_duration_too_long",
-            Verdict.REJECTED,
+            Verdict.WARNING,
             duration=measured,
             limit=high,
             models=models,
+            reason=reason,
         )
     elif duration < window.min_seconds * (1 + band):
         yield issue(
             "near_duration_min", Verdict.WARNING, duration=format_duration(duration), limit=low
         )
-    elif duration > window.max_seconds * (1 - band):
+    elif duration > agreed * (1 - band):
         yield issue(
             "near_duration_max",
             Verdict.WARNING,
@@ -176,6 +227,19 @@ def _duration_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterat
             limit=high,
             models=models,
         )
+
+
+def _duration_doubt(probe: ProbeResult, window: table.DurationLimit) -> str | None:
+    """Why the length may be read otherwise by the service, or None when it cannot."""
+    if probe.duration_note is not None:
+        return probe.duration_note
+    whole = probe.container_duration
+    if whole is not None and window.min_seconds <= whole <= window.max_seconds:
+        return (
+            f"the picture lasts {format_duration(probe.duration or 0.0)} while the whole file, "
+            f"with its sound, lasts {format_duration(whole)}, and the service may go by either"
+        )
+    return None
 
 
 def _audio_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator[Issue]:
@@ -189,11 +253,13 @@ def _audio_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator[
         yield issue("no_audio_track", Verdict.WARNING)
 
 
-def _models_limiting(families: frozenset[ModelFamily], max_seconds: float) -> str:
+def _models_limiting(target: Target, max_seconds: float) -> str:
     """Name the model(s) whose limit is the binding one: "Pegasus", "Marengo"."""
-    chosen = families or frozenset({ModelFamily.MARENGO})
+    chosen = target.families or frozenset({ModelFamily.MARENGO})
     names = sorted(
-        f.value.capitalize() for f in chosen if table.DURATION[f].max_seconds == max_seconds
+        f.value.capitalize()
+        for f in chosen
+        if limits_for(replace(target, families=frozenset({f}))).duration.max_seconds == max_seconds
     )
     return " and ".join(names)
 

@@ -11,23 +11,26 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from uploader_app.models import Finding, Issue, Target, Verdict
-from uploader_app.validation.messages import issue
+from uploader_app.validation.messages import issue, printable
 from uploader_app.validation.pool import imap_unordered
-from uploader_app.validation.probe import ERROR_MISSING, ERROR_SPECIAL, probe_file
-from uploader_app.validation.rules import (
-    NOT_VIDEO_CODES,
-    evaluate,
-    finding_of,
-    local_upload_kind,
+from uploader_app.validation.probe import (
+    ERROR_CONTENT,
+    ERROR_MISSING,
+    ERROR_SPECIAL,
+    os_reason,
+    probe_file,
 )
+from uploader_app.validation.rules import NOT_VIDEO_CODES, evaluate, finding_of
 from uploader_app.validation.subtitles import check_subtitle, find_subtitle, is_subtitle
+from uploader_app.validation.winnames import case_clashes, path_problem
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ class Candidate:
     relative_path: str  # POSIX-style, from the dropped item's parent: "Holiday/day 1/a.mp4"
     explicit: bool  # named by the user rather than found in a folder
     transcription: Path | None = None
+    case_clash: str | None = None  # another name in the same folder differing only in case
 
 
 def scan(
@@ -122,30 +126,60 @@ def check_item(item: Candidate | Finding, target: Target, api_version: str | Non
 
 
 def check_candidate(candidate: Candidate, target: Target, api_version: str | None) -> Finding:
-    probe = probe_file(candidate.path)
-    if api_version is not None:
-        target = replace(target, kind=local_upload_kind(probe.size, api_version))
-    finding = replace(evaluate(probe, target), relative_path=candidate.relative_path)
+    try:
+        probe = probe_file(candidate.path)
+        finding = evaluate(probe, target, api_version=api_version)
+    except Exception:
+        # probe_file and evaluate never raise by design; should a bug slip through, one file
+        # gets a plain verdict (the details go to the log) instead of ending the whole scan.
+        logger.exception("checking %s failed", candidate.path)
+        unreadable = issue("unreadable", Verdict.REJECTED, reason=ERROR_CONTENT)
+        finding = finding_of(candidate.path, [unreadable], None)
+    finding = replace(finding, relative_path=candidate.relative_path)
     if not candidate.explicit and _skip_in_folder(finding):
         return replace(finding, verdict=Verdict.SKIPPED, issues=())
     if candidate.transcription is not None and finding.verdict in (Verdict.OK, Verdict.WARNING):
-        return _with_transcription(finding, candidate.transcription)
+        finding = _with_transcription(finding, candidate.transcription)
+    problem = _windows_problem(candidate)
+    if problem is not None:
+        finding = _with_warning(finding, issue("windows_name", Verdict.WARNING, reason=problem))
     return finding
+
+
+def _windows_problem(candidate: Candidate) -> str | None:
+    if candidate.case_clash is not None:
+        other = printable(candidate.case_clash)
+        return f"“{other}” in the same folder differs from it only in upper and lower case"
+    parts = tuple(printable(p) for p in PurePosixPath(candidate.relative_path).parts)
+    return path_problem(parts, len(os.path.abspath(candidate.path)))  # noqa: PTH100
 
 
 def walk(
     paths: Iterable[Path], cancel: threading.Event | None = None
 ) -> Iterator[Candidate | Finding]:
     """Files to probe under ``paths``, and Findings for what is skipped without probing."""
-    for root in paths:
+    roots = list(paths)
+    clashes = case_clashes([os.path.abspath(p) for p in roots])  # noqa: PTH100
+    for root in roots:
         if cancel is not None and cancel.is_set():
             return
-        if root.is_dir():
+        try:
+            is_folder = stat.S_ISDIR(root.stat().st_mode)
+        except OSError:
+            is_folder = False  # the probe words why it cannot be reached
+        if is_folder:
             yield from _walk_folder(root, cancel)
         elif is_subtitle(root):
             yield _skipped(root, root.name, "subtitle_without_video")
         else:
-            yield Candidate(root, root.name, explicit=True, transcription=find_subtitle(root))
+            clash = clashes.get(os.path.abspath(root))  # noqa: PTH100
+            yield Candidate(
+                root,
+                root.name,
+                explicit=True,
+                transcription=find_subtitle(root),
+                case_clash=Path(clash).name if clash else None,
+            )
 
 
 def _walk_folder(root: Path, cancel: threading.Event | None) -> Iterator[Candidate | Finding]:
@@ -170,9 +204,17 @@ def _walk_folder(root: Path, cancel: threading.Event | None) -> Iterator[Candida
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             logger.info("cannot list %s: %s", folder, exc)
-            yield _skipped(folder, _relative(folder, root, label), "folder_unreadable")
+            relative = _relative(folder, root, label)
+            if folder is root:
+                # The user named this folder: nothing in the drop was checked, so it is an
+                # error they must see, not a quiet skip.
+                refused = issue("folder_unreadable", Verdict.REJECTED, reason=os_reason(exc))
+                yield replace(finding_of(folder, [refused], None), relative_path=relative)
+            else:
+                yield _skipped(folder, relative, "folder_unreadable")
             continue
         names = frozenset(e.name for e in entries)
+        clashes = case_clashes([e.name for e in entries if not _is_hidden(e.name)])
         video_stems = {Path(n).stem for n in names if not is_subtitle(Path(n))}
         subfolders = []
         for entry in entries:
@@ -191,7 +233,8 @@ def _walk_folder(root: Path, cancel: threading.Event | None) -> Iterator[Candida
                 # A subtitle with a video of the same name is checked with that video.
             else:
                 transcription = find_subtitle(path, names)
-                yield Candidate(path, _relative(path, root, label), False, transcription)
+                relative = _relative(path, root, label)
+                yield Candidate(path, relative, False, transcription, clashes.get(entry.name))
         stack.extend(reversed(subfolders))  # depth first, in name order
 
 
@@ -228,8 +271,16 @@ def _with_transcription(finding: Finding, subtitle: Path) -> Finding:
     if checked.ok:
         return replace(finding, transcription=subtitle)
     problem: Issue = issue(
-        "transcription_invalid", Verdict.WARNING, name=subtitle.name, reason=checked.problem
+        "transcription_invalid",
+        Verdict.WARNING,
+        name=printable(subtitle.name),
+        reason=checked.problem,
     )
+    return _with_warning(finding, problem)
+
+
+def _with_warning(finding: Finding, problem: Issue) -> Finding:
+    """``finding`` with one more warning: the headline when the file was otherwise ready."""
     issues = (*finding.issues, problem)
     if finding.verdict is Verdict.OK:
         return replace(
