@@ -324,12 +324,18 @@ def make_longer_sound(directory: Path, picture: float, sound: float) -> Path:
     """An MP4 whose sound outlasts its picture (the container reports the longer one)."""
 
     def build(out: Path) -> None:
+        video, audio = out.with_name("picture.mp4"), out.with_name("sound.m4a")
         subprocess.run(
-            [*_QUIET, *_PICTURE, *_SOUND, "-map", "0:v", "-map", "1:a",
-             "-t", f"{sound}", "-c:v", "libx264", "-preset", "ultrafast",
-             "-frames:v", f"{round(picture * 30)}", "-c:a", "aac", str(out)],
+            [*_QUIET, *_PICTURE, "-t", f"{picture}", "-c:v", "libx264", "-preset", "ultrafast",
+             str(video)],
             check=True,
         )  # fmt: skip
+        subprocess.run([*_QUIET, *_SOUND, "-t", f"{sound}", "-c:a", "aac", str(audio)], check=True)
+        subprocess.run(
+            [*_QUIET, "-i", str(video), "-i", str(audio), "-c", "copy", str(out)], check=True
+        )
+        video.unlink()
+        audio.unlink()
 
     return _cached(directory, f"longer sound {picture} {sound}", "mp4", build)
 

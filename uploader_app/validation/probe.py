@@ -118,7 +118,11 @@ def _changing(path: Path, before: os.stat_result, probe: ProbeResult) -> bool:
         after = path.stat()
         if _moved(before, after):
             return True
-        suspicious = probe.is_truncated or probe.zero_tail or not probe.duration
+        # A live recording has no closing index, so a finished one and one still being
+        # recorded look alike: it gets the same second look.
+        suspicious = (
+            probe.is_truncated or probe.zero_tail or probe.live_recording or not probe.duration
+        )
         if not suspicious or time.time() - after.st_mtime > RECENT_SECONDS:
             return False
         # Looks cut off and was written a moment ago: a recorder or a copy may still be busy.

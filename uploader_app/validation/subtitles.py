@@ -51,10 +51,17 @@ def find_subtitle(video: Path, siblings: frozenset[str] | None = None) -> Path |
     """
     for suffix in SUBTITLE_SUFFIXES:
         for candidate in (video.with_suffix(suffix), video.with_suffix(suffix.upper())):
-            found = candidate.name in siblings if siblings is not None else candidate.is_file()
+            found = candidate.name in siblings if siblings is not None else _is_file(candidate)
             if found:
                 return candidate
     return None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long or a folder one may not enter: no subtitle to pair
+        return False
 
 
 def check_subtitle(path: Path, video_duration: float | None = None) -> SubtitleCheck:
