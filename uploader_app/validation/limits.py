@@ -2,7 +2,7 @@
 
 The GUI, the CLI and the sandbox all read these numbers, so a local verdict and the sandbox's
 answer can never disagree. Sources are in ``docs/limits.md`` (vendor docs and OpenAPI v1.3 as
-read on 2026-11-25; see ``../shared/api/README.md`` §7). To follow a vendor change, edit the
+read on 2026-11-25, model versions and routes on 2026-11-30). To follow a vendor change, edit the
 numbers here and the table in ``docs/limits.md``.
 """
 
@@ -22,7 +22,7 @@ class DurationLimit:
     max_seconds: float
 
 
-# Legacy POST /tasks and indexing limits per model family (api notes §7: "Marengo 4 s–2 h,
+# Legacy POST /tasks and indexing limits per model family (docs/limits.md: "Marengo 4 s–2 h,
 # Pegasus 4 s–60 min"), for every model version. Newer models allow more on some routes: see
 # NEWER_MODEL_LIMITS.
 DURATION: dict[ModelFamily, DurationLimit] = {
@@ -43,13 +43,14 @@ class NewerLimits:
 
 
 # The 2026 spec: Marengo 3.0 takes 360x360–5184x2160 and 4 s–4 h; Pegasus 360x360–5184x2160
-# (its 2 h is for analysis tasks, not indexing, so indexing keeps 1 h). api notes §7.
+# (its 2 h is for analysis tasks, not indexing, so indexing keeps 1 h): docs/limits.md,
+# "Model versions and routes".
 NEWER_MODEL_LIMITS: dict[ModelFamily, NewerLimits] = {
     ModelFamily.MARENGO: NewerLimits(3.0, "Marengo 3.0", 5_184, 2_160, 14_400.0),
     ModelFamily.PEGASUS: NewerLimits(1.2, "Pegasus 1.2", 5_184, 2_160, 3_600.0),
 }
 
-# Largest file per upload route, in bytes (api notes §7: "/tasks ≤ 2 GB", "Multipart: ≤10 GB";
+# Largest file per upload route, in bytes (docs/limits.md: "/tasks ≤ 2 GB", "Multipart: ≤10 GB";
 # a video_url task is fetched by the service under the same 2 GB /tasks cap).
 MAX_SIZE: dict[UploadKind, int] = {
     UploadKind.TASK_FILE: 2 * GB,
@@ -65,13 +66,13 @@ MAX_URL_ASSET_SIZE = 4 * GB
 MAX_IMAGE_SIZE = 32 * MB
 
 # Resolution, checked on the picture as displayed (rotation applied), either orientation
-# (api notes §7: "360x360 to 3840x2160").
+# (docs/limits.md: "360x360 to 3840x2160").
 MIN_SIDE = 360  # both width and height at least 360
 MAX_LONG_SIDE = 3840  # 3840x2160 landscape or 2160x3840 portrait at most
 MAX_SHORT_SIDE = 2160
 
 # Aspect ratio (long side / short side) between 1:1 and 2.4:1, either orientation
-# (api notes §7: "between 1:1 and 1:2.4, or 2.4:1 and 1:1").
+# (docs/limits.md: "between 1:1 and 1:2.4, or 2.4:1 and 1:1").
 MAX_ASPECT_RATIO = 2.4
 
 # A value within this fraction of a limit passes with a warning, so a file that is one

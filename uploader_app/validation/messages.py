@@ -1,7 +1,8 @@
 """Every sentence a verdict can show, in one table, for people who are not video experts.
 
 Each entry says what is wrong with the measured value, the limit, and what to do. Codes are the
-vendor's where one fits (api notes §5), so the sandbox answers with the same words and code.
+vendor's where one fits (docs/limits.md lists them), so the sandbox answers with the same
+words and code.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Wording:
 
 
 # Keyed by code; a key "code/verdict" words that code when it has that verdict (see
-# ``issue``). Vendor codes (api notes §5) first, then ours, then warnings.
+# ``issue``). Vendor codes (docs/limits.md lists them) first, then ours, then warnings.
 WORDING: dict[str, Wording] = {
     "video_resolution_too_low": Wording(
         "Picture too small",
