@@ -53,7 +53,9 @@ StartSandbox = Callable[..., "SandboxServer"]
 @pytest.fixture
 def start_sandbox(tmp_path: Path) -> Iterator[StartSandbox]:
     """``start_sandbox(**options)`` starts a sandbox on a free port of 127.0.0.1 with the test
-    key, a fast task clock and a data folder of its own; every one is stopped after the test."""
+    key, a fast task clock and a data folder of its own; every one is stopped after the test,
+    and the requests the app's client sent it are checked against the vendor's schemas."""
+    from tests.request_contract import client_request_problems
     from uploader_app.sandbox.server import SandboxServer
 
     started: list[SandboxServer] = []
@@ -68,8 +70,12 @@ def start_sandbox(tmp_path: Path) -> Iterator[StartSandbox]:
         return server
 
     yield start
+    # Whatever the test asserted, the app's client must have sent only what the vendor's
+    # request schemas allow (tests/request_contract.py).
+    problems = [p for server in started for p in client_request_problems(server.request_records)]
     for server in started:
         server.stop()
+    assert not problems, "the client sent requests the vendor refuses:\n" + "\n".join(problems)
 
 
 @pytest.fixture

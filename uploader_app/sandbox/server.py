@@ -18,7 +18,13 @@ from typing import Any, BinaryIO
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from uploader_app import config
-from uploader_app.sandbox.app import DROP_KEY, KEEP_ALIVE_KEY, ReceivedRequest, SandboxApp
+from uploader_app.sandbox.app import (
+    DROP_KEY,
+    KEEP_ALIVE_KEY,
+    ReceivedRequest,
+    RequestRecord,
+    SandboxApp,
+)
 from uploader_app.sandbox.faults import FaultPlan, load_plan
 from uploader_app.sandbox.fetch import resume
 from uploader_app.sandbox.multipart import resume_finishing
@@ -167,6 +173,11 @@ class SandboxServer:
         Typed as a Sequence so ``requests.count(("POST", "/v1.3/tasks"))`` type-checks.
         """
         return self.app.log.snapshot()
+
+    @property
+    def request_records(self) -> list[RequestRecord]:
+        """Every request so far in detail (query, body fields, user agent, client port)."""
+        return self.app.log.records()
 
     def clear_requests(self) -> None:
         self.app.log.clear()

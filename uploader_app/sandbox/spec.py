@@ -214,7 +214,6 @@ def check_query(operation: Operation, args: MultiDict[str, str]) -> dict[str, An
             continue
         if len(values) > 1 and schema.get("type") != "array":
             problems.invalid.append((key, "Send it once."))
-            continue
         if sub is not None:
             inner = schema.get("properties", {}).get(sub) or schema.get("additionalProperties")
             typed = read_text(values[0], inner if isinstance(inner, dict) else {})
