@@ -22,7 +22,7 @@ import requests
 from tests.conftest import TEST_API_KEY
 from tests.data.make_openapi_subset import request_schemas
 from tests.integration.client_support import MARENGO, make_client
-from tests.request_contract import client_request_problems
+from tests.vendor_contract import answer_problems, client_request_problems
 from uploader_app.sandbox.app import ROUTES
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.sandbox.spec import shape
@@ -295,7 +295,7 @@ def test_the_sandbox_refuses_what_the_vendor_refuses(
     assert case.name in answer.json()["message"]
 
 
-def test_the_client_requests_hook_checks_bodies_and_queries(
+def test_the_wire_hook_checks_client_requests_and_sandbox_answers(
     sandbox: SandboxServer, video: Callable[..., Path]
 ) -> None:
     client = make_client(sandbox)
@@ -319,3 +319,11 @@ def test_the_client_requests_hook_checks_bodies_and_queries(
     ]
     problems = client_request_problems(forged)
     assert len(problems) == 3, problems
+    assert not answer_problems(records)
+    listed = sent["GET"]
+    bad_answers = [
+        listed._replace(answer={**listed.answer, "bogus": 1}),
+        listed._replace(answer={"data": [{"_id": 5}], "page_info": listed.answer["page_info"]}),
+        listed._replace(status=418),
+    ]
+    assert len(answer_problems(bad_answers)) == 3

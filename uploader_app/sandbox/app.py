@@ -4,6 +4,7 @@ fault injection and the log of every request received."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import struct
@@ -87,6 +88,8 @@ class RequestRecord(NamedTuple):
     user_agent: str
     remote_port: int
     body: dict[str, Any] | None  # {"json": …} or {"form": {"fields": …, "files": […]}}
+    status: int
+    answer: Any  # the JSON answer; None for any other answer and when a fault changed it
 
 
 class DroppedConnectionError(ConnectionResetError):
@@ -154,14 +157,17 @@ class SandboxApp:
         environ[SEEN_KEY] = {}
         rule = self.faults.pick(request.method, request.path)
         response = self._faulty(rule, request) if rule is not None else self._respond(request)
-        self._record(request)
+        self._record(request, response, faulty=rule is not None and rule.fault != "slow")
         if (rule is None or rule.fault in WHOLE_ANSWER_FAULTS) and _body_read(request):
             environ[KEEP_ALIVE_KEY] = True
         return response(environ, start_response)  # type: ignore[arg-type]
 
-    def _record(self, request: Request) -> None:
+    def _record(self, request: Request, response: Response, *, faulty: bool) -> None:
         environ = request.environ
         seen = environ.get(SEEN_KEY)
+        answer = None
+        if response.mimetype == JSON_TYPE and not response.is_streamed and not faulty:
+            answer = json.loads(response.get_data() or b"null")
         self.log.add_record(
             RequestRecord(
                 request.method,
@@ -171,6 +177,8 @@ class SandboxApp:
                 request.headers.get("User-Agent", ""),
                 int(environ.get("REMOTE_PORT") or 0),
                 seen or None,
+                response.status_code,
+                answer,
             )
         )
 
