@@ -270,6 +270,8 @@ def strict_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[request
     session.base = server.url  # type: ignore[attr-defined]
     try:
         yield session
+        # Every refusal is an answer the vendor documents, in the vendor's error shape.
+        assert not answer_problems(server.request_records)
     finally:
         session.close()
         server.stop()
