@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import TEST_API_KEY
+from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.data.make_openapi_subset import request_schemas
 from tests.integration.client_support import MARENGO, make_client
+from tests.sandbox_http import Client, start_upload
 from tests.vendor_contract import answer_problems, client_request_problems
 from uploader_app.sandbox.app import ROUTES
 from uploader_app.sandbox.server import SandboxServer
@@ -329,3 +330,20 @@ def test_the_wire_hook_checks_client_requests_and_sandbox_answers(
         listed._replace(status=418),
     ]
     assert len(answer_problems(bad_answers)) == 3
+
+
+def test_the_examples_of_the_issue_are_refused(start_sandbox: StartSandbox) -> None:
+    server = start_sandbox(chunk_size=8 * 1024)
+    api = Client(server)
+    models = [{"model_name": "marengo3.0", "model_options": ["visual"]}]
+    made = api.post("/indexes", json={"index_name": "x", "models": models, "bogus": True})
+    assert made.json()["code"] == "parameter_unknown"
+    assert not [i for i in api.get("/indexes").json()["data"] if i["index_name"] == "x"]
+    upload_id = start_upload(api, 20 * 1024)["upload_id"]
+    more = f"/assets/multipart-uploads/{upload_id}/presigned-urls"
+    unknown = api.post(more, json={"start": 1, "count": 1, "bogus": 1})
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "parameter_unknown")
+    flags = api.post(more, json={"start": True, "count": True})
+    assert (flags.status_code, flags.json()["code"]) == (400, "parameter_invalid")
+    assert "start" in flags.json()["message"] and "count" in flags.json()["message"]
+    assert api.post(more, json={"start": 1, "count": 1}).json()["start_index"] == 1
