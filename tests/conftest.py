@@ -53,7 +53,9 @@ StartSandbox = Callable[..., "SandboxServer"]
 @pytest.fixture
 def start_sandbox(tmp_path: Path) -> Iterator[StartSandbox]:
     """``start_sandbox(**options)`` starts a sandbox on a free port of 127.0.0.1 with the test
-    key, a fast task clock and a data folder of its own; every one is stopped after the test."""
+    key, a fast task clock and a data folder of its own; every one is stopped after the test,
+    and what crossed the wire is checked against the vendor's schemas."""
+    from tests.vendor_contract import answer_problems, client_request_problems
     from uploader_app.sandbox.server import SandboxServer
 
     started: list[SandboxServer] = []
@@ -68,8 +70,18 @@ def start_sandbox(tmp_path: Path) -> Iterator[StartSandbox]:
         return server
 
     yield start
+    # Whatever the test asserted, the app's client must have sent only what the vendor's
+    # request schemas allow, and the sandbox answered only what its response schemas allow
+    # (tests/vendor_contract.py).
+    problems = [
+        problem
+        for server in started
+        for records in [server.request_records]
+        for problem in [*client_request_problems(records), *answer_problems(records)]
+    ]
     for server in started:
         server.stop()
+    assert not problems, "requests or answers the vendor's schemas refuse:\n" + "\n".join(problems)
 
 
 @pytest.fixture

@@ -2,79 +2,40 @@
 
 The schemas come from ``tests/data/openapi-v1.3-subset.json`` (made by
 ``tests/data/make_openapi_subset.py``). The vendor's schemas allow any extra field, so they are
-tightened here to ``additionalProperties: false``: a misspelt or invented field fails too.
+tightened (``tests/vendor_contract.py``) to ``additionalProperties: false``: a misspelt or
+invented field fails too. Here every endpoint is driven once on purpose; the same check also
+runs on every answer of every sandbox the suite starts (``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from jsonschema import (  # type: ignore[import-untyped]  # no stubs installed
-    Draft202012Validator,
-    FormatChecker,
-)
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs
+from referencing import Registry
 
 from tests.conftest import TEST_API_KEY
 from tests.media import VideoSpec, make_video
 from tests.sandbox_http import Client, terminal
+from tests.vendor_contract import FORMATS, SUBSET, pointer, vendor_registry
 from uploader_app.sandbox.server import SandboxServer
 
-SPEC_FILE = Path(__file__).resolve().parents[1] / "data" / "openapi-v1.3-subset.json"
-BASE = "urn:twelvelabs:openapi-v1.3"
+SPEC_FILE = SUBSET
 CHUNK = 8 * 1024
 
 # (method, spec path, status) -> the bodies the sandbox sent for it
 Seen = dict[tuple[str, str, int], list[Any]]
 
-# jsonschema checks "date-time" and "uri" only with optional packages; check them here.
-FORMATS = FormatChecker()
-RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
-
-
-def _date_time(value: object) -> bool:
-    return not isinstance(value, str) or RFC3339.fullmatch(value) is not None
-
-
-def _uri(value: object) -> bool:
-    return not isinstance(value, str) or re.match(r"https?://[^/\s]+/\S*$", value) is not None
-
-
-FORMATS.checks("date-time")(_date_time)
-FORMATS.checks("uri")(_uri)
-
-
-def strict(node: Any) -> Any:
-    """Forbid fields the vendor's schema does not name (objects with ``properties`` only)."""
-    if isinstance(node, dict):
-        tight = {k: strict(v) for k, v in node.items()}
-        if "properties" in tight and "additionalProperties" not in tight:
-            tight["additionalProperties"] = False
-        return tight
-    if isinstance(node, list):
-        return [strict(v) for v in node]
-    return node
-
 
 @pytest.fixture(scope="module")
 def registry() -> Registry:
-    spec = strict(json.loads(SPEC_FILE.read_text(encoding="utf-8")))
-    registry: Registry = Registry().with_resource(BASE, Resource.from_contents(spec, DRAFT202012))
-    return registry
-
-
-def pointer(method: str, path: str, status: int) -> str:
-    escaped = path.replace("~", "~0").replace("/", "~1")
-    response = f"{BASE}#/paths/{escaped}/{method.lower()}/responses/{status}"
-    return f"{response}/content/application~1json/schema"
+    return vendor_registry()
 
 
 @pytest.fixture(scope="module")

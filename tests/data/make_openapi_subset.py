@@ -5,18 +5,27 @@
 writes ``tests/data/openapi-v1.3-subset.json``: the upload-related paths and every component
 they reference (transitively), with prose descriptions dropped. The contract tests read only
 this file, so a fresh clone runs them without the shared folder.
+
+The ranges the vendor states only in prose ("**Max**: `50`") are added as ``minimum`` and
+``maximum``, each after checking that its sentence is still in the description.
+
+It also writes ``uploader_app/sandbox/requests-v1.3.json``: the request side of the subset
+(query parameters and bodies, references resolved, unknown fields forbidden), which the
+sandbox checks every request against (``uploader_app/sandbox/spec.py``).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE = HERE.parents[2] / "shared" / "api" / "openapi-v1.3.json"
 TARGET = HERE / "openapi-v1.3-subset.json"
+SANDBOX_TARGET = HERE.parents[1] / "uploader_app" / "sandbox" / "requests-v1.3.json"
 PATHS = (
     "/indexes",
     "/indexes/{index-id}",
@@ -33,6 +42,28 @@ PATHS = (
     "/assets/multipart-uploads/{upload_id}/presigned-urls",
 )
 PROSE = ("description", "summary", "example", "examples")
+METHODS = ("get", "post", "put", "patch", "delete")
+
+# Ranges and choices stated in prose: (where, the vendor's words that state it, the schema
+# keywords that say it).
+# "param:NAME" is that query parameter on every operation; "schema:C.P" is property P of
+# component C.
+RANGES: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("param:page", "A number that identifies the page", {"minimum": 1}),
+    ("param:sort_by", "- `created_at`", {"enum": ["created_at", "updated_at"]}),
+    ("param:sort_option", "- `asc`", {"enum": ["asc", "desc"]}),
+    ("param:model_family", "`marengo` or `pegasus`", {"enum": ["marengo", "pegasus"]}),
+    ("param:page_limit", "**Max**: `50`", {"minimum": 1, "maximum": 50}),
+    ("schema:RequestAdditionalPresignedURLsRequest.start", "numbered from 1", {"minimum": 1}),
+    (
+        "schema:RequestAdditionalPresignedURLsRequest.count",
+        "a maximum of 50 URLs",
+        {"minimum": 1, "maximum": 50},
+    ),
+    ("schema:CompletedChunk.chunk_index", "numbered starting from 1", {"minimum": 1}),
+    ("schema:CompletedChunk.chunk_size", "The number of bytes uploaded", {"minimum": 1}),
+    ("schema:CreateAssetUploadRequest.total_size", "The total size of the file", {"minimum": 1}),
+)
 
 
 def strip_prose(node: Any, in_properties: bool = False) -> Any:
@@ -59,6 +90,77 @@ def refs(node: Any) -> set[str]:
     return set()
 
 
+def operations(paths: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield method, path, operation
+
+
+def add_ranges(document: dict[str, Any], paths: dict[str, Any], kept: dict[str, Any]) -> None:
+    """Write the prose ranges into the subset, once the source still says them."""
+    for where, words, bounds in RANGES:
+        kind, _, name = where.partition(":")
+        found = 0
+        if kind == "param":
+            for method, path, operation in operations(paths):
+                source = document["paths"][path][method].get("parameters", [])
+                for param, original in zip(operation.get("parameters", []), source, strict=True):
+                    if param["name"] == name and param["in"] == "query":
+                        if words not in original.get("description", ""):
+                            raise SystemExit(f"{method} {path} {name}: {words!r} is gone")
+                        param["schema"].update(bounds)
+                        found += 1
+        else:
+            component, _, prop = name.partition(".")
+            original = document["components"]["schemas"][component]["properties"][prop]
+            if words not in original.get("description", ""):
+                raise SystemExit(f"{component}.{prop}: {words!r} is gone")
+            kept[component]["properties"][prop].update(bounds)
+            found = 1
+        if not found:
+            raise SystemExit(f"{where}: not in the subset")
+
+
+def resolve(node: Any, schemas: dict[str, Any]) -> Any:
+    """Inline every ``$ref`` and forbid fields an object schema does not name."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return resolve(schemas[node["$ref"].rsplit("/", 1)[-1]], schemas)
+        tight = {k: resolve(v, schemas) for k, v in node.items() if k != "title"}
+        if "properties" in tight and "additionalProperties" not in tight:
+            tight["additionalProperties"] = False
+        return tight
+    if isinstance(node, list):
+        return [resolve(v, schemas) for v in node]
+    return node
+
+
+def request_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """The request side of a subset: per operation, its query and its body."""
+    schemas = document["components"]["schemas"]
+    table: dict[str, Any] = {}
+    for method, path, operation in operations(document["paths"]):
+        query = [p for p in operation.get("parameters", []) if p["in"] == "query"]
+        entry: dict[str, Any] = {
+            "query": {
+                "type": "object",
+                "properties": {p["name"]: resolve(p["schema"], schemas) for p in query},
+                "required": [p["name"] for p in query if p.get("required")],
+                "additionalProperties": False,
+            }
+        }
+        body = operation.get("requestBody")
+        if body is not None:
+            [(media_type, content)] = body["content"].items()
+            entry["body"] = {
+                "media_type": media_type,
+                "schema": resolve(content["schema"], schemas),
+            }
+        table[f"{method.upper()} {path}"] = entry
+    return table
+
+
 def subset(document: dict[str, Any]) -> dict[str, Any]:
     paths = {p: strip_prose(document["paths"][p]) for p in PATHS}
     schemas = document["components"]["schemas"]
@@ -69,6 +171,7 @@ def subset(document: dict[str, Any]) -> dict[str, Any]:
         if name not in kept:
             kept[name] = strip_prose(schemas[name])
             todo |= refs(kept[name])
+    add_ranges(document, paths, kept)
     return {
         "openapi": document["openapi"],
         "info": {
@@ -88,8 +191,10 @@ def subset(document: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     source = Path(argv[0]) if argv else DEFAULT_SOURCE
     document = json.loads(source.read_text(encoding="utf-8"))
-    TARGET.write_text(json.dumps(subset(document), indent=1, sort_keys=False) + "\n")
-    print(f"wrote {TARGET} from {source}")
+    made = subset(document)
+    TARGET.write_text(json.dumps(made, indent=1, sort_keys=False) + "\n")
+    SANDBOX_TARGET.write_text(json.dumps(request_schemas(made), indent=1) + "\n")
+    print(f"wrote {TARGET} and {SANDBOX_TARGET} from {source}")
     return 0
 
 

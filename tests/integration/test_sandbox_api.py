@@ -220,6 +220,43 @@ def test_ready_tasks_count_in_their_index_and_become_videos(api: Client, video: 
 
 
 @pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ({}, {"short.mp4", "long.mp4"}),
+        ({"duration[gte]": "6"}, {"long.mp4"}),
+        ({"duration[lte]": "5", "width[gte]": "640"}, {"short.mp4"}),
+        ({"width[lte]": "639"}, set()),
+        ({"size[gte]": "1"}, {"short.mp4", "long.mp4"}),
+        ({"fps[gte]": "1", "fps[lte]": "120"}, {"short.mp4", "long.mp4"}),
+        ({"fps[gte]": "121"}, set()),
+        ({"category": "news"}, {"long.mp4"}),  # the vendor's "?category=recentlyAdded"
+        ({"user_metadata[category]": "news"}, {"long.mp4"}),  # as the vendor's SDK sends it
+        ({"needsReview": "TRUE", "batch": "5.0"}, {"short.mp4"}),
+        ({"category": "nothing"}, set()),
+        ({"filename": "short.mp4"}, {"short.mp4"}),
+        ({"created_at": "2001-01-01T00:00:00Z"}, set()),
+    ],
+)
+def test_videos_filter_by_media_ranges_and_user_metadata(
+    api: Client, video: Video, query: dict[str, str], names: set[str]
+) -> None:
+    index_id = api.index_id()
+    sent = [
+        ("short.mp4", 5, {"needsReview": True, "batch": 5, "category": "sport"}),
+        ("long.mp4", 8, {"category": "news"}),
+    ]
+    for name, seconds, metadata in sent:
+        answer = api.upload(
+            index_id, video(name, duration=seconds), user_metadata=json.dumps(metadata)
+        )
+        api.wait(f"/tasks/{answer.json()['_id']}", terminal)
+    listed = api.get(f"/indexes/{index_id}/videos", params=query)
+    assert listed.status_code == 200, listed.text
+    found = {v["system_metadata"]["filename"] for v in listed.json()["data"]}
+    assert found == names
+
+
+@pytest.mark.parametrize(
     ("spec", "code", "words"),
     [
         ({"duration": 2}, "video_duration_too_short", "Current duration is 2.00 seconds"),

@@ -4,17 +4,19 @@ fault injection and the log of every request received."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import struct
 import threading
 import time
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import LimitedStream
 
 from uploader_app.sandbox import assets, files, indexed, indexes, multipart, tasks, transfers
 from uploader_app.sandbox.errors import (
@@ -30,6 +32,15 @@ from uploader_app.sandbox.faults import FaultPlan, FaultRule
 from uploader_app.sandbox.ratelimit import RateLimiter
 from uploader_app.sandbox.routing import V13, Call, Route
 from uploader_app.sandbox.service import Sandbox
+from uploader_app.sandbox.spec import (
+    JSON_TYPE,
+    OPERATION_KEY,
+    SEEN_KEY,
+    Operation,
+    RequestSpec,
+    check_json,
+    check_query,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +56,14 @@ ROUTES: list[Route] = [
 VERSION_PREFIX = "/<any('v1.2', 'v1.3'):version>"
 # Set in the WSGI environ when a fault asks the server to drop the connection with a reset.
 DROP_KEY = "sandbox.drop_connection"
+# Set in the WSGI environ when the whole request body was read, so the server may keep the
+# connection for the next request (server.py).
+KEEP_ALIVE_KEY = "sandbox.keep_alive"
+# An unread rest of a body up to this size is read and dropped to keep the connection; a
+# larger one (an upload refused early) closes it instead, as werkzeug always did.
+DRAIN_LIMIT = 1024 * 1024
+# Faults after which the connection is still good: the answer is whole.
+WHOLE_ANSWER_FAULTS = frozenset({"slow", "status", "rate_limit", "non_json"})
 RESET_READ_LIMIT = 64 * 1024  # "reset" reads at most this much of the body first
 HTML_ERROR = (
     b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
@@ -59,6 +78,20 @@ class ReceivedRequest(NamedTuple):
     path: str
 
 
+class RequestRecord(NamedTuple):
+    """One request in detail: what the tests check against the vendor's request schemas."""
+
+    method: str
+    path: str
+    version: str | None  # None outside /v1.x
+    query: list[tuple[str, str]]
+    user_agent: str
+    remote_port: int
+    body: dict[str, Any] | None  # {"json": …} or {"form": {"fields": …, "files": […]}}
+    status: int
+    answer: Any  # the JSON answer; None for any other answer and when a fault changed it
+
+
 class DroppedConnectionError(ConnectionResetError):
     """Raised to make the server hang up instead of answering."""
 
@@ -67,18 +100,28 @@ class RequestLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: list[ReceivedRequest] = []
+        self._records: list[RequestRecord] = []
 
     def add(self, method: str, path: str) -> None:
         with self._lock:
             self._items.append(ReceivedRequest(method, path))
 
+    def add_record(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
     def snapshot(self) -> list[ReceivedRequest]:
         with self._lock:
             return list(self._items)
 
+    def records(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self._records)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._records.clear()
 
 
 class SandboxApp:
@@ -88,6 +131,14 @@ class SandboxApp:
         self.limiter = limiter
         self.log = RequestLog()
         self._routes = {r.endpoint: r for r in ROUTES}
+        spec = RequestSpec()
+        # Every API route has its schema, or the sandbox does not start: nothing goes unchecked.
+        self._operations = {
+            (r.endpoint, version): spec.operation(version, r.method, r.path)
+            for r in ROUTES
+            if r.api
+            for version in r.versions
+        }
         self._map = Map(
             [
                 Rule(
@@ -103,9 +154,33 @@ class SandboxApp:
     def __call__(self, environ: dict[str, object], start_response: object) -> Iterable[bytes]:
         request = Request(environ)
         self.log.add(request.method, request.path)
+        environ[SEEN_KEY] = {}
         rule = self.faults.pick(request.method, request.path)
         response = self._faulty(rule, request) if rule is not None else self._respond(request)
+        self._record(request, response, faulty=rule is not None and rule.fault != "slow")
+        if (rule is None or rule.fault in WHOLE_ANSWER_FAULTS) and _body_read(request):
+            environ[KEEP_ALIVE_KEY] = True
         return response(environ, start_response)  # type: ignore[arg-type]
+
+    def _record(self, request: Request, response: Response, *, faulty: bool) -> None:
+        environ = request.environ
+        seen = environ.get(SEEN_KEY)
+        answer = None
+        if response.mimetype == JSON_TYPE and not response.is_streamed and not faulty:
+            answer = json.loads(response.get_data() or b"null")
+        self.log.add_record(
+            RequestRecord(
+                request.method,
+                request.path,
+                environ.get("sandbox.version"),
+                list(request.args.items(multi=True)),
+                request.headers.get("User-Agent", ""),
+                int(environ.get("REMOTE_PORT") or 0),
+                seen or None,
+                response.status_code,
+                answer,
+            )
+        )
 
     def _respond(self, request: Request) -> Response:
         try:
@@ -146,12 +221,26 @@ class SandboxApp:
                 if version < min(route.versions):
                     raise api_upgrade_required(min(route.versions), version)
                 raise endpoint_not_found(request.path)
-            response = route.handler(Call(self.sandbox, request, version), **args)
+            request.environ["sandbox.version"] = version
+            query = self._check(self._operations[(route.endpoint, version)], request)
+            response = route.handler(Call(self.sandbox, request, version, query), **args)
         except ApiError as error:
             error.headers.update(quota.headers())
             raise
         response.headers.update(quota.headers())
         return response
+
+    @staticmethod
+    def _check(operation: Operation, request: Request) -> dict[str, Any]:
+        """The one check of every API request against the vendor's schema (spec.py): the
+        query and a JSON body now, a form once the handler has parsed it (formdata.py)."""
+        seen = request.environ[SEEN_KEY]
+        query = check_query(operation, request.args)
+        if operation.media_type == JSON_TYPE:
+            seen["json"] = check_json(operation, request.get_data(cache=True))
+        elif operation.body is not None:
+            request.environ[OPERATION_KEY] = operation
+        return query
 
     def _faulty(self, rule: FaultRule, request: Request) -> Response:
         if rule.fault == "slow":
@@ -190,6 +279,22 @@ class SandboxApp:
         cut.headers.update(response.headers)
         cut.headers["Content-Length"] = str(max(len(body), 1) + 16)
         return cut
+
+
+def _body_read(request: Request) -> bool:
+    """Whether the whole request body has been read (a small unread rest is read now)."""
+    if request.environ.get("wsgi.input_terminated"):
+        return False  # a chunked body: its end cannot be told from here
+    stream = request.stream
+    if not isinstance(stream, LimitedStream) or stream.is_exhausted:
+        return True
+    if (request.content_length or 0) > DRAIN_LIMIT:
+        return False
+    try:
+        stream.exhaust()
+    except (HTTPException, OSError):
+        return False
+    return stream.is_exhausted
 
 
 def _drop(request: Request) -> None:

@@ -51,6 +51,16 @@ def parameter_not_provided(*names: str) -> ApiError:
     return ApiError(400, "parameter_not_provided", message)
 
 
+def parameter_unknown(*names: str) -> ApiError:
+    if len(names) == 1:
+        message = f"The {names[0]} parameter is unknown. Remove it and try again."
+    else:
+        message = (
+            f"The following parameters are unknown: {', '.join(names)}. Remove them and try again."
+        )
+    return ApiError(400, "parameter_unknown", message)
+
+
 def resource_not_exist(resource_id: str, collection: str, status: int = 400) -> ApiError:
     # 404 only where the spec lists it for the operation: retrieving one indexed asset or
     # video, POST .../indexed-assets and the multipart-upload endpoints. Everywhere else

@@ -22,6 +22,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from werkzeug.wrappers import Request
 
 from uploader_app.sandbox.errors import ApiError, parameter_invalid
+from uploader_app.sandbox.spec import check_parsed_form
 
 logger = logging.getLogger(__name__)
 
@@ -94,18 +95,22 @@ class _Writer:
 def parse_form(request: Request, spool: Path, max_file_size: int | None = None) -> FormData:
     """The request's fields and files; files are spooled under ``spool``.
 
-    On any failure the spooled files are deleted before the error propagates.
+    On an API route the form is then checked against the vendor's schema (``spec.py``). On
+    any failure the spooled files are deleted before the error propagates.
     """
     if request.mimetype == "application/x-www-form-urlencoded":
-        return FormData(fields=dict(request.form.items()))
-    if request.mimetype != "multipart/form-data":
-        return FormData()
-    boundary = request.mimetype_params.get("boundary", "").encode("latin-1")
-    if not boundary:
-        raise parameter_invalid(detail="The multipart body has no boundary.")
-    form = FormData()
+        form = FormData(fields=dict(request.form.items()))
+    elif request.mimetype != "multipart/form-data":
+        form = FormData()
+    else:
+        boundary = request.mimetype_params.get("boundary", "").encode("latin-1")
+        if not boundary:
+            raise parameter_invalid(detail="The multipart body has no boundary.")
+        form = FormData()
     try:
-        _decode(request.stream, boundary, spool, max_file_size, form)
+        if request.mimetype == "multipart/form-data":
+            _decode(request.stream, boundary, spool, max_file_size, form)
+        check_parsed_form(request.environ, form.fields, form.files)
     except BaseException:
         form.discard()
         raise

@@ -8,7 +8,7 @@ Videos are the ready tasks and ready indexed assets of the index.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -24,7 +24,7 @@ from uploader_app.sandbox.errors import (
 )
 from uploader_app.sandbox.judge import judge_file
 from uploader_app.sandbox.lifecycle import READY, status_at
-from uploader_app.sandbox.paging import page_of, sort_items
+from uploader_app.sandbox.paging import media_filter, page_of, since_filter, sort_items
 from uploader_app.sandbox.records import IndexedAssetRecord, TaskRecord, new_id
 from uploader_app.sandbox.routing import (
     ONLY_V13,
@@ -88,7 +88,7 @@ def list_indexed(call: Call, index_id: str) -> Response:
     statuses = set(args.getlist("status"))
     if not statuses <= STATUSES:
         raise parameter_invalid("status", detail=f"Use one of: {', '.join(sorted(STATUSES))}.")
-    wanted_name = args.get("filename")
+    keep = _list_filter(call)
     now = sandbox.clock.now()
 
     def rows(items: Iterable[IndexedAssetRecord]) -> list[tuple[str, float, float]]:
@@ -96,7 +96,7 @@ def list_indexed(call: Call, index_id: str) -> Response:
         kept = []
         for item in items:
             status, since = status_at(item.phases, now)
-            if (not statuses or status in statuses) and wanted_name in (None, item.media.filename):
+            if (not statuses or status in statuses) and keep(item, since):
                 kept.append((item.id, item.created, since))
         return kept
 
@@ -132,6 +132,27 @@ def delete_indexed(call: Call, index_id: str, item_id: str) -> Response:
 
 
 Source = TaskRecord | IndexedAssetRecord
+Keep = Callable[[Source, float], bool]  # (video, when it became ready) -> listed?
+
+
+def _list_filter(call: Call) -> Keep:
+    """The filters the vendor documents for the lists of videos and indexed assets: file
+    name, creation and update dates, ``{gte, lte}`` media ranges and user metadata."""
+    args = call.request.args
+    name = args.get("filename")
+    created = since_filter(args, "created_at")
+    updated = since_filter(args, "updated_at")
+    media = media_filter(call.query)
+
+    def keep(item: Source, since: float) -> bool:
+        return (
+            name in (None, item.media.filename)
+            and created(item.created)
+            and updated(since)
+            and media(item.media, item.user_metadata)
+        )
+
+    return keep
 
 
 @dataclass(frozen=True)
@@ -152,9 +173,9 @@ class _Found(NamedTuple):
     indexed_at: float
 
 
-def _entries(sandbox: Sandbox, index_id: str) -> list[_Entry]:
+def _entries(sandbox: Sandbox, index_id: str, keep: Keep | None = None) -> list[_Entry]:
     """Every ready video of the index: its ready tasks (unless their video was deleted) and
-    its ready indexed assets."""
+    its ready indexed assets; only those ``keep`` takes, when given."""
     now = sandbox.clock.now()
 
     def ready(items: Iterable[Source]) -> list[_Entry]:
@@ -162,6 +183,8 @@ def _entries(sandbox: Sandbox, index_id: str) -> list[_Entry]:
         for item in items:
             status, since = status_at(item.phases, now)
             if status != READY or (isinstance(item, TaskRecord) and item.video_deleted):
+                continue
+            if keep is not None and not keep(item, since):
                 continue
             video_id = item.video_id if isinstance(item, TaskRecord) else item.id
             found.append(
@@ -211,7 +234,7 @@ def list_videos(call: Call, index_id: str) -> Response:
     sandbox.index(index_id)  # the spec lists 400, not 404, for this list
     args = call.request.args
     page = page_of(args)
-    entries = [e for e in _entries(sandbox, index_id) if args.get("filename") in (None, e.filename)]
+    entries = _entries(sandbox, index_id, _list_filter(call))
     entries = sort_items(
         entries, args, {"created_at": lambda e: e.created, "updated_at": lambda e: e.indexed_at}
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from werkzeug.datastructures import MultiDict
 
 from uploader_app.sandbox.errors import parameter_invalid
+from uploader_app.sandbox.records import MediaInfo
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_LIMIT = 10
 MAX_PAGE_LIMIT = 50
+RANGE_FILTERS = ("duration", "fps", "width", "height", "size")  # {gte, lte} on the media
 
 
 @dataclass(frozen=True)
@@ -100,3 +102,34 @@ def _positive_int(args: MultiDict[str, str], name: str, default: int) -> int:
     if value < 1:
         raise parameter_invalid(name)
     return value
+
+
+def media_filter(query: Mapping[str, Any]) -> Callable[[MediaInfo, Mapping[str, Any] | None], bool]:
+    """The video lists' ``{gte, lte}`` ranges on the media and ``user_metadata`` filters.
+
+    ``query`` holds typed values (``Call.query``, checked by spec.py). A metadata filter
+    arrives as text ("?needsReview=true"); it matches a stored value that reads the same.
+    """
+    ranges = {name: query[name] for name in RANGE_FILTERS if name in query}
+    wanted: Mapping[str, Any] = query.get("user_metadata") or {}
+
+    def keep(media: MediaInfo, metadata: Mapping[str, Any] | None) -> bool:
+        for name, bounds in ranges.items():
+            value = getattr(media, name)
+            if value < bounds.get("gte", value) or value > bounds.get("lte", value):
+                return False
+        stored = metadata or {}
+        return all(key in stored and _same(stored[key], text) for key, text in wanted.items())
+
+    return keep
+
+
+def _same(stored: object, text: object) -> bool:
+    if isinstance(stored, bool):
+        return str(text).lower() == str(stored).lower()
+    if isinstance(stored, (int, float)):
+        try:
+            return float(str(text)) == stored
+        except ValueError:
+            return False
+    return str(stored) == str(text)

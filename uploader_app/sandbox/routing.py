@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -27,11 +27,12 @@ class Call:
     sandbox: Sandbox
     request: Request
     version: str
+    query: dict[str, Any] = field(default_factory=dict)  # typed by the schema check (spec.py)
 
     def json(self) -> dict[str, Any]:
         """The JSON object body, or 400 ``parameter_invalid``."""
         try:
-            body = json.loads(self.request.get_data(cache=False) or b"{}")
+            body = json.loads(self.request.get_data(cache=True) or b"{}")
         except ValueError:
             raise parameter_invalid(detail="The request body is not valid JSON.") from None
         if not isinstance(body, dict):

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
+import socket
 import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, BinaryIO
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from uploader_app import config
-from uploader_app.sandbox.app import DROP_KEY, ReceivedRequest, SandboxApp
+from uploader_app.sandbox.app import (
+    DROP_KEY,
+    KEEP_ALIVE_KEY,
+    ReceivedRequest,
+    RequestRecord,
+    SandboxApp,
+)
 from uploader_app.sandbox.faults import FaultPlan, load_plan
 from uploader_app.sandbox.fetch import resume
 from uploader_app.sandbox.multipart import resume_finishing
@@ -28,10 +36,55 @@ logger = logging.getLogger(__name__)
 
 # Listening on every address: this machine reaches the sandbox on loopback.
 WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+IDLE_SECONDS = 75  # nginx's default keep-alive timeout
+
+
+class _AnsweredReader:
+    """The connection's reader, which reads nothing once the answer has gone out.
+
+    After each answer werkzeug drains whatever the socket still holds, because it closes
+    every connection. On a kept-alive connection that would swallow the client's next
+    request; the app has read the whole body by then (``KEEP_ALIVE_KEY``), so nothing of
+    this request is left to drain.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.answered = False
+
+    def read(self, size: int = -1) -> bytes:
+        return b"" if self.answered else self._raw.read(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
 
 
 class _Handler(WSGIRequestHandler):
-    """werkzeug's handler, quiet, and able to hang up with a reset when a fault asks."""
+    """werkzeug's handler, quiet, keeping connections alive (HTTP/1.1) as the vendor's
+    service does, and able to hang up with a reset when a fault asks."""
+
+    protocol_version = "HTTP/1.1"
+    # An idle kept-alive connection holds a thread; close it after this long, as a proxy would.
+    timeout = IDLE_SECONDS
+    rfile: Any
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = _AnsweredReader(self.rfile)
+        self.server.opened(self.connection)
+
+    def handle_one_request(self) -> None:
+        self.rfile.answered = False
+        super().handle_one_request()
+
+    def send_header(self, keyword: str, value: str) -> None:
+        # werkzeug sends "Connection: close" on every answer; keep the connection when the
+        # app read the whole request body (nothing would be left to misread as a request).
+        if keyword.lower() == "connection" and getattr(self, "environ", {}).get(KEEP_ALIVE_KEY):
+            self.rfile.answered = True
+            return
+        super().send_header(keyword, value)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         logger.debug("%s %s -> %s", self.command, self.path, code)
@@ -41,10 +94,36 @@ class _Handler(WSGIRequestHandler):
 
     def finish(self) -> None:
         super().finish()
+        self.server.closed(self.connection)
         if getattr(self, "environ", {}).get(DROP_KEY):
             # rfile/wfile are closed now, so this really closes the socket; with SO_LINGER 0
             # the peer gets an RST instead of a FIN.
             self.connection.close()
+
+
+class _Server(ThreadedWSGIServer):
+    """werkzeug's threaded server, which knows its open connections so that stopping it
+    closes the kept-alive ones too: they would otherwise be answered by a stopped sandbox."""
+
+    def __init__(self, host: str, port: int, app: SandboxApp) -> None:
+        super().__init__(host, port, app, handler=_Handler)
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+
+    def opened(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(connection)
+
+    def closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class SandboxServer:
@@ -67,7 +146,7 @@ class SandboxServer:
         self.sandbox = Sandbox(Path(data_dir), self.api_key, speed, chunk_size, s3_dir)
         self.app = SandboxApp(self.sandbox, FaultPlan(faults), RateLimiter(rate_limit))
         self._host, self._port = host, port
-        self._server: BaseWSGIServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -95,6 +174,11 @@ class SandboxServer:
         """
         return self.app.log.snapshot()
 
+    @property
+    def request_records(self) -> list[RequestRecord]:
+        """Every request so far in detail (query, body fields, user agent, client port)."""
+        return self.app.log.records()
+
     def clear_requests(self) -> None:
         self.app.log.clear()
 
@@ -102,12 +186,10 @@ class SandboxServer:
         """Replace the fault plan (``{}`` or None clears it); rule counts start again."""
         self.app.faults = FaultPlan(plan)
 
-    def listen(self) -> BaseWSGIServer:
+    def listen(self) -> _Server:
         """Open the port and pick up unfinished URL downloads and multipart assemblies; the
         caller serves."""
-        server = make_server(
-            self._host, self._port, self.app, threaded=True, request_handler=_Handler
-        )
+        server = _Server(self._host, self._port, self.app)
         self._server = server
         self.sandbox.base_url = self.url
         resume(self.sandbox)
@@ -127,6 +209,9 @@ class SandboxServer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            # Kept-alive connections would otherwise outlive the server and be answered by
+            # a stopped sandbox.
+            self._server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self.sandbox.close()

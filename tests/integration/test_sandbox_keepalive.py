@@ -1,0 +1,71 @@
+"""The sandbox keeps connections alive (HTTP/1.1) like the vendor's service, so the client's
+connection reuse is exercised; it closes them where an answer cannot be trusted to end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import StartSandbox
+from tests.integration.client_support import make_client
+from tests.sandbox_http import Client
+from uploader_app.sandbox.server import SandboxServer
+
+
+def _ports(server: SandboxServer) -> set[int]:
+    return {r.remote_port for r in server.request_records}
+
+
+def test_the_client_sends_many_calls_over_one_connection(sandbox: SandboxServer) -> None:
+    client = make_client(sandbox)
+    index = client.list_indexes().items[0]
+    client.get_index(index.id)
+    client.list_tasks(index_id=index.id)
+    client.list_tasks(index_id=index.id)
+    client.close()
+    assert len(sandbox.request_records) == 4
+    assert len(_ports(sandbox)) == 1
+
+
+def test_an_upload_over_a_kept_connection_leaves_it_usable(
+    sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    api = Client(sandbox)
+    index_id = api.index_id()
+    clip = video(duration=5)
+    assert api.upload(index_id, clip).status_code == 200
+    refused = api.upload("f" * 24, clip)  # refused before the body is used: it is drained
+    assert refused.json()["code"] == "resource_not_exist"
+    assert api.get("/indexes").status_code == 200
+    assert len(_ports(sandbox)) == 1
+
+
+def test_an_error_answer_keeps_the_connection(sandbox: SandboxServer) -> None:
+    api = Client(sandbox)
+    assert api.post("/indexes", json={"index_name": "x", "bogus": 1}).status_code == 400
+    assert api.get("/indexes", params={"page_limit": 99}).status_code == 400
+    assert api.get("/indexes").status_code == 200
+    assert len(_ports(sandbox)) == 1
+
+
+def test_a_truncated_answer_closes_the_connection(start_sandbox: StartSandbox) -> None:
+    server = start_sandbox(faults={"rules": [{"path": "/v1.3/indexes", "fault": "truncated"}]})
+    api = Client(server)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        api.get("/indexes").json()
+    server.set_faults(None)
+    assert api.get("/indexes").status_code == 200
+    assert len(_ports(server)) == 2
+
+
+def test_stopping_closes_kept_connections(start_sandbox: StartSandbox) -> None:
+    server = start_sandbox()
+    api = Client(server)
+    assert api.get("/indexes").status_code == 200
+    server.stop()
+    # The pooled connection is closed with the server, not answered by a stopped sandbox.
+    with pytest.raises(requests.exceptions.ConnectionError):
+        api.get("/indexes")
