@@ -20,7 +20,7 @@ from keyring.backends import chainer, fail, null
 
 from uploader_app.config import ENV_API_KEY, Settings
 from uploader_app.logfile import add_secret
-from uploader_app.settings import load_settings_file
+from uploader_app.settings import AppSettings, load_settings_file
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +30,10 @@ USERNAME = "twelvelabs-api-key"
 # Where a key is found (docs.twelvelabs.io/docs/authentication, read 2026-11-30; copied into
 # docs/settings.md): keys expire every 90 days and are regenerated on the same page.
 WHERE_TO_FIND = (
-    "Sign in at twelvelabs.io and open the API Key page; copy the key shown there (keys "
-    "expire every 90 days: regenerate it there if it has), then try again."
+    "Sign in at twelvelabs.io and copy your key from the API Key page (keys expire after "
+    "90 days; the same page makes a new one)."
 )
+REFUSED = "Twelve Labs did not accept this API key: it may be mistyped, expired or revoked."
 
 KeySource = Literal["env", "keychain", "memory", "none"]
 
@@ -62,6 +63,9 @@ class KeyProblem:
     title: str
     message: str
     hint: str
+    # The key or the address must change (refused key, unsupported address), as opposed to
+    # a passing problem such as no network: the CLI exits 3 for these.
+    in_settings: bool = True
 
 
 _lock = threading.Lock()
@@ -142,10 +146,11 @@ def delete_key() -> None:
         logger.warning("the keychain could not delete the key: %s", exc)
 
 
-def client_settings() -> Settings:
-    """The address (settings file, ``TWELVELABS_BASE_URL`` overriding) and key (as
-    :func:`load_key`) the API client should use."""
-    return Settings(base_url=load_settings_file().base_url, api_key=load_key().key)
+def client_settings(settings: AppSettings | None = None) -> Settings:
+    """The address (``settings``, else the settings file; ``TWELVELABS_BASE_URL`` overriding)
+    and key (as :func:`load_key`) the API client should use."""
+    chosen = settings or load_settings_file()
+    return Settings(base_url=chosen.base_url, api_key=load_key().key)
 
 
 def verify_key(base_url: str, key: str) -> KeyProblem | None:
@@ -156,7 +161,12 @@ def verify_key(base_url: str, key: str) -> KeyProblem | None:
     """
     # Imported here: reading or saving a key must not load the HTTP client.
     from uploader_app.api.client import ApiClient  # noqa: PLC0415
-    from uploader_app.api.errors import ApiError, AuthError  # noqa: PLC0415
+    from uploader_app.api.errors import (  # noqa: PLC0415
+        ApiError,
+        AuthError,
+        ConfigError,
+        InsecureUrlError,
+    )
     from uploader_app.api.retry import RetryPolicy  # noqa: PLC0415
 
     if not key.strip():
@@ -170,12 +180,13 @@ def verify_key(base_url: str, key: str) -> KeyProblem | None:
         return KeyProblem(
             exc.code,
             "API key not accepted",
-            "Twelve Labs did not accept this API key: it may be mistyped, expired or revoked.",
+            REFUSED,
             WHERE_TO_FIND,
         )
     except ApiError as exc:
         logger.info("checking the key failed: %r", exc)
-        return KeyProblem(exc.code, exc.title, exc.user_message, exc.hint)
+        in_settings = isinstance(exc, (ConfigError, InsecureUrlError))
+        return KeyProblem(exc.code, exc.title, exc.user_message, exc.hint, in_settings)
     return None
 
 

@@ -21,6 +21,7 @@ def test_a_refused_key_says_where_to_find_a_valid_one(start_sandbox: StartSandbo
     problem = verify_key(start_sandbox().base_url("v1.3"), refused)
     assert problem is not None
     assert problem.code == "api_key_invalid"
+    assert problem.in_settings
     assert problem.title == "API key not accepted"
     assert "mistyped, expired or revoked" in problem.message
     assert "API Key page" in problem.hint
@@ -41,6 +42,7 @@ def test_an_unreachable_service_is_reported_quickly() -> None:
     assert time.monotonic() - started < 10
     assert problem is not None
     assert problem.code == "connection_failed"
+    assert not problem.in_settings  # a passing problem: the key may be fine
     assert problem.message
     assert problem.hint
 
