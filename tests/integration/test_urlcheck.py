@@ -93,13 +93,24 @@ def test_too_long_and_too_small_remote_videos_are_refused_before_sending(
 def test_without_range_support_only_type_and_size_are_judged(
     video: Callable[..., Path], folder: Path, plain: str
 ) -> None:
-    clip = _put(video, folder, "short.mp4", duration=2.0)
-    found = check_url(f"{plain}/short.mp4", URL_TARGET)
-    # Too short, but unknowable here: passed on, and the message says who checks the rest.
+    clip = _put(video, folder, "talk.mp4", duration=600.0, fps=10.0, width=320, height=240)
+    found = check_url(f"{plain}/talk.mp4", URL_TARGET)
+    # Too small a picture, but unknowable from the first block: passed on, and the message
+    # says who checks the rest.
     assert (found.verdict, found.code) == (Verdict.OK, None)
     assert "Twelve Labs checks them when it fetches the file" in found.message
     assert found.size == clip.stat().st_size
     assert found.duration is None
+
+
+def test_a_small_file_read_whole_is_judged_fully_without_ranges(
+    video: Callable[..., Path], folder: Path, plain: str
+) -> None:
+    clip = _put(video, folder, "short.mp4", duration=2.0)
+    assert clip.stat().st_size < urlcheck.BLOCK
+    found = check_url(f"{plain}/short.mp4", URL_TARGET)
+    assert (found.verdict, found.code) == (Verdict.REJECTED, "video_duration_too_short")
+    assert found.duration == pytest.approx(2.0, abs=0.1)
 
 
 def test_a_server_that_stops_honouring_ranges_is_not_called_broken(
