@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.local_http import files_in, ranged_files_in, serving
 from tests.media import long_spec
@@ -340,3 +341,28 @@ def test_probing_stops_at_its_byte_budget(
     assert sum(n for _, n in served) <= urlcheck.BLOCK
     assert (found.verdict, found.code) == (Verdict.OK, None)
     assert found.duration is None
+
+
+def test_the_api_key_never_goes_to_the_url_server(video: Callable[..., Path]) -> None:
+    data = video().read_bytes()
+    seen: list[str] = []
+
+    class Recording(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.extend(k.lower() for k in self.headers)
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    api_session = requests.Session()
+    api_session.headers["x-api-key"] = "tlk_key-that-must-stay-home"
+    with serving(Recording) as base:
+        found = check_url(f"{base}/clip.mp4", URL_TARGET, session=api_session)
+    assert found.verdict is Verdict.OK
+    assert "range" in seen
+    assert "x-api-key" not in seen
