@@ -462,8 +462,10 @@ class RangeReader(io.RawIOBase):
                 self._url, headers=_headers(start, end), timeout=self._timeout, stream=True
             ) as response:
                 self.requests += 1
-                if response.status_code != 206:
-                    # The server stopped honouring ranges mid-way: judge what was read.
+                answered = response.headers.get("Content-Range", "")
+                if response.status_code != 206 or not answered.startswith(f"bytes {start}-"):
+                    # The server stopped honouring ranges (or sent another part than the one
+                    # asked for): judge what was read, never bytes from the wrong place.
                     self.stopped = True
                     return b""
                 data = response.raw.read(end - start + 1, decode_content=False)
