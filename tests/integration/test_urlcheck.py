@@ -332,6 +332,49 @@ def test_a_connection_cut_while_probing_is_reported(
     assert "Try again" in found.hint
 
 
+def test_a_server_that_caps_each_range_answer_is_read_in_pieces(
+    video: Callable[..., Path], folder: Path
+) -> None:
+    data = _put(video, folder, "talk.mp4", duration=600.0, fps=10.0).read_bytes()
+    cap = 64 * 1024
+
+    class CappedRanges(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            first, last = self.headers["Range"].removeprefix("bytes=").split("-")
+            start = int(first)
+            end = min(int(last), start + cap - 1, len(data) - 1)
+            self.send_response(206)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+            self.send_header("Content-Length", str(end - start + 1))
+            self.end_headers()
+            self.wfile.write(data[start : end + 1])
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with serving(CappedRanges) as base:
+        found = check_url(f"{base}/talk.mp4", URL_TARGET)
+    assert (found.verdict, found.code) == (Verdict.OK, None), found.message
+    assert found.duration == pytest.approx(600.0, abs=0.5)
+    assert (found.width, found.height) == (640, 360)
+
+
+def test_probing_stops_at_its_time_budget(
+    video: Callable[..., Path],
+    folder: Path,
+    ranged: tuple[str, Served],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, served = ranged
+    _put(video, folder, "talk.mp4", duration=600.0, fps=10.0)
+    monkeypatch.setattr(urlcheck, "PROBE_TIME_FACTOR", 0)
+    found = check_url(f"{base}/talk.mp4", URL_TARGET)
+    assert len(served) == 1  # the first block only
+    assert (found.verdict, found.code) == (Verdict.OK, None)
+    assert found.duration is None
+
+
 def test_probing_stops_at_its_byte_budget(
     video: Callable[..., Path],
     folder: Path,
