@@ -89,6 +89,35 @@ def probe_file(path: Path) -> ProbeResult:
     return replace(probe, still_writing=_changing(path, info, probe))
 
 
+def probe_stream(stream: BinaryIO, name: str, size: int) -> ProbeResult:
+    """Probe media that is not a local file, such as a remote video read by range requests.
+
+    ``stream`` must be seekable: MediaInfo asks only for the parts it needs (the header, the
+    index at the end of an MP4), so a big remote file is judged from a few of its bytes.
+    ``name`` becomes the result's ``path``. Never raises.
+    """
+    path = Path(name)
+    if size == 0:
+        return ProbeResult(path=path, size=0, content="an empty file")
+    try:
+        head = stream.read(SNIFF_BYTES)
+        stream.seek(0)
+    except OSError as exc:
+        return ProbeResult(path=path, size=size, error=os_reason(exc))
+    sniffed = sniff(head)
+    if not sniffed.needs_probe:
+        return ProbeResult(
+            path=path, size=size, is_image=sniffed.kind is Kind.IMAGE, content=sniffed.label
+        )
+    try:
+        report = MediaInfo.parse(stream, output=_INFORM, parse_speed=PARSE_SPEED)
+    except Exception as exc:  # libmediainfo, ctypes or stream errors: report, never raise
+        logger.warning("MediaInfo could not parse %s: %s", name, exc)
+        return ProbeResult(path=path, size=size, error=ERROR_CONTENT)
+    live = _written_live(head)
+    return _result(path, size, sniffed, _read_report(str(report)), live=live, bare=False)
+
+
 def os_reason(exc: OSError) -> str:
     """Plain words for why the system refused a file (completing "could not be read: …")."""
     if isinstance(exc, FileNotFoundError):
