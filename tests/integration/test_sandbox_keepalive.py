@@ -3,6 +3,7 @@ connection reuse is exercised; it closes them where an answer cannot be trusted 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,3 +70,15 @@ def test_stopping_closes_kept_connections(start_sandbox: StartSandbox) -> None:
     # The pooled connection is closed with the server, not answered by a stopped sandbox.
     with pytest.raises(requests.exceptions.ConnectionError):
         api.get("/indexes")
+
+
+def test_answers_on_a_kept_connection_are_not_held_back(sandbox: SandboxServer) -> None:
+    """Without TCP_NODELAY each answer's body waits for the client's delayed ACK of its
+    headers: 40 ms a request, 1.4 s for these 30 (0.04 s without the wait)."""
+    api = Client(sandbox)
+    api.get("/indexes")
+    started = time.perf_counter()
+    for _ in range(30):
+        assert api.get("/indexes", params={"page_limit": 1}).status_code == 200
+    assert time.perf_counter() - started < 0.9
+    assert len(_ports(sandbox)) == 1

@@ -12,7 +12,10 @@ import logging
 import math
 import os
 import stat
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
@@ -218,15 +221,63 @@ def _parse(path: Path, size: int, sniffed: Sniff, *, live: bool) -> ProbeResult:
     return _result(path, size, sniffed, tracks, live=live, bare=bare)
 
 
+class _ParseGate:
+    """Any number of sampled parses at once, or one full parse alone.
+
+    libmediainfo lets a parse started at one ParseSpeed be cut short by another thread setting
+    a different one: with 0.5 and 1.0 parses of live recordings running side by side, 12 of 120
+    full parses came back without a duration (none with one speed only). Full parses are rare,
+    so making them wait for the sampled ones costs scans of ordinary files nothing. A waiting
+    full parse holds new sampled parses back, so it cannot starve.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._sampled = 0
+        self._full = False
+        self._waiting = 0
+
+    @contextmanager
+    def sampled(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not (self._full or self._waiting))
+            self._sampled += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._sampled -= 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def full(self) -> Iterator[None]:
+        with self._changed:
+            self._waiting += 1
+            self._changed.wait_for(lambda: not (self._full or self._sampled))
+            self._waiting -= 1
+            self._full = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._full = False
+                self._changed.notify_all()
+
+
+_GATE = _ParseGate()
+
+
 def _mediainfo(path: Path, speed: float) -> dict[str, list[dict[str, str]]] | None:
+    gate = _GATE.full() if speed != PARSE_SPEED else _GATE.sampled()
     try:
-        if _encodable(path):
-            report = MediaInfo.parse(str(path), output=_INFORM, parse_speed=speed)
-        else:
-            # libmediainfo takes names as text; a name in an old code page is not, so hand it
-            # the open file instead (pymediainfo reads it through its buffer interface).
-            with path.open("rb") as fh:
-                report = MediaInfo.parse(fh, output=_INFORM, parse_speed=speed)
+        with gate:
+            if _encodable(path):
+                report = MediaInfo.parse(str(path), output=_INFORM, parse_speed=speed)
+            else:
+                # libmediainfo takes names as text; a name in an old code page is not, so hand
+                # it the open file instead (pymediainfo reads it through its buffer interface).
+                with path.open("rb") as fh:
+                    report = MediaInfo.parse(fh, output=_INFORM, parse_speed=speed)
     except Exception as exc:  # libmediainfo or ctypes errors: report, never crash a scan
         logger.warning("MediaInfo could not parse %s: %r", path, exc)
         return None

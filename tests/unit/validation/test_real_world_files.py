@@ -37,6 +37,8 @@ from tests.media import (
     refuse_to_open,
 )
 from uploader_app.cli import main
+from uploader_app.models import Target
+from uploader_app.validation.scan import scan
 
 SOUND = VideoSpec(duration=6.0, fps=10.0)
 
@@ -249,6 +251,18 @@ def test_live_recordings_keep_their_full_length(
     webm, mkv = make_recording(video_dir, "webm", 6.0), make_recording(video_dir, "mkv", 6.0)
     _, rows, _ = check_json(capsys, str(webm), str(mkv))
     assert [round(r["duration"], 1) for r in rows] == [6.0, 6.0]
+
+
+def test_full_parses_beside_sampled_ones_keep_their_length(video_dir: Path) -> None:
+    # libmediainfo cut full parses short when a sampled one ran at the same time (about one
+    # in ten before the probe kept them apart).
+    recordings = [make_recording(video_dir, "webm", 6.0), make_recording(video_dir, "mkv", 6.0)]
+    clips = [make_video(video_dir, SOUND), make_video(video_dir, VideoSpec(duration=6.0, fps=5))]
+    for path in (*recordings, *clips):
+        os.utime(path, (1, 1))  # long finished: no second look, only the parses race
+    for _ in range(15):
+        found = list(scan([*recordings, *clips, *recordings], Target(), workers=4))
+        assert [round(f.probe.duration or 0, 1) for f in found if f.probe] == [6.0] * 6
 
 
 def test_bare_streams_get_their_real_length(
