@@ -12,14 +12,13 @@ import json
 import logging
 import mimetypes
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import requests
 
-from uploader_app.api import multipart
 from uploader_app.api.body import (
     CHUNK_SIZE,
     FilePart,
@@ -68,7 +67,6 @@ from uploader_app.api.types import (
     CreatedTask,
     IndexedAsset,
     Json,
-    MultipartResult,
     MultipartStatus,
     Page,
     PageInfo,
@@ -614,33 +612,6 @@ class ApiClient:
 
         return self._http.call(
             "PUT", url, body=body, extra_headers=headers, send_key=False, parse=parse
-        )
-
-    def upload_multipart(
-        self,
-        path: Path,
-        *,
-        filename: str | None = None,
-        asset_type: str = "video",
-        resume: UploadSession | None = None,
-        on_session: Callable[[UploadSession], None] | None = None,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> MultipartResult:
-        """Upload a large file in chunks (decision 3), resuming ``resume`` when given.
-
-        ``on_session`` receives the session as soon as it exists: store it to resume after a
-        crash. See :func:`uploader_app.api.multipart.upload_file`.
-        """
-        return multipart.upload_file(
-            self,
-            path,
-            filename=filename or path.name,
-            asset_type=asset_type,
-            resume=resume,
-            on_session=on_session,
-            progress=progress,
-            cancel=cancel,
         )
 
     # ---- indexed assets (v1.3) --------------------------------------------------------------
