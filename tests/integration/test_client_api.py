@@ -16,12 +16,12 @@ from tests.integration.client_support import (
     wait_task,
 )
 from uploader_app.api.client import ApiClient
-from uploader_app.api.duplicates import FINGERPRINT_KEY
 from uploader_app.api.errors import (
     InvalidRequestError,
     NotFoundError,
     VideoRejectedError,
 )
+from uploader_app.api.types import FINGERPRINT_KEY
 from uploader_app.models import IndexModel, TaskStatus, UploadProgress
 from uploader_app.sandbox.app import ReceivedRequest
 from uploader_app.sandbox.records import TaskRecord

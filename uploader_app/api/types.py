@@ -17,6 +17,8 @@ Json = dict[str, Any]
 
 MAX_PAGE_LIMIT = 50  # the API's cap on page_limit
 MAX_PRESIGNED_URLS = 50  # the API's cap per presigned-urls request
+# The user_metadata key that carries the app's content fingerprint of the file (v1.3).
+FINGERPRINT_KEY = "uploader_fingerprint"
 
 
 @dataclass(frozen=True)

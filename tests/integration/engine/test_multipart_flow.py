@@ -101,7 +101,7 @@ def test_cancelled_upload_resumes_from_the_store_then_indexes(
     sent_before = _puts(sandbox)
     unreported = up.store.internals(up.job.id).unreported
     assert 0 < len(unreported) < session.total_chunks
-    assert sent_before == len(unreported) + 1  # and the one cut short
+    assert len(unreported) <= sent_before <= len(unreported) + 1  # and any one cut short
 
     seen: list[UploadProgress] = []
     asset_id = up.run(seen.append)
