@@ -1,6 +1,6 @@
 """The one table of plain-language sentences for every API error the app can meet.
 
-Keys are the vendor's error codes (shared/api/README.md §5), then codes of our own for
+Keys are the vendor's error codes (docs/api-notes.md §5), then codes of our own for
 failures that never reach the service (``network_*``, ``tls_error``…), then HTTP statuses as a
 fallback for unknown codes and bodies that are not JSON. Each entry says what happened in
 words a non-technical person understands and what to do next. The vendor's own message is kept
@@ -284,6 +284,19 @@ MESSAGES: dict[str, Message] = {
         "File changed while sending",
         "The file changed while it was being sent.",
         "Wait until the file is completely copied or saved, then send it again.",
+    ),
+    # Answers of the storage service behind presigned chunk URLs (S3 error codes).
+    "storage_url_refused": Message(
+        "Upload link refused",
+        "The storage service refused the link for one part of the file (it had expired or "
+        "was already used).",
+        "Try again: the app asks for a fresh link. Your account is not affected.",
+    ),
+    "storage_busy": Message(
+        "Storage service busy",
+        "The storage service asked the app to slow down or timed out while a part of the "
+        "file was sent.",
+        _TRY_LATER,
     ),
     "cancelled": Message(
         "Cancelled",

@@ -17,6 +17,8 @@ Json = dict[str, Any]
 
 MAX_PAGE_LIMIT = 50  # the API's cap on page_limit
 MAX_PRESIGNED_URLS = 50  # the API's cap per presigned-urls request
+# The user_metadata key that carries the app's content fingerprint of the file (v1.3).
+FINGERPRINT_KEY = "uploader_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,8 @@ class UploadSession:
     total_size: int
     upload_headers: dict[str, str] = field(default_factory=dict)  # sent with every chunk PUT
     expires_at: str | None = None
-    # The source file's st_mtime_ns when the session was opened (set by upload_multipart):
-    # a resume of a file rewritten since, even at the same size, starts over.
+    # The source file's st_mtime_ns when the session was opened (jobs/multipart.py): a
+    # resume of a file rewritten since, even at the same size, starts over.
     source_mtime_ns: int | None = None
 
 
@@ -154,13 +156,6 @@ class ChunkReport:
     duplicate_chunks: int
     total_completed: int
     url: str | None = None  # set once every chunk is reported
-
-
-@dataclass(frozen=True)
-class MultipartResult:
-    upload_id: str
-    asset_id: str
-    url: str | None
 
 
 @dataclass(frozen=True)
@@ -217,13 +212,14 @@ def parse_index(data: Json) -> Index:
 def parse_task(data: Json) -> Task:
     """v1.3 ``system_metadata`` and v1.2 ``metadata`` both fill filename/duration/size."""
     meta: Json = data.get("system_metadata") or data.get("metadata") or {}
+    text = str(data.get("status") or "")
     try:
-        status = TaskStatus(str(data.get("status")))
-    except ValueError as exc:
-        raise InvalidResponseError(
-            "invalid_response", f"unknown task status {data.get('status')!r}"
-        ) from exc
+        status = TaskStatus(text)
+    except ValueError:
+        # Never an error that breaks a whole page: the caller shows it as in progress.
+        status = TaskStatus.UNKNOWN
     return Task(
+        status_text=text,
         id=need_str(data, "_id"),
         index_id=str(data.get("index_id") or ""),
         status=status,
