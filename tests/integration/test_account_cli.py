@@ -237,3 +237,20 @@ def test_check_index_reads_the_key_from_the_keychain(
     index_id = json.loads(capsys.readouterr().out)[0]["id"]
     assert main(["check", "--index", index_id, str(video("clip.mp4"))]) == 0
     assert "1 file checked: 1 ready" in capsys.readouterr().out
+
+
+def test_a_mistyped_address_is_a_configuration_problem_not_a_crash(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TWELVELABS_BASE_URL", "https://api..twelvelabs.io/v1.3")
+    _typing(monkeypatch, TEST_API_KEY)
+    assert main(["login"]) == 3
+    err = capsys.readouterr().err
+    assert "server address" in err
+    _no_technical_words(err)
+    assert chain.passwords == {}
+    monkeypatch.setenv("TWELVELABS_API_KEY", TEST_API_KEY)
+    assert main(["indexes"]) == 3
+    err = capsys.readouterr().err
+    assert "server address" in err
+    _no_technical_words(err)

@@ -25,6 +25,7 @@ import requests
 
 from uploader_app import __version__
 from uploader_app.api.errors import error_from_exception
+from uploader_app.config import address_ok
 from uploader_app.models import (
     Finding,
     ProbeResult,
@@ -180,7 +181,7 @@ def shape_problem(url: str) -> ShapeProblem | None:
     if scheme and scheme not in ("http", "https") and "://" in url:
         hint = _SCHEME_HINTS.get(scheme, "Use a direct https:// link to the video file.")
         return ShapeProblem("url_scheme", {"scheme": scheme, "scheme_hint": hint})
-    if scheme not in ("http", "https") or not host:
+    if scheme not in ("http", "https") or not host or not address_ok(url):
         return ShapeProblem("url_invalid", {"url": url})
     if host in _FILE_HOSTS:
         return None
