@@ -254,3 +254,20 @@ def test_a_mistyped_address_is_a_configuration_problem_not_a_crash(
     err = capsys.readouterr().err
     assert "server address" in err
     _no_technical_words(err)
+
+
+def test_no_network_shows_no_connection_internals_as_the_service_s_words(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("TWELVELABS_BASE_URL", f"http://127.0.0.1:{port}/v1.3")
+    monkeypatch.setenv("TWELVELABS_API_KEY", TEST_API_KEY)
+    assert main(["indexes"]) == 1
+    err = capsys.readouterr().err
+    assert "could not connect to the service" in err
+    # Only an answer from the service has details of its own.
+    assert "Details from Twelve Labs" not in err
+    assert "Errno" not in err
+    _no_technical_words(err)

@@ -189,9 +189,12 @@ def _failed(what: str, exc: ApiError) -> int:
             _say(f"{what}: {REFUSED} {WHERE_TO_FIND} Then run uploader-app login.")
         return EXIT_CONFIG
     # The table's sentences may point at "the details below" (the window has such a
-    # section): here the service's own words follow on the next line.
+    # section): here the service's own words follow on the next line. Only an answer has
+    # them; the text of a failure on our side (no connection) is connection internals, kept
+    # in the log above.
     hint = f" {exc.hint}" if exc.hint else ""
-    details = f"\n  Details from Twelve Labs: {exc.message}" if exc.message else ""
+    answered = exc.status is not None and exc.message
+    details = f"\n  Details from Twelve Labs: {exc.message}" if answered else ""
     _say(f"{what}: {exc.user_message}{hint}{details}")
     return EXIT_CONFIG if isinstance(exc, (ConfigError, InsecureUrlError)) else EXIT_FAILED
 
