@@ -130,20 +130,23 @@ def save_key(key: str) -> KeyInfo:
     return KeyInfo(key, "memory")
 
 
-def delete_key() -> None:
-    """Forget the key in the keychain and in memory. The environment variable is not ours to
-    remove; callers tell the user when it is still set."""
+def delete_key() -> bool:
+    """Forget the key in the keychain and in memory; True when one was there. The environment
+    variable is not ours to remove; callers tell the user when it is still set."""
     global _memory_key  # noqa: PLW0603
     with _lock:
+        removed = _memory_key is not None
         _memory_key = None
     if not keychain_available():
-        return
+        return removed
     try:
         keyring.delete_password(SERVICE, USERNAME)
     except keyring.errors.PasswordDeleteError:
-        pass  # nothing was saved
+        return removed  # nothing was saved there
     except Exception as exc:
         logger.warning("the keychain could not delete the key: %s", exc)
+        return removed
+    return True
 
 
 def client_settings(settings: AppSettings | None = None) -> Settings:

@@ -271,3 +271,15 @@ def test_no_network_shows_no_connection_internals_as_the_service_s_words(
     assert "Details from Twelve Labs" not in err
     assert "Errno" not in err
     _no_technical_words(err)
+
+
+def test_logout_with_the_variable_set_still_says_the_saved_key_went(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys.save_key(TEST_API_KEY)
+    monkeypatch.setenv("TWELVELABS_API_KEY", "env-key-not-a-secret")
+    assert main(["logout"]) == 0
+    assert chain.passwords == {}
+    captured = capsys.readouterr()
+    assert "Signed out: the saved API key was removed." in captured.out
+    assert "TWELVELABS_API_KEY is still set" in captured.err

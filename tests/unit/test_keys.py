@@ -60,7 +60,7 @@ def test_without_a_keychain_the_key_is_kept_in_memory_and_said_so() -> None:
     assert info == KeyInfo(SAVED, "memory")
     assert "forgotten when the app quits" in info.where
     assert load_key() == KeyInfo(SAVED, "memory")
-    delete_key()
+    assert delete_key() is True
     assert load_key() == KeyInfo(None, "none")
 
 
@@ -75,9 +75,9 @@ def test_a_locked_keychain_falls_back_to_memory_without_raising(chain: MemoryKey
 
 
 def test_delete_forgets_the_key_everywhere(chain: MemoryKeyring) -> None:
-    delete_key()  # nothing saved yet: fine
+    assert delete_key() is False  # nothing saved yet: fine
     save_key(SAVED)
-    delete_key()
+    assert delete_key() is True
     assert chain.passwords == {}
     assert load_key().source == "none"
 

@@ -28,7 +28,6 @@ from uploader_app.keys import (
     client_settings,
     delete_key,
     keychain_available,
-    load_key,
     save_key,
     verify_key,
 )
@@ -87,9 +86,9 @@ def run_login(args: argparse.Namespace) -> int:
 
 def run_logout(args: argparse.Namespace) -> int:
     """Forget the saved key. The environment variable is the shell's, so it is only named."""
-    had = load_key().source in ("keychain", "memory")
-    delete_key()
-    print("Signed out: the saved API key was removed." if had else "No API key was saved.")
+    # Asked of the keychain itself: load_key() would name the variable and hide a saved key.
+    removed = delete_key()
+    print("Signed out: the saved API key was removed." if removed else "No API key was saved.")
     if os.environ.get(ENV_API_KEY, "").strip():
         _say(f"{ENV_API_KEY} is still set in this shell; unset it to stop using that key.")
     return EXIT_OK
