@@ -210,7 +210,8 @@ def _read_table(path: Path) -> tuple[dict[str, Any], list[str]]:
         reason = (exc.strerror or str(exc)).lower()
         return {}, [f"The settings file {path} could not be opened ({reason}). {_USING}"]
     try:
-        return tomllib.loads(data.decode("utf-8")), []
+        # utf-8-sig: Windows editors may start the file with a byte order mark.
+        return tomllib.loads(data.decode("utf-8-sig")), []
     except UnicodeDecodeError:
         return {}, [f"The settings file {path} is not a text file. {_FIX_OR_DELETE}"]
     except tomllib.TOMLDecodeError as exc:
