@@ -248,7 +248,8 @@ def test_redirects_are_followed_and_each_address_is_judged(
         (403, "url_forbidden", "private"),
         (401, "url_forbidden", "private"),
         (503, "url_server_error", "had a problem"),
-        (418, "url_unexpected_answer", "code 418"),
+        (429, "url_server_error", "had a problem"),
+        (418, "url_unexpected_answer", "did not send the file"),
     ],
 )
 def test_refusals_are_worded(status: int, code: str, words: str) -> None:
@@ -256,6 +257,8 @@ def test_refusals_are_worded(status: int, code: str, words: str) -> None:
         found = check_url(f"{base}/clip.mp4", URL_TARGET)
     assert (found.verdict, found.code) == (Verdict.REJECTED, code)
     assert words in found.message
+    # A person reads these: no HTTP status numbers.
+    assert str(status) not in found.message + found.hint
     assert "127.0.0.1" in found.message
     assert found.hint
 

@@ -130,7 +130,7 @@ WORDING: dict[str, Wording] = {
     ),
     "url_unexpected_answer": Wording(
         "The file was not sent",
-        "The server at {host} did not send the file (it answered with code {status}).",
+        "The server at {host} did not send the file.",
         "Open the link in a web browser to see what it shows. " + _DIRECT_LINK,
     ),
     "url_redirect_loop": Wording(
@@ -626,15 +626,17 @@ def _worded(
 
 
 def _status_finding(url: str, status: int, host: str) -> UrlFinding:
+    # The status goes to the log; a person reads what it means (docs/urls.md).
+    logger.info("checking %s: the server answered %d", url, status)
     if status in (404, 410):
         code = "url_not_found"
     elif status in (401, 403):
         code = "url_forbidden"
-    elif status >= 500:
+    elif status >= 500 or status == 429:  # 429: busy for now, as a 503 is
         code = "url_server_error"
     else:
         code = "url_unexpected_answer"
-    values = {"host": host, "status": str(status)}
+    values = {"host": host}
     return _worded(url, code, values, filename=url_filename(url))
 
 
