@@ -447,3 +447,63 @@ def test_many_urls_are_checked_side_by_side_in_order(video: Callable[..., Path])
     assert [f.code for f in found] == ["url_not_found" if n % 3 == 0 else None for n in range(8)]
     # Eight answers of 0.4 s each: 3.2 s one by one, about 0.8 s four at a time.
     assert elapsed < 2.4, elapsed
+
+
+def test_a_server_that_stalls_inside_a_range_answer_is_not_called_a_broken_file(
+    video: Callable[..., Path], folder: Path
+) -> None:
+    data = _put(video, folder, "talk.mp4", duration=600.0, fps=10.0).read_bytes()
+
+    class StallsLater(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            first, last = self.headers["Range"].removeprefix("bytes=").split("-")
+            start, end = int(first), min(int(last), len(data) - 1)
+            self.send_response(206)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+            self.send_header("Content-Length", str(end - start + 1))
+            self.end_headers()
+            if start == 0:
+                self.wfile.write(data[: end + 1])
+                return
+            self.wfile.write(data[start : start + 1000])  # then nothing more
+            self.wfile.flush()
+            time.sleep(2)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with serving(StallsLater) as base:
+        found = check_url(f"{base}/talk.mp4", URL_TARGET, timeout=0.5)
+    assert (found.verdict, found.code) == (Verdict.REJECTED, "url_timeout"), found.message
+    assert "0.5 seconds" in found.message
+
+
+def test_a_server_that_trickles_is_given_up_on_within_the_time_budget(
+    video: Callable[..., Path],
+) -> None:
+    data = video().read_bytes().ljust(2 * urlcheck.BLOCK, b"\0")
+
+    class Trickles(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            # About 2 KB a second: never a pause long enough for a read timeout.
+            for start in range(0, 20_000, 100):
+                self.wfile.write(data[start : start + 100])
+                self.wfile.flush()
+                time.sleep(0.05)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with serving(Trickles) as base:
+        started = time.monotonic()
+        found = check_url(f"{base}/clip.mp4", URL_TARGET, timeout=0.5)
+        elapsed = time.monotonic() - started
+    assert elapsed < 0.5 * urlcheck.PROBE_TIME_FACTOR + 1.5, elapsed
+    # What arrived in time says "an MP4 file"; the rest is left to the service.
+    assert (found.verdict, found.code) == (Verdict.OK, None), found.message
+    assert found.size == len(data)

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3.exceptions
 
 from uploader_app import __version__
 from uploader_app.api.errors import error_from_exception
@@ -320,7 +321,8 @@ def _fetch_and_judge(
         filename = _filename(response, final_url)
         size, ranged = _size(response)
         try:
-            head = _read_head(response)
+            deadline = time.monotonic() + timeout * PROBE_TIME_FACTOR
+            head = _read_body(response, BLOCK, deadline, decode=True)
         except requests.RequestException as exc:
             return _network_finding(url, exc, host, timeout)
     if content_type in _HTML_TYPES or _looks_like_html(head):
@@ -479,12 +481,9 @@ class RangeReader(io.RawIOBase):
                     # asked for): judge what was read, never bytes from the wrong place.
                     self.stopped = True
                     return b""
-                data: bytes = response.raw.read(end - start + 1, decode_content=False)
+                data = _read_body(response, end - start + 1, self._deadline, decode=False)
         except requests.RequestException as exc:
             self.error = exc
-            return b""
-        except OSError as exc:  # urllib3 read errors that requests does not wrap here
-            self.error = requests.ConnectionError(str(exc))
             return b""
         self.fetched += len(data)
         if not data:
@@ -501,13 +500,28 @@ def _headers(start: int, end: int) -> dict[str, str]:
     }
 
 
-def _read_head(response: requests.Response) -> bytes:
+def _read_body(response: requests.Response, amount: int, deadline: float, *, decode: bool) -> bytes:
+    """Up to ``amount`` bytes of the answer's body; fewer once ``deadline`` has passed.
+
+    The request timeout bounds each wait for data, so a server that trickles a few bytes at a
+    time never trips it: the deadline does. urllib3's own errors leave as requests' (a stall
+    is a timeout, a cut a lost connection); inside a probe they would otherwise reach
+    MediaInfo and make a slow server's file look damaged.
+    """
     data = bytearray()
-    for chunk in response.iter_content(64 * 1024):
-        data += chunk
-        if len(data) >= BLOCK:
-            break
-    return bytes(data[:BLOCK])
+    try:
+        while len(data) < amount:
+            piece = response.raw.read1(amount - len(data), decode_content=decode)
+            if not piece:
+                break
+            data += piece
+            if time.monotonic() > deadline:
+                break
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.Timeout(str(exc)) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise requests.ConnectionError(str(exc)) from exc
+    return bytes(data)
 
 
 def _content_type(response: requests.Response) -> str | None:
