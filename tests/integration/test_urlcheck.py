@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import time
@@ -507,3 +508,20 @@ def test_a_server_that_trickles_is_given_up_on_within_the_time_budget(
     # What arrived in time says "an MP4 file"; the rest is left to the service.
     assert (found.verdict, found.code) == (Verdict.OK, None), found.message
     assert found.size == len(data)
+
+
+def test_a_presigned_link_s_signature_stays_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    signature = "X-Amz-Signature=0123456789abcdef0123456789abcdef"
+    caplog.set_level(logging.DEBUG, logger="uploader_app")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    closed = check_url(f"http://127.0.0.1:{port}/clip.mp4?{signature}", URL_TARGET, timeout=1)
+    assert closed.code == "url_unreachable"
+    with serving(_answering({f"/clip.mp4?{signature}": (403, {})})) as base:
+        refused = check_url(f"{base}/clip.mp4?{signature}", URL_TARGET)
+    assert refused.code == "url_forbidden"
+    assert "clip.mp4" in caplog.text
+    assert signature not in caplog.text

@@ -26,6 +26,7 @@ import urllib3.exceptions
 
 from uploader_app import __version__
 from uploader_app.api.errors import error_from_exception
+from uploader_app.api.requester import loggable
 from uploader_app.config import address_ok
 from uploader_app.models import (
     Finding,
@@ -349,7 +350,10 @@ def _fetch_and_judge(
             return _network_finding(url, reader.error, host, timeout)
         if not reader.stopped:
             logger.debug(
-                "probed %s from %d bytes in %d requests", url, reader.fetched, reader.requests
+                "probed %s from %d bytes in %d requests",
+                loggable(url),
+                reader.fetched,
+                reader.requests,
             )
             return _judged(url, probe, target, content_type=content_type)
         if probe.has_video and probe.width and probe.height and probe.duration:
@@ -357,7 +361,7 @@ def _fetch_and_judge(
             # cannot be called cut off.
             probe = replace(probe, is_truncated=False)
             return _judged(url, probe, target, content_type=content_type)
-        logger.info("stopped probing %s after %d bytes", url, reader.fetched)
+        logger.info("stopped probing %s after %d bytes", loggable(url), reader.fetched)
     return _unprobed(url, size, target, content_type=content_type, filename=filename)
 
 
@@ -641,7 +645,7 @@ def _worded(
 
 def _status_finding(url: str, status: int, host: str) -> UrlFinding:
     # The status goes to the log; a person reads what it means (docs/urls.md).
-    logger.info("checking %s: the server answered %d", url, status)
+    logger.info("checking %s: the server answered %d", loggable(url), status)
     if status in (404, 410):
         code = "url_not_found"
     elif status in (401, 403):
@@ -666,7 +670,10 @@ _NETWORK_CODES = {
 def _network_finding(
     url: str, exc: requests.RequestException, host: str, timeout: float
 ) -> UrlFinding:
-    logger.info("checking %s failed: %s", url, exc)
+    # requests' text repeats the address as sent, query (a presigned signature) included.
+    query = urlsplit(url).query
+    text = str(exc).replace(query, "[query]") if query else str(exc)
+    logger.info("checking %s failed: %s", loggable(url), text)
     if isinstance(exc, requests.TooManyRedirects):
         code = "url_redirect_loop"
     elif isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
