@@ -129,8 +129,6 @@ def setup_logging(verbose: bool = False) -> Path:
     daily = DailyFileHandler(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with daily.path.open("a", encoding="utf-8"):
-            pass  # a folder may exist and still refuse the file (another user's, read-only)
     except OSError as exc:
         daily.close()
         logger.warning(
