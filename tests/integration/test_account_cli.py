@@ -283,3 +283,18 @@ def test_logout_with_the_variable_set_still_says_the_saved_key_went(
     captured = capsys.readouterr()
     assert "Signed out: the saved API key was removed." in captured.out
     assert "TWELVELABS_API_KEY is still set" in captured.err
+
+
+def test_login_with_a_key_pasted_inside_quotes_says_so_and_keeps_nothing(
+    served: SandboxServer,
+    chain: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _typing(monkeypatch, f"“{TEST_API_KEY}”")
+    assert main(["login"]) == 3
+    err = capsys.readouterr().err
+    assert "quotes" in err
+    assert "API Key page" in err
+    _no_technical_words(err)
+    assert chain.passwords == {}
