@@ -1,4 +1,4 @@
-"""The API key: the environment first, then the OS keychain, then this session's memory.
+"""The API key: the environment first, then the OS keychain (or this session's memory).
 
 The key goes to the OS keychain through ``keyring`` and nowhere else: never the settings file,
 the job store, manifests or logs (``logfile.py`` cuts it out of every line). With no keychain
@@ -94,18 +94,22 @@ def keychain_available() -> bool:
 
 
 def load_key() -> KeyInfo:
-    """The key to use now: ``TWELVELABS_API_KEY``, else the keychain's, else the one kept in
-    memory this session. Never raises."""
+    """The key to use now: ``TWELVELABS_API_KEY``, else the one kept in memory this session,
+    else the keychain's. Never raises.
+
+    A key is in memory only when the keychain refused to keep it (a successful save clears
+    it), so it is newer than whatever the keychain still holds.
+    """
     from_env = os.environ.get(ENV_API_KEY, "").strip()
     if from_env:
         return _known(KeyInfo(from_env, "env"))
-    stored = _keychain_get()
-    if stored:
-        return _known(KeyInfo(stored, "keychain"))
     with _lock:
         remembered = _memory_key
     if remembered:
         return _known(KeyInfo(remembered, "memory"))
+    stored = _keychain_get()
+    if stored:
+        return _known(KeyInfo(stored, "keychain"))
     return KeyInfo(None, "none")
 
 
