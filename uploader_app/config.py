@@ -50,10 +50,30 @@ _VERSION_SEGMENT = re.compile(r"v\d+(?:\.\d+)*", re.IGNORECASE)
 
 def api_version_of(base_url: str) -> str | None:
     """The version named by the last path segment of the address (``…/v1.2``), if any."""
-    segments = [s for s in urlsplit(base_url.rstrip("/")).path.split("/") if s]
+    try:
+        path = urlsplit(base_url.rstrip("/")).path
+    except ValueError:  # broken [brackets]: the client refuses the address (address_ok)
+        return None
+    segments = [s for s in path.split("/") if s]
     if segments and _VERSION_SEGMENT.fullmatch(segments[-1]):
         return segments[-1].lower()
     return None
+
+
+def address_ok(url: str) -> bool:
+    """False for an address that cannot be split, names a port out of range, or has a server
+    name no lookup could find (an empty or over-long label: ``api..twelvelabs.io``).
+
+    requests lets such typing mistakes through to urllib3, which raises ValueError instead of
+    a connection error, so they are caught here, before anything is sent.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises for a port out of range or not a number
+        (parts.hostname or "").encode("idna")  # the check urllib3 makes when connecting
+    except ValueError:  # UnicodeError included
+        return False
+    return True
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

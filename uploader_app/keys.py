@@ -1,4 +1,4 @@
-"""The API key: the environment first, then the OS keychain, then this session's memory.
+"""The API key: the environment first, then the OS keychain (or this session's memory).
 
 The key goes to the OS keychain through ``keyring`` and nowhere else: never the settings file,
 the job store, manifests or logs (``logfile.py`` cuts it out of every line). With no keychain
@@ -34,6 +34,10 @@ WHERE_TO_FIND = (
     "90 days; the same page makes a new one)."
 )
 REFUSED = "Twelve Labs did not accept this API key: it may be mistyped, expired or revoked."
+MALFORMED = (
+    "This is not an API key as Twelve Labs makes them: it holds quotes, spaces or other "
+    "characters that were probably copied along with it."
+)
 
 KeySource = Literal["env", "keychain", "memory", "none"]
 
@@ -90,18 +94,22 @@ def keychain_available() -> bool:
 
 
 def load_key() -> KeyInfo:
-    """The key to use now: ``TWELVELABS_API_KEY``, else the keychain's, else the one kept in
-    memory this session. Never raises."""
+    """The key to use now: ``TWELVELABS_API_KEY``, else the one kept in memory this session,
+    else the keychain's. Never raises.
+
+    A key is in memory only when the keychain refused to keep it (a successful save clears
+    it), so it is newer than whatever the keychain still holds.
+    """
     from_env = os.environ.get(ENV_API_KEY, "").strip()
     if from_env:
         return _known(KeyInfo(from_env, "env"))
-    stored = _keychain_get()
-    if stored:
-        return _known(KeyInfo(stored, "keychain"))
     with _lock:
         remembered = _memory_key
     if remembered:
         return _known(KeyInfo(remembered, "memory"))
+    stored = _keychain_get()
+    if stored:
+        return _known(KeyInfo(stored, "keychain"))
     return KeyInfo(None, "none")
 
 
@@ -130,20 +138,23 @@ def save_key(key: str) -> KeyInfo:
     return KeyInfo(key, "memory")
 
 
-def delete_key() -> None:
-    """Forget the key in the keychain and in memory. The environment variable is not ours to
-    remove; callers tell the user when it is still set."""
+def delete_key() -> bool:
+    """Forget the key in the keychain and in memory; True when one was there. The environment
+    variable is not ours to remove; callers tell the user when it is still set."""
     global _memory_key  # noqa: PLW0603
     with _lock:
+        removed = _memory_key is not None
         _memory_key = None
     if not keychain_available():
-        return
+        return removed
     try:
         keyring.delete_password(SERVICE, USERNAME)
     except keyring.errors.PasswordDeleteError:
-        pass  # nothing was saved
+        return removed  # nothing was saved there
     except Exception as exc:
         logger.warning("the keychain could not delete the key: %s", exc)
+        return removed
+    return True
 
 
 def client_settings(settings: AppSettings | None = None) -> Settings:
@@ -172,6 +183,10 @@ def verify_key(base_url: str, key: str) -> KeyProblem | None:
     if not key.strip():
         return KeyProblem("no_api_key", "No API key", "No API key was entered.", WHERE_TO_FIND)
     add_secret(key.strip())
+    if not _well_formed(key.strip()):
+        # Sent as is, most of these make http.client raise UnicodeEncodeError (headers are
+        # Latin-1), and none is in a real key.
+        return KeyProblem("api_key_malformed", "API key not accepted", MALFORMED, WHERE_TO_FIND)
     try:
         with ApiClient(base_url, key.strip(), retry=RetryPolicy.interactive()) as client:
             client.list_indexes(page_limit=1)
@@ -188,6 +203,11 @@ def verify_key(base_url: str, key: str) -> KeyProblem | None:
         in_settings = isinstance(exc, (ConfigError, InsecureUrlError))
         return KeyProblem(exc.code, exc.title, exc.user_message, exc.hint, in_settings)
     return None
+
+
+def _well_formed(key: str) -> bool:
+    """Printable ASCII with no space or quote, as every Twelve Labs key is (``tlk_…``)."""
+    return key.isascii() and key.isprintable() and not any(c in " \"'" for c in key)
 
 
 def _keychain_get() -> str | None:

@@ -60,6 +60,7 @@ class DailyFileHandler(logging.FileHandler):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._day = dt.date.today()
+        self._said_cannot_write = False
         super().__init__(self._path_for(self._day), mode="a", encoding="utf-8", delay=True)
 
     def _path_for(self, day: dt.date) -> Path:
@@ -81,7 +82,30 @@ class DailyFileHandler(logging.FileHandler):
                 self.baseFilename = str(self._path_for(today))
             finally:
                 self.release()
+        if self.stream is None:
+            # FileHandler opens a delayed file outside its own error handling, so a file that
+            # cannot be opened would raise into whatever code was logging.
+            try:
+                self.stream = self._open()
+            except OSError:
+                self.handleError(record)
+                return
         super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        """A file that cannot be opened or written (full disk, no permission): one sentence
+        on stderr, not logging's traceback for every line. Other errors (a bad format string)
+        are logging's usual report."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handleError(record)
+            return
+        if not self._said_cannot_write:
+            self._said_cannot_write = True
+            sys.stderr.write(
+                f"Cannot write the log file {self.baseFilename} "
+                f"({error.strerror or error}); the app goes on without it.\n"
+            )
 
 
 def setup_logging(verbose: bool = False) -> Path:
@@ -133,4 +157,7 @@ def _prune(folder: Path, before: dt.date) -> None:
         except ValueError:
             continue
         if day < before:
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:  # another user's file, a read-only folder: keep it
+                logger.info("could not delete the old log %s: %s", path, exc)

@@ -25,6 +25,7 @@ from uploader_app.config import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     ENV_BASE_URL,
+    address_ok,
     api_version_of,
     settings_path,
 )
@@ -80,7 +81,7 @@ def _whole(low: int, high: int | None = None) -> Callable[[Any], bool]:
 
 
 def _is_web_address(value: Any) -> bool:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not address_ok(value):
         return False
     parts = urlsplit(value.strip())
     return parts.scheme in ("http", "https") and bool(parts.netloc)
@@ -209,7 +210,8 @@ def _read_table(path: Path) -> tuple[dict[str, Any], list[str]]:
         reason = (exc.strerror or str(exc)).lower()
         return {}, [f"The settings file {path} could not be opened ({reason}). {_USING}"]
     try:
-        return tomllib.loads(data.decode("utf-8")), []
+        # utf-8-sig: Windows editors may start the file with a byte order mark.
+        return tomllib.loads(data.decode("utf-8-sig")), []
     except UnicodeDecodeError:
         return {}, [f"The settings file {path} is not a text file. {_FIX_OR_DELETE}"]
     except tomllib.TOMLDecodeError as exc:

@@ -237,3 +237,64 @@ def test_check_index_reads_the_key_from_the_keychain(
     index_id = json.loads(capsys.readouterr().out)[0]["id"]
     assert main(["check", "--index", index_id, str(video("clip.mp4"))]) == 0
     assert "1 file checked: 1 ready" in capsys.readouterr().out
+
+
+def test_a_mistyped_address_is_a_configuration_problem_not_a_crash(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TWELVELABS_BASE_URL", "https://api..twelvelabs.io/v1.3")
+    _typing(monkeypatch, TEST_API_KEY)
+    assert main(["login"]) == 3
+    err = capsys.readouterr().err
+    assert "server address" in err
+    _no_technical_words(err)
+    assert chain.passwords == {}
+    monkeypatch.setenv("TWELVELABS_API_KEY", TEST_API_KEY)
+    assert main(["indexes"]) == 3
+    err = capsys.readouterr().err
+    assert "server address" in err
+    _no_technical_words(err)
+
+
+def test_no_network_shows_no_connection_internals_as_the_service_s_words(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("TWELVELABS_BASE_URL", f"http://127.0.0.1:{port}/v1.3")
+    monkeypatch.setenv("TWELVELABS_API_KEY", TEST_API_KEY)
+    assert main(["indexes"]) == 1
+    err = capsys.readouterr().err
+    assert "could not connect to the service" in err
+    # Only an answer from the service has details of its own.
+    assert "Details from Twelve Labs" not in err
+    assert "Errno" not in err
+    _no_technical_words(err)
+
+
+def test_logout_with_the_variable_set_still_says_the_saved_key_went(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys.save_key(TEST_API_KEY)
+    monkeypatch.setenv("TWELVELABS_API_KEY", "env-key-not-a-secret")
+    assert main(["logout"]) == 0
+    assert chain.passwords == {}
+    captured = capsys.readouterr()
+    assert "Signed out: the saved API key was removed." in captured.out
+    assert "TWELVELABS_API_KEY is still set" in captured.err
+
+
+def test_login_with_a_key_pasted_inside_quotes_says_so_and_keeps_nothing(
+    served: SandboxServer,
+    chain: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _typing(monkeypatch, f"“{TEST_API_KEY}”")
+    assert main(["login"]) == 3
+    err = capsys.readouterr().err
+    assert "quotes" in err
+    assert "API Key page" in err
+    _no_technical_words(err)
+    assert chain.passwords == {}

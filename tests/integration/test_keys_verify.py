@@ -52,3 +52,17 @@ def test_an_empty_key_is_refused_before_asking() -> None:
     assert problem is not None
     assert problem.code == "no_api_key"
     assert "API Key page" in problem.hint
+
+
+def test_a_key_pasted_with_quotes_around_it_is_refused_in_words(
+    start_sandbox: StartSandbox,
+) -> None:
+    # Copied from a document: curly quotes, or a zero-width space. HTTP headers cannot carry
+    # these, and http.client raised UnicodeEncodeError out of verify_key.
+    for pasted in (f"“{TEST_API_KEY}”", f"{TEST_API_KEY}\u200b"):
+        problem = verify_key(start_sandbox().base_url("v1.3"), pasted)
+        assert problem is not None
+        assert problem.code == "api_key_malformed"
+        assert problem.in_settings
+        assert "quotes" in problem.message
+        assert "API Key page" in problem.hint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import time
@@ -253,7 +254,8 @@ def test_redirects_are_followed_and_each_address_is_judged(
         (403, "url_forbidden", "private"),
         (401, "url_forbidden", "private"),
         (503, "url_server_error", "had a problem"),
-        (418, "url_unexpected_answer", "code 418"),
+        (429, "url_server_error", "had a problem"),
+        (418, "url_unexpected_answer", "did not send the file"),
     ],
 )
 def test_refusals_are_worded(status: int, code: str, words: str) -> None:
@@ -261,6 +263,8 @@ def test_refusals_are_worded(status: int, code: str, words: str) -> None:
         found = check_url(f"{base}/clip.mp4", URL_TARGET)
     assert (found.verdict, found.code) == (Verdict.REJECTED, code)
     assert words in found.message
+    # A person reads these: no HTTP status numbers.
+    assert str(status) not in found.message + found.hint
     assert "127.0.0.1" in found.message
     assert found.hint
 
@@ -449,3 +453,80 @@ def test_many_urls_are_checked_side_by_side_in_order(video: Callable[..., Path])
     assert [f.code for f in found] == ["url_not_found" if n % 3 == 0 else None for n in range(8)]
     # Eight answers of 0.4 s each: 3.2 s one by one, about 0.8 s four at a time.
     assert elapsed < 2.4, elapsed
+
+
+def test_a_server_that_stalls_inside_a_range_answer_is_not_called_a_broken_file(
+    video: Callable[..., Path], folder: Path
+) -> None:
+    data = _put(video, folder, "talk.mp4", duration=600.0, fps=10.0).read_bytes()
+
+    class StallsLater(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            first, last = self.headers["Range"].removeprefix("bytes=").split("-")
+            start, end = int(first), min(int(last), len(data) - 1)
+            self.send_response(206)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+            self.send_header("Content-Length", str(end - start + 1))
+            self.end_headers()
+            if start == 0:
+                self.wfile.write(data[: end + 1])
+                return
+            self.wfile.write(data[start : start + 1000])  # then nothing more
+            self.wfile.flush()
+            time.sleep(2)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with serving(StallsLater) as base:
+        found = check_url(f"{base}/talk.mp4", URL_TARGET, timeout=0.5)
+    assert (found.verdict, found.code) == (Verdict.REJECTED, "url_timeout"), found.message
+    assert "0.5 seconds" in found.message
+
+
+def test_a_server_that_trickles_is_given_up_on_within_the_time_budget(
+    video: Callable[..., Path],
+) -> None:
+    data = video().read_bytes().ljust(2 * urlcheck.BLOCK, b"\0")
+
+    class Trickles(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            # About 2 KB a second: never a pause long enough for a read timeout.
+            for start in range(0, 20_000, 100):
+                self.wfile.write(data[start : start + 100])
+                self.wfile.flush()
+                time.sleep(0.05)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with serving(Trickles) as base:
+        started = time.monotonic()
+        found = check_url(f"{base}/clip.mp4", URL_TARGET, timeout=0.5)
+        elapsed = time.monotonic() - started
+    assert elapsed < 0.5 * urlcheck.PROBE_TIME_FACTOR + 1.5, elapsed
+    # What arrived in time says "an MP4 file"; the rest is left to the service.
+    assert (found.verdict, found.code) == (Verdict.OK, None), found.message
+    assert found.size == len(data)
+
+
+def test_a_presigned_link_s_signature_stays_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    signature = "X-Amz-Signature=0123456789abcdef0123456789abcdef"
+    caplog.set_level(logging.DEBUG, logger="uploader_app")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    closed = check_url(f"http://127.0.0.1:{port}/clip.mp4?{signature}", URL_TARGET, timeout=1)
+    assert closed.code == "url_unreachable"
+    with serving(_answering({f"/clip.mp4?{signature}": (403, {})})) as base:
+        refused = check_url(f"{base}/clip.mp4?{signature}", URL_TARGET)
+    assert refused.code == "url_forbidden"
+    assert "clip.mp4" in caplog.text
+    assert signature not in caplog.text

@@ -77,6 +77,7 @@ OWN_CODES = [
     "tls_error",
     "invalid_response",
     "insecure_url",
+    "address_invalid",
     "cancelled",
     "upload_session_ended",
     "no_api_key",
@@ -111,7 +112,14 @@ def test_key_hints_name_both_ways_to_set_the_key(code: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "code", ["insecure_url", "connection_failed", "dns_failed", "api_version_unsupported"]
+    "code",
+    [
+        "insecure_url",
+        "address_invalid",
+        "connection_failed",
+        "dns_failed",
+        "api_version_unsupported",
+    ],
 )
 def test_address_hints_name_both_ways_to_set_the_address(code: str) -> None:
     hint = MESSAGES[code].hint

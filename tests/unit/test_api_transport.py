@@ -97,3 +97,14 @@ def test_unsupported_version_is_refused_before_sending(version: str) -> None:
         f"This app speaks API v1.2 and v1.3; the server address names {version}."
     )
     assert "TWELVELABS_BASE_URL" in error.hint
+
+
+@pytest.mark.parametrize(
+    "url", ["https://api..twelvelabs.io/v1.3", "https://[::1/v1.3", "https://api.twelvelabs.io:0x/"]
+)
+def test_a_malformed_address_is_a_config_error_before_sending(url: str) -> None:
+    # requests hands these to urllib3, which raises ValueError, not a requests error.
+    with pytest.raises(ConfigError) as caught:
+        ApiClient(url, FAKE_KEY)
+    assert caught.value.code == "address_invalid"
+    assert "TWELVELABS_BASE_URL" in caught.value.hint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyring
+import keyring.errors
 import pytest
 from keyring.backends import fail
 
@@ -60,7 +61,7 @@ def test_without_a_keychain_the_key_is_kept_in_memory_and_said_so() -> None:
     assert info == KeyInfo(SAVED, "memory")
     assert "forgotten when the app quits" in info.where
     assert load_key() == KeyInfo(SAVED, "memory")
-    delete_key()
+    assert delete_key() is True
     assert load_key() == KeyInfo(None, "none")
 
 
@@ -75,9 +76,9 @@ def test_a_locked_keychain_falls_back_to_memory_without_raising(chain: MemoryKey
 
 
 def test_delete_forgets_the_key_everywhere(chain: MemoryKeyring) -> None:
-    delete_key()  # nothing saved yet: fine
+    assert delete_key() is False  # nothing saved yet: fine
     save_key(SAVED)
-    delete_key()
+    assert delete_key() is True
     assert chain.passwords == {}
     assert load_key().source == "none"
 
@@ -113,3 +114,17 @@ def test_older_callers_of_config_load_settings_see_the_saved_key_and_address(
     assert load_settings().api_key == "env-key-not-a-secret"
     # An explicit mapping is read alone, as before.
     assert load_settings({}).api_key is None
+
+
+def test_a_new_key_the_keychain_would_not_keep_wins_over_its_old_one(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_key("old-key-not-a-secret")
+
+    def refuse(service: str, username: str, password: str) -> None:
+        raise keyring.errors.PasswordSetError("the keychain would not store it")
+
+    # The keychain still reads (the old key) but refuses to store the new one.
+    monkeypatch.setattr(chain, "set_password", refuse)
+    assert save_key(SAVED) == KeyInfo(SAVED, "memory")
+    assert load_key() == KeyInfo(SAVED, "memory")

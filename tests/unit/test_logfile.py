@@ -105,3 +105,53 @@ def test_an_unwritable_folder_leaves_the_screen_log_working(
     assert not path.exists()
     assert "logging to the screen only" in capsys.readouterr().err
     assert len(_app_handlers()) == 1
+
+
+def test_a_log_file_that_cannot_be_opened_never_breaks_logging(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A folder that exists but where today's file cannot be opened (here a folder in its
+    # place; for a person, a logs folder left behind by a run as another user).
+    today = tmp_path / "app-home" / "logs" / f"uploader-app-{dt.date.today().isoformat()}.log"
+    today.mkdir(parents=True)
+    setup_logging()
+    logging.getLogger("uploader_app.test").warning("still works")
+    logging.getLogger("uploader_app.test").warning("and again")
+    err = capsys.readouterr().err
+    assert err.count("Cannot write the log file") == 1
+    assert "still works" in err
+    assert "and again" in err
+    assert "Traceback" not in err
+
+
+def test_a_new_day_whose_file_cannot_be_opened_is_said_once_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = DailyFileHandler(tmp_path)
+    (tmp_path / f"uploader-app-{dt.date.today().isoformat()}.log").mkdir()
+    handler._day = dt.date.today() - dt.timedelta(days=1)
+    for n in range(3):
+        handler.emit(logging.makeLogRecord({"msg": f"line {n}"}))
+    handler.close()
+    err = capsys.readouterr().err
+    assert err.count("Cannot write the log file") == 1
+    assert "Traceback" not in err
+    assert "Logging error" not in err
+
+
+def test_old_files_that_cannot_be_deleted_do_not_stop_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "app-home" / "logs"
+    folder.mkdir(parents=True)
+    old = dt.date.today() - dt.timedelta(days=logfile.KEEP_DAYS + 1)
+    (folder / f"uploader-app-{old.isoformat()}.log").write_text("old\n")
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "unlink", refuse)
+        path = setup_logging()
+    logging.getLogger("uploader_app.test").info("started")
+    assert "started" in path.read_text(encoding="utf-8")

@@ -169,3 +169,25 @@ def test_an_unwritable_place_is_a_plain_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(SettingsError, match="Check that the folder exists"):
         save_settings_file(AppSettings(), blocker / "settings.toml")
+
+
+@pytest.mark.parametrize(
+    "address", ["https://[::1/v1.3", "https://api..twelvelabs.io/v1.3", "https://api:99999/v1.3"]
+)
+def test_a_malformed_address_is_a_problem_not_a_crash(home: Path, address: str) -> None:
+    home.mkdir()
+    (home / "settings.toml").write_text(f'base_url = "{address}"\nconcurrent_uploads = 3\n')
+    loaded = read_settings()
+    assert loaded.settings == AppSettings(concurrent_uploads=3)
+    [problem] = loaded.problems
+    assert "base_url must be a web address" in problem
+    assert setting_problem("base_url", address) is not None
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(home: Path) -> None:
+    # Windows editors (Notepad before 2019) start UTF-8 files with a byte order mark.
+    home.mkdir()
+    (home / "settings.toml").write_text("\ufeffconcurrent_uploads = 3\n", encoding="utf-8")
+    loaded = read_settings()
+    assert loaded.problems == ()
+    assert loaded.settings == AppSettings(concurrent_uploads=3)

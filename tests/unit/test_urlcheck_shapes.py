@@ -92,7 +92,19 @@ def test_only_http_and_https_are_fetched(url: str, words: str) -> None:
     assert words in hint
 
 
-@pytest.mark.parametrize("url", ["clip.mp4", "example.com/clip.mp4", "https://", "http://[::1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "clip.mp4",
+        "example.com/clip.mp4",
+        "https://",
+        "http://[::1",
+        # Typing mistakes that requests lets through to urllib3, which raises ValueError.
+        "https://cdn..example.com/clip.mp4",
+        f"https://{'a' * 64}.example.com/clip.mp4",
+        "https://cdn.example.com:99999/clip.mp4",
+    ],
+)
 def test_incomplete_addresses_are_refused(url: str) -> None:
     verdict, code, _, hint = _check(url)
     assert (verdict, code) == (Verdict.REJECTED, "url_invalid")

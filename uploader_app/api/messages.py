@@ -265,6 +265,11 @@ MESSAGES: dict[str, Message] = {
         "The server address does not use HTTPS, so the API key would travel unprotected.",
         f"Make {_ADDRESS} start with https://.",
     ),
+    "address_invalid": Message(
+        "Server address not valid",
+        "The server address is not a valid web address.",
+        f"Check the spelling of {_ADDRESS}; it looks like https://api.twelvelabs.io/v1.3.",
+    ),
     "no_api_key": Message(
         "No API key",
         "No API key is set.",

@@ -12,7 +12,12 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from uploader_app.api.errors import ConfigError, InsecureUrlError
-from uploader_app.config import DEFAULT_API_VERSION, SUPPORTED_VERSIONS, api_version_of
+from uploader_app.config import (
+    DEFAULT_API_VERSION,
+    SUPPORTED_VERSIONS,
+    address_ok,
+    api_version_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +81,8 @@ def versioned_base_url(base_url: str) -> tuple[str, str]:
     before anything is sent, not a silent v1.3.
     """
     url = base_url.rstrip("/")
+    if not address_ok(url):
+        raise ConfigError("address_invalid", f"{url} is not a usable web address")
     last = api_version_of(url)
     if last is not None:
         if last not in SUPPORTED_VERSIONS:

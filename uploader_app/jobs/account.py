@@ -28,7 +28,6 @@ from uploader_app.keys import (
     client_settings,
     delete_key,
     keychain_available,
-    load_key,
     save_key,
     verify_key,
 )
@@ -87,9 +86,9 @@ def run_login(args: argparse.Namespace) -> int:
 
 def run_logout(args: argparse.Namespace) -> int:
     """Forget the saved key. The environment variable is the shell's, so it is only named."""
-    had = load_key().source in ("keychain", "memory")
-    delete_key()
-    print("Signed out: the saved API key was removed." if had else "No API key was saved.")
+    # Asked of the keychain itself: load_key() would name the variable and hide a saved key.
+    removed = delete_key()
+    print("Signed out: the saved API key was removed." if removed else "No API key was saved.")
     if os.environ.get(ENV_API_KEY, "").strip():
         _say(f"{ENV_API_KEY} is still set in this shell; unset it to stop using that key.")
     return EXIT_OK
@@ -189,9 +188,12 @@ def _failed(what: str, exc: ApiError) -> int:
             _say(f"{what}: {REFUSED} {WHERE_TO_FIND} Then run uploader-app login.")
         return EXIT_CONFIG
     # The table's sentences may point at "the details below" (the window has such a
-    # section): here the service's own words follow on the next line.
+    # section): here the service's own words follow on the next line. Only an answer has
+    # them; the text of a failure on our side (no connection) is connection internals, kept
+    # in the log above.
     hint = f" {exc.hint}" if exc.hint else ""
-    details = f"\n  Details from Twelve Labs: {exc.message}" if exc.message else ""
+    answered = exc.status is not None and exc.message
+    details = f"\n  Details from Twelve Labs: {exc.message}" if answered else ""
     _say(f"{what}: {exc.user_message}{hint}{details}")
     return EXIT_CONFIG if isinstance(exc, (ConfigError, InsecureUrlError)) else EXIT_FAILED
 

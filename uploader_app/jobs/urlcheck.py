@@ -22,9 +22,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3.exceptions
 
 from uploader_app import __version__
 from uploader_app.api.errors import error_from_exception
+from uploader_app.api.requester import loggable
+from uploader_app.config import address_ok
 from uploader_app.models import (
     Finding,
     ProbeResult,
@@ -129,7 +132,7 @@ WORDING: dict[str, Wording] = {
     ),
     "url_unexpected_answer": Wording(
         "The file was not sent",
-        "The server at {host} did not send the file (it answered with code {status}).",
+        "The server at {host} did not send the file.",
         "Open the link in a web browser to see what it shows. " + _DIRECT_LINK,
     ),
     "url_redirect_loop": Wording(
@@ -180,7 +183,7 @@ def shape_problem(url: str) -> ShapeProblem | None:
     if scheme and scheme not in ("http", "https") and "://" in url:
         hint = _SCHEME_HINTS.get(scheme, "Use a direct https:// link to the video file.")
         return ShapeProblem("url_scheme", {"scheme": scheme, "scheme_hint": hint})
-    if scheme not in ("http", "https") or not host:
+    if scheme not in ("http", "https") or not host or not address_ok(url):
         return ShapeProblem("url_invalid", {"url": url})
     if host in _FILE_HOSTS:
         return None
@@ -319,7 +322,8 @@ def _fetch_and_judge(
         filename = _filename(response, final_url)
         size, ranged = _size(response)
         try:
-            head = _read_head(response)
+            deadline = time.monotonic() + timeout * PROBE_TIME_FACTOR
+            head = _read_body(response, BLOCK, deadline, decode=True)
         except requests.RequestException as exc:
             return _network_finding(url, exc, host, timeout)
     if content_type in _HTML_TYPES or _looks_like_html(head):
@@ -346,7 +350,10 @@ def _fetch_and_judge(
             return _network_finding(url, reader.error, host, timeout)
         if not reader.stopped:
             logger.debug(
-                "probed %s from %d bytes in %d requests", url, reader.fetched, reader.requests
+                "probed %s from %d bytes in %d requests",
+                loggable(url),
+                reader.fetched,
+                reader.requests,
             )
             return _judged(url, probe, target, content_type=content_type)
         if probe.has_video and probe.width and probe.height and probe.duration:
@@ -354,7 +361,7 @@ def _fetch_and_judge(
             # cannot be called cut off.
             probe = replace(probe, is_truncated=False)
             return _judged(url, probe, target, content_type=content_type)
-        logger.info("stopped probing %s after %d bytes", url, reader.fetched)
+        logger.info("stopped probing %s after %d bytes", loggable(url), reader.fetched)
     return _unprobed(url, size, target, content_type=content_type, filename=filename)
 
 
@@ -478,12 +485,9 @@ class RangeReader(io.RawIOBase):
                     # asked for): judge what was read, never bytes from the wrong place.
                     self.stopped = True
                     return b""
-                data: bytes = response.raw.read(end - start + 1, decode_content=False)
+                data = _read_body(response, end - start + 1, self._deadline, decode=False)
         except requests.RequestException as exc:
             self.error = exc
-            return b""
-        except OSError as exc:  # urllib3 read errors that requests does not wrap here
-            self.error = requests.ConnectionError(str(exc))
             return b""
         self.fetched += len(data)
         if not data:
@@ -500,13 +504,28 @@ def _headers(start: int, end: int) -> dict[str, str]:
     }
 
 
-def _read_head(response: requests.Response) -> bytes:
+def _read_body(response: requests.Response, amount: int, deadline: float, *, decode: bool) -> bytes:
+    """Up to ``amount`` bytes of the answer's body; fewer once ``deadline`` has passed.
+
+    The request timeout bounds each wait for data, so a server that trickles a few bytes at a
+    time never trips it: the deadline does. urllib3's own errors leave as requests' (a stall
+    is a timeout, a cut a lost connection); inside a probe they would otherwise reach
+    MediaInfo and make a slow server's file look damaged.
+    """
     data = bytearray()
-    for chunk in response.iter_content(64 * 1024):
-        data += chunk
-        if len(data) >= BLOCK:
-            break
-    return bytes(data[:BLOCK])
+    try:
+        while len(data) < amount:
+            piece = response.raw.read1(amount - len(data), decode_content=decode)
+            if not piece:
+                break
+            data += piece
+            if time.monotonic() > deadline:
+                break
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.Timeout(str(exc)) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise requests.ConnectionError(str(exc)) from exc
+    return bytes(data)
 
 
 def _content_type(response: requests.Response) -> str | None:
@@ -625,15 +644,17 @@ def _worded(
 
 
 def _status_finding(url: str, status: int, host: str) -> UrlFinding:
+    # The status goes to the log; a person reads what it means (docs/urls.md).
+    logger.info("checking %s: the server answered %d", loggable(url), status)
     if status in (404, 410):
         code = "url_not_found"
     elif status in (401, 403):
         code = "url_forbidden"
-    elif status >= 500:
+    elif status >= 500 or status == 429:  # 429: busy for now, as a 503 is
         code = "url_server_error"
     else:
         code = "url_unexpected_answer"
-    values = {"host": host, "status": str(status)}
+    values = {"host": host}
     return _worded(url, code, values, filename=url_filename(url))
 
 
@@ -649,7 +670,10 @@ _NETWORK_CODES = {
 def _network_finding(
     url: str, exc: requests.RequestException, host: str, timeout: float
 ) -> UrlFinding:
-    logger.info("checking %s failed: %s", url, exc)
+    # requests' text repeats the address as sent, query (a presigned signature) included.
+    query = urlsplit(url).query
+    text = str(exc).replace(query, "[query]") if query else str(exc)
+    logger.info("checking %s failed: %s", loggable(url), text)
     if isinstance(exc, requests.TooManyRedirects):
         code = "url_redirect_loop"
     elif isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
