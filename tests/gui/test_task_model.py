@@ -209,3 +209,17 @@ def test_words() -> None:
     assert state_words(make_job(1, JobState.ON_SERVICE, server_status="pending")) == (
         "Waiting its turn on Twelve Labs…"
     )
+
+
+def test_batch_share_only_grows_and_resets_when_idle(model: TaskTableModel) -> None:
+    model.apply_event(JobChanged(make_job(1, JobState.UPLOADING)))
+    model.apply_event(JobChanged(make_job(3, JobState.QUEUED)))
+    model.apply_event(JobProgress(1, 500, 1000, speed=None, eta=None))
+    model.flush_progress()
+    assert model.batch_bytes() == (500, 2000)
+    model.apply_event(JobChanged(make_job(1, JobState.ON_SERVICE, bytes_sent=1000)))
+    assert model.batch_bytes() == (1000, 2000)  # sent counts whole once on the service
+    model.apply_event(JobChanged(make_job(1, JobState.READY)))
+    assert model.batch_bytes() == (1000, 2000)  # and stays counted when ready
+    model.apply_event(JobChanged(make_job(3, JobState.CANCELLED)))
+    assert model.batch_bytes() == (0, 0)  # nothing active: the next batch starts afresh

@@ -158,6 +158,7 @@ class TaskTableModel(QAbstractTableModel):
         self._batch_problem: BatchProblem | None = None
         self._indexing_seconds: dict[str, list[float]] = {}
         self._pending: dict[int, JobProgress] = {}
+        self._batch: set[int] = set()  # jobs active since the list last went idle
         self._flush = QTimer(self)
         self._flush.setSingleShot(True)
         self._flush.setInterval(flush_ms)
@@ -324,7 +325,8 @@ class TaskTableModel(QAbstractTableModel):
 
     def remove_jobs(self, ids: Iterable[int]) -> None:
         """Take jobs off the list (after the engine removed them); later events are ignored."""
-        rows = sorted((self._row_of[i] for i in set(ids) if i in self._row_of), reverse=True)
+        chosen = set(ids)
+        rows = sorted((self._row_of[i] for i in chosen if i in self._row_of), reverse=True)
         if not rows:
             return
         for row in rows:
@@ -337,7 +339,8 @@ class TaskTableModel(QAbstractTableModel):
             self._counts[Category.ALL] -= 1
             self.endRemoveRows()
         self._row_of = {r.job.id: n for n, r in enumerate(self._rows)}
-        self.counts_changed.emit()
+        self._batch.difference_update(chosen)
+        self._counts_moved()
 
     def flush_progress(self) -> None:
         """Apply the progress held since the last flush: one ``dataChanged`` per moved row."""
@@ -370,20 +373,23 @@ class TaskTableModel(QAbstractTableModel):
             )
             self._counts[category_of(job.state)] += 1
             self._counts[Category.ALL] += 1
+            if category_of(job.state) is Category.ACTIVE:
+                self._batch.add(job.id)
         self.endInsertRows()
-        self.counts_changed.emit()
+        self._counts_moved()
 
     def _update(self, job: Job) -> int:
         row = self._row_of[job.id]
         entry = self._rows[row]
-        before = entry.job
+        before, entry.job = entry.job, job
         if before.state is not job.state:
             self._counts[category_of(before.state)] -= 1
             self._counts[category_of(job.state)] += 1
             entry.notice = ""
             self._note_indexing_time(entry, job)
-            self.counts_changed.emit()
-        entry.job = job
+            if category_of(job.state) is Category.ACTIVE:
+                self._batch.add(job.id)
+            self._counts_moved()
         # The stored bytes are the floor; live progress may already be ahead of them.
         if job.state is not JobState.UPLOADING or job.bytes_sent > entry.sent:
             entry.sent = job.bytes_sent
@@ -406,6 +412,11 @@ class TaskTableModel(QAbstractTableModel):
                 if r.job.state is JobState.ON_SERVICE and r.job.index_id == job.index_id
             ]
             self._emit_rows(waiting, Column.STATE, Column.STATE)
+
+    def _counts_moved(self) -> None:
+        if not self._counts[Category.ACTIVE]:
+            self._batch.clear()
+        self.counts_changed.emit()
 
     def _set_batch_problem(self, problem: BatchProblem | None) -> None:
         if problem == self._batch_problem:
@@ -433,6 +444,21 @@ class TaskTableModel(QAbstractTableModel):
 
     def counts(self) -> dict[Category, int]:
         return dict(self._counts)
+
+    def batch_bytes(self) -> tuple[int, int]:
+        """(sent, total) over the jobs of the running batch; a job past the upload counts whole,
+        so the share only grows while the batch runs."""
+        sent = total = 0
+        for job_id in self._batch:
+            row = self._row_of.get(job_id)
+            if row is None:
+                continue
+            entry = self._rows[row]
+            size = entry.total or entry.job.size or 0
+            total += size
+            moving = entry.job.state in (JobState.UPLOADING, JobState.QUEUED, JobState.PAUSED)
+            sent += min(entry.sent, size) if moving else size
+        return sent, total
 
     @property
     def batch_problem(self) -> BatchProblem | None:
