@@ -1,1 +1,1 @@
-"""The desktop window (PySide6): the only package that imports Qt."""
+"""The desktop window (PySide6). The only package that imports Qt."""
