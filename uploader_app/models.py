@@ -51,6 +51,9 @@ class TaskStatus(StrEnum):
     INDEXING = "indexing"
     READY = "ready"
     FAILED = "failed"
+    # One the service sent that this app does not know (the spec types status as a free
+    # string): treated as still in progress, its text kept in ``Task.status_text``.
+    UNKNOWN = "unknown"
 
     @property
     def is_terminal(self) -> bool:
@@ -200,6 +203,11 @@ class Task:
     height: int | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    status_text: str = ""  # the status as the service wrote it
+
+    @property
+    def status_label(self) -> str:
+        return self.status_text or str(self.status)
 
 
 @dataclass(frozen=True)

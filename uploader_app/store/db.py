@@ -62,7 +62,7 @@ _INTERNAL_COLUMNS = (
     "unreported",
     "create_started",
     "source_mtime_ns",
-    "next_poll_at",
+    "not_before",
 )
 _WRITABLE = frozenset(_JOB_COLUMNS[1:] + _INTERNAL_COLUMNS)
 
@@ -103,7 +103,7 @@ class JobInternals:
     unreported: list[list[Any]]
     create_started: float | None
     source_mtime_ns: int | None
-    next_poll_at: float | None
+    not_before: float | None
 
 
 def _to_db(name: str, value: Any) -> Any:
@@ -156,6 +156,7 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of transaction() in the thread holding the lock
         try:
             self._db = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
@@ -181,15 +182,27 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken with the write lock from its first statement."""
+        """One write transaction, taken with the write lock from its first statement; a
+        transaction opened inside another (same thread) joins the outer one."""
         with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._db
+                finally:
+                    self._depth -= 1
+                return
             self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     def _migrate(self) -> None:
         with self.transaction() as db:
@@ -288,16 +301,24 @@ class Store:
             unreported=json.loads(row["unreported"]),
             create_started=row["create_started"],
             source_mtime_ns=row["source_mtime_ns"],
-            next_poll_at=row["next_poll_at"],
+            not_before=row["not_before"],
         )
 
     def jobs(
-        self, states: Sequence[JobState] | None = None, ids: Sequence[int] | None = None
+        self,
+        states: Sequence[JobState] | None = None,
+        ids: Sequence[int] | None = None,
+        *,
+        index_id: str | None = None,
     ) -> list[Job]:
-        """Jobs in the order they were added, optionally only those in ``states`` or ``ids``."""
+        """Jobs in the order they were added, optionally only those in ``states``, ``ids``
+        or one index."""
         sql = "SELECT * FROM jobs"
         clauses: list[str] = []
         args: list[Any] = []
+        if index_id is not None:
+            clauses.append("index_id = ?")
+            args.append(index_id)
         if states is not None:
             clauses.append(f"state IN ({', '.join('?' * len(states))})")
             args += [str(s) for s in states]
@@ -364,8 +385,15 @@ class Store:
                 return None
             row = db.execute(
                 "SELECT id FROM jobs WHERE (state = ? AND (lease_until IS NULL"
-                " OR lease_until <= ?)) OR state = ? ORDER BY state = ? DESC, id LIMIT 1",
-                (str(JobState.UPLOADING), now, str(JobState.QUEUED), str(JobState.UPLOADING)),
+                " OR lease_until <= ?)) OR (state = ? AND (not_before IS NULL OR not_before <= ?))"
+                " ORDER BY state = ? DESC, id LIMIT 1",
+                (
+                    str(JobState.UPLOADING),
+                    now,
+                    str(JobState.QUEUED),
+                    now,
+                    str(JobState.UPLOADING),
+                ),
             ).fetchone()
             if row is None:
                 return None
@@ -386,6 +414,26 @@ class Store:
                 (time.time() + lease, job_id, worker, str(JobState.UPLOADING)),
             )
         return cursor.rowcount == 1
+
+    def holder(self, column: str, value: str) -> int | None:
+        """The job holding this service id (``task_id``, ``indexed_asset_id``…), if any."""
+        if column not in ("task_id", "video_id", "asset_id", "indexed_asset_id"):
+            raise ValueError(column)
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT id FROM jobs WHERE {column} = ? LIMIT 1", (value,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def adopt(self, job_id: int, column: str, value: str, **fields: Any) -> Job | None:
+        """Give ``job_id`` the service id ``value`` unless another job already holds it
+        (None then): one created object is never reported by two jobs, across processes."""
+        if column not in ("task_id", "indexed_asset_id"):
+            raise ValueError(column)
+        with self.transaction():
+            if self.holder(column, value) not in (None, job_id):
+                return None
+            return self.update(job_id, **{**fields, column: value})
 
     def release(self, job_id: int, worker: str) -> None:
         with self.transaction() as db:

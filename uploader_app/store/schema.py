@@ -48,7 +48,8 @@ MIGRATIONS: tuple[str, ...] = (
         create_started REAL,
         -- the file's size and mtime when queued: a change means a different file
         source_mtime_ns INTEGER,
-        next_poll_at REAL
+        -- not to be sent (queued) or polled (on the service) before this time
+        not_before REAL
     );
     CREATE UNIQUE INDEX jobs_dedup ON jobs (index_id, dedup_key) WHERE dedup_key IS NOT NULL;
     CREATE INDEX jobs_state ON jobs (state);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,29 @@ def test_jobs_filter_and_counts(store: Store) -> None:
     assert store.delete([added[1].id]) == 1
     with pytest.raises(KeyError):
         store.get(added[1].id)
+
+
+def test_adopt_gives_a_service_id_to_one_job_only(store: Store) -> None:
+    [(a, _), (b, _)] = store.add([_new("a.mp4"), _new("b.mp4")])
+    adopted = store.adopt(a.id, "task_id", "t1", create_started=None)
+    assert adopted is not None
+    assert adopted.task_id == "t1"
+    assert store.adopt(b.id, "task_id", "t1") is None
+    assert store.holder("task_id", "t1") == a.id
+    assert store.get(b.id).task_id is None
+
+
+def test_failed_transaction_leaves_nothing(store: Store) -> None:
+    [(a, _)] = store.add([_new("a.mp4")])
+    with pytest.raises(RuntimeError), store.transaction():
+        store.update(a.id, state=JobState.READY)
+        raise RuntimeError
+    assert store.get(a.id).state is JobState.QUEUED
+
+
+def test_queued_job_waits_for_not_before(store: Store) -> None:
+    [(a, _)] = store.add([_new("a.mp4")])
+    store.update(a.id, not_before=time.time() + 60)
+    assert store.claim("w", limit=1, lease=60) is None
+    store.update(a.id, not_before=None)
+    assert store.claim("w", limit=1, lease=60) is not None
