@@ -16,9 +16,9 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QStyle
 
 from uploader_app.gui import text
+from uploader_app.gui.icons import verdict_icon
 from uploader_app.models import Finding, Verdict
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,6 @@ class FindingsModel(QAbstractTableModel):
         self._by_path: dict[str, int] = {}
         # (size, rounded length, width, height) -> relative path of the first file seen
         self._lookalikes: dict[tuple[int, float, int | None, int | None], str] = {}
-        self._icons: dict[Verdict, QIcon] = {}
 
     # ---- Qt model ------------------------------------------------------------------------
 
@@ -331,19 +330,9 @@ class FindingsModel(QAbstractTableModel):
             return row.status
         return "\n".join(_sentence(i.message, i.hint) for i in finding.issues)
 
-    def _icon(self, row: FileRow) -> QIcon | None:
-        verdict = row.verdict
-        if verdict is None:
+    @staticmethod
+    def _icon(row: FileRow) -> QIcon | None:
+        if row.verdict is None:
             return None
-        if row.already_sent or row.duplicate_of:
-            verdict = Verdict.SKIPPED
-        if verdict not in self._icons:
-            style = QApplication.style()
-            pixmap = {
-                Verdict.OK: QStyle.StandardPixmap.SP_DialogApplyButton,
-                Verdict.WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
-                Verdict.REJECTED: QStyle.StandardPixmap.SP_MessageBoxCritical,
-                Verdict.SKIPPED: QStyle.StandardPixmap.SP_MessageBoxInformation,
-            }[verdict]
-            self._icons[verdict] = style.standardIcon(pixmap)
-        return self._icons[verdict]
+        shown = Verdict.SKIPPED if row.already_sent or row.duplicate_of else row.verdict
+        return verdict_icon(shown)

@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import ApiError
 from uploader_app.gui import text
 from uploader_app.gui.background import run_in_background
+from uploader_app.gui.text import problem_text
 from uploader_app.models import Index, IndexModel, Target
 
 logger = logging.getLogger(__name__)
@@ -68,15 +68,6 @@ MODELS = (
         {"v1.3": "audio", "v1.2": "conversation"},
     ),
 )
-
-
-def problem_text(error: BaseException) -> str:
-    """A failure in plain words with what to do; never a code or an exception name."""
-    if isinstance(error, ApiError):
-        hint = f" {error.hint}" if error.hint else ""
-        return f"{error.user_message}{hint}"
-    logger.error("unexpected failure: %r", error)
-    return "Something unexpected went wrong. Try again; the log file has the details."
 
 
 def list_indexes(client_factory: ClientFactory) -> Listing:
@@ -118,9 +109,7 @@ class IndexPicker(QWidget):
         self.status_label = QLabel()
         self.status_label.setAccessibleName("Index list status")
         self.status_label.setWordWrap(True)
-        self.status_label.setSizePolicy(
-            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred
-        )
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.refresh_button = QToolButton()
         self.refresh_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
         self.refresh_button.setAccessibleName("Refresh the list of indexes")
@@ -129,9 +118,7 @@ class IndexPicker(QWidget):
         self.new_button = QToolButton()
         self.new_button.setText("New index…")
         self.new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.new_button.setIcon(
-            style.standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder)
-        )
+        self.new_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder))
         self.new_button.setAccessibleName("Create a new index")
         self.new_button.setToolTip("Create a new index to send videos to")
         self.new_button.clicked.connect(self.create_index)

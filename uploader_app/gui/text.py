@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
+from uploader_app.api.errors import ApiError
 from uploader_app.models import Index, IndexModel, Target, UploadKind
 from uploader_app.validation.limits import MAX_SIZE, limits_for
 from uploader_app.validation.messages import format_size
+
+logger = logging.getLogger(__name__)
 
 # What each model option looks at, in words a non-technical person reads at a glance.
 OPTION_WORDS = {"visual": "sight", "audio": "sound"}
@@ -79,3 +84,12 @@ def limits_line(index: Index, api_version: str) -> str:
     if limits.require_audio:
         text += ", with sound"
     return text
+
+
+def problem_text(error: BaseException) -> str:
+    """A failure in plain words with what to do; never a code or an exception name."""
+    if isinstance(error, ApiError):
+        hint = f" {error.hint}" if error.hint else ""
+        return f"{error.user_message}{hint}"
+    logger.error("unexpected failure: %r", error)
+    return "Something unexpected went wrong. Try again; the log file has the details."
