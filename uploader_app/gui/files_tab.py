@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from uploader_app.gui import text
 from uploader_app.gui.background import Stream
 from uploader_app.gui.findings_model import Column, FileRow, FindingsModel, Tally
-from uploader_app.models import Finding, Target, Verdict
+from uploader_app.models import Finding, Target
 from uploader_app.validation.pool import imap_unordered
 from uploader_app.validation.scan import Candidate, check_item, walk
 from uploader_app.validation.subtitles import find_subtitle
@@ -414,10 +414,7 @@ class FilesTab(QWidget):
             "Drop videos or folders here" if empty else "Drop more videos or folders here"
         )
         self.clear_button.setEnabled(not empty)
-        unticked_warnings = any(
-            r.verdict is Verdict.WARNING and not r.chosen for r in self.model.rows
-        )
-        self.accept_button.setVisible(unticked_warnings)
+        self.accept_button.setVisible(self.model.unticked_warnings > 0)
         self.summary.setText(self._summary_text(tally))
         noun = text.count(tally.to_send, "video")
         self.upload_button.setText(f"Upload {noun}" if tally.to_send else "Upload")

@@ -125,6 +125,10 @@ class FindingsModel(QAbstractTableModel):
         self._by_path: dict[str, int] = {}
         # (size, rounded length, width, height) -> relative path of the first file seen
         self._lookalikes: dict[tuple[int, float, int | None, int | None], str] = {}
+        # Kept up to date row by row, so the summary line costs nothing on a 10,000-row list.
+        self._verdicts: Counter[Verdict | None] = Counter()
+        self._ticked = 0
+        self._unticked_warnings = 0
 
     # ---- Qt model ------------------------------------------------------------------------
 
@@ -200,6 +204,7 @@ class FindingsModel(QAbstractTableModel):
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
             self._rows.extend(new)
+            self._verdicts[None] += len(new)
             self.endInsertRows()
         return len(new)
 
@@ -217,8 +222,7 @@ class FindingsModel(QAbstractTableModel):
                 number = self._by_path[key]
             row = self._rows[number]
             filled = replace(row, finding=finding, duplicate_of=None, already_sent=False)
-            filled = self._judge_sending(filled, already_sent)
-            self._rows[number] = filled
+            self._store(number, self._judge_sending(filled, already_sent))
             changed.append(number)
         if changed:
             self.dataChanged.emit(
@@ -247,7 +251,7 @@ class FindingsModel(QAbstractTableModel):
         again = []
         for number, row in enumerate(self._rows):
             if row.verdict is not Verdict.SKIPPED:
-                self._rows[number] = replace(row, finding=None, duplicate_of=None)
+                self._store(number, replace(row, finding=None, duplicate_of=None))
                 again.append(self._rows[number])
         if again:
             self.dataChanged.emit(
@@ -272,26 +276,32 @@ class FindingsModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = [r for r in self._rows if _key(r.path) not in gone]
         self._by_path = {_key(r.path): n for n, r in enumerate(self._rows)}
-        self._lookalikes = {
-            k: v for k, v in self._lookalikes.items() if any(r.relative == v for r in self._rows)
-        }
+        kept = {r.relative for r in self._rows}
+        self._lookalikes = {k: v for k, v in self._lookalikes.items() if v in kept}
+        self._recount()
         self.endResetModel()
 
     def clear(self) -> None:
         self.beginResetModel()
         self._rows, self._by_path = [], {}
         self._lookalikes.clear()
+        self._recount()
         self.endResetModel()
 
     def to_send(self) -> list[Finding]:
         return [r.finding for r in self._rows if r.will_send and r.finding is not None]
 
+    @property
+    def unticked_warnings(self) -> int:
+        return self._unticked_warnings
+
     def tally(self) -> Tally:
-        verdicts = Counter(r.verdict for r in self._rows)
+        verdicts = self._verdicts
+        total = len(self._rows)
         return Tally(
-            checked=sum(n for v, n in verdicts.items() if v is not None),
-            total=len(self._rows),
-            to_send=sum(1 for r in self._rows if r.will_send),
+            checked=total - verdicts[None],
+            total=total,
+            to_send=self._ticked,
             ready=verdicts[Verdict.OK],
             warnings=verdicts[Verdict.WARNING],
             cannot=verdicts[Verdict.REJECTED],
@@ -301,8 +311,24 @@ class FindingsModel(QAbstractTableModel):
     # ---- helpers -------------------------------------------------------------------------
 
     def _replace(self, number: int, row: FileRow) -> None:
-        self._rows[number] = row
+        self._store(number, row)
         self.dataChanged.emit(self.index(number, 0), self.index(number, len(Column) - 1))
+
+    def _store(self, number: int, row: FileRow) -> None:
+        """Put ``row`` at ``number`` and keep the counts in step."""
+        self._count(self._rows[number], -1)
+        self._rows[number] = row
+        self._count(row, 1)
+
+    def _count(self, row: FileRow, sign: int) -> None:
+        self._verdicts[row.verdict] += sign
+        self._ticked += sign * row.will_send
+        self._unticked_warnings += sign * (row.verdict is Verdict.WARNING and not row.chosen)
+
+    def _recount(self) -> None:
+        self._verdicts, self._ticked, self._unticked_warnings = Counter(), 0, 0
+        for row in self._rows:
+            self._count(row, 1)
 
     @staticmethod
     def _display(row: FileRow, column: Column) -> str:
