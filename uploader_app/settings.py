@@ -21,7 +21,13 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-from uploader_app.config import DEFAULT_BASE_URL, ENV_BASE_URL, settings_path
+from uploader_app.config import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    ENV_BASE_URL,
+    api_version_of,
+    settings_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +47,11 @@ class AppSettings:
     multipart_over: int | None = None  # None: the engine's documented default
     last_index_id: str | None = None
     demo_mode: bool = False
+
+    @property
+    def api_version(self) -> str:
+        """The version the address names (``…/v1.2``), else the default."""
+        return api_version_of(self.base_url) or DEFAULT_API_VERSION
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.local_http import files_in, ranged_files_in, serving
 from tests.media import long_spec
@@ -93,13 +94,24 @@ def test_too_long_and_too_small_remote_videos_are_refused_before_sending(
 def test_without_range_support_only_type_and_size_are_judged(
     video: Callable[..., Path], folder: Path, plain: str
 ) -> None:
-    clip = _put(video, folder, "short.mp4", duration=2.0)
-    found = check_url(f"{plain}/short.mp4", URL_TARGET)
-    # Too short, but unknowable here: passed on, and the message says who checks the rest.
+    clip = _put(video, folder, "talk.mp4", duration=600.0, fps=10.0, width=320, height=240)
+    found = check_url(f"{plain}/talk.mp4", URL_TARGET)
+    # Too small a picture, but unknowable from the first block: passed on, and the message
+    # says who checks the rest.
     assert (found.verdict, found.code) == (Verdict.OK, None)
     assert "Twelve Labs checks them when it fetches the file" in found.message
     assert found.size == clip.stat().st_size
     assert found.duration is None
+
+
+def test_a_small_file_read_whole_is_judged_fully_without_ranges(
+    video: Callable[..., Path], folder: Path, plain: str
+) -> None:
+    clip = _put(video, folder, "short.mp4", duration=2.0)
+    assert clip.stat().st_size < urlcheck.BLOCK
+    found = check_url(f"{plain}/short.mp4", URL_TARGET)
+    assert (found.verdict, found.code) == (Verdict.REJECTED, "video_duration_too_short")
+    assert found.duration == pytest.approx(2.0, abs=0.1)
 
 
 def test_a_server_that_stops_honouring_ranges_is_not_called_broken(
@@ -329,3 +341,28 @@ def test_probing_stops_at_its_byte_budget(
     assert sum(n for _, n in served) <= urlcheck.BLOCK
     assert (found.verdict, found.code) == (Verdict.OK, None)
     assert found.duration is None
+
+
+def test_the_api_key_never_goes_to_the_url_server(video: Callable[..., Path]) -> None:
+    data = video().read_bytes()
+    seen: list[str] = []
+
+    class Recording(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.extend(k.lower() for k in self.headers)
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    api_session = requests.Session()
+    api_session.headers["x-api-key"] = "tlk_key-that-must-stay-home"
+    with serving(Recording) as base:
+        found = check_url(f"{base}/clip.mp4", URL_TARGET, session=api_session)
+    assert found.verdict is Verdict.OK
+    assert "range" in seen
+    assert "x-api-key" not in seen

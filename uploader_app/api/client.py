@@ -13,8 +13,9 @@ import logging
 import mimetypes
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
 
@@ -82,7 +83,7 @@ from uploader_app.api.types import (
     parse_video,
 )
 from uploader_app.config import Settings
-from uploader_app.models import Index, IndexModel, Task, TaskStatus, url_filename
+from uploader_app.models import Index, IndexModel, Task, TaskStatus
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,12 @@ def _claim_answer(object_id: str) -> None:
             "the service answered with %s, which another upload already reported", object_id
         )
         raise AlreadyClaimedError(object_id)
+
+
+def _url_filename(url: str) -> str:
+    """The file name a URL upload gets: its last path segment, %-decoded (**assumption**, as
+    the sandbox does; the vendor does not document it)."""
+    return unquote(PurePosixPath(urlsplit(url).path).name)
 
 
 class ApiClient:
@@ -292,7 +299,7 @@ class ApiClient:
         )
         fields["video_url"] = video_url
         body = multipart_body(fields, cancel=cancel)
-        return self._create_task(body, TaskQuery(index_id, url_filename(video_url)), cancel)
+        return self._create_task(body, TaskQuery(index_id, _url_filename(video_url)), cancel)
 
     def get_task(self, task_id: str) -> Task:
         return self._http.call("GET", f"/tasks/{task_id}", parse=object_parser(parse_task))
@@ -411,7 +418,7 @@ class ApiClient:
         cancel: threading.Event | None = None,
     ) -> Asset:
         """``POST /assets`` with ``method=url``: the service downloads the file."""
-        name = filename or url_filename(url)
+        name = filename or _url_filename(url)
         fields = self._asset_fields("url", name, enable_hls, enable_thumbnail, user_metadata)
         fields["url"] = url
         return self._create_asset(multipart_body(fields, cancel=cancel), name, cancel)

@@ -14,7 +14,7 @@ import io
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
@@ -242,11 +242,16 @@ def check_url(
 
     ``timeout`` bounds each request (the whole probe takes at most a few times that). Pass
     ``target.kind`` as the route the URL will take (``UploadKind.URL`` for a video_url task).
+    ``session`` is for connection reuse across many URLs; one that carries the API key is
+    not used, so the key never goes to the URL's server.
     """
     url = url.strip()
     problem = shape_problem(url)
     if problem is not None:
         return _worded(url, problem.code, problem.values, filename=url_filename(url))
+    if session is not None and "x-api-key" in session.headers:
+        logger.warning("not checking URLs with the API client's session; using a new one")
+        session = None
     http = session or requests.Session()
     try:
         return _fetch_and_judge(http, url, target, timeout)
@@ -271,7 +276,7 @@ def _fetch_and_judge(
         host = urlsplit(final_url).hostname or host
         status = response.status_code
         if status == 416:  # nothing to range over: an empty file
-            return _judged(url, _empty(final_url), target, content_type=None)
+            return _judged(url, _empty(url_filename(final_url)), target, content_type=None)
         if status not in (200, 206):
             return _status_finding(url, status, host)
         content_type = _content_type(response)
@@ -294,16 +299,24 @@ def _fetch_and_judge(
             content=sniffed.label,
         )
         return _judged(url, probe, target, content_type=content_type)
+    if size is not None and len(head) >= size:
+        # The first block was the whole file: judge it fully, ranges or not.
+        probe = probe_stream(io.BytesIO(head[:size]), filename, size)
+        return _judged(url, probe, target, content_type=content_type)
     if ranged and size:
         reader = RangeReader(http, final_url, size, timeout=timeout, first_block=head)
         probe = probe_stream(io.BufferedReader(reader, BLOCK), filename, size)
         if reader.error is not None:
             return _network_finding(url, reader.error, host, timeout)
-        complete = probe.has_video and probe.width and probe.height and probe.duration
-        if not reader.stopped or complete:
+        if not reader.stopped:
             logger.debug(
                 "probed %s from %d bytes in %d requests", url, reader.fetched, reader.requests
             )
+            return _judged(url, probe, target, content_type=content_type)
+        if probe.has_video and probe.width and probe.height and probe.duration:
+            # Enough was read for length and picture; the end of the file never was, so it
+            # cannot be called cut off.
+            probe = replace(probe, is_truncated=False)
             return _judged(url, probe, target, content_type=content_type)
         logger.info("stopped probing %s after %d bytes", url, reader.fetched)
     return _unprobed(url, size, target, content_type=content_type, filename=filename)
