@@ -9,6 +9,10 @@ import sys
 from uploader_app import __version__
 from uploader_app.config import LOG_FORMAT
 
+JOB_COMMANDS = frozenset(
+    {"upload", "url", "status", "retry", "cancel", "pause", "resume", "export"}
+)
+
 
 def _port(text: str) -> int:
     try:
@@ -74,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
     check.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
     _add_account_commands(sub)
+
+    # Upload jobs: upload, url, status, retry, cancel, pause, resume, export.
+    from uploader_app.jobs.cli_args import add_job_commands
+
+    add_job_commands(sub)
     return parser
 
 
@@ -136,5 +145,9 @@ def main(argv: list[str]) -> int:
             "indexes": account.run_indexes,
         }[args.command]
         return runner(args)
+    if args.command in JOB_COMMANDS:
+        from uploader_app.jobs.commands import run_job_command
+
+        return run_job_command(args)
     parser.print_help()
     return 0
