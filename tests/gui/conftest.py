@@ -1,4 +1,5 @@
-"""An engine host over a real store and the sandbox, and a panel to show it in."""
+"""GUI fixtures: window state in a per-test QSettings file, never the user's; an engine host
+over a real store and the sandbox, and a task panel to show it in."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY, StartSandbox
@@ -21,6 +23,11 @@ from uploader_app.sandbox.server import SandboxServer
 from uploader_app.store import Store
 
 MakeHost = Callable[..., EngineHost]
+
+
+@pytest.fixture
+def qsettings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
 
 
 def first_index(server: SandboxServer) -> str:
