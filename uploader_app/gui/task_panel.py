@@ -127,19 +127,19 @@ class TaskTable(QTableView):
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(False)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: Any) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
@@ -438,7 +438,7 @@ class TaskPanel(QWidget):
             words = "upload continues" if unfinished == 1 else "uploads continue"
             self.show_notice(f"{unfinished} unfinished {words} from last time.")
 
-    def _on_problem(self, error: Exception) -> None:
+    def _on_problem(self, error: BaseException) -> None:
         logger.warning("task list action failed: %s", error)
         self.show_notice(_PROBLEM)
 

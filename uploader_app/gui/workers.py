@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import is_dataclass, replace
 from typing import Any, cast
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from uploader_app.gui.background import Stream, run_in_background
 from uploader_app.jobs.engine import Engine, EngineSettings
 from uploader_app.jobs.events import EngineEvent, JobChanged
 from uploader_app.models import JobState
@@ -123,23 +124,6 @@ class PollWorker(_LoopWorker):
         return max(0.05, wait)
 
 
-class _Call(QRunnable):
-    """One blocking call on the pool; the result goes back through the host's signals."""
-
-    def __init__(self, host: EngineHost, token: int, fn: Callable[[], Any]) -> None:
-        super().__init__()
-        self._host, self._token, self._fn = host, token, fn
-
-    def run(self) -> None:
-        try:
-            result = self._fn()
-        except Exception as exc:
-            logger.info("background call failed", exc_info=True)
-            self._host._call_failed.emit(self._token, exc)
-        else:
-            self._host._call_done.emit(self._token, result)
-
-
 class EngineHost(QObject):
     """Owns the engine and its worker threads; every engine event comes out of ``event`` on
     the GUI thread (``events`` carries the same events a burst at a time)."""
@@ -149,8 +133,6 @@ class EngineHost(QObject):
     event = Signal(object)  # type: ignore[assignment]
     events = Signal(list)
     _arrived = Signal()
-    _call_done = Signal(int, object)
-    _call_failed = Signal(int, object)
 
     def __init__(
         self,
@@ -164,17 +146,12 @@ class EngineHost(QObject):
         self._lock = threading.Lock()
         self._incoming: list[EngineEvent] = []
         self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._call_done.connect(self._on_call_done)
-        self._call_failed.connect(self._on_call_failed)
         self._engine = make_engine(self._on_engine_event)
         self._uploads = max(1, uploads)
         self._workers: list[tuple[_LoopWorker, QThread]] = []
         self._poller: PollWorker | None = None
         self._names = itertools.count(1)
-        self._calls: dict[int, tuple[Callable[[Any], None], Callable[[Exception], None]]] = {}
-        self._tokens = itertools.count(1)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
+        self._calls: set[Stream] = set()
         self._started = False
 
     @property
@@ -238,7 +215,8 @@ class EngineHost(QObject):
             if not thread.wait(JOIN_TIMEOUT_MS):
                 logger.warning("%s did not stop in time", worker.name)
         self._workers.clear()
-        self._pool.waitForDone(JOIN_TIMEOUT_MS)
+        for call in list(self._calls):
+            call.wait(JOIN_TIMEOUT_MS)
         self._started = False
         self._deliver()
 
@@ -246,19 +224,19 @@ class EngineHost(QObject):
         self,
         fn: Callable[[], Any],
         on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[Exception], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         """Run a blocking call off the GUI thread; ``on_done``/``on_error`` run on it."""
-        token = next(self._tokens)
-        self._calls[token] = (on_done or _ignore, on_error or _log_error)
-        self._pool.start(_Call(self, token, fn))
+        call = run_in_background(fn, on_done or _ignore, on_error or _log_error, self)
+        self._calls.add(call)
+        call.finished.connect(lambda: self._calls.discard(call))
 
     def control(
         self,
         method: Callable[[list[int]], Any],
         ids: Sequence[int],
         on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[Exception], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         """``method(ids)`` (an engine control such as ``engine.pause``) in the background,
         then wake the workers so a resumed or retried job starts at once."""
@@ -293,16 +271,6 @@ class EngineHost(QObject):
         for event in batch:
             self.event.emit(event)
 
-    @Slot(int, object)
-    def _on_call_done(self, token: int, result: object) -> None:
-        on_done, _ = self._calls.pop(token)
-        on_done(result)
-
-    @Slot(int, object)
-    def _on_call_failed(self, token: int, error: object) -> None:
-        _, on_error = self._calls.pop(token)
-        on_error(error if isinstance(error, Exception) else RuntimeError(str(error)))
-
     def _launch(self, worker: _LoopWorker) -> None:
         thread = QThread(self)
         thread.setObjectName(worker.name)
@@ -335,5 +303,5 @@ def _ignore(_result: object) -> None:
     """The default ``on_done``: nothing to do with the result."""
 
 
-def _log_error(error: Exception) -> None:
+def _log_error(error: BaseException) -> None:
     logger.warning("background call failed: %s", error)
