@@ -148,3 +148,15 @@ def test_size_splitter_and_tab_are_remembered(
     assert again.size() == window.size()
     assert again.splitter.sizes() == sizes
     assert again.tabs.currentIndex() == 1
+
+
+def test_a_refused_key_shows_not_connected(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    account = Account(sandbox.base_url(), "not-the-key")
+    settings = AppSettings(base_url=sandbox.base_url())
+    window = MainWindow(account, settings, make_host(account, settings), qsettings)
+    qtbot.addWidget(window)
+    window.picker.refresh()
+    qtbot.waitUntil(lambda: window.connection_label.text() == "○ Not connected", timeout=15_000)
+    assert "Choose the index" in window.files_tab.upload_button.toolTip()

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from uploader_app.api.errors import ApiError
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -56,9 +58,12 @@ class _Worker(QObject):
             if pending:
                 self.batch.emit(pending)
         except Exception as exc:
-            # Handed to the GUI thread, which words it for the user; logged here with the
-            # traceback for the person who will help them.
-            logger.exception("background work failed")
+            # Handed to the GUI thread, which words it for the user. A service's answer is an
+            # expected outcome; anything else gets its traceback for the person who helps.
+            if isinstance(exc, ApiError):
+                logger.info("background work failed: %r", exc)
+            else:
+                logger.exception("background work failed")
             if pending:
                 self.batch.emit(pending)
             self.failed.emit(exc)

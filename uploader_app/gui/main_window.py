@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
 
         self.picker = IndexPicker(self._client_factory(), self._state)
         self.picker.index_changed.connect(self._on_index_changed)
+        self.picker.listing_failed.connect(lambda _words: self._show_connection("Not connected"))
 
         self.files_tab = FilesTab(self._state)
         self.files_tab.upload_requested.connect(self._queue_findings)
