@@ -160,3 +160,21 @@ def test_a_refused_key_shows_not_connected(
     window.picker.refresh()
     qtbot.waitUntil(lambda: window.connection_label.text() == "○ Not connected", timeout=15_000)
     assert "Choose the index" in window.files_tab.upload_button.toolTip()
+
+
+def test_files_sent_in_an_earlier_run_are_known(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    clip = video("clip.mp4")
+    first = make_window(sandbox)
+    first.add_paths([clip])
+    qtbot.waitUntil(first.files_tab.upload_button.isEnabled, timeout=30_000)
+    first.files_tab.upload_button.click()
+    qtbot.waitUntil(lambda: _jobs_in(first) == [JobState.READY], timeout=60_000)
+    first.host.shutdown(keep=True)
+
+    again = make_window(sandbox)  # a new run over the same job store
+    again.add_paths([clip])
+    qtbot.waitUntil(lambda: again.files_tab.model.tally().checked == 1, timeout=30_000)
+    assert again.files_tab.model.rows[0].already_sent
+    assert _jobs_in(again) == [JobState.READY]

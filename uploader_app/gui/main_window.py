@@ -44,7 +44,7 @@ from uploader_app.gui.welcome import Account
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged, JobNotice
-from uploader_app.models import Finding, Index, Job, JobState
+from uploader_app.models import Finding, Index, Job, JobState, SourceKind
 from uploader_app.settings import AppSettings
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ TAB_KEY = "window/tab"
 COLUMNS_KEY = "window/task_columns"
 TOTALS_INTERVAL_MS = 1000  # the status bar's figures: once a second is plenty for a person
 # Key and index problems are fixed in Settings; the banner offers the way there.
+# A job in these states has not put (and will not put) its file in the index.
+UNSENT_STATES = frozenset({JobState.REJECTED, JobState.CANCELLED})
 KEY_PROBLEMS = frozenset({"api_key_invalid", "api_key_expired", "unauthorized", "no_api_key"})
 
 
@@ -86,6 +88,8 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self._restore()
         host.event.connect(self._on_event)
+        # Earlier runs' jobs too, so a file sent last week is known to be in its index.
+        host.run_in_background(host.engine.jobs, self._note_jobs, self._on_totals_failed)
         self._timer = QTimer(self)
         self._timer.setInterval(TOTALS_INTERVAL_MS)
         self._timer.timeout.connect(self._update_totals)
@@ -357,13 +361,19 @@ class MainWindow(QMainWindow):
         self.url_tab.set_index(index_id, target)
         self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
 
+    def _note_jobs(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self._note_job(job)
+
+    def _note_job(self, job: Job) -> None:
+        if job.source_kind is SourceKind.FILE and job.state not in UNSENT_STATES:
+            self.files_tab.note_sent(job.index_id, job.source)
+
     @Slot(object)
     def _on_event(self, event: object) -> None:
         if isinstance(event, JobChanged):
-            job = event.job
             self._totals_dirty = True
-            if job.state not in (JobState.REJECTED, JobState.CANCELLED):
-                self.files_tab.note_sent(job.index_id, job.source)
+            self._note_job(event.job)
         elif isinstance(event, BatchProblem):
             hint = f" {event.hint}" if event.hint else ""
             self.show_banner(f"{event.title}. {event.message}{hint}", event.code in KEY_PROBLEMS)
@@ -407,7 +417,7 @@ class MainWindow(QMainWindow):
 
     def _on_totals_failed(self, error: BaseException) -> None:
         self._totals_running = False
-        logger.warning("reading the totals failed: %r", error)
+        logger.warning("reading the job list failed: %r", error)
 
     # ---- closing -------------------------------------------------------------------------
 
