@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from tests.conftest import TEST_API_KEY
 from tests.local_http import ranged_files_in, serving
 from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow
+from uploader_app.gui.settings_dialog import Saved
 from uploader_app.gui.startup import make_host
 from uploader_app.gui.welcome import Account
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared
@@ -178,3 +180,21 @@ def test_files_sent_in_an_earlier_run_are_known(
     qtbot.waitUntil(lambda: again.files_tab.model.tally().checked == 1, timeout=30_000)
     assert again.files_tab.model.rows[0].already_sent
     assert _jobs_in(again) == [JobState.READY]
+
+
+def test_saved_settings_apply_to_the_running_window(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer
+) -> None:
+    window = make_window(sandbox)
+    window.show_banner("The settings file could not be read.", offer_settings=True)
+    changed = replace(window.settings, concurrent_uploads=3, bandwidth_cap=2_000_000)
+    with qtbot.assertNotEmitted(window.account_changed):
+        window._apply_settings(Saved(changed))
+    assert window.host.upload_workers == 3
+    assert not window.banner.isVisible()
+    assert "next start" in window.statusBar().currentMessage()
+
+    with qtbot.waitSignal(window.account_changed) as switched:
+        window._apply_settings(Saved(changed, key="another-key"))
+    assert switched.args[0].key == "another-key"
+    assert not switched.args[0].demo
