@@ -13,10 +13,11 @@ from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from tests.local_http import ranged_files_in, serving
-from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow
+from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow, totals_text
 from uploader_app.gui.settings_dialog import Saved
 from uploader_app.gui.startup import make_host
 from uploader_app.gui.welcome import Account
+from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared
 from uploader_app.models import JobState
 from uploader_app.sandbox.server import SandboxServer
@@ -198,3 +199,18 @@ def test_saved_settings_apply_to_the_running_window(
         window._apply_settings(Saved(changed, key="another-key"))
     assert switched.args[0].key == "another-key"
     assert not switched.args[0].demo
+
+
+def test_totals_line_answers_how_long() -> None:
+    busy = Totals(
+        counts={JobState.UPLOADING: 4, JobState.QUEUED: 12, JobState.ON_SERVICE: 1},
+        bytes_done=1_800_000_000,
+        bytes_total=6_200_000_000,
+        speed=12_000_000,
+        eta=400,
+    )
+    assert totals_text(busy) == (
+        "4 uploading, 12 waiting, 1 being indexed · 1.8 GB of 6.2 GB · 12 MB/s · about 7 min left"
+    )
+    done = Totals(counts={JobState.READY: 3}, bytes_done=0, bytes_total=0, speed=None, eta=None)
+    assert totals_text(done) == "All done · 3 videos ready"

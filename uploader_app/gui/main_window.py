@@ -34,7 +34,7 @@ from uploader_app.gui import text
 from uploader_app.gui.close_dialog import close_host
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
-from uploader_app.gui.job_text import format_eta, short_size
+from uploader_app.gui.job_text import format_eta, format_speed, short_size
 from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.task_panel import TaskPanel
 from uploader_app.gui.text import problem_text
@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
 
 
 def totals_text(totals: Totals) -> str:
-    """``4 uploading, 12 waiting · 1.8 of 6.2 GB · about 7 min left``."""
+    """``4 uploading, 12 waiting · 1.8 of 6.2 GB · 12 MB/s · about 7 min left``."""
     counts = totals.counts
     parts = []
     uploading = counts.get(JobState.UPLOADING, 0)
@@ -461,6 +461,8 @@ def totals_text(totals: Totals) -> str:
     line = ", ".join(parts)
     if totals.bytes_total and totals.bytes_done < totals.bytes_total:
         line += f" · {short_size(totals.bytes_done)} of {short_size(totals.bytes_total)}"
+    if uploading and totals.speed:
+        line += f" · {format_speed(totals.speed)}"
     if totals.eta:
         line += f" · {format_eta(totals.eta)}"
     return line
