@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 from uploader_app.api.body import FileStamp
 from uploader_app.api.client import ApiClient
-from uploader_app.api.duplicates import FINGERPRINT_KEY
 from uploader_app.api.errors import (
+    AlreadyClaimedError,
     ApiError,
     AuthError,
     CancelledError,
@@ -33,7 +33,7 @@ from uploader_app.api.errors import (
     VideoRejectedError,
 )
 from uploader_app.api.retry import RetryPolicy
-from uploader_app.api.types import CreatedTask
+from uploader_app.api.types import FINGERPRINT_KEY, CreatedTask
 from uploader_app.jobs.events import (
     BatchProblem,
     BatchProblemCleared,
@@ -720,7 +720,6 @@ class Engine:
                 language=job.options.get("language") if client.version == "v1.2" else None,
                 progress=progress,
                 cancel=cancel,
-                duration_hint=job.duration,
                 fingerprint=job.fingerprint,
                 recover=lambda _started: finder.task(started),
             )
@@ -757,7 +756,7 @@ class Engine:
                 job.id, "task_id", created.id, video_id=created.video_id, create_started=None
             )
             if adopted is None:
-                raise ApiError("already_claimed", f"task {created.id} belongs to another job")
+                raise AlreadyClaimedError(created.id)
         self.store.update(job.id, bytes_sent=bytes_sent)
         self._on_service(job.id)
 
@@ -811,7 +810,7 @@ class Engine:
                 self.store.adopt(job.id, "indexed_asset_id", indexed_id, create_started=None)
                 is None
             ):
-                raise ApiError("already_claimed", f"{indexed_id} belongs to another job")
+                raise AlreadyClaimedError(indexed_id)
         self._on_service(job.id)
 
     def _wait_for_asset(
