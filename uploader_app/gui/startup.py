@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QApplication
@@ -24,9 +25,11 @@ from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.engine import Engine
 from uploader_app.jobs.events import EngineEvent
 from uploader_app.logfile import setup_logging
-from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings, read_settings, save_settings_file
 from uploader_app.store import Store
+
+if TYPE_CHECKING:
+    from uploader_app.sandbox.server import SandboxServer
 
 logger = logging.getLogger(__name__)
 
