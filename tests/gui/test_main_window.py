@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -214,3 +215,13 @@ def test_totals_line_answers_how_long() -> None:
     )
     done = Totals(counts={JobState.READY: 3}, bytes_done=0, bytes_total=0, speed=None, eta=None)
     assert totals_text(done) == "All done · 3 videos ready"
+
+
+def test_keyboard_shortcuts_of_the_window(make_window: MakeWindow, sandbox: SandboxServer) -> None:
+    window = make_window(sandbox)
+    files = window.files_tab
+    assert files.add_files_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert files.add_folder_action.shortcut() == QKeySequence("Ctrl+Shift+O")
+    assert QKeySequence("Ctrl+,") in window.settings_action.shortcuts()
+    menu_actions = window.file_menu.actions()
+    assert files.add_files_action in menu_actions and files.add_folder_action in menu_actions

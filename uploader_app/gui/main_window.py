@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
 
     def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.files_tab.add_files_action)
         file_menu.addAction(self.files_tab.add_folder_action)
         self.files_tab.add_files_action.triggered.connect(self._show_files_tab)
