@@ -126,3 +126,28 @@ def test_events_carry_snapshots(
         assert runner.wait(timeout=60)
     last = [e.job for e in events.of(JobChanged) if e.job.id == job.id][-1]
     assert last == engine.job(job.id)
+
+
+def test_urls_are_checked_then_fetched_by_the_service(
+    start_sandbox: StartSandbox,
+    video: Callable[..., Path],
+    web: tuple[str, Path],
+    tmp_path: Path,
+) -> None:
+    sandbox = start_sandbox()
+    engine = make_engine(sandbox, tmp_path / "home")
+    index = index_id(sandbox)
+    base, folder = web
+    video("remote.mp4").replace(folder / "remote.mp4")
+    good = f"{base}/remote.mp4"
+    page = "https://www.youtube.com/watch?v=abc"
+    jobs = engine.add_urls([good, page], index)
+    assert [j.state for j in jobs] == [JobState.QUEUED, JobState.REJECTED]
+    assert jobs[1].error_message and jobs[1].error_hint
+    assert engine.add_urls([good], index)[0].id == jobs[0].id  # the same URL is one job
+    with running(engine) as runner:
+        assert runner.wait(timeout=60)
+    done = engine.job(jobs[0].id)
+    assert done.state is JobState.READY, done
+    assert done.route is Route.URL
+    assert done.name == "remote.mp4"
