@@ -29,6 +29,10 @@ BATCH_INTERVAL = 0.05  # seconds: 20 repaints a second at most, yet a person see
 
 Producer = Callable[[threading.Event], Iterable[Any]]
 
+# A producer yields this to hand over what it has now, before it starts on something slow
+# (the files listed before the first probe), instead of waiting for the next batch time.
+FLUSH = object()
+
 # Streams still running: a Stream must outlive the caller's local variable until its thread
 # has finished, or Qt destroys a running QThread.
 _RUNNING: set[Stream] = set()
@@ -50,9 +54,10 @@ class _Worker(QObject):
         last = time.monotonic()
         try:
             for item in self._producer(self._cancel):
-                pending.append(item)
+                if item is not FLUSH:
+                    pending.append(item)
                 now = time.monotonic()
-                if now - last >= BATCH_INTERVAL:
+                if pending and (item is FLUSH or now - last >= BATCH_INTERVAL):
                     self.batch.emit(pending)
                     pending, last = [], now
             if pending:
