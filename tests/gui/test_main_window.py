@@ -132,6 +132,9 @@ def test_demo_strip_and_problem_banner(
         "Enter a new key in Settings."
     )
     assert window.banner_button.isVisible()
+    assert not window.details_label.isVisible()
+    window.details_button.click()
+    assert window.details_label.text().startswith("Problem code: api_key_invalid.")
     assert window.connection_label.text() == "○ API key not accepted"
     window.host.event.emit(BatchProblemCleared())
     assert not window.banner.isVisible()

@@ -73,8 +73,11 @@ class MainWindow(QMainWindow):
         host: EngineHost,
         state: QSettings,
         parent: QWidget | None = None,
+        *,
+        log_file: Path | None = None,
     ) -> None:
         super().__init__(parent)
+        self.log_file = log_file
         self.account = account
         self.settings = settings
         self.host = host
@@ -137,9 +140,24 @@ class MainWindow(QMainWindow):
         self.banner_button = QPushButton("Open settings")
         self.banner_button.setAccessibleName("Fix it in settings")
         self.banner_button.clicked.connect(lambda: self.open_settings(focus_key=True))
+        # The code and the log file, for the person who will help; hidden until asked for.
+        self.details_button = QPushButton("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setAccessibleName("Show details for the person helping you")
+        self.details_label = QLabel()
+        self.details_label.setAccessibleName("Details")
+        self.details_label.setWordWrap(True)
+        self.details_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_label.hide()
+        self.details_button.toggled.connect(self.details_label.setVisible)
+        words = QVBoxLayout()
+        words.addWidget(self.banner_label)
+        words.addWidget(self.details_label)
         banner = QHBoxLayout(self.banner)
         banner.setContentsMargins(10, 6, 10, 6)
-        banner.addWidget(self.banner_label, 1)
+        banner.addLayout(words, 1)
+        banner.addWidget(self.details_button)
         banner.addWidget(self.banner_button)
         self.banner.hide()
 
@@ -382,7 +400,11 @@ class MainWindow(QMainWindow):
             self._note_job(event.job)
         elif isinstance(event, BatchProblem):
             hint = f" {event.hint}" if event.hint else ""
-            self.show_banner(f"{event.title}. {event.message}{hint}", event.code in KEY_PROBLEMS)
+            self.show_banner(
+                f"{event.title}. {event.message}{hint}",
+                event.code in KEY_PROBLEMS,
+                details=f"Problem code: {event.code}.",
+            )
             self._show_connection(event.title)
         elif isinstance(event, BatchProblemCleared):
             self.banner.hide()
@@ -392,10 +414,15 @@ class MainWindow(QMainWindow):
         else:
             self._totals_dirty = True
 
-    def show_banner(self, words: str, offer_settings: bool) -> None:
-        """Across the window: what stops the uploads, or a settings file that was ignored."""
+    def show_banner(self, words: str, offer_settings: bool, details: str = "") -> None:
+        """Across the window: what stops the uploads, or a settings file that was ignored.
+        ``details`` (a code) sits behind the Details button with the log file's place."""
         self.banner_label.setText(words)
         self.banner_button.setVisible(offer_settings)
+        log = f"The log file {self.log_file} has the full story." if self.log_file else ""
+        self.details_label.setText(" ".join(part for part in (details, log) if part))
+        self.details_button.setChecked(False)
+        self.details_button.setVisible(bool(self.details_label.text()))
         self.banner.show()
 
     def _show_connection(self, words: str) -> None:

@@ -64,8 +64,10 @@ class Session(QObject):
         settings: AppSettings,
         account: Account,
         demo_server: SandboxServer | None,
+        log_file: Path | None = None,
     ) -> None:
         super().__init__(app)
+        self._log_file = log_file
         self._settings = settings
         self._demo_server = demo_server
         self.window: MainWindow | None = None
@@ -74,7 +76,7 @@ class Session(QObject):
 
     def open(self, account: Account) -> MainWindow:
         host = make_host(account, self._settings)
-        window = MainWindow(account, self._settings, host, window_state())
+        window = MainWindow(account, self._settings, host, window_state(), log_file=self._log_file)
         window.account_changed.connect(self._on_account_changed)
         self.window = window
         host.start()
@@ -127,7 +129,7 @@ def _log_failure(error: BaseException) -> None:
 def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | None:
     """Show the window (after the welcome screen when no key is known); None if the welcome
     screen was closed."""
-    setup_logging()
+    log_file = setup_logging()
     loaded = read_settings()
     settings = loaded.settings
     info = keys.load_key()
@@ -148,7 +150,7 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
         # Next start goes straight to demo mode, until a key is entered.
         settings = replace(settings, demo_mode=True)
         save_settings_file(settings)
-    session = Session(app, settings, account, server)
+    session = Session(app, settings, account, server, log_file)
     window = session.window
     if window is not None:
         if loaded.problems:
