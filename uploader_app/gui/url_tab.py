@@ -33,6 +33,7 @@ from uploader_app.gui import text
 from uploader_app.gui.background import Stream
 from uploader_app.gui.files_tab import DEFAULT_TARGET
 from uploader_app.gui.icons import verdict_icon
+from uploader_app.gui.job_text import short_size
 from uploader_app.jobs.urlcheck import check_url
 from uploader_app.models import Target, UrlFinding, Verdict
 
@@ -147,7 +148,7 @@ class UrlModel(QAbstractTableModel):
                 return text.clock(finding.duration)
             if column == Column.RESOLUTION:
                 return text.resolution(finding.width, finding.height)
-            return text.size(finding.size)
+            return short_size(finding.size) if finding.size is not None else ""
         if role == Qt.ItemDataRole.ToolTipRole and column in (Column.ADDRESS, Column.STATUS):
             return row.url if column == Column.ADDRESS else row.status
         if role == Qt.ItemDataRole.DecorationRole and column == Column.ADDRESS:
