@@ -54,7 +54,7 @@ def bench_polling(work: Path, jobs: int = 1000, minutes: float = 5.0) -> list[Ro
     try:
         client = ApiClient(server.base_url(), KEY, retry=RetryPolicy(max_attempts=2))
         index = next(i.id for i in client.iter_indexes() if "marengo" in i.name.lower())
-        clip = make_video(work / "videos", VideoSpec(duration=5.0, width=160, height=90))
+        clip = make_video(work / "videos", VideoSpec(duration=5.0, width=480, height=360, fps=5))
         store = Store(work / "poll.sqlite3")
         with ThreadPoolExecutor(4) as pool:
             created = list(
@@ -164,6 +164,57 @@ def bench_concurrency(work: Path, files: int = 8, size_mib: int = 64) -> list[Ro
     return rows
 
 
+def bench_routes(work: Path, files: int = 10) -> list[Row]:
+    """What the asset route costs a small file over ``/tasks``: time to reach the service
+    and requests made (the reasoning for the default threshold, docs/engine.md "Routes")."""
+    server = SandboxServer(work / "routes-sandbox", KEY, speed=1000)
+    server.start()
+    try:
+        client = ApiClient(server.base_url(), KEY)
+        index = next(i.id for i in client.iter_indexes() if "marengo" in i.name.lower())
+        source = make_video(work / "videos", VideoSpec(duration=5.0, faststart=True))
+        figures = {}
+        for label, threshold in (("task", 10**12), ("asset", 0)):
+            paths = []
+            for n in range(files):
+                path = work / f"routes-{label}" / f"r{n}.mp4"
+                path.parent.mkdir(exist_ok=True)
+                shutil.copyfile(source, path)
+                with path.open("ab") as fh:
+                    fh.write(n.to_bytes(4, "big") + label.encode())
+                paths.append(path)
+            store = Store(work / f"routes-{label}.sqlite3")
+            engine = Engine(
+                store,
+                EngineOptions(concurrent_uploads=1, multipart_over=threshold),
+                lambda: ApiClient(server.base_url(), KEY),
+                keep_awake=False,
+            )
+            engine.add_findings(_findings(paths), index, options={"force": "1"})
+            server.clear_requests()
+            runner = ThreadRunner(engine, 1)
+            started = time.perf_counter()
+            runner.start()
+            try:
+                while any(j.state in (JobState.QUEUED, JobState.UPLOADING) for j in store.jobs()):
+                    time.sleep(0.005)
+            finally:
+                runner.stop()
+            elapsed = time.perf_counter() - started
+            sent = sum(1 for r in server.requests if not r.path.startswith("/v1.3/tasks/"))
+            figures[label] = (elapsed / files, sent / files)
+    finally:
+        server.stop()
+    (task_s, task_n), (asset_s, asset_n) = figures["task"], figures["asset"]
+    return [
+        (
+            f"small file ({source.stat().st_size / 1000:.0f} kB) to the sandbox: asset route",
+            f"{asset_s * 1000:.0f} ms, {asset_n:.1f} requests per file",
+            f"/tasks route {task_s * 1000:.0f} ms, {task_n:.1f} requests per file",
+        )
+    ]
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -215,7 +266,12 @@ def run() -> list[Row]:
         raise RuntimeError("curl is needed as the reference tool (make system-deps installs it)")
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         work = Path(tmp)
-        return [*bench_queue(work), *bench_polling(work), *bench_concurrency(work)]
+        return [
+            *bench_queue(work),
+            *bench_routes(work),
+            *bench_polling(work),
+            *bench_concurrency(work),
+        ]
 
 
 if __name__ == "__main__":

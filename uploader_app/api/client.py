@@ -243,7 +243,7 @@ class ApiClient:
         fingerprint: str | None = None,
         recover: Recover[CreatedTask] | None = None,
     ) -> CreatedTask:
-        """``POST /tasks`` with the video streamed from disk (decision 2).
+        """``POST /tasks`` with the video streamed from disk (docs/api-notes.md, D2).
 
         ``language`` and ``transcription_*`` are v1.2 only; ``user_metadata`` is v1.3 only.
         ``duration_hint`` (seconds, from the local probe) and ``fingerprint`` (the file's
@@ -288,7 +288,7 @@ class ApiClient:
         cancel: threading.Event | None = None,
         recover: Recover[CreatedTask] | None = None,
     ) -> CreatedTask:
-        """``POST /tasks`` with ``video_url``: the service downloads the video (decision 4).
+        """``POST /tasks`` with ``video_url``: the service downloads it (docs/api-notes.md, D4).
 
         The duplicate check assumes the task's filename is the URL's last path segment.
         """
@@ -368,7 +368,7 @@ class ApiClient:
         """v1.2 ``POST /tasks/transfers``: the JSON manifest as the multipart part ``file``.
 
         Answer: 204 with no body. Re-sending after a lost answer is safe: the service skips a
-        file already in the index (it compares hashes; seeds/cloud-to-cloud-transfers.txt).
+        file already in the index (it compares hashes; docs/api-notes.md §4).
         """
         self._require_version("v1.2", "POST /tasks/transfers")
         manifest_json = json.dumps(list(manifest)).encode()

@@ -17,8 +17,10 @@ from tests.integration.engine.support import (
     running,
     states,
 )
+from uploader_app.jobs.engine import ENABLE_VIDEO_STREAM
 from uploader_app.jobs.events import JobChanged, JobProgress
 from uploader_app.models import JobState, Route
+from uploader_app.sandbox.records import IndexedAssetRecord, TaskRecord
 
 
 @pytest.mark.parametrize("version", ["v1.3", "v1.2"])
@@ -151,3 +153,25 @@ def test_urls_are_checked_then_fetched_by_the_service(
     assert done.state is JobState.READY, done
     assert done.route is Route.URL
     assert done.name == "remote.mp4"
+
+
+def test_video_stream_is_one_explicit_choice_on_both_routes(
+    start_sandbox: StartSandbox, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    # /tasks defaults to streaming and indexed assets do not: the engine says which, always.
+    sandbox = start_sandbox(chunk_size=16 * 1024)
+    index = index_id(sandbox)
+    small = make_engine(sandbox, tmp_path / "a")
+    big = make_engine(sandbox, tmp_path / "b", multipart_over=1000)
+    [task_job] = small.add_paths([video("a.mp4")], index, target=TARGET)
+    [asset_job] = big.add_paths([video("b.mp4", duration=6.0)], index, target=TARGET)
+    for engine in (small, big):
+        with running(engine) as runner:
+            assert runner.wait(timeout=60)
+    store = sandbox.sandbox.store
+    task = store.get(TaskRecord, small.job(task_job.id).task_id or "")
+    indexed = store.get(IndexedAssetRecord, big.job(asset_job.id).indexed_asset_id or "")
+    assert task is not None
+    assert indexed is not None
+    assert task.enable_video_stream is ENABLE_VIDEO_STREAM
+    assert indexed.enable_video_stream is ENABLE_VIDEO_STREAM
