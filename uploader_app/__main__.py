@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
+from uploader_app import crash
 from uploader_app.cli import main as cli_main
 from uploader_app.validation import pool
 
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     processes here, and nowhere else (see ``validation/pool.py``).
     """
     multiprocessing.freeze_support()  # a frozen bundle's spawned worker becomes the worker here
+    crash.install()
     pool.enable_processes()
     return cli_main(sys.argv[1:] if argv is None else argv)
 

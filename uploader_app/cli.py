@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from uploader_app import __version__
+from uploader_app import __version__, crash
 from uploader_app.config import LOG_FORMAT
 
 
@@ -87,6 +87,7 @@ def main(argv: list[str]) -> int:
         format=LOG_FORMAT,
         stream=sys.stderr,
     )
+    crash.announce_pending(sys.stderr)
     if args.command == "sandbox":
         from uploader_app.sandbox.server import run_from_cli
 
