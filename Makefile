@@ -58,7 +58,8 @@ bench: system-deps $(STAMP)
 
 # A double-clickable folder bundle in dist/uploader-app (PyInstaller builds for the OS it runs on;
 # packaging/README.md). The icons are rendered from resources/icon.svg first.
-PACKAGING_SCRIPTS := packaging/make_icons.py packaging/build_deb.py packaging/launch.py
+PACKAGING_SCRIPTS := packaging/make_icons.py packaging/build_deb.py packaging/launch.py \
+	packaging/figures.py
 ICONS := build/icons
 
 icons: $(STAMP)
@@ -77,6 +78,7 @@ deb: package
 # (tests/bundle/), and prints the sizes and start-up times.
 smoke: system-deps deb
 	$(VENV)/bin/pytest -q tests/bundle
+	$(PY) packaging/figures.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache

@@ -136,9 +136,10 @@ def build(bundle: Path, icons: Path, out: Path, architecture: str) -> Path:
     with tempfile.TemporaryDirectory(prefix="deb-", dir=out) as scratch:
         root = Path(scratch) / "root"
         stage(root, bundle, icons, architecture)
-        # gzip: xz saves a further third but takes minutes on a small CI machine.
+        # zstd: 2 s here for the size gzip reaches in 10 s; xz saves a further quarter but
+        # takes almost 4 minutes. dpkg reads zstd since Debian 12 and Ubuntu 18.04.
         subprocess.run(
-            ["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(root), str(deb)],
+            ["dpkg-deb", "--root-owner-group", "-Zzstd", "--build", str(root), str(deb)],
             check=True,
             stdout=subprocess.DEVNULL,
         )

@@ -270,3 +270,13 @@ def test_the_deb_installs_and_uninstalls_cleanly(tmp_path: Path) -> None:
 
     left = {str(p.relative_to(root)) for p in root.rglob("*") if not p.is_relative_to(admin)}
     assert left <= {"var", "var/lib"}, sorted(left)[:20]
+
+
+def test_icons_for_every_platform() -> None:
+    """The build renders the one SVG into what Windows and macOS read (the .deb has the PNGs)."""
+    icons = ROOT / "build" / "icons"
+    with Image.open(icons / "icon.ico") as ico:
+        assert {(16, 16), (32, 32), (48, 48), (256, 256)} <= set(ico.info["sizes"])
+    with Image.open(icons / "icon.icns") as icns:
+        assert icns.size == (1024, 1024)
+        assert {(512, 512, 2), (128, 128, 1), (16, 16, 2)} <= set(icns.info["sizes"])
