@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 # Debian packages the app and its tests need: ffmpeg makes test videos, mediainfo is the
 # reference tool the benchmarks compare against, Xvfb and the Qt libraries run the GUI headless.
 SYSTEM_PACKAGES := ffmpeg mediainfo curl xvfb xauth libegl1 libgl1 libxkbcommon0 \
-	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libglib2.0-0
-# The bundle's smoke test: dpkg-deb builds the .deb, desktop-file-validate checks its launcher,
-# and Qt's xcb platform (the window under Xvfb) needs these two beyond the list above.
-SYSTEM_PACKAGES += desktop-file-utils libxcb-icccm4 libxcb-keysyms1
+	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libglib2.0-0 \
+	libxcb-icccm4 libxcb-keysyms1
+# The bundle's smoke test: dpkg-deb builds the .deb, desktop-file-validate checks its launcher.
+SYSTEM_PACKAGES += desktop-file-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck unit bench package system-deps venv clean icons deb smoke

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import os
 import platform
-import re
 import sys
 import tempfile
 import threading
@@ -23,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
-from uploader_app import __version__, config
+from uploader_app import __version__, config, logfile
 
 logger = logging.getLogger(__name__)
 
@@ -32,48 +31,22 @@ REPORTS_FOLDER = "crash-reports"
 ANNOUNCED_FILE = "announced"
 # Old reports are deleted beyond this many: one crash a day must not fill a disk.
 KEEP_REPORTS = 10
-REDACTED = "[removed]"
-
-# Anything that looks like a key handed over in a header, a form or the environment, in case it
-# reached an error message under a name we did not register.
-_KEY_PATTERNS = (
-    re.compile(r"(?i)(x-api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
-    re.compile(rf"(?i)({config.ENV_API_KEY}['\"]?\s*[:=]\s*['\"]?)[^\s'\",}}]+"),
-)
-
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
 _installed_in: Path | None = None
 
 
 def reports_dir() -> Path:
-    return config.data_dir() / REPORTS_FOLDER
-
-
-def register_secret(value: str | None) -> None:
-    """Remove ``value`` from every report (the key, once it is read from its store)."""
-    # Very short values would blank out ordinary words of the traceback.
-    if value and len(value) >= 6:
-        with _secrets_lock:
-            _secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """``text`` without the registered secrets and anything shaped like a key."""
-    with _secrets_lock:
-        secrets = sorted(_secrets, key=len, reverse=True)
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    for pattern in _KEY_PATTERNS:
-        text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
-    return text
+    return config.app_home() / REPORTS_FOLDER
 
 
 def install(directory: Path | None = None) -> None:
     """Write a report for every uncaught error, in the main thread and in other threads."""
     global _installed_in  # noqa: PLW0603 - one hook, one folder per process
     _installed_in = directory or reports_dir()
-    register_secret(config.load_settings().api_key)
+    # keys.py registers every key it reads from the keychain; the environment's is read here
+    # because a crash can come before anything asks keys.py.
+    env_key = config.load_settings().api_key
+    if env_key:
+        logfile.add_secret(env_key)
     sys.excepthook = _on_uncaught
     threading.excepthook = _on_thread_error
 
@@ -125,7 +98,8 @@ def write_report(
     where: str = "main thread",
 ) -> Path | None:
     """Write one report and return its path; None when no folder would take it."""
-    text = redact(format_report(exc_type, exc, tb, where=where))
+    # The log file's redaction: registered keys and x-api-key header values.
+    text = logfile.redact(format_report(exc_type, exc, tb, where=where))
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     name = f"crash-{stamp}-{os.getpid()}.txt"
     # The data folder first; the temporary folder when it cannot be written (a full or

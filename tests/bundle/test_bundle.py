@@ -201,6 +201,14 @@ def test_a_crash_report_is_pointed_out_on_the_next_start(
     assert str(report) not in second.stderr
 
 
+def test_logs_go_to_the_users_data_folder(run: Run, home: Path, video: Callable[..., Path]) -> None:
+    done = run("check", str(video(width=640, height=360, duration=5.0)))
+
+    assert done.returncode == 0, done.stderr
+    # The log file itself is opened at the first line logged; its folder is made at start.
+    assert (home / ".local" / "share" / APP_NAME / "logs").is_dir()
+
+
 def _deb() -> Path:
     arch = subprocess.run(
         ["dpkg", "--print-architecture"], check=True, capture_output=True, text=True
