@@ -33,9 +33,9 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# Until the window lands, `make run` starts the sandbox and prints how to use it.
+# Opens the window; without a key set, in demo mode on the bundled sandbox (docs/gui.md).
 run: $(STAMP)
-	$(PY) -m uploader_app sandbox
+	UPLOADER_APP_DEMO=1 $(PY) -m uploader_app
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

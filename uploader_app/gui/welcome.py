@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QFrame,
     QHBoxLayout,
@@ -154,9 +155,14 @@ class WelcomeDialog(QDialog):
         self.problem_label.setWordWrap(True)
         self.problem_label.setTextFormat(Qt.TextFormat.PlainText)
 
+        icon = QLabel()
+        icon.setPixmap(QApplication.windowIcon().pixmap(56, 56))
+        heading = QHBoxLayout()
+        heading.addWidget(icon)
+        heading.addWidget(title, 1)
         layout = QVBoxLayout(self)
         layout.setSpacing(12)
-        layout.addWidget(title)
+        layout.addLayout(heading)
         layout.addWidget(lead)
         layout.addWidget(key_box)
         layout.addWidget(demo_box)
