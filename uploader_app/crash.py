@@ -58,7 +58,7 @@ def _on_uncaught(
         _tell("Stopped.")
         return
     path = write_report(exc_type, exc, tb, directory=_installed_in or reports_dir())
-    _tell(_stopped_message(path, "The app stopped because of an unexpected problem."))
+    _tell(_problem_message(path, "The app ran into an unexpected problem."))
 
 
 def _on_thread_error(args: threading.ExceptHookArgs) -> None:
@@ -72,10 +72,10 @@ def _on_thread_error(args: threading.ExceptHookArgs) -> None:
         directory=_installed_in or reports_dir(),
         where=f"thread {name}",
     )
-    _tell(_stopped_message(path, "A background task stopped because of an unexpected problem."))
+    _tell(_problem_message(path, "A background task ran into an unexpected problem."))
 
 
-def _stopped_message(path: Path | None, what: str) -> str:
+def _problem_message(path: Path | None, what: str) -> str:
     if path is None:
         return f"{what} No report could be saved: check that your home folder has free space."
     return f"{what} A report was saved to {path}. Please send it to whoever supports the app."
@@ -128,7 +128,7 @@ def format_report(
     """The report's text (not yet redacted): what happened first, the details below."""
     summary = str(exc).strip() or "(no message)"
     lines = [
-        f"{config.APP_DISPLAY_NAME} stopped because of an unexpected problem.",
+        f"{config.APP_DISPLAY_NAME} ran into an unexpected problem.",
         "Please send this file to whoever supports the app. It holds no API key.",
         "",
         f"What happened: {exc_type.__name__}: {summary}",
@@ -193,8 +193,8 @@ def announce_pending(stream: TextIO | None, directory: Path | None = None) -> Pa
         return None
     if stream is not None:
         print(
-            f"The app stopped unexpectedly last time. Its report is {report}: please send it "
-            "to whoever supports the app.",
+            f"The app ran into an unexpected problem last time. Its report is {report}: please "
+            "send it to whoever supports the app.",
             file=stream,
         )
     mark_announced(report)

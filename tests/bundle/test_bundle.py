@@ -191,7 +191,7 @@ def test_a_crash_report_is_pointed_out_on_the_next_start(
     reports = home / ".local" / "share" / APP_NAME / "crash-reports"
     reports.mkdir(parents=True)
     report = reports / "crash-20260101-000000-1.txt"
-    report.write_text("Video Indexing Uploader stopped because of an unexpected problem.\n")
+    report.write_text("Video Indexing Uploader ran into an unexpected problem.\n")
     clip = str(video(width=640, height=360, duration=5.0))
 
     first = run("check", clip)

@@ -53,7 +53,7 @@ def test_uncaught_error_writes_a_report_without_the_key(tmp_path: Path) -> None:
     assert done.returncode == 1
     [report] = list(reports.glob("crash-*.txt"))
     text = report.read_text(encoding="utf-8")
-    assert text.startswith("Video Indexing Uploader stopped because of an unexpected problem.")
+    assert text.startswith("Video Indexing Uploader ran into an unexpected problem.")
     assert "What happened: RuntimeError: refused with headers" in text
     assert "in send" in text  # the traceback is there, for the developers
     assert KEY not in text
@@ -113,5 +113,5 @@ def test_an_unusable_data_folder_falls_back_to_the_temporary_folder(tmp_path: Pa
         path = crash.write_report(ValueError, exc, exc.__traceback__, directory=blocked / "r")
     assert path is not None
     assert not path.is_relative_to(tmp_path)
-    assert path.read_text(encoding="utf-8").startswith("Video Indexing Uploader stopped")
+    assert path.read_text(encoding="utf-8").startswith("Video Indexing Uploader ran into")
     path.unlink()
