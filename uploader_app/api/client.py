@@ -1,9 +1,11 @@
 """``ApiClient``: every call the app makes to the Twelve Labs API, over one requests.Session.
 
-Every request goes through :meth:`Requester.call` (requester.py), the one place that sends,
-retries and waits. Non-idempotent POSTs pass it a ``recover`` function: after an ambiguous
-failure (the service may have acted but its answer was lost) it looks the created object up
-before anything is sent again (docs/api-client.md, "Duplicates").
+One method per endpoint. Every request goes through :meth:`Requester.call` (requester.py), the
+one place that sends, retries and waits. A POST that creates something takes the caller's
+``recover`` look-up: after an ambiguous failure (the service may have acted but its answer was
+lost) it is asked for the created object before anything is sent again; without one, such a
+failure is raised, never sent twice. The look-ups and their state are the engine's
+(jobs/recovery.py; docs/engine.md, "Exactly once").
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ import mimetypes
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import requests
 
-from uploader_app.api import multipart
 from uploader_app.api.body import (
     CHUNK_SIZE,
     FilePart,
@@ -29,18 +30,7 @@ from uploader_app.api.body import (
     file_range_body,
     multipart_body,
 )
-from uploader_app.api.duplicates import (
-    CLAIMED,
-    FINGERPRINT_KEY,
-    IN_FLIGHT,
-    TaskQuery,
-    adopt_unconfirmed,
-    created_since,
-    find_task,
-    timestamp,
-)
 from uploader_app.api.errors import (
-    AlreadyClaimedError,
     AuthError,
     InvalidRequestError,
     InvalidResponseError,
@@ -59,6 +49,7 @@ from uploader_app.api.requester import (
 from uploader_app.api.retry import RetryPolicy
 from uploader_app.api.transport import Timeouts, make_session, versioned_base_url
 from uploader_app.api.types import (
+    FINGERPRINT_KEY,
     MAX_PAGE_LIMIT,
     MAX_PRESIGNED_URLS,
     Asset,
@@ -68,7 +59,6 @@ from uploader_app.api.types import (
     CreatedTask,
     IndexedAsset,
     Json,
-    MultipartResult,
     MultipartStatus,
     Page,
     PageInfo,
@@ -89,6 +79,8 @@ from uploader_app.models import Index, IndexModel, Task, TaskStatus
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
@@ -97,16 +89,6 @@ def _flag(value: bool) -> str:
 def _params(**values: Any) -> dict[str, Any]:
     """Query parameters without the ones left unset (None or empty sequences)."""
     return {k: v for k, v in values.items() if v is not None and v not in ((), [])}
-
-
-def _claim_answer(object_id: str) -> None:
-    """Mark a created object as this upload's; one another upload already took means an
-    earlier look-up matched wrongly, and must not be reported as a second success."""
-    if not CLAIMED.claim(object_id):
-        logger.error(
-            "the service answered with %s, which another upload already reported", object_id
-        )
-        raise AlreadyClaimedError(object_id)
 
 
 def _created_task(data: Json) -> CreatedTask:
@@ -239,6 +221,7 @@ class ApiClient:
             json_body=body,
             parse=lambda r: need_str(json_object(r), "_id"),
             recover=recover,
+            idempotent=False,
         )
         return self.get_index(index_id)
 
@@ -257,11 +240,10 @@ class ApiClient:
         transcription_url: str | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-        duration_hint: float | None = None,
         fingerprint: str | None = None,
         recover: Recover[CreatedTask] | None = None,
     ) -> CreatedTask:
-        """``POST /tasks`` with the video streamed from disk (decision 2).
+        """``POST /tasks`` with the video streamed from disk (docs/api-notes.md, D2).
 
         ``language`` and ``transcription_*`` are v1.2 only; ``user_metadata`` is v1.3 only.
         ``duration_hint`` (seconds, from the local probe) and ``fingerprint`` (the file's
@@ -292,8 +274,7 @@ class ApiClient:
         body = multipart_body(
             fields, files, progress=progress, cancel=cancel, chunk_size=self.chunk_size
         )
-        query = TaskQuery(index_id, name, duration_hint, fingerprint)
-        return self._create_task(body, query, cancel, recover)
+        return self._create("/tasks", body, _created_task, cancel, recover)
 
     def create_task_from_url(
         self,
@@ -307,7 +288,7 @@ class ApiClient:
         cancel: threading.Event | None = None,
         recover: Recover[CreatedTask] | None = None,
     ) -> CreatedTask:
-        """``POST /tasks`` with ``video_url``: the service downloads the video (decision 4).
+        """``POST /tasks`` with ``video_url``: the service downloads it (docs/api-notes.md, D4).
 
         The duplicate check assumes the task's filename is the URL's last path segment.
         """
@@ -316,8 +297,7 @@ class ApiClient:
         )
         fields["video_url"] = video_url
         body = multipart_body(fields, cancel=cancel)
-        query = TaskQuery(index_id, _url_filename(video_url))
-        return self._create_task(body, query, cancel, recover)
+        return self._create("/tasks", body, _created_task, cancel, recover)
 
     def get_task(self, task_id: str) -> Task:
         return self._http.call("GET", f"/tasks/{task_id}", parse=object_parser(parse_task))
@@ -388,7 +368,7 @@ class ApiClient:
         """v1.2 ``POST /tasks/transfers``: the JSON manifest as the multipart part ``file``.
 
         Answer: 204 with no body. Re-sending after a lost answer is safe: the service skips a
-        file already in the index (it compares hashes; seeds/cloud-to-cloud-transfers.txt).
+        file already in the index (it compares hashes; docs/api-notes.md §4).
         """
         self._require_version("v1.2", "POST /tasks/transfers")
         manifest_json = json.dumps(list(manifest)).encode()
@@ -409,11 +389,12 @@ class ApiClient:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         fingerprint: str | None = None,
+        recover: Recover[Asset] | None = None,
     ) -> Asset:
         """``POST /assets`` with ``method=direct`` (files up to 200 MB).
 
         ``fingerprint`` (the file's content hash) is sent in ``user_metadata`` under
-        ``uploader_fingerprint``, beside the caller's keys.
+        ``uploader_fingerprint``, beside the caller's keys. ``recover`` as for tasks.
         """
         name = filename or path.name
         if fingerprint is not None:
@@ -423,7 +404,7 @@ class ApiClient:
         body = multipart_body(
             fields, [part], progress=progress, cancel=cancel, chunk_size=self.chunk_size
         )
-        return self._create_asset(body, name, cancel)
+        return self._create("/assets", body, parse_asset, cancel, recover)
 
     def create_asset_from_url(
         self,
@@ -434,12 +415,14 @@ class ApiClient:
         enable_thumbnail: bool = False,
         user_metadata: Mapping[str, Any] | None = None,
         cancel: threading.Event | None = None,
+        recover: Recover[Asset] | None = None,
     ) -> Asset:
         """``POST /assets`` with ``method=url``: the service downloads the file."""
         name = filename or _url_filename(url)
         fields = self._asset_fields("url", name, enable_hls, enable_thumbnail, user_metadata)
         fields["url"] = url
-        return self._create_asset(multipart_body(fields, cancel=cancel), name, cancel)
+        body = multipart_body(fields, cancel=cancel)
+        return self._create("/assets", body, parse_asset, cancel, recover)
 
     def get_asset(self, asset_id: str) -> Asset:
         self._require_version("v1.3", "assets")
@@ -616,33 +599,6 @@ class ApiClient:
             "PUT", url, body=body, extra_headers=headers, send_key=False, parse=parse
         )
 
-    def upload_multipart(
-        self,
-        path: Path,
-        *,
-        filename: str | None = None,
-        asset_type: str = "video",
-        resume: UploadSession | None = None,
-        on_session: Callable[[UploadSession], None] | None = None,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> MultipartResult:
-        """Upload a large file in chunks (decision 3), resuming ``resume`` when given.
-
-        ``on_session`` receives the session as soon as it exists: store it to resume after a
-        crash. See :func:`uploader_app.api.multipart.upload_file`.
-        """
-        return multipart.upload_file(
-            self,
-            path,
-            filename=filename or path.name,
-            asset_type=asset_type,
-            resume=resume,
-            on_session=on_session,
-            progress=progress,
-            cancel=cancel,
-        )
-
     # ---- indexed assets (v1.3) --------------------------------------------------------------
 
     def create_indexed_asset(
@@ -656,41 +612,20 @@ class ApiClient:
     ) -> str:
         """Index a ``ready`` asset (202); returns the indexed asset's id to poll.
 
-        ``recover`` replaces the look-up for what a lost attempt created, as for tasks.
+        ``recover`` looks up what a lost attempt created, as for tasks.
         """
         self._require_version("v1.3", "indexed assets")
         body: Json = {"asset_id": asset_id, "enable_video_stream": enable_video_stream}
         if user_metadata is not None:
             body["user_metadata"] = dict(user_metadata)
 
-        if recover is not None:
-            return self._http.call(
-                "POST",
-                f"/indexes/{index_id}/indexed-assets",
-                json_body=body,
-                parse=lambda r: need_str(json_object(r), "_id"),
-                recover=recover,
-            )
-
-        def default_recover(started: float) -> str | None:
-            for item in self.iter_indexed_assets(index_id, sort_option="desc"):
-                if not created_since(item.created_at, started):
-                    return None
-                if item.asset_id == asset_id and CLAIMED.claim(item.id):
-                    return item.id
-            return None
-
-        def parse(response: requests.Response) -> str:
-            indexed_id = need_str(json_object(response), "_id")
-            CLAIMED.claim(indexed_id)
-            return indexed_id
-
         return self._http.call(
             "POST",
             f"/indexes/{index_id}/indexed-assets",
             json_body=body,
-            parse=parse,
-            recover=default_recover,
+            parse=lambda r: need_str(json_object(r), "_id"),
+            recover=recover,
+            idempotent=False,
         )
 
     def get_indexed_asset(self, index_id: str, indexed_asset_id: str) -> IndexedAsset:
@@ -774,70 +709,25 @@ class ApiClient:
             fields["user_metadata"] = json.dumps(dict(user_metadata))
         return fields
 
-    def _create_task(
+    def _create(
         self,
+        path: str,
         body: StreamingBody,
-        query: TaskQuery,
+        parse: Callable[[Json], T],
         cancel: threading.Event | None,
-        own_recover: Recover[CreatedTask] | None,
-    ) -> CreatedTask:
-        if own_recover is not None:
-            # The caller owns the duplicate state (the engine's store): none of this
-            # process's bookkeeping, which only knows its own uploads.
-            return self._http.call(
-                "POST",
-                "/tasks",
-                body=body,
-                cancel=cancel,
-                parse=lambda r: _created_task(json_object(r)),
-                recover=own_recover,
-            )
-
-        def recover(started: float) -> CreatedTask | None:
-            task = find_task(self, query, started)
-            if task is None:
-                return None
-            logger.info("POST /tasks answer was lost; task %s found, not re-sending", task.id)
-            return CreatedTask(task.id, task.video_id, reused=True)
-
-        def parse(response: requests.Response) -> CreatedTask:
-            created = _created_task(json_object(response))
-            _claim_answer(created.id)
-            return created
-
-        with IN_FLIGHT.register(query.key):
-            return self._http.call(
-                "POST", "/tasks", body=body, cancel=cancel, parse=parse, recover=recover
-            )
-
-    def _create_asset(
-        self, body: StreamingBody, filename: str, cancel: threading.Event | None
-    ) -> Asset:
-        # Assets belong to no index; they share one key space per file name.
-        key = ("", filename)
-
-        def recover(started: float) -> Asset | None:
-            # As for tasks (duplicates.py): an asset some upload already received is not
-            # this one's, and an unconfirmable one is taken only when nothing else could own it.
-            found = [
-                asset
-                for asset in self.iter_assets(filename=filename)
-                if asset.filename == filename
-                and created_since(asset.created_at, started)
-                and asset.id not in CLAIMED
-            ]
-            found.sort(key=lambda asset: timestamp(asset.created_at) or 0.0, reverse=True)
-            return adopt_unconfirmed(found, key, lambda asset: asset.id)
-
-        def parse(response: requests.Response) -> Asset:
-            asset = parse_asset(json_object(response))
-            _claim_answer(asset.id)
-            return asset
-
-        with IN_FLIGHT.register(key):
-            return self._http.call(
-                "POST", "/assets", body=body, cancel=cancel, parse=parse, recover=recover
-            )
+        recover: Recover[T] | None,
+    ) -> T:
+        """A POST that creates something: never sent again after an ambiguous failure unless
+        ``recover`` (the caller's look-up) found nothing (docs/api-client.md, "Duplicates")."""
+        return self._http.call(
+            "POST",
+            path,
+            body=body,
+            cancel=cancel,
+            parse=lambda r: parse(json_object(r)),
+            recover=recover,
+            idempotent=False,
+        )
 
     def _file_range(self, path: Path) -> FileRange:
         return FileRange.whole(path)

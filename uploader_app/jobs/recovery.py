@@ -23,11 +23,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.duplicates import DURATION_TOLERANCE, FINGERPRINT_KEY, created_since
 from uploader_app.api.errors import NotFoundError
-from uploader_app.api.types import MAX_PAGE_LIMIT, CreatedTask
+from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
 from uploader_app.models import Job, JobState, Task
 from uploader_app.store import Store
 
@@ -35,6 +35,26 @@ logger = logging.getLogger(__name__)
 
 GRACE = 15.0  # seconds a look-up keeps looking before the request is sent again
 LOOK_EVERY = 1.0  # seconds between looks within the grace window
+# How far before the request began a found object may claim to have been created and still
+# count: absorbs clock differences between this computer and the service, and timestamps
+# rounded to the second. Kept small: a wider window lets in uploads made just before ours.
+CLOCK_SKEW = 30.0
+DURATION_TOLERANCE = 1.0  # seconds between the local probe and the service's duration
+
+
+def timestamp(value: str | None) -> float | None:
+    """An RFC 3339 time of the service as epoch seconds; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
+
+
+def created_since(created_at: str | None, started: float) -> bool:
+    stamp = timestamp(created_at)
+    return stamp is not None and stamp >= started - CLOCK_SKEW
 
 
 class _Verdict(enum.Enum):
