@@ -43,8 +43,9 @@ def install(directory: Path | None = None) -> None:
     global _installed_in  # noqa: PLW0603 - one hook, one folder per process
     _installed_in = directory or reports_dir()
     # keys.py registers every key it reads from the keychain; the environment's is read here
-    # because a crash can come before anything asks keys.py.
-    env_key = config.load_settings().api_key
+    # because a crash can come before anything asks keys.py. Only the environment: opening
+    # the keychain at every start would be slow, and on macOS may ask for a password.
+    env_key = os.environ.get(config.ENV_API_KEY, "").strip()
     if env_key:
         logfile.add_secret(env_key)
     sys.excepthook = _on_uncaught
