@@ -78,7 +78,7 @@ deb: package
 # (tests/bundle/), and prints the sizes and start-up times.
 smoke: system-deps deb
 	$(VENV)/bin/pytest -q tests/bundle
-	$(PY) packaging/figures.py
+	PYTHONPATH=. $(PY) packaging/figures.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache
