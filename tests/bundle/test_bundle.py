@@ -32,7 +32,7 @@ PROGRAM = BUNDLE / (f"{APP_NAME}.exe" if sys.platform == "win32" else APP_NAME)
 LINUX_ONLY = pytest.mark.skipif(sys.platform != "linux", reason="a Linux bundle and .deb")
 # More than the pool's PROCESS_THRESHOLD and long enough past PROCESS_AFTER that the scan moves
 # to worker processes before it ends (validation/pool.py), even on a fast machine.
-MANY_CLIPS = 600
+MANY_CLIPS = 1000
 
 
 def _listing(folder: Path) -> set[str]:
