@@ -9,9 +9,11 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := ffmpeg mediainfo curl xvfb xauth libegl1 libgl1 libxkbcommon0 \
 	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libglib2.0-0 \
 	libxcb-icccm4 libxcb-keysyms1
+# The bundle's smoke test: dpkg-deb builds the .deb, desktop-file-validate checks its launcher.
+SYSTEM_PACKAGES += desktop-file-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck unit bench package system-deps venv clean
+.PHONY: run test lint typecheck unit bench package system-deps venv clean icons deb smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,21 +43,42 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy $(PACKAGING_SCRIPTS)
+	# Most users run Windows or macOS: the app's code must type-check there too.
+	$(VENV)/bin/mypy --platform win32 -p uploader_app
+	$(VENV)/bin/mypy --platform darwin -p uploader_app
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -q
 
-test: system-deps $(STAMP) lint typecheck unit
+test: system-deps $(STAMP) lint typecheck unit smoke
 
 bench: system-deps $(STAMP)
 	$(VENV)/bin/python -m tests.benchmarks
 
-# A double-clickable folder bundle in dist/uploader-app (PyInstaller builds for the OS it runs on).
-package: $(STAMP)
-	$(PY) -m pip install --quiet 'pyinstaller>=6.5'
-	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
-		--distpath dist --workpath build packaging/uploader-app.spec
+# A double-clickable folder bundle in dist/uploader-app (PyInstaller builds for the OS it runs on;
+# packaging/README.md). The icons are rendered from resources/icon.svg first.
+PACKAGING_SCRIPTS := packaging/make_icons.py packaging/build_deb.py packaging/launch.py \
+	packaging/figures.py
+ICONS := build/icons
+
+icons: $(STAMP)
+	$(PY) packaging/make_icons.py $(ICONS) >/dev/null
+
+package: icons
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level ERROR \
+		--distpath dist --workpath build/pyinstaller packaging/uploader-app.spec
 	dist/uploader-app/uploader-app --version
+
+# dist/uploader-app_<version>_<arch>.deb: /opt/uploader-app, /usr/bin/uploader-app, launcher, icons.
+deb: package
+	$(PY) packaging/build_deb.py --bundle dist/uploader-app --icons $(ICONS) --out dist
+
+# Builds the bundle and the .deb, then runs the BUILT program from a clean environment
+# (tests/bundle/), and prints the sizes and start-up times.
+smoke: system-deps deb
+	$(VENV)/bin/pytest -q tests/bundle
+	PYTHONPATH=. $(PY) packaging/figures.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache

@@ -126,3 +126,13 @@ def _private_app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
         root.removeHandler(handler)
         handler.close()
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def _restore_exception_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that runs the app's main() installs its crash hooks (crash.py); undo that."""
+    import sys
+    import threading
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)

@@ -7,6 +7,7 @@ import multiprocessing
 import sys
 from pathlib import Path
 
+from uploader_app import crash
 from uploader_app.cli import build_parser
 from uploader_app.cli import main as cli_main
 from uploader_app.validation import pool
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     processes here, and nowhere else (see ``validation/pool.py``).
     """
     multiprocessing.freeze_support()  # a frozen bundle's spawned worker becomes the worker here
+    crash.install()
     pool.enable_processes()
     args = sys.argv[1:] if argv is None else argv
     if opens_window(args):

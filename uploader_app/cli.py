@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from uploader_app import __version__
+from uploader_app import __version__, crash
 from uploader_app.config import LOG_FORMAT
 
 JOB_COMMANDS = frozenset(
@@ -125,6 +125,7 @@ def main(argv: list[str]) -> int:
             if hint:
                 print(hint, file=sys.stderr)
         return int(exc.code or 0)
+    crash.announce_pending(sys.stderr)
     if args.command == "sandbox":
         # The sandbox stands in for the vendor: it logs to the screen, not into the app's log.
         logging.basicConfig(

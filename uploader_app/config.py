@@ -15,6 +15,11 @@ from urllib.parse import urlsplit
 import platformdirs
 
 APP_NAME = "uploader-app"
+# The name people see, and the reverse-DNS id that ties the running window to its launcher
+# (the .desktop file's name, the macOS bundle id, the Windows AppUserModelID), so the task
+# switcher and notifications show the app's name and icon (docs/packaging.md).
+APP_DISPLAY_NAME = "Video Indexing Uploader"
+APP_ID = "io.twelvelabs.VideoIndexingUploader"
 DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
 DEFAULT_API_VERSION = "v1.3"
 SUPPORTED_VERSIONS = ("v1.2", "v1.3")

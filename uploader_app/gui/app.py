@@ -16,12 +16,12 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from uploader_app import __version__
+from uploader_app.config import APP_DISPLAY_NAME, APP_ID
 
 logger = logging.getLogger(__name__)
 
-APP_ID = "io.twelvelabs.VideoIndexingUploader"
-ORGANISATION = "Video Indexing Uploader"
-DISPLAY_NAME = "Video Indexing Uploader"
+ORGANISATION = APP_DISPLAY_NAME
+DISPLAY_NAME = APP_DISPLAY_NAME
 # Set to 1 to start in demo mode when no key is known, skipping the welcome (``make run``).
 ENV_DEMO = "UPLOADER_APP_DEMO"
 # Set to "dark" or "light" to force a palette (screenshots, and desktops that report none).

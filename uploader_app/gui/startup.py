@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from uploader_app import config, keys
 from uploader_app.api.client import ApiClient
-from uploader_app.gui import background
+from uploader_app.gui import background, crash_notice, file_open
 from uploader_app.gui.app import window_state
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.welcome import Account, WelcomeDialog, demo_account, start_demo_sandbox
@@ -157,4 +157,6 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
             window.show_banner(" ".join(loaded.problems), offer_settings=True)
         if paths:
             window.add_paths(paths)
+        crash_notice.offer_crash_report(window)
+    app.installEventFilter(file_open.FileOpenFilter(lambda: session.window, session))
     return session
