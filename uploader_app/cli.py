@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any
 
 from uploader_app import __version__
 from uploader_app.config import LOG_FORMAT
@@ -73,7 +74,33 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--audio", action="store_true", help="the index needs an audio track")
     check.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
     check.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
+
+    _add_manifest_commands(sub)
     return parser
+
+
+def _add_manifest_commands(sub: Any) -> None:
+    """``manifest check|build`` (cloud-to-cloud transfer lists, docs/manifests.md)."""
+    manifest = sub.add_parser("manifest", help="check or build an S3 transfer manifest (JSON)")
+    actions = manifest.add_subparsers(dest="manifest_command", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="check every row of a manifest; sends nothing")
+    check.add_argument("file", metavar="FILE", help="the manifest (.json)")
+    check.add_argument("--json", action="store_true", help="print a JSON report")
+    check.add_argument(
+        "--account", action="store_true", help="also check the index ids exist in your account"
+    )
+    check.add_argument(
+        "--bucket",
+        action="store_true",
+        help="also read S3: objects exist, sizes, transcriptions parse (your AWS credentials)",
+    )
+    check.add_argument("--profile", help="AWS profile for --bucket (default: your default one)")
+    build = actions.add_parser("build", help="list a bucket and write a manifest of its videos")
+    build.add_argument("source", metavar="s3://BUCKET/PREFIX", help="where the videos are")
+    build.add_argument("--index", required=True, metavar="ID", help="index to send them to")
+    build.add_argument("--language", default="en", help="language spoken (default: en)")
+    build.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    build.add_argument("--profile", help="AWS profile (default: your default credentials)")
 
 
 def main(argv: list[str]) -> int:
@@ -95,5 +122,11 @@ def main(argv: list[str]) -> int:
         from uploader_app.jobs.check import run_check
 
         return run_check(args)
+    if args.command == "manifest":
+        from uploader_app.jobs.manifests import run_manifest_build, run_manifest_check
+
+        if args.manifest_command == "build":
+            return run_manifest_build(args)
+        return run_manifest_check(args)
     parser.print_help()
     return 0
