@@ -86,16 +86,19 @@ class S3Access:
             self._regions[bucket] = headers.get("x-amz-bucket-region")
         return self._regions[bucket]
 
-    def list_objects(self, bucket: str, prefix: str = "") -> Iterator[S3Object]:
-        """Every object under the prefix, a page (up to 1,000) at a time."""
-        pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    def list_pages(
+        self, bucket: str, prefix: str = "", page_size: int = 1000
+    ) -> Iterator[list[S3Object]]:
+        """Every object under the prefix, a page (S3 gives at most 1,000) at a time."""
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+        )
         iterator = iter(pages)
         while True:
             page = self._call(bucket, None, lambda: next(iterator, None))
             if page is None:
                 return
-            for item in page.get("Contents", []):
-                yield S3Object(item["Key"], int(item.get("Size", 0)))
+            yield [S3Object(i["Key"], int(i.get("Size", 0))) for i in page.get("Contents", [])]
 
     def size(self, uri: S3Uri) -> int | None:
         try:

@@ -40,8 +40,12 @@ def build_from_bucket(
     language: str,
     *,
     on_progress: Callable[[int], None] | None = None,
+    page_size: int = 1000,
 ) -> BuildResult:
-    """List ``s3://bucket/prefix`` and make one row per video. Raises BucketError."""
+    """List ``s3://bucket/prefix`` and make one row per video. Raises BucketError.
+
+    ``on_progress`` gets the number of objects listed so far after each page.
+    """
     result = BuildResult()
     region = access.bucket_region(bucket)
     if region is not None and region != REQUIRED_REGION:
@@ -56,19 +60,18 @@ def build_from_bucket(
     videos: list[tuple[str, int]] = []
     # Subtitle keys by their path without extension, lower-cased suffix kept for preference.
     subtitles: dict[str, dict[str, str]] = {}
-    for item in access.list_objects(bucket, prefix):
-        result.listed += 1
-        if on_progress is not None and result.listed % 1000 == 0:
+    for page in access.list_pages(bucket, prefix, page_size):
+        result.listed += len(page)
+        if on_progress is not None:
             on_progress(result.listed)
-        path = PurePosixPath(item.key)
-        suffix = path.suffix.lower()
-        if item.key.endswith("/"):
-            continue
-        stem = item.key[: len(item.key) - len(path.suffix)]
-        if suffix in SUBTITLE_SUFFIXES:
-            subtitles.setdefault(stem, {})[suffix] = item.key
-        elif suffix in VIDEO_EXTENSIONS:
-            videos.append((item.key, item.size))
+        for item in page:
+            path = PurePosixPath(item.key)
+            suffix = path.suffix.lower()
+            stem = item.key[: len(item.key) - len(path.suffix)]
+            if suffix in SUBTITLE_SUFFIXES:
+                subtitles.setdefault(stem, {})[suffix] = item.key
+            elif suffix in VIDEO_EXTENSIONS and not item.key.endswith("/"):
+                videos.append((item.key, item.size))
     for key, size in videos:
         uri = S3Uri(bucket, key)
         if size > MAX_OBJECT_SIZE:
