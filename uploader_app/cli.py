@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder standing in for S3 in transfer manifests: s3://bucket/key is DIR/bucket/key",
     )
     sandbox.add_argument(
+        "--s3-endpoint",
+        metavar="URL",
+        help="S3 API that transfer manifests are read from (an S3 emulator; AWS credentials "
+        "from the usual AWS_* settings)",
+    )
+    sandbox.add_argument(
         "--faults",
         help="fault-injection plan: a JSON file or inline JSON (see docs/sandbox.md)",
     )

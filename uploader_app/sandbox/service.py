@@ -48,7 +48,9 @@ class Sandbox:
         api_key: str,
         speed: float = 1.0,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        *,
         s3_dir: Path | None = None,
+        s3_endpoint: str | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be above 0")
@@ -59,6 +61,7 @@ class Sandbox:
         self.clock = Clock(speed)
         self.chunk_size = chunk_size
         self.s3_dir = s3_dir
+        self.s3_endpoint = s3_endpoint  # an S3 API to read transfer objects from (transfers.py)
         self.spool = data_dir / "spool"
         self.media = data_dir / "media"
         # Leftovers of uploads cut off by a crash are never resumed (POST /tasks is not).
