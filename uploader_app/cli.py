@@ -10,6 +10,10 @@ from typing import Any
 from uploader_app import __version__
 from uploader_app.config import LOG_FORMAT
 
+JOB_COMMANDS = frozenset(
+    {"upload", "url", "status", "retry", "cancel", "pause", "resume", "export"}
+)
+
 
 def _port(text: str) -> int:
     try:
@@ -81,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
     check.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
 
+    # Upload jobs: upload, url, status, retry, cancel, pause, resume, export.
+    from uploader_app.jobs.cli_args import add_job_commands
+
+    add_job_commands(sub)
+
     _add_manifest_commands(sub)
     return parser
 
@@ -128,6 +137,10 @@ def main(argv: list[str]) -> int:
         from uploader_app.jobs.check import run_check
 
         return run_check(args)
+    if args.command in JOB_COMMANDS:
+        from uploader_app.jobs.commands import run_job_command
+
+        return run_job_command(args)
     if args.command == "manifest":
         from uploader_app.jobs.manifests import run_manifest_build, run_manifest_check
 

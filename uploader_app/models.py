@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
 
 
 class ModelFamily(StrEnum):
@@ -50,6 +51,9 @@ class TaskStatus(StrEnum):
     INDEXING = "indexing"
     READY = "ready"
     FAILED = "failed"
+    # One the service sent that this app does not know (the spec types status as a free
+    # string): treated as still in progress, its text kept in ``Task.status_text``.
+    UNKNOWN = "unknown"
 
     @property
     def is_terminal(self) -> bool:
@@ -199,9 +203,113 @@ class Task:
     height: int | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    status_text: str = ""  # the status as the service wrote it
+
+    @property
+    def status_label(self) -> str:
+        return self.status_text or str(self.status)
 
 
 @dataclass(frozen=True)
 class UploadProgress:
     sent: int
     total: int
+
+
+class JobState(StrEnum):
+    """Where one upload job stands (docs/engine.md, "States")."""
+
+    QUEUED = "queued"
+    CHECKING = "checking"
+    UPLOADING = "uploading"
+    ON_SERVICE = "on_service"  # the service validates, queues or indexes it
+    READY = "ready"
+    ALREADY_IN_INDEX = "already_in_index"  # the same file is already a video in the index
+    FAILED = "failed"
+    REJECTED = "rejected"  # refused by the local check, never sent
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    NEEDS_ATTENTION = "needs_attention"  # key refused, quota used up, index deleted
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def is_active(self) -> bool:
+        """Work remains that needs nobody: a runner or the poller will move it on."""
+        return self in _ACTIVE
+
+
+_TERMINAL = frozenset(
+    {
+        JobState.READY,
+        JobState.ALREADY_IN_INDEX,
+        JobState.FAILED,
+        JobState.REJECTED,
+        JobState.CANCELLED,
+    }
+)
+_ACTIVE = frozenset({JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE})
+
+
+class SourceKind(StrEnum):
+    FILE = "file"
+    URL = "url"
+    MANIFEST_ROW = "manifest_row"
+
+
+class Route(StrEnum):
+    """How a job's video reaches its index (docs/engine.md, "Routes")."""
+
+    TASK = "task"  # POST /tasks with the file
+    ASSET = "asset"  # v1.3 multipart asset upload, then POST /indexes/{id}/indexed-assets
+    URL = "url"  # POST /tasks with video_url
+    TRANSFER = "transfer"  # a v1.2 /tasks/transfers manifest row
+
+
+@dataclass(frozen=True)
+class Job:
+    """One video on its way into one index, as the store keeps it."""
+
+    id: int
+    source_kind: SourceKind
+    source: str  # a local path or a URL
+    index_id: str
+    state: JobState
+    route: Route | None = None
+    size: int | None = None
+    duration: float | None = None
+    width: int | None = None
+    height: int | None = None
+    fingerprint: str | None = None
+    server_status: str | None = None
+    bytes_sent: int = 0
+    task_id: str | None = None
+    video_id: str | None = None
+    asset_id: str | None = None
+    upload_id: str | None = None
+    indexed_asset_id: str | None = None
+    error_code: str | None = None
+    error_message: str = ""
+    error_hint: str = ""
+    attempts: int = 0
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    finished_at: float | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The file name, or a URL's last path segment (%-decoded)."""
+        if self.source_kind is SourceKind.FILE:
+            return Path(self.source).name
+        parts = urlsplit(self.source)
+        return unquote(PurePosixPath(parts.path).name) or parts.netloc or self.source
+
+    @property
+    def folder(self) -> str:
+        """The folder of a file, or the site of a URL."""
+        if self.source_kind is SourceKind.FILE:
+            return str(Path(self.source).parent)
+        return urlsplit(self.source).netloc

@@ -16,11 +16,13 @@ from uploader_app.api.errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServerError,
+    StorageUrlError,
     UsageLimitError,
     VideoRejectedError,
     error_from_answer,
     parse_error_body,
     redact,
+    storage_error,
 )
 from uploader_app.api.messages import MESSAGES, STATUS_MESSAGES, message_for
 from uploader_app.config import ENV_API_KEY, ENV_BASE_URL
@@ -81,6 +83,8 @@ OWN_CODES = [
     "api_version_unsupported",
     "file_changed",
     "already_claimed",
+    "storage_url_refused",
+    "storage_busy",
 ]
 
 
@@ -242,3 +246,29 @@ def test_a_long_wait_is_told_in_the_hint(seconds: float, phrase: str) -> None:
 def test_a_short_wait_keeps_the_table_hint() -> None:
     error = RateLimitedError("too_many_requests", status=429, retry_after=5)
     assert error.hint == MESSAGES["too_many_requests"].hint
+
+
+@pytest.mark.parametrize(
+    ("status", "s3_code", "kind", "retryable"),
+    [
+        (403, "AccessDenied", StorageUrlError, False),
+        (403, "SignatureDoesNotMatch", StorageUrlError, False),
+        (400, "ExpiredToken", StorageUrlError, False),
+        (400, "RequestTimeout", ServerError, True),
+        (503, "SlowDown", ServerError, True),
+        (500, "InternalError", ServerError, True),
+    ],
+)
+def test_storage_xml_errors_are_mapped(
+    status: int, s3_code: str, kind: type[ApiError], retryable: bool
+) -> None:
+    body = (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        f"<Error><Code>{s3_code}</Code><Message>words</Message></Error>"
+    ).encode()
+    error = storage_error(status, body)
+    assert type(error) is kind
+    assert error.retryable is retryable
+    assert s3_code in error.message
+    # Never "your account is not allowed" for a refused storage link.
+    assert "account is not" not in error.user_message.lower()

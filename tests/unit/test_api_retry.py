@@ -99,6 +99,14 @@ def test_server_wait_is_honoured() -> None:
     assert policy.next_wait(error, retry=0, waited=0.0) == 12.5
 
 
+def test_a_zero_server_wait_is_never_shorter_than_the_backoff() -> None:
+    # X-Ratelimit-Reset read against a clock ahead of the service's gives 0 s.
+    policy = RetryPolicy(base_delay=1.0, rng=random.Random(1))
+    error = RateLimitedError("too_many_requests", status=429, retry_after=0.0)
+    waits = [policy.next_wait(error, retry=n, waited=0.0) for n in range(3)]
+    assert all(w is not None and w >= 0.5 * 2**n for n, w in enumerate(waits))
+
+
 def test_long_server_wait_is_surfaced_not_slept() -> None:
     policy = RetryPolicy(max_total_wait=600.0)
     daily = RateLimitedError("too_many_requests", status=429, retry_after=20 * 3600.0)

@@ -46,7 +46,9 @@ from uploader_app.api.errors import (
     InvalidResponseError,
 )
 from uploader_app.api.requester import (
+    Recover,
     Requester,
+    RetryListener,
     Sleep,
     interruptible_sleep,
     iter_pages,
@@ -107,6 +109,10 @@ def _claim_answer(object_id: str) -> None:
         raise AlreadyClaimedError(object_id)
 
 
+def _created_task(data: Json) -> CreatedTask:
+    return CreatedTask(need_str(data, "_id"), data.get("video_id") or None)
+
+
 def _url_filename(url: str) -> str:
     """The file name a URL upload gets: its last path segment, %-decoded (**assumption**, as
     the sandbox does; the vendor does not document it)."""
@@ -158,6 +164,13 @@ class ApiClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def set_retry_policy(self, policy: RetryPolicy) -> None:
+        self._http.retry = policy
+
+    def set_retry_listener(self, listener: RetryListener | None) -> None:
+        """``listener(error, seconds)`` is called before each wait for a retry."""
+        self._http.on_retry = listener
 
     def __enter__(self) -> ApiClient:
         return self
@@ -246,6 +259,7 @@ class ApiClient:
         cancel: threading.Event | None = None,
         duration_hint: float | None = None,
         fingerprint: str | None = None,
+        recover: Recover[CreatedTask] | None = None,
     ) -> CreatedTask:
         """``POST /tasks`` with the video streamed from disk (decision 2).
 
@@ -253,7 +267,9 @@ class ApiClient:
         ``duration_hint`` (seconds, from the local probe) and ``fingerprint`` (the file's
         content hash, ``validation.fingerprint.compute_fingerprint``) make the duplicate check
         tell same-named files apart. On v1.3 the fingerprint is sent in ``user_metadata``
-        under ``uploader_fingerprint``, beside the caller's keys.
+        under ``uploader_fingerprint``, beside the caller's keys. ``recover`` replaces the
+        look-up for a task a lost attempt created (the engine's keeps its state in the job
+        store, docs/engine.md "Exactly once").
         """
         name = filename or path.name
         if fingerprint is not None and self.version != "v1.2":
@@ -277,7 +293,7 @@ class ApiClient:
             fields, files, progress=progress, cancel=cancel, chunk_size=self.chunk_size
         )
         query = TaskQuery(index_id, name, duration_hint, fingerprint)
-        return self._create_task(body, query, cancel)
+        return self._create_task(body, query, cancel, recover)
 
     def create_task_from_url(
         self,
@@ -289,6 +305,7 @@ class ApiClient:
         language: str | None = None,
         transcription_url: str | None = None,
         cancel: threading.Event | None = None,
+        recover: Recover[CreatedTask] | None = None,
     ) -> CreatedTask:
         """``POST /tasks`` with ``video_url``: the service downloads the video (decision 4).
 
@@ -299,7 +316,8 @@ class ApiClient:
         )
         fields["video_url"] = video_url
         body = multipart_body(fields, cancel=cancel)
-        return self._create_task(body, TaskQuery(index_id, _url_filename(video_url)), cancel)
+        query = TaskQuery(index_id, _url_filename(video_url))
+        return self._create_task(body, query, cancel, recover)
 
     def get_task(self, task_id: str) -> Task:
         return self._http.call("GET", f"/tasks/{task_id}", parse=object_parser(parse_task))
@@ -590,7 +608,8 @@ class ApiClient:
         body = file_range_body(source, progress=progress, cancel=cancel, chunk_size=self.chunk_size)
 
         def parse(response: requests.Response) -> str:
-            etag = response.headers.get("ETag")
+            # Reported without its quotes, as the vendor's SDK does (docs/engine.md).
+            etag = (response.headers.get("ETag") or "").strip().strip('"')
             if not etag:
                 raise InvalidResponseError("invalid_response", "chunk upload answer has no ETag")
             return etag
@@ -635,14 +654,27 @@ class ApiClient:
         *,
         enable_video_stream: bool = False,
         user_metadata: Mapping[str, Any] | None = None,
+        recover: Recover[str] | None = None,
     ) -> str:
-        """Index a ``ready`` asset (202); returns the indexed asset's id to poll."""
+        """Index a ``ready`` asset (202); returns the indexed asset's id to poll.
+
+        ``recover`` replaces the look-up for what a lost attempt created, as for tasks.
+        """
         self._require_version("v1.3", "indexed assets")
         body: Json = {"asset_id": asset_id, "enable_video_stream": enable_video_stream}
         if user_metadata is not None:
             body["user_metadata"] = dict(user_metadata)
 
-        def recover(started: float) -> str | None:
+        if recover is not None:
+            return self._http.call(
+                "POST",
+                f"/indexes/{index_id}/indexed-assets",
+                json_body=body,
+                parse=lambda r: need_str(json_object(r), "_id"),
+                recover=recover,
+            )
+
+        def default_recover(started: float) -> str | None:
             for item in self.iter_indexed_assets(index_id, sort_option="desc"):
                 if not created_since(item.created_at, started):
                     return None
@@ -660,7 +692,7 @@ class ApiClient:
             f"/indexes/{index_id}/indexed-assets",
             json_body=body,
             parse=parse,
-            recover=recover,
+            recover=default_recover,
         )
 
     def get_indexed_asset(self, index_id: str, indexed_asset_id: str) -> IndexedAsset:
@@ -745,8 +777,24 @@ class ApiClient:
         return fields
 
     def _create_task(
-        self, body: StreamingBody, query: TaskQuery, cancel: threading.Event | None
+        self,
+        body: StreamingBody,
+        query: TaskQuery,
+        cancel: threading.Event | None,
+        own_recover: Recover[CreatedTask] | None,
     ) -> CreatedTask:
+        if own_recover is not None:
+            # The caller owns the duplicate state (the engine's store): none of this
+            # process's bookkeeping, which only knows its own uploads.
+            return self._http.call(
+                "POST",
+                "/tasks",
+                body=body,
+                cancel=cancel,
+                parse=lambda r: _created_task(json_object(r)),
+                recover=own_recover,
+            )
+
         def recover(started: float) -> CreatedTask | None:
             task = find_task(self, query, started)
             if task is None:
@@ -755,8 +803,7 @@ class ApiClient:
             return CreatedTask(task.id, task.video_id, reused=True)
 
         def parse(response: requests.Response) -> CreatedTask:
-            data = json_object(response)
-            created = CreatedTask(need_str(data, "_id"), data.get("video_id") or None)
+            created = _created_task(json_object(response))
             _claim_answer(created.id)
             return created
 

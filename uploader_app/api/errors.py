@@ -8,6 +8,7 @@ URL or a cancel. The sentences come from the one table in :mod:`uploader_app.api
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import requests
@@ -146,6 +147,11 @@ class NetworkError(ApiError):
         self.retryable = code != "tls_error"
 
 
+class StorageUrlError(ApiError):
+    """Storage refused a presigned chunk URL (S3 ``AccessDenied``, an expired request, a bad
+    signature): the fix is a fresh URL from the service, not the user's account."""
+
+
 class InsecureUrlError(ApiError):
     """The key would be sent over plain HTTP to a host that is not this computer."""
 
@@ -229,6 +235,38 @@ def parse_error_body(content: bytes) -> tuple[str | None, str]:
         code if isinstance(code, str) and code else None,
         message if isinstance(message, str) else "",
     )
+
+
+# S3's error codes for a presigned PUT (docs/engine.md, "Storage errors"): a refused URL is
+# replaced, a busy or slow store is retried like a 5xx.
+_S3_URL_REFUSED = frozenset(
+    {
+        "AccessDenied",
+        "ExpiredToken",
+        "RequestExpired",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "TokenRefreshRequired",
+    }
+)
+_S3_BUSY = frozenset({"RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable"})
+_S3_CODE = re.compile(rb"<Code>([A-Za-z]+)</Code>")
+_S3_MESSAGE = re.compile(rb"<Message>([^<]*)</Message>")
+
+
+def storage_error(status: int, content: bytes) -> ApiError:
+    """The typed error for a storage (S3) answer to a chunk PUT, from its XML error body."""
+    code_match = _S3_CODE.search(content)
+    message_match = _S3_MESSAGE.search(content)
+    s3_code = code_match.group(1).decode() if code_match else f"http_{status}"
+    message = s3_code
+    if message_match:
+        message += ": " + message_match.group(1).decode(errors="replace")
+    if s3_code in _S3_URL_REFUSED or status == 403:
+        return StorageUrlError("storage_url_refused", message, status=status)
+    if s3_code in _S3_BUSY or status >= 500 or status == 408:
+        return ServerError("storage_busy", message, status=status)
+    return error_from_answer(status, content)
 
 
 def error_from_answer(status: int, content: bytes, *, secret: str | None = None) -> ApiError:

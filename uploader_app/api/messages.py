@@ -285,6 +285,19 @@ MESSAGES: dict[str, Message] = {
         "The file changed while it was being sent.",
         "Wait until the file is completely copied or saved, then send it again.",
     ),
+    # Answers of the storage service behind presigned chunk URLs (S3 error codes).
+    "storage_url_refused": Message(
+        "Upload link refused",
+        "The storage service refused the link for one part of the file (it had expired or "
+        "was already used).",
+        "Try again: the app asks for a fresh link. Your account is not affected.",
+    ),
+    "storage_busy": Message(
+        "Storage service busy",
+        "The storage service asked the app to slow down or timed out while a part of the "
+        "file was sent.",
+        _TRY_LATER,
+    ),
     "cancelled": Message(
         "Cancelled",
         "The upload was stopped before it finished.",

@@ -22,7 +22,7 @@ from uploader_app.api.errors import (
     ApiError,
     CancelledError,
     NotFoundError,
-    PermissionDeniedError,
+    StorageUrlError,
 )
 from uploader_app.api.types import (
     MAX_PRESIGNED_URLS,
@@ -247,7 +247,7 @@ def _put(
         return client.put_chunk(
             url.url, source, headers=session.upload_headers, progress=progress, cancel=cancel
         )
-    except (PermissionDeniedError, NotFoundError):
+    except (StorageUrlError, NotFoundError):
         logger.info(
             "upload %s chunk %d: URL refused, asking for a new one", session.upload_id, index
         )

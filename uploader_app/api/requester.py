@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
 from uploader_app.api.body import StreamingBody
 from uploader_app.api.errors import (
@@ -27,6 +28,7 @@ from uploader_app.api.errors import (
     ServerError,
     error_from_answer,
     error_from_exception,
+    storage_error,
 )
 from uploader_app.api.retry import RetryPolicy, rate_limit_wait, retry_after_wait
 from uploader_app.api.transport import Timeouts, check_key_safe
@@ -37,6 +39,9 @@ logger = logging.getLogger(__name__)
 R = TypeVar("R")
 T = TypeVar("T")
 Sleep = Callable[[float, threading.Event | None], None]
+RetryListener = Callable[[ApiError, float], None]
+# Given the time the first attempt began, the object a lost attempt created, or None.
+Recover = Callable[[float], R | None]
 
 
 def interruptible_sleep(seconds: float, cancel: threading.Event | None) -> None:
@@ -116,6 +121,8 @@ class Requester:
         self.retry = retry
         self._sleep = sleep
         self._session = session
+        # Told of every wait before a retry, so a view can say "next try in 45 s".
+        self.on_retry: RetryListener | None = None
 
     def __repr__(self) -> str:
         return f"Requester(base_url={self.base_url!r})"
@@ -133,7 +140,7 @@ class Requester:
         json_body: Json | None = None,
         body: StreamingBody | None = None,
         cancel: threading.Event | None = None,
-        recover: Callable[[float], R | None] | None = None,
+        recover: Recover[R] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         send_key: bool = True,
     ) -> R:
@@ -145,16 +152,18 @@ class Requester:
         again when it returns None.
         """
         url = path if "://" in path else self.base_url + path
-        headers = dict(extra_headers or {})
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(extra_headers or {})
         if send_key:
             check_key_safe(url)
             headers["x-api-key"] = self._api_key
         data: bytes | StreamingBody | None = body
+        # The caller's headers win: storage signs the upload_headers the service gave
+        # (a Content-Type among them), and any other value breaks the signature.
         if json_body is not None:
             data = json.dumps(json_body).encode()
-            headers["Content-Type"] = "application/json"
+            headers.setdefault("Content-Type", "application/json")
         elif body is not None:
-            headers["Content-Type"] = body.content_type
+            headers.setdefault("Content-Type", body.content_type)
         read_timeout = self.timeout.upload_read if body is not None else self.timeout.read
         started = time.time()
         retries = 0
@@ -174,6 +183,7 @@ class Requester:
                     data=data,
                     read_timeout=read_timeout,
                     parse=parse,
+                    storage=not send_key,
                 )
             except CancelledError:
                 raise
@@ -192,6 +202,8 @@ class Requester:
                 f"; retrying in {wait:.2f} s" if wait is not None else "",
             )
             if wait is not None:
+                if self.on_retry is not None:
+                    self.on_retry(failure, wait)
                 self._sleep(wait, cancel)
                 check_cancel(cancel)
                 waited += wait
@@ -212,8 +224,12 @@ class Requester:
         data: bytes | StreamingBody | None,
         read_timeout: float,
         parse: Callable[[requests.Response], R],
+        storage: bool = False,
     ) -> R:
-        """One request; every failure leaves as an ApiError with the key redacted."""
+        """One request; every failure leaves as an ApiError with the key redacted.
+
+        ``storage``: the URL is a presigned storage URL, whose errors are S3's XML.
+        """
         logger.debug("%s %s params=%s", method, loggable(url), params)
         begin = time.monotonic()
         try:
@@ -239,6 +255,8 @@ class Requester:
             len(response.content),
         )
         if not 200 <= response.status_code < 300:
+            if storage:
+                raise storage_error(response.status_code, response.content)
             error = error_from_answer(response.status_code, response.content, secret=self._api_key)
             if isinstance(error, RateLimitedError):
                 error.set_retry_after(rate_limit_wait(response.headers, error.message))

@@ -52,7 +52,11 @@ class RetryPolicy:
         """
         if not error.retryable or retry + 1 >= self.max_attempts:
             return None
-        wait: float = self.backoff(retry) if error.retry_after is None else error.retry_after
+        # Never shorter than the backoff: a server wait of 0 s (an ``X-Ratelimit-Reset`` read
+        # against a clock that runs ahead of the service's) must not give back-to-back tries.
+        wait = self.backoff(retry)
+        if error.retry_after is not None:
+            wait = max(wait, error.retry_after)
         if waited + wait > self.max_total_wait:
             return None
         return wait

@@ -217,13 +217,14 @@ def parse_index(data: Json) -> Index:
 def parse_task(data: Json) -> Task:
     """v1.3 ``system_metadata`` and v1.2 ``metadata`` both fill filename/duration/size."""
     meta: Json = data.get("system_metadata") or data.get("metadata") or {}
+    text = str(data.get("status") or "")
     try:
-        status = TaskStatus(str(data.get("status")))
-    except ValueError as exc:
-        raise InvalidResponseError(
-            "invalid_response", f"unknown task status {data.get('status')!r}"
-        ) from exc
+        status = TaskStatus(text)
+    except ValueError:
+        # Never an error that breaks a whole page: the caller shows it as in progress.
+        status = TaskStatus.UNKNOWN
     return Task(
+        status_text=text,
         id=need_str(data, "_id"),
         index_id=str(data.get("index_id") or ""),
         status=status,

@@ -40,7 +40,7 @@ from uploader_app.validation.subtitles import SUBTITLE_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
-STATUSES = frozenset(s.value for s in TaskStatus)
+STATUSES = frozenset(s.value for s in TaskStatus if s is not TaskStatus.UNKNOWN)
 
 
 def create(call: Call) -> Response:

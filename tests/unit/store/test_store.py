@@ -1,0 +1,193 @@
+"""The job store: schema, dedup, conditional updates and leases across processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from uploader_app.models import Job, JobState, SourceKind
+from uploader_app.store import NewJob, Store, StoreError
+from uploader_app.store.schema import MIGRATIONS
+
+
+def _new(name: str, key: str | None = None, **fields: object) -> NewJob:
+    return NewJob(
+        SourceKind.FILE,
+        f"/videos/{name}",
+        "idx1",
+        dedup_key=key or name,
+        options={"language": "en"},
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "app" / "jobs.sqlite3")
+
+
+def test_fresh_store_has_latest_schema_and_wal(store: Store) -> None:
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.integrity_ok()
+    mode = sqlite3.connect(store.path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_newer_schema_is_refused_in_words(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(StoreError, match="newer version"):
+        Store(path)
+
+
+def test_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError):
+        Store(path)
+
+
+def test_add_round_trips_every_field_and_dedups(store: Store) -> None:
+    [(job, created)] = store.add([_new("a.mp4", size=10, duration=5.0, fingerprint="fp")])
+    assert created
+    assert job.state is JobState.QUEUED
+    assert job.options == {"language": "en"}
+    assert job.name == "a.mp4"
+    assert job.folder == "/videos"
+    assert store.get(job.id) == job
+    [(again, created_again)] = store.add([_new("b.mp4", key="a.mp4")])
+    assert not created_again
+    assert again == job
+    assert len(store.jobs()) == 1
+
+
+def test_same_key_in_another_index_is_another_job(store: Store) -> None:
+    store.add([_new("a.mp4")])
+    other = NewJob(SourceKind.FILE, "/videos/a.mp4", "idx2", dedup_key="a.mp4")
+    [(_, created)] = store.add([other])
+    assert created
+
+
+def test_update_only_if_state(store: Store) -> None:
+    [(job, _)] = store.add([_new("a.mp4")])
+    assert store.update(job.id, only_if=[JobState.UPLOADING], state=JobState.PAUSED) is None
+    done = store.update(job.id, state=JobState.READY, video_id="v1")
+    assert done is not None
+    assert done.finished_at is not None
+    assert done.video_id == "v1"
+    again = store.update(job.id, state=JobState.QUEUED)
+    assert again is not None
+    assert again.finished_at is None
+    with pytest.raises(ValueError, match="not job columns"):
+        store.update(job.id, id=5)
+
+
+def test_internals_keep_session_and_unreported_chunks(store: Store) -> None:
+    [(job, _)] = store.add([_new("a.mp4", source_mtime_ns=123)])
+    store.update(
+        job.id, upload_session={"upload_id": "u1", "chunk_size": 8}, unreported=[[1, "e", 8]]
+    )
+    internals = store.internals(job.id)
+    assert internals.upload_session == {"upload_id": "u1", "chunk_size": 8}
+    assert internals.unreported == [[1, "e", 8]]
+    assert internals.source_mtime_ns == 123
+
+
+def test_claim_respects_limit_and_lease(store: Store) -> None:
+    added = [job for job, _ in store.add([_new(f"{n}.mp4") for n in range(3)])]
+    first = store.claim("w1", limit=2, lease=60)
+    second = store.claim("w2", limit=2, lease=60)
+    assert first is not None
+    assert second is not None
+    assert [first.id, second.id] == [added[0].id, added[1].id]
+    assert first.state is JobState.UPLOADING
+    assert store.claim("w3", limit=2, lease=60) is None
+    assert store.renew(first.id, "w1", lease=60)
+    assert not store.renew(first.id, "w2", lease=60)
+
+
+def test_expired_lease_is_taken_back_first(store: Store) -> None:
+    [(a, _), _] = store.add([_new("a.mp4"), _new("b.mp4")])
+    claimed = store.claim("dead", limit=1, lease=-1)  # its process died at once
+    assert claimed is not None
+    assert claimed.id == a.id
+    again = store.claim("alive", limit=1, lease=60)
+    assert again is not None
+    assert again.id == a.id
+    assert not store.renew(a.id, "dead", lease=60)
+
+
+def test_paused_job_loses_its_lease(store: Store) -> None:
+    [(job, _)] = store.add([_new("a.mp4")])
+    store.claim("w1", limit=1, lease=60)
+    store.update(job.id, state=JobState.PAUSED)
+    assert not store.renew(job.id, "w1", lease=60)
+
+
+def _claim_all(path: str, worker: str, out: multiprocessing.Queue[list[int]]) -> None:
+    store = Store(Path(path))
+    mine: list[int] = []
+    while True:
+        job = store.claim(worker, limit=1000, lease=600)
+        if job is None:
+            break
+        mine.append(job.id)
+    out.put(mine)
+
+
+def test_two_processes_never_claim_the_same_job(store: Store) -> None:
+    store.add([_new(f"{n}.mp4") for n in range(200)])
+    ctx = multiprocessing.get_context("spawn")
+    out: multiprocessing.Queue[list[int]] = ctx.Queue()
+    procs = [ctx.Process(target=_claim_all, args=(str(store.path), f"p{n}", out)) for n in range(2)]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=60) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=10)
+    claimed = results[0] + results[1]
+    assert sorted(claimed) == [job.id for job in store.jobs()]
+    assert len(set(claimed)) == 200
+    assert store.integrity_ok()
+
+
+def test_jobs_filter_and_counts(store: Store) -> None:
+    added: list[Job] = [job for job, _ in store.add([_new(f"{n}.mp4") for n in range(4)])]
+    store.update(added[0].id, state=JobState.READY)
+    assert [j.id for j in store.jobs([JobState.QUEUED])] == [j.id for j in added[1:]]
+    assert store.counts() == {JobState.READY: 1, JobState.QUEUED: 3}
+    assert store.delete([added[1].id]) == 1
+    with pytest.raises(KeyError):
+        store.get(added[1].id)
+
+
+def test_adopt_gives_a_service_id_to_one_job_only(store: Store) -> None:
+    [(a, _), (b, _)] = store.add([_new("a.mp4"), _new("b.mp4")])
+    adopted = store.adopt(a.id, "task_id", "t1", create_started=None)
+    assert adopted is not None
+    assert adopted.task_id == "t1"
+    assert store.adopt(b.id, "task_id", "t1") is None
+    assert store.holder("task_id", "t1") == a.id
+    assert store.get(b.id).task_id is None
+
+
+def test_failed_transaction_leaves_nothing(store: Store) -> None:
+    [(a, _)] = store.add([_new("a.mp4")])
+    with pytest.raises(RuntimeError), store.transaction():
+        store.update(a.id, state=JobState.READY)
+        raise RuntimeError
+    assert store.get(a.id).state is JobState.QUEUED
+
+
+def test_queued_job_waits_for_not_before(store: Store) -> None:
+    [(a, _)] = store.add([_new("a.mp4")])
+    store.update(a.id, not_before=time.time() + 60)
+    assert store.claim("w", limit=1, lease=60) is None
+    store.update(a.id, not_before=None)
+    assert store.claim("w", limit=1, lease=60) is not None
