@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_manifest_commands(sub: Any) -> None:
-    """``manifest check|build`` (cloud-to-cloud transfer lists, docs/manifests.md)."""
+    """``manifest check|build`` and ``transfer`` (cloud-to-cloud lists, docs/manifests.md)."""
     manifest = sub.add_parser("manifest", help="check or build an S3 transfer manifest (JSON)")
     actions = manifest.add_subparsers(dest="manifest_command", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="check every row of a manifest; sends nothing")
@@ -116,6 +116,14 @@ def _add_manifest_commands(sub: Any) -> None:
     build.add_argument("--language", default="en", help="language spoken (default: en)")
     build.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     build.add_argument("--profile", help="AWS profile (default: your default credentials)")
+
+    transfer = sub.add_parser("transfer", help="send a manifest's S3 videos to their indexes")
+    transfer.add_argument("file", metavar="FILE", help="the manifest (.json), checked first")
+    transfer.add_argument("--wait", action="store_true", help="also wait until indexed")
+    transfer.add_argument("--json", action="store_true", help="print a JSON array at the end")
+    transfer.add_argument(
+        "--profile", help="AWS profile for the links API v1.3 fetches (default: your default)"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -147,5 +155,9 @@ def main(argv: list[str]) -> int:
         if args.manifest_command == "build":
             return run_manifest_build(args)
         return run_manifest_check(args)
+    if args.command == "transfer":
+        from uploader_app.jobs.transfer_command import run_transfer
+
+        return run_transfer(args)
     parser.print_help()
     return 0
