@@ -188,3 +188,23 @@ def test_a_row_the_service_does_not_start_fails_with_what_to_check(  # noqa: PLR
     assert (row["state"], row["code"]) == ("failed", "transfer_not_started")
     assert "did not start s3://twelve-labs-docs/01.mp4" in row["message"]
     assert "us-west-2" in row["hint"] and "integration" in row["hint"]
+
+
+def test_check_against_the_account_names_an_index_it_does_not_have(
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = start_sandbox()
+    index_id = Client(server).index_id()
+    use(monkeypatch, server, tmp_path / "home", "v1.3")
+    manifest = guide_manifest(tmp_path, index_id)
+    assert main(["manifest", "check", "--account", str(manifest)]) == 0
+    elsewhere = guide_manifest(tmp_path, "6298d673f1090f1100476d4c")
+    assert main(["manifest", "check", "--account", str(elsewhere)]) == 1
+    out = capsys.readouterr().out
+    assert "Row 1, index_id (line 2): There is no index 6298d673f1090f1100476d4c" in out
+    monkeypatch.setenv("TWELVELABS_API_KEY", "not-the-key")
+    assert main(["manifest", "check", "--account", str(manifest)]) == 2
+    assert "Could not read your indexes" in capsys.readouterr().err
