@@ -208,3 +208,29 @@ def test_check_against_the_account_names_an_index_it_does_not_have(
     monkeypatch.setenv("TWELVELABS_API_KEY", "not-the-key")
     assert main(["manifest", "check", "--account", str(manifest)]) == 2
     assert "Could not read your indexes" in capsys.readouterr().err
+
+
+def test_a_v12_send_cut_off_before_matching_is_sent_again(  # noqa: PLR0917 (fixtures)
+    s3: S3Emulator,
+    bucket: str,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Rows left waiting by a crash (their jobs made, nothing sent) go out with the next run."""
+    from uploader_app.store import Store
+
+    server = start_sandbox(s3_endpoint=s3.url)
+    index_id = Client(server, "v1.2").index_id()
+    manifest = guide_manifest(tmp_path, index_id)
+    use(monkeypatch, server, tmp_path / "home", "v1.2")
+    (tmp_path / "home").mkdir()
+    with Store(tmp_path / "home" / "jobs.sqlite3") as store:
+        rows = json.loads(manifest.read_text())
+        report = transfer.enqueue_rows(store, rows, "v1.2")  # the crash: never sent
+        assert [j.state for j in report.jobs] == ["checking", "checking"]
+    code, sent, err = transfer_json(capsys, str(manifest))
+    assert code == 0, err
+    assert [r["state"] for r in sent] == ["ready", "ready"]
+    assert [r["job"] for r in sent] == [j.id for j in report.jobs]

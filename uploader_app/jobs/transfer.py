@@ -122,6 +122,10 @@ def enqueue_rows(
                 create_started=None,
             )
             job, created = reset or added, reset is not None
+        elif not is_new and added.state is JobState.CHECKING and added.task_id is None:
+            # A v1.2 send cut off before its tasks were matched: send it again; the service
+            # skips a file it already has (docs/manifests.md, "Sending").
+            created = True
         report.jobs.append(job)
         if created:
             report.sent.append(job.id)
