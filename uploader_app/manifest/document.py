@@ -94,6 +94,8 @@ class ManifestDocument:
         self._saved: tuple[Any, ...] = _freeze_rows(rows)
         self._loaded: tuple[Any, ...] = self._saved
         self._rows: list[Any] = copy.deepcopy(rows)
+        self._frozen: tuple[Any, ...] = self._saved
+        self._unchanged_prefix: int | None = None
         self._undo: list[_Edit] = []
         self._redo: list[_Edit] = []
 
@@ -109,6 +111,7 @@ class ManifestDocument:
         document._raw = document.layout.dumps(document._rows).encode("utf-8")
         document.parsed = parse(document._raw)
         document._saved = document._loaded = _freeze_rows(document._rows)
+        document._set_frozen(document._saved)
         return document
 
     # ---- reading -------------------------------------------------------------------------
@@ -126,23 +129,33 @@ class ManifestDocument:
     @property
     def modified(self) -> bool:
         """True when the rows differ from the last save (or load)."""
-        return _freeze_rows(self._rows) != self._saved
+        return self._frozen != self._saved
 
     def row_line(self, row: int) -> int | None:
         """The line where row ``row`` (0-based) starts in the loaded file, when unchanged."""
-        if self._unchanged_up_to(row) and row < len(self.parsed.row_lines):
-            return self.parsed.row_lines[row]
-        return None
-
-    def _unchanged_up_to(self, row: int) -> bool:
         # Line numbers describe the file on disk; after rows are added or removed above
         # ``row`` they would point at the wrong place, so they are only given while the
         # rows up to it are still as loaded.
-        return _freeze_rows(self._rows[: row + 1]) == self._loaded[: row + 1]
+        if self._unchanged_prefix is None:
+            same = 0
+            for now, then in zip(self._frozen, self._loaded, strict=False):
+                if now != then:
+                    break
+                same += 1
+            self._unchanged_prefix = same
+        if row < self._unchanged_prefix and row < len(self.parsed.row_lines):
+            return self.parsed.row_lines[row]
+        return None
+
+    def _set_frozen(self, frozen: tuple[Any, ...]) -> None:
+        """Record the rows' frozen form: every question about changes compares it, and a
+        check asks once per row, so it is kept, not recomputed."""
+        self._frozen = frozen
+        self._unchanged_prefix = None
 
     def to_bytes(self) -> bytes:
         """The original bytes when the rows are as loaded, else the rows in the file's layout."""
-        if _freeze_rows(self._rows) == self._loaded:
+        if self._frozen == self._loaded:
             return self._raw
         return self.layout.dumps(self._rows).encode("utf-8")
 
@@ -183,11 +196,12 @@ class ManifestDocument:
         self._apply("Remove rows" if len(doomed) > 1 else "Remove row", change)
 
     def _apply(self, label: str, change: Any) -> None:
-        before = _freeze_rows(self._rows)
+        before = self._frozen
         change(self._rows)
         after = _freeze_rows(self._rows)
         if after == before:
             return
+        self._set_frozen(after)
         self._undo.append(_Edit(label, before, after))
         self._redo.clear()
 
@@ -211,12 +225,14 @@ class ManifestDocument:
         if self._undo:
             edit = self._undo.pop()
             self._rows = [_thaw(r) for r in edit.before]
+            self._set_frozen(edit.before)
             self._redo.append(edit)
 
     def redo(self) -> None:
         if self._redo:
             edit = self._redo.pop()
             self._rows = [_thaw(r) for r in edit.after]
+            self._set_frozen(edit.after)
             self._undo.append(edit)
 
     # ---- saving --------------------------------------------------------------------------
@@ -241,7 +257,8 @@ class ManifestDocument:
         self.path = target
         self._raw = data
         self.parsed = parse(data)
-        self._saved = self._loaded = _freeze_rows(self._rows)
+        self._saved = self._loaded = self._frozen
+        self._unchanged_prefix = None
         return target
 
 
@@ -293,6 +310,7 @@ def _decode_tracking_rows(
         return value, []
     rows: list[Any] = []
     lines: list[int] = []
+    line, counted = 1, 0
     position = _skip_space(text, start + 1)
     if position < len(text) and text[position] == "]":
         _expect_end(text, position + 1)
@@ -301,7 +319,9 @@ def _decode_tracking_rows(
         row_number[0] = len(rows)
         if position >= len(text):
             raise json.JSONDecodeError("Expecting value", text, position)
-        lines.append(text.count("\n", 0, position) + 1)
+        line += text.count("\n", counted, position)  # counted on from the last row: linear
+        counted = position
+        lines.append(line)
         value, position = decoder.raw_decode(text, position)
         rows.append(value)
         position = _skip_space(text, position)

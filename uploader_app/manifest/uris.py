@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 # S3 bucket naming rules (AWS "Bucket naming rules"): 3 to 63 characters, lower-case letters,
@@ -23,18 +23,14 @@ class S3Uri:
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
+    # String operations, not PurePosixPath: a check of a long list asks these per row.
     @property
     def name(self) -> str:
-        return PurePosixPath(self.key).name
+        return self.key.rpartition("/")[2]
 
     @property
     def suffix(self) -> str:
-        return PurePosixPath(self.key).suffix.lower()
-
-    def sibling(self, suffix: str) -> S3Uri:
-        """The key with its extension replaced, in the same folder (``01.mp4`` -> ``01.srt``)."""
-        stem = self.key[: len(self.key) - len(PurePosixPath(self.key).suffix)]
-        return S3Uri(self.bucket, stem + suffix)
+        return posixpath.splitext(self.name)[1].lower()
 
 
 @dataclass(frozen=True)
