@@ -141,6 +141,15 @@ def test_v13_guide_manifest_goes_by_presigned_links_and_says_transcriptions_are_
     assert [r["job"] for r in again] == [r["job"] for r in rows]
     assert len(_tasks(server)) == 2  # never sent twice
 
+    # From another job list: each video carries the object's fingerprint in its metadata,
+    # so the rows are found already in the index instead of being sent again.
+    monkeypatch.setenv("UPLOADER_APP_HOME", str(tmp_path / "other-home"))
+    code, elsewhere, err = transfer_json(capsys, str(manifest))
+    assert code == 0, err
+    assert [r["state"] for r in elsewhere] == ["already_in_index", "already_in_index"]
+    assert {r["video_id"] for r in elsewhere} == {r["video_id"] for r in rows}
+    assert len(_tasks(server)) == 2
+
 
 def test_an_invalid_manifest_sends_nothing(
     start_sandbox: StartSandbox,

@@ -48,7 +48,7 @@ from uploader_app.jobs.multipart import MultipartUpload
 from uploader_app.jobs.poller import Poller
 from uploader_app.jobs.progress import Bandwidth, ProgressMeter
 from uploader_app.jobs.recovery import GRACE, Finder
-from uploader_app.jobs.transfer import RowProblemError, send_row
+from uploader_app.jobs.transfer import AlreadyInIndexError, RowProblemError, send_row
 from uploader_app.models import (
     Finding,
     Job,
@@ -605,6 +605,14 @@ class Engine:
                 created = send_row(client, self.store, job, finder, cancel)
             except RowProblemError as problem:
                 raise _SourceProblemError(problem.code, problem.message, problem.hint) from None
+            except AlreadyInIndexError as already:
+                self._update(
+                    job.id,
+                    only_if=[JobState.UPLOADING],
+                    state=JobState.ALREADY_IN_INDEX,
+                    video_id=already.video_id,
+                )
+                return
             self._created(job, created, bytes_sent=0)
             return
         path = Path(job.source)

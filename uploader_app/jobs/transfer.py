@@ -13,6 +13,7 @@ again returns the existing jobs: a finished row shows as already in the index, n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.duplicates import created_since
+from uploader_app.api.duplicates import FINGERPRINT_KEY, created_since
 from uploader_app.api.types import MAX_PAGE_LIMIT, CreatedTask
 from uploader_app.jobs.recovery import Finder
 from uploader_app.manifest.uris import S3Uri, parse_s3_uri
@@ -49,6 +50,14 @@ _DONE = (JobState.READY, JobState.ALREADY_IN_INDEX)
 _ACTIVE = (JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE)
 
 
+class AlreadyInIndexError(Exception):
+    """The row's object is already a video in its index (sent from another job list)."""
+
+    def __init__(self, video_id: str) -> None:
+        super().__init__(video_id)
+        self.video_id = video_id
+
+
 class RowProblemError(Exception):
     """A row cannot be sent (its object is unreadable, S3 refused a link); for the user."""
 
@@ -72,6 +81,12 @@ class SendReport:
 
 def dedup_key(index_id: str, uri: str) -> str:
     return f"manifest:{index_id}:{uri}"
+
+
+def object_fingerprint(uri: str) -> str:
+    """Names the object in the video's metadata (v1.3), so a later send from any job list
+    finds it: by location, since a presigned link hides the object from the service."""
+    return "s3:" + hashlib.sha256(uri.encode()).hexdigest()[:32]
 
 
 def enqueue_rows(
@@ -102,6 +117,7 @@ def enqueue_rows(
                 state=JobState.CHECKING if route is Route.TRANSFER else JobState.QUEUED,
                 route=route,
                 options=options,
+                fingerprint=object_fingerprint(str(row["object"])) if route is Route.URL else None,
                 dedup_key=dedup_key(str(row["index_id"]), str(row["object"])),
             )
         )
@@ -231,6 +247,10 @@ def send_row(
         found = finder.task(started_before)  # the last try's request may have got through
         if found is not None:
             return found
+    elif job.route is Route.URL:
+        video_id = finder.existing_video()  # the fingerprint in a video's metadata
+        if video_id is not None:
+            raise AlreadyInIndexError(video_id)
     started = time.time()
     store.update(job.id, create_started=started)
     if job.route is Route.TRANSFER:
@@ -246,6 +266,7 @@ def send_row(
     return client.create_task_from_url(
         job.index_id,
         _presign(job.source, job.options.get("aws_profile")),
+        user_metadata={FINGERPRINT_KEY: job.fingerprint} if job.fingerprint else None,
         cancel=cancel,
         recover=lambda _started: finder.task(started),
     )
