@@ -60,9 +60,10 @@ class S3Access:
                 endpoint_url=endpoint_url,
                 config=Config(signature_version="s3v4", retries={"mode": "standard"}),
             )
-        except ProfileNotFound:
+        except ProfileNotFound as exc:
+            named = exc.kwargs.get("profile", profile)  # AWS_PROFILE names it when we did not
             raise BucketError(
-                f"There is no AWS profile named {profile!r} on this computer.",
+                f"There is no AWS profile named {named!r} on this computer.",
                 "Use a profile listed in ~/.aws/config, or leave the profile out to use your "
                 "default credentials.",
             ) from None
