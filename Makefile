@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 # Debian packages the app and its tests need: ffmpeg makes test videos, mediainfo is the
 # reference tool the benchmarks compare against, Xvfb and the Qt libraries run the GUI headless.
 SYSTEM_PACKAGES := ffmpeg mediainfo curl xvfb xauth libegl1 libgl1 libxkbcommon0 \
-	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libglib2.0-0
+	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libglib2.0-0 \
+	libxcb-icccm4 libxcb-keysyms1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck unit bench package system-deps venv clean
@@ -30,9 +31,9 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# Until the window lands, `make run` starts the sandbox and prints how to use it.
+# Opens the window; without a key set, in demo mode on the bundled sandbox (docs/gui.md).
 run: $(STAMP)
-	$(PY) -m uploader_app sandbox
+	UPLOADER_APP_DEMO=1 $(PY) -m uploader_app
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -86,6 +87,34 @@ def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     folder.mkdir()
     with serving(files_in(folder)) as url:
         yield url, folder
+
+
+@pytest.fixture(autouse=True)
+def _private_app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own app folder and an in-memory keychain: no test writes into the
+    user's real settings, logs or keychain, nor sees a key set in the developer's shell."""
+    import keyring
+
+    from tests.memory_keyring import MemoryKeyring
+    from uploader_app import keys
+
+    monkeypatch.setenv("UPLOADER_APP_HOME", str(tmp_path / "app-home"))
+    monkeypatch.delenv("TWELVELABS_API_KEY", raising=False)
+    monkeypatch.delenv("TWELVELABS_BASE_URL", raising=False)
+    # Child processes (CLI runs) get keyring's "no keychain" backend, never the real one.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setattr(keys, "_memory_key", None)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    root = logging.getLogger()
+    level = root.level
+    yield
+    keyring.set_keyring(previous)
+    # A CLI run inside a test installs the app's log handlers; the next test starts clean.
+    for handler in [h for h in root.handlers if getattr(h, "_uploader_app", False)]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

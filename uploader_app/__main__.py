@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import sys
+from pathlib import Path
 
+from uploader_app.cli import build_parser
 from uploader_app.cli import main as cli_main
 from uploader_app.validation import pool
 
@@ -19,7 +22,29 @@ def main(argv: list[str] | None = None) -> int:
     """
     multiprocessing.freeze_support()  # a frozen bundle's spawned worker becomes the worker here
     pool.enable_processes()
-    return cli_main(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    if opens_window(args):
+        from uploader_app.gui.app import run_gui  # noqa: PLC0415 - Qt only for the window
+
+        return run_gui(args)
+    return cli_main(args)
+
+
+def opens_window(args: list[str]) -> bool:
+    """No arguments, or only existing files and folders (what a desktop passes when videos
+    are dropped on the app's icon); a subcommand's name always means the command line."""
+    if not args:
+        return True
+    if args[0] in _subcommands() or any(a.startswith("-") for a in args):
+        return False
+    return all(Path(a).exists() for a in args)
+
+
+def _subcommands() -> frozenset[str]:
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return frozenset(action.choices)
+    return frozenset()
 
 
 if __name__ == "__main__":

@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--audio", action="store_true", help="the index needs an audio track")
     check.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
     check.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
+    _add_account_commands(sub)
 
     # Upload jobs: upload, url, status, retry, cancel, pause, resume, export.
     from uploader_app.jobs.cli_args import add_job_commands
@@ -92,6 +93,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_manifest_commands(sub)
     return parser
+
+
+def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """login, logout, indexes and indexes create (uploader_app/jobs/account.py)."""
+    sub.add_parser(
+        "login", help="enter your Twelve Labs API key (checked, then kept in the keychain)"
+    )
+    sub.add_parser("logout", help="remove the saved API key")
+    indexes = sub.add_parser("indexes", help="list your indexes, or create one")
+    indexes.add_argument("--json", action="store_true", help="print a JSON array")
+    actions = indexes.add_subparsers(dest="indexes_command", metavar="ACTION")
+    create = actions.add_parser("create", help="create an index")
+    create.add_argument("name", metavar="NAME", help="the index's name (unique in the account)")
+    create.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="MODEL",
+        help="model to index with, e.g. marengo3.0 or pegasus1.2 (repeat for both)",
+    )
+    create.add_argument(
+        "--option",
+        action="append",
+        choices=["visual", "audio"],
+        help="what the models look at (repeat; default: visual and audio)",
+    )
+    create.add_argument("--json", action="store_true", help="print the new index as JSON")
 
 
 def _add_manifest_commands(sub: Any) -> None:
@@ -132,19 +160,32 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format=LOG_FORMAT,
-        stream=sys.stderr,
-    )
     if args.command == "sandbox":
+        # The sandbox stands in for the vendor: it logs to the screen, not into the app's log.
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.WARNING,
+            format=LOG_FORMAT,
+            stream=sys.stderr,
+        )
         from uploader_app.sandbox.server import run_from_cli
 
         return run_from_cli(args)
+    from uploader_app.logfile import setup_logging
+
+    setup_logging(verbose=args.verbose)
     if args.command == "check":
         from uploader_app.jobs.check import run_check
 
         return run_check(args)
+    if args.command in ("login", "logout", "indexes"):
+        from uploader_app.jobs import account
+
+        runner = {
+            "login": account.run_login,
+            "logout": account.run_logout,
+            "indexes": account.run_indexes,
+        }[args.command]
+        return runner(args)
     if args.command in JOB_COMMANDS:
         from uploader_app.jobs.commands import run_job_command
 

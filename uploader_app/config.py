@@ -27,6 +27,8 @@ LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 ENV_BASE_URL = "TWELVELABS_BASE_URL"
 ENV_API_KEY = "TWELVELABS_API_KEY"
+ENV_HOME = "UPLOADER_APP_HOME"
+SETTINGS_FILE = "settings.toml"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,34 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(base_url=base_url.rstrip("/"), api_key=api_key)
 
 
-def data_dir() -> Path:
-    """Per-user folder for the task database, caches and the sandbox's default state."""
+def app_home() -> Path:
+    """The app's own folder: job store, logs and the sandbox's default state.
+
+    ``UPLOADER_APP_HOME`` moves everything, settings included, into one folder (tests and
+    portable installs); otherwise it is the per-user data folder of the OS (docs/settings.md).
+    """
+    override = os.environ.get(ENV_HOME, "").strip()
+    if override:
+        return Path(override).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    """The same folder as :func:`app_home` (the older name, kept for its callers)."""
+    return app_home()
+
+
+def store_path() -> Path:
+    return app_home() / "jobs.sqlite3"
+
+
+def logs_dir() -> Path:
+    return app_home() / "logs"
+
+
+def settings_path() -> Path:
+    """The settings file: in the app's folder when ``UPLOADER_APP_HOME`` is set, else in the
+    OS's per-user configuration folder, where people look for settings."""
+    if os.environ.get(ENV_HOME, "").strip():
+        return app_home() / SETTINGS_FILE
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / SETTINGS_FILE

@@ -189,6 +189,38 @@ class Finding:
     transcription: Path | None = None  # clip.srt / clip.vtt found beside the video
 
 
+def url_filename(url: str) -> str:
+    """A URL's last path segment, %-decoded: the file name the service gives a URL upload
+    (**assumption**, as the sandbox does; the vendor does not document it). Empty for an
+    address too malformed to split."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return ""
+    return unquote(PurePosixPath(path).name)
+
+
+@dataclass(frozen=True)
+class UrlFinding:
+    """The verdict on one video URL, checked before the service is asked to fetch it.
+
+    ``duration``, ``width`` and ``height`` are known only when the server let us read the
+    parts of the file that hold them (range requests); ``size`` when it said so.
+    """
+
+    url: str
+    verdict: Verdict
+    code: str | None
+    message: str
+    hint: str
+    content_type: str | None
+    size: int | None
+    duration: float | None
+    width: int | None
+    height: int | None
+    filename: str
+
+
 @dataclass(frozen=True)
 class Task:
     """A video indexing task as the API reports it (v1.2 and v1.3 shapes folded)."""

@@ -19,8 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from uploader_app.config import load_settings
 from uploader_app.models import Finding, Index, ModelFamily, ProbeResult, Target, Verdict
+from uploader_app.settings import load_settings_file
 from uploader_app.validation.scan import scan
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
         for path in missing:
             print(f"No file or folder at {path}", file=sys.stderr)
         return EXIT_USAGE
-    settings = load_settings()
+    # The address (settings file, TWELVELABS_BASE_URL overriding) names the API version.
+    settings = load_settings_file()
     try:
         target = _target(args)
     except IndexUnavailableError as exc:
@@ -100,12 +101,15 @@ def _read_index(index_id: str) -> Index:
     from uploader_app.api.client import ApiClient  # noqa: PLC0415
     from uploader_app.api.errors import ApiError  # noqa: PLC0415
     from uploader_app.api.retry import RetryPolicy  # noqa: PLC0415
+    from uploader_app.keys import client_settings  # noqa: PLC0415
 
     # Someone is waiting at the terminal: say what is happening, and retry once, not four
     # times with growing waits, so an unreachable host is reported in seconds.
     print(f"Reading index {index_id}…", file=sys.stderr, flush=True)
     try:
-        with ApiClient.from_settings(load_settings(), retry=RetryPolicy.interactive()) as client:
+        # The key: the environment, then the keychain (docs/settings.md).
+        settings = client_settings()
+        with ApiClient.from_settings(settings, retry=RetryPolicy.interactive()) as client:
             return client.get_index(index_id)
     except ApiError as exc:
         logger.debug("reading index %s failed: %r", index_id, exc)

@@ -4,7 +4,6 @@ own QThread workers looping over the same units)."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
@@ -63,7 +62,7 @@ class ThreadRunner:
             time.sleep(0.1)
 
     def _upload_loop(self) -> None:
-        worker = f"{os.getpid()}-{threading.current_thread().name}-{id(self)}"
+        worker = self.engine.store.worker_id(f"{threading.current_thread().name}-{id(self)}")
         while not self._stop.is_set():
             try:
                 job = self.engine.claim_upload(worker)

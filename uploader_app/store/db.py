@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -65,6 +67,20 @@ _INTERNAL_COLUMNS = (
     "not_before",
 )
 _WRITABLE = frozenset(_JOB_COLUMNS[1:] + _INTERNAL_COLUMNS)
+
+
+def _process_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs here. On Windows signal 0 would end the process, so
+    there only an expired lease frees a job."""
+    if os.name == "nt" or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists but belongs to someone else
+    return False
 
 
 class StoreError(Exception):
@@ -371,12 +387,32 @@ class Store:
 
     # ---- leases --------------------------------------------------------------------------------
 
+    @staticmethod
+    def worker_id(name: str) -> str:
+        """A lease owner name that says which process on which computer holds the job."""
+        return f"{socket.gethostname()}:{os.getpid()}:{name}"
+
+    def _free_dead_leases(self, db: sqlite3.Connection) -> None:
+        """End the leases of processes on this computer that no longer run (killed, crashed):
+        their jobs need not wait for the lease to run out."""
+        rows = db.execute(
+            "SELECT id, lease_owner FROM jobs WHERE state = ? AND lease_until > ?",
+            (str(JobState.UPLOADING), time.time()),
+        ).fetchall()
+        for row in rows:
+            host, _, rest = (row["lease_owner"] or "").partition(":")
+            pid = rest.partition(":")[0]
+            if host == socket.gethostname() and pid.isdigit() and _process_gone(int(pid)):
+                logger.info("job %d: its process %s is gone; freeing it", row["id"], pid)
+                db.execute("UPDATE jobs SET lease_until = NULL WHERE id = ?", (row["id"],))
+
     def claim(self, worker: str, *, limit: int, lease: float) -> Job | None:
         """Lease the oldest queued job to ``worker`` when fewer than ``limit`` uploads hold a
-        live lease (in any process); a job whose lease ran out (its process died) is taken
-        back first. The job is moved to ``uploading``."""
+        live lease (in any process); a job whose lease ran out or whose process is gone is
+        taken back first. The job is moved to ``uploading``."""
         now = time.time()
         with self.transaction() as db:
+            self._free_dead_leases(db)
             running = db.execute(
                 "SELECT COUNT(*) FROM jobs WHERE state = ? AND lease_until > ?",
                 (str(JobState.UPLOADING), now),

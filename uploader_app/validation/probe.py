@@ -11,6 +11,7 @@ import logging
 import math
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from pymediainfo import MediaInfo
 
@@ -66,6 +67,34 @@ def probe_file(path: Path) -> ProbeResult:
     return _parse(path, size, sniffed)
 
 
+def probe_stream(stream: BinaryIO, name: str, size: int) -> ProbeResult:
+    """Probe media that is not a local file, such as a remote video read by range requests.
+
+    ``stream`` must be seekable: MediaInfo asks only for the parts it needs (the header, the
+    index at the end of an MP4), so a big remote file is judged from a few of its bytes.
+    ``name`` becomes the result's ``path``. Never raises.
+    """
+    path = Path(name)
+    if size == 0:
+        return ProbeResult(path=path, size=0, content="an empty file")
+    try:
+        head = stream.read(SNIFF_BYTES)
+        stream.seek(0)
+    except OSError as exc:
+        return ProbeResult(path=path, size=size, error=_os_reason(exc))
+    sniffed = sniff(head)
+    if not sniffed.needs_probe:
+        return ProbeResult(
+            path=path, size=size, is_image=sniffed.kind is Kind.IMAGE, content=sniffed.label
+        )
+    try:
+        report = MediaInfo.parse(stream, output=_INFORM, parse_speed=PARSE_SPEED)
+    except Exception as exc:  # libmediainfo, ctypes or stream errors: report, never raise
+        logger.warning("MediaInfo could not parse %s: %s", name, exc)
+        return ProbeResult(path=path, size=size, error=ERROR_CONTENT)
+    return _result(path, size, sniffed, str(report))
+
+
 def _parse(path: Path, size: int, sniffed: Sniff) -> ProbeResult:
     try:
         report = MediaInfo.parse(str(path), output=_INFORM, parse_speed=PARSE_SPEED)
@@ -75,7 +104,11 @@ def _parse(path: Path, size: int, sniffed: Sniff) -> ProbeResult:
     if not path.exists():
         # libmediainfo reports an empty result, not an error, for a file that vanished.
         return ProbeResult(path=path, size=size, error=ERROR_MISSING)
-    tracks = _read_report(str(report))
+    return _result(path, size, sniffed, str(report))
+
+
+def _result(path: Path, size: int, sniffed: Sniff, report: str) -> ProbeResult:
+    tracks = _read_report(report)
     general = tracks.get("G", [{}])[0]
     videos, audio, images = tracks.get("V", []), tracks.get("A", []), tracks.get("I", [])
     container = general.get("Format") or None

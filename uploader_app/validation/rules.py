@@ -65,6 +65,12 @@ def finding_of(path: Path, found: Sequence[Issue], probe: ProbeResult | None) ->
     )
 
 
+def size_issues(size: int, target: Target) -> list[Issue]:
+    """The size rule alone, for a video whose content could not be read but whose size is
+    known (a remote file on a server that refuses range requests)."""
+    return list(_size_rule(ProbeResult(path=Path(), size=size), limits_for(target), target))
+
+
 def local_upload_kind(size: int, api_version: str) -> UploadKind:
     """The route a local file takes: ``/tasks`` up to its cap, multipart above it (v1.3 only)."""
     if size > table.MAX_SIZE[UploadKind.TASK_FILE] and api_version != "v1.2":

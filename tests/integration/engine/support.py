@@ -46,7 +46,10 @@ class Events:
 def client_factory(
     sandbox: SandboxServer, version: str = "v1.3", retry: RetryPolicy = FAST_RETRY
 ) -> Callable[[], ApiClient]:
-    return lambda: ApiClient(sandbox.base_url(version), TEST_API_KEY, retry=retry)
+    # Small reads: a test can act between the pieces of a tiny clip.
+    return lambda: ApiClient(
+        sandbox.base_url(version), TEST_API_KEY, retry=retry, chunk_size=16 * 1024
+    )
 
 
 def make_engine(
@@ -59,10 +62,11 @@ def make_engine(
 ) -> Engine:
     grace = options.pop("grace", 1.0)
     retry_delay = options.pop("retry_delay", 0.05)
+    factory = options.pop("factory", None) or client_factory(sandbox, version)
     return Engine(
         Store(home / "jobs.sqlite3"),
         EngineOptions(**options),
-        client_factory(sandbox, version),
+        factory,
         events,
         grace=grace,
         retry_delay=retry_delay,

@@ -191,3 +191,18 @@ def test_queued_job_waits_for_not_before(store: Store) -> None:
     assert store.claim("w", limit=1, lease=60) is None
     store.update(a.id, not_before=None)
     assert store.claim("w", limit=1, lease=60) is not None
+
+
+def test_a_dead_process_frees_its_jobs_at_once(store: Store) -> None:
+    [(a, _)] = store.add([_new("a.mp4")])
+    ctx = multiprocessing.get_context("spawn")
+    proc = ctx.Process(target=time.sleep, args=(0,))
+    proc.start()
+    proc.join()
+    dead = f"{Store.worker_id('x').split(':')[0]}:{proc.pid}:upload-0"
+    assert store.claim(dead, limit=1, lease=600) is not None
+    again = store.claim(Store.worker_id("alive"), limit=1, lease=600)
+    assert again is not None
+    assert again.id == a.id
+    # A live process keeps its job.
+    assert store.claim(Store.worker_id("third"), limit=5, lease=600) is None

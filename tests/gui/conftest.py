@@ -1,0 +1,128 @@
+"""GUI fixtures: window state in a per-test QSettings file, never the user's; an engine host
+over a real store and the sandbox, and a task panel to show it in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from tests.conftest import TEST_API_KEY, StartSandbox
+from uploader_app.api.client import ApiClient
+from uploader_app.gui.task_panel import TaskPanel
+from uploader_app.gui.workers import EngineHost
+from uploader_app.jobs.engine import Engine, EngineOptions
+from uploader_app.jobs.events import EngineEvent
+from uploader_app.models import Job, JobState
+from uploader_app.sandbox.server import SandboxServer
+from uploader_app.store import Store
+
+MakeHost = Callable[..., EngineHost]
+
+
+@pytest.fixture
+def qsettings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+
+
+def first_index(server: SandboxServer) -> str:
+    """The id of one of the sandbox's demo indexes."""
+    with ApiClient(server.base_url(), TEST_API_KEY) as client:
+        return client.list_indexes().items[0].id
+
+
+@pytest.fixture
+def make_host(tmp_path: Path, qtbot: QtBot) -> Iterator[MakeHost]:
+    """``make_host(server, uploads=2, store=..., **settings)``: a started host; every host is
+    shut down (keeping its jobs) after the test."""
+    hosts: list[EngineHost] = []
+
+    def make(
+        server: SandboxServer, *, uploads: int = 2, store: Path | None = None, **settings: Any
+    ) -> EngineHost:
+        path = store or tmp_path / "jobs.sqlite3"
+        config = EngineOptions(concurrent_uploads=uploads, **settings)
+
+        def make_engine(on_event: Callable[[EngineEvent], None]) -> Engine:
+            return Engine(
+                Store(path),
+                config,
+                lambda: ApiClient(server.base_url(), TEST_API_KEY),
+                on_event=on_event,
+            )
+
+        host = EngineHost(make_engine, uploads=uploads)
+        hosts.append(host)
+        host.start()
+        return host
+
+    yield make
+    for host in hosts:
+        if host.running:
+            host.shutdown(keep=True)
+
+
+@pytest.fixture
+def panel_for(qtbot: QtBot) -> Callable[[EngineHost], TaskPanel]:
+    def make(host: EngineHost) -> TaskPanel:
+        panel = TaskPanel(host)
+        qtbot.addWidget(panel)
+        panel.resize(1200, 400)
+        panel.show()
+        qtbot.waitUntil(lambda: panel.loaded, timeout=5000)
+        return panel
+
+    return make
+
+
+def wait_for_state(qtbot: QtBot, panel: TaskPanel, job_id: int, *states: JobState) -> Job:
+    """Wait until the list (not the store) shows the job in one of ``states``."""
+
+    def shown() -> bool:
+        row = panel.model.row_of(job_id)
+        return row is not None and panel.model.job_at(row).state in states
+
+    qtbot.waitUntil(shown, timeout=30_000)
+    row = panel.model.row_of(job_id)
+    assert row is not None
+    return panel.model.job_at(row)
+
+
+@dataclass
+class Rig:
+    """A sandbox, one of its indexes, a started host over a store, and the panel showing it."""
+
+    server: SandboxServer
+    index_id: str
+    host: EngineHost
+    panel: TaskPanel
+
+    def add(self, *paths: Path) -> list[Job]:
+        """Queue files as the Files tab does, and wake the workers."""
+        jobs = self.host.engine.add_paths(list(paths), self.index_id)
+        self.host.wake()
+        return jobs
+
+
+MakeRig = Callable[..., Rig]
+
+
+@pytest.fixture
+def rig(
+    start_sandbox: StartSandbox,
+    make_host: MakeHost,
+    panel_for: Callable[[EngineHost], TaskPanel],
+) -> MakeRig:
+    """``rig(**engine_options)``: a fresh sandbox with a host and panel over it."""
+
+    def make(**options: Any) -> Rig:
+        server = start_sandbox()
+        host = make_host(server, **options)
+        return Rig(server, first_index(server), host, panel_for(host))
+
+    return make

@@ -1,0 +1,179 @@
+"""The Files tab: drops of files and nested folders, verdicts with reasons, the Upload button."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from uploader_app.gui.files_tab import FilesTab
+from uploader_app.gui.findings_model import Column
+from uploader_app.models import Index, IndexModel, Target, Verdict
+
+
+def _drop(tab: FilesTab, paths: list[Path]) -> None:
+    """What the OS file manager sends: a drag entering the tab, then a drop of file URLs."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    actions = Qt.DropAction.CopyAction
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPoint(10, 10), actions, mime, buttons, keys)
+    QApplication.sendEvent(tab, enter)
+    assert enter.isAccepted()
+    assert tab.drop_zone.property("highlighted") is True
+    drop = QDropEvent(QPointF(10, 10), actions, mime, buttons, keys)
+    QApplication.sendEvent(tab, drop)
+    assert drop.isAccepted()
+    assert tab.drop_zone.property("highlighted") is False
+
+
+def _texts(tab: FilesTab) -> dict[str, str]:
+    model = tab.model
+    return {
+        model.data(model.index(r, Column.NAME)): model.data(model.index(r, Column.STATUS))
+        for r in range(model.rowCount())
+    }
+
+
+def _wait_checked(qtbot: QtBot, tab: FilesTab, rows: int) -> None:
+    def done() -> None:
+        tally = tab.model.tally()
+        assert tally.total == rows and tally.checked == rows and not tab.checking
+
+    qtbot.waitUntil(done, timeout=30_000)
+
+
+def _tab(qtbot: QtBot, qsettings: QSettings, index_id: str | None = "idx1") -> FilesTab:
+    tab = FilesTab(qsettings)
+    qtbot.addWidget(tab)
+    tab.set_index(index_id, Target(listens_to_audio=True), "v1.3", "Videos of 4 s to 2 h")
+    tab.show()
+    return tab
+
+
+def test_dropped_nested_folder_lists_every_file_and_gives_reasons(
+    qtbot: QtBot, qsettings: QSettings, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    video("Trip/day 1/good.mp4")
+    video("Trip/day 1/deeper/short.mp4", duration=2.0)
+    video("Trip/tiny.mp4", width=320, height=240)
+    (tmp_path / "Trip" / "notes.txt").write_text("shopping list")
+    tab = _tab(qtbot, qsettings)
+
+    _drop(tab, [tmp_path / "Trip"])
+
+    _wait_checked(qtbot, tab, rows=4)
+    texts = _texts(tab)
+    assert texts["good.mp4"] == "Ready to upload"
+    assert texts["short.mp4"].startswith("Can't be sent:")
+    assert "2 seconds" in texts["short.mp4"] and "4 seconds" in texts["short.mp4"]
+    assert texts["tiny.mp4"].startswith("Can't be sent:")
+    assert texts["notes.txt"].startswith("Left out:")
+    folders = {
+        tab.model.data(tab.model.index(r, Column.NAME)): tab.model.data(
+            tab.model.index(r, Column.FOLDER)
+        )
+        for r in range(4)
+    }
+    assert folders["short.mp4"] == "Trip/day 1/deeper"
+    good = next(r for r in range(4) if tab.model.rows[r].path.name == "good.mp4")
+    assert tab.model.data(tab.model.index(good, Column.DURATION)) == "0:05"
+    assert tab.model.data(tab.model.index(good, Column.RESOLUTION)) == "640×360"
+    # Only the good one is ticked and counted; rejected rows have no tick box at all.
+    assert tab.upload_button.text() == "Upload 1 video"
+    assert tab.upload_button.isEnabled()
+    short = next(r for r in range(4) if tab.model.rows[r].path.name == "short.mp4")
+    assert (
+        tab.model.data(tab.model.index(short, Column.NAME), Qt.ItemDataRole.CheckStateRole) is None
+    )
+    assert tab.summary.text() == "4 files: 1 ready, 2 can't be sent, 1 left out"
+
+
+def test_dropped_files_send_only_ticked_ones(
+    qtbot: QtBot, qsettings: QSettings, video: Callable[..., Path]
+) -> None:
+    a = video("a.mp4")
+    b = video("b.mp4", duration=6.0)
+    silent = video("silent.mp4", audio=False)
+    tab = _tab(qtbot, qsettings)
+
+    _drop(tab, [a, b, silent])
+    _drop(tab, [a])  # the same file twice keeps one row
+
+    _wait_checked(qtbot, tab, rows=3)
+    rows = {r.path.name: r for r in tab.model.rows}
+    assert rows["silent.mp4"].verdict is Verdict.WARNING
+    assert not rows["silent.mp4"].chosen
+    assert "Tick it to send it anyway" in rows["silent.mp4"].status
+    assert tab.upload_button.text() == "Upload 2 videos"
+    assert tab.accept_button.isVisible()
+
+    with qtbot.waitSignal(tab.upload_requested) as sent:
+        QTest.keyClick(tab.table, Qt.Key.Key_Return)
+    assert sorted(f.path.name for f in sent.args[0]) == ["a.mp4", "b.mp4"]
+
+    tab.accept_button.click()
+    assert tab.upload_button.text() == "Upload 3 videos"
+    assert not tab.accept_button.isVisible()
+    tab.mark_queued([a, b])
+    assert [r.path.name for r in tab.model.rows] == ["silent.mp4"]
+    assert tab.upload_button.text() == "Upload 1 video"
+
+
+def test_lookalikes_and_files_already_in_the_index_start_unticked(
+    qtbot: QtBot, qsettings: QSettings, video: Callable[..., Path]
+) -> None:
+    first = video("first.mp4")
+    copy = video("copy/first-again.mp4")  # same encode: same size, length and picture
+    old = video("old.mp4", duration=7.0)
+    tab = _tab(qtbot, qsettings)
+    tab.note_sent("idx1", str(old))
+
+    tab.add_paths([first, copy, old])
+
+    _wait_checked(qtbot, tab, rows=3)
+    rows = {r.path.name: r for r in tab.model.rows}
+    marked = [n for n in ("first.mp4", "first-again.mp4") if rows[n].duplicate_of]
+    assert len(marked) == 1
+    assert "probably the same video" in rows[marked[0]].status
+    assert rows["old.mp4"].already_sent
+    assert rows["old.mp4"].status.startswith("Already sent to this index")
+    assert tab.upload_button.text() == "Upload 1 video"
+
+
+def test_changing_the_index_checks_again_with_its_limits(
+    qtbot: QtBot, qsettings: QSettings, video: Callable[..., Path]
+) -> None:
+    long_clip = video("long.mp4", duration=6.0)
+    silent = video("silent.mp4", audio=False)
+    tab = _tab(qtbot, qsettings)
+    tab.add_paths([long_clip, silent])
+    _wait_checked(qtbot, tab, rows=2)
+    assert tab.model.rows[0].verdict is not Verdict.REJECTED
+
+    audio_only = Index("idx2", "Podcasts", (IndexModel("marengo3.0", ("audio",)),))
+    tab.set_index("idx2", Target.for_index(audio_only), "v1.3", "")
+
+    _wait_checked(qtbot, tab, rows=2)
+    rows = {r.path.name: r for r in tab.model.rows}
+    assert rows["silent.mp4"].verdict is Verdict.REJECTED
+    assert rows["long.mp4"].verdict is Verdict.OK
+
+
+def test_upload_disabled_with_a_reason(
+    qtbot: QtBot, qsettings: QSettings, video: Callable[..., Path]
+) -> None:
+    tab = _tab(qtbot, qsettings, index_id=None)
+    assert not tab.upload_button.isEnabled()
+    assert "Choose the index" in tab.upload_button.toolTip()
+    tab.set_index("idx1", None, "v1.3")
+    assert "Add videos first" in tab.upload_button.toolTip()
+    tab.add_paths([video("short.mp4", duration=2.0)])
+    _wait_checked(qtbot, tab, rows=1)
+    assert not tab.upload_button.isEnabled()
+    assert "each row says why" in tab.upload_button.toolTip()

@@ -1,0 +1,111 @@
+"""The index picker against the sandbox: listing, choosing, creating, and plain problems."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from tests.conftest import TEST_API_KEY
+from uploader_app.api.client import ApiClient
+from uploader_app.api.retry import RetryPolicy
+from uploader_app.gui.index_picker import LAST_INDEX_KEY, IndexPicker, NewIndexDialog
+from uploader_app.models import IndexModel
+from uploader_app.sandbox.server import SandboxServer
+
+
+def _picker(
+    qtbot: QtBot, qsettings: QSettings, base_url: str, key: str = TEST_API_KEY
+) -> IndexPicker:
+    picker = IndexPicker(
+        lambda: ApiClient(base_url, key, retry=RetryPolicy.interactive()), qsettings
+    )
+    qtbot.addWidget(picker)
+    picker.show()
+    return picker
+
+
+def test_lists_the_indexes_with_models_and_limits(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    picker = _picker(qtbot, qsettings, sandbox.base_url())
+    with qtbot.waitSignal(picker.index_changed, timeout=10_000) as changed:
+        picker.refresh()
+    names = [picker.combo.itemText(i) for i in range(picker.combo.count())]
+    assert names == ["Demo - Marengo (search)", "Demo - Pegasus (analyze)"]
+    assert changed.args[0].name == "Demo - Marengo (search)"
+    assert changed.args[1] == "v1.3"
+    assert picker.models_label.text() == "Marengo 3.0 · sight and sound"
+    assert picker.limits_label.text() == "Videos of 4 s to 2 h, 360p to 4K, up to 10 GB"
+
+    with qtbot.waitSignal(picker.index_changed) as changed:
+        picker.combo.setCurrentIndex(1)
+    assert picker.limits_label.text() == "Videos of 4 s to 1 h, 360p to 4K, up to 10 GB"
+    assert qsettings.value(LAST_INDEX_KEY) == changed.args[0].id
+
+
+def test_remembers_the_last_index(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+        pegasus = next(i for i in client.iter_indexes() if i.name.startswith("Demo - Pegasus"))
+    qsettings.setValue(LAST_INDEX_KEY, pegasus.id)
+    picker = _picker(qtbot, qsettings, sandbox.base_url())
+    with qtbot.waitSignal(picker.index_changed, timeout=10_000) as changed:
+        picker.refresh()
+    assert changed.args[0].id == pegasus.id
+
+
+def test_a_refused_key_is_said_in_plain_words(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    picker = _picker(qtbot, qsettings, sandbox.base_url(), key="wrong-key")
+    with qtbot.waitSignal(picker.listing_failed, timeout=10_000) as failed:
+        picker.refresh()
+    assert failed.args[0].startswith("The service did not accept the API key.")
+    message = picker.status_label.text()
+    assert message.startswith("Could not list your indexes.")
+    assert "key" in message.lower()
+    assert "401" not in message and "Error" not in message
+    assert picker.current is None
+
+
+def test_new_index_is_created_and_chosen(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    picker = _picker(qtbot, qsettings, sandbox.base_url())
+    with qtbot.waitSignal(picker.index_changed, timeout=10_000):
+        picker.refresh()
+
+    def fill_in() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, NewIndexDialog)
+        dialog.name_edit.setText("Interviews")
+        dialog.sight_box.setChecked(False)
+        dialog.create_button.click()
+
+    QTimer.singleShot(0, fill_in)
+    with qtbot.waitSignal(picker.index_changed, timeout=10_000) as changed:
+        picker.create_index()
+    assert changed.args[0].name == "Interviews"
+    assert changed.args[0].models == (IndexModel("marengo3.0", ("audio",)),)
+    assert picker.combo.currentText() == "Interviews"
+    assert picker.models_label.text() == "Marengo 3.0 · sound"
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+        assert "Interviews" in [i.name for i in client.iter_indexes()]
+
+
+def test_new_index_with_a_taken_name_says_why(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    factory = lambda: ApiClient(sandbox.base_url(), TEST_API_KEY)  # noqa: E731
+    dialog = NewIndexDialog(factory, "v1.3")
+    qtbot.addWidget(dialog)
+    assert not dialog.create_button.isEnabled()
+    assert dialog.create_button.toolTip() == "Give the index a name."
+    dialog.name_edit.setText("Demo - Marengo (search)")
+    dialog.create_button.click()
+    qtbot.waitUntil(dialog.create_button.isEnabled, timeout=10_000)
+    assert dialog.problem_label.text().startswith("The index was not created.")
+    assert "name" in dialog.problem_label.text().lower()
+    assert dialog.created is None

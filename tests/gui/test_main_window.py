@@ -1,0 +1,180 @@
+"""The whole window against the sandbox: pick an index, drop files, Enter, watch them get ready."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from tests.conftest import TEST_API_KEY
+from tests.local_http import ranged_files_in, serving
+from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow
+from uploader_app.gui.startup import make_host
+from uploader_app.gui.welcome import Account
+from uploader_app.jobs.events import BatchProblem, BatchProblemCleared
+from uploader_app.models import JobState
+from uploader_app.sandbox.server import SandboxServer
+from uploader_app.settings import AppSettings
+
+MakeWindow = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, qsettings: QSettings) -> Iterator[MakeWindow]:
+    windows: list[MainWindow] = []
+
+    def make(server: SandboxServer, *, demo: bool = False) -> MainWindow:
+        account = Account(server.base_url(), TEST_API_KEY, demo=demo)
+        settings = AppSettings(base_url=server.base_url())
+        host = make_host(account, settings)
+        window = MainWindow(account, settings, host, qsettings)
+        qtbot.addWidget(window)
+        windows.append(window)
+        host.start()
+        window.show()
+        with qtbot.waitSignal(window.picker.index_changed, timeout=15_000):
+            window.picker.refresh()
+        return window
+
+    yield make
+    for window in windows:
+        if window.host.running:
+            window.host.shutdown(keep=True)
+        window.files_tab.shutdown()
+        window.url_tab.shutdown()
+
+
+def _jobs_in(window: MainWindow) -> list[JobState]:
+    model = window.task_panel.model
+    return [model.job_at(row).state for row in range(model.rowCount())]
+
+
+def test_dropped_files_go_to_ready_from_the_keyboard(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    window = make_window(sandbox)
+    assert window.picker.current is not None
+    assert window.connection_label.text() == "● Connected"
+    assert not window.demo_strip.isVisible()
+    good = [video("a.mp4"), video("b.mp4", duration=6.0)]
+    short = video("short.mp4", duration=2.0)
+
+    window.add_paths([*good, short])
+    files = window.files_tab
+    qtbot.waitUntil(lambda: files.model.tally().checked == 3, timeout=30_000)
+    assert files.upload_button.text() == "Upload 2 videos"
+    files.table.setFocus()
+    QTest.keyClick(files.table, Qt.Key.Key_Return)
+
+    qtbot.waitUntil(lambda: window.task_panel.model.rowCount() == 2, timeout=15_000)
+    assert [r.path.name for r in files.model.rows] == ["short.mp4"]  # the rejected one stays
+
+    def all_ready() -> None:
+        assert _jobs_in(window) == [JobState.READY, JobState.READY]
+
+    qtbot.waitUntil(all_ready, timeout=60_000)
+    qtbot.waitUntil(lambda: "2 videos ready" in window.totals_label.text(), timeout=5_000)
+
+    # The same files again: the list knows they are in this index already.
+    window.add_paths(good)
+    qtbot.waitUntil(lambda: files.model.tally().checked == 3, timeout=30_000)
+    assert all(r.already_sent for r in files.model.rows if r.path in good)
+    assert files.upload_button.text() == "Upload"
+
+
+def test_addresses_are_queued_from_the_url_tab(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    sandbox: SandboxServer,
+    video: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    video("site/clip.mp4")
+    window = make_window(sandbox)
+    window.tabs.setCurrentWidget(window.url_tab)
+    served: list[tuple[str, int]] = []
+    with serving(ranged_files_in(tmp_path / "site", served)) as base:
+        window.url_tab.add_urls([f"{base}/clip.mp4"])
+        qtbot.waitUntil(window.url_tab.upload_button.isEnabled, timeout=30_000)
+        window.url_tab.upload_button.click()
+        qtbot.waitUntil(lambda: window.url_tab.model.rowCount() == 0, timeout=15_000)
+    assert window.task_panel.model.rowCount() == 1
+    assert window.task_panel.model.job_at(0).source == f"{base}/clip.mp4"
+
+
+def test_demo_strip_and_problem_banner(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer
+) -> None:
+    window = make_window(sandbox, demo=True)
+    assert window.demo_strip.isVisible()
+    assert window.windowTitle().endswith("(demo)")
+    assert window.connection_label.text() == "● Demo (on this computer)"
+
+    window.host.event.emit(
+        BatchProblem(
+            "api_key_invalid",
+            "API key not accepted",
+            "Twelve Labs did not accept this API key.",
+            "Enter a new key in Settings.",
+        )
+    )
+    assert window.banner.isVisible()
+    assert window.banner_label.text() == (
+        "API key not accepted. Twelve Labs did not accept this API key. "
+        "Enter a new key in Settings."
+    )
+    assert window.banner_button.isVisible()
+    assert window.connection_label.text() == "○ API key not accepted"
+    window.host.event.emit(BatchProblemCleared())
+    assert not window.banner.isVisible()
+
+
+def test_size_splitter_and_tab_are_remembered(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, qsettings: QSettings
+) -> None:
+    window = make_window(sandbox)
+    window.resize(760, 560)  # inside the offscreen screen (800×600): restore clamps to it
+    window.splitter.setSizes([150, 300])
+    window.tabs.setCurrentIndex(1)
+    window.save_state()
+    assert qsettings.value(GEOMETRY_KEY) is not None
+    sizes = window.splitter.sizes()
+
+    again = make_window(sandbox)
+    assert again.size() == window.size()
+    assert again.splitter.sizes() == sizes
+    assert again.tabs.currentIndex() == 1
+
+
+def test_a_refused_key_shows_not_connected(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    account = Account(sandbox.base_url(), "not-the-key")
+    settings = AppSettings(base_url=sandbox.base_url())
+    window = MainWindow(account, settings, make_host(account, settings), qsettings)
+    qtbot.addWidget(window)
+    window.picker.refresh()
+    qtbot.waitUntil(lambda: window.connection_label.text() == "○ Not connected", timeout=15_000)
+    assert "Choose the index" in window.files_tab.upload_button.toolTip()
+
+
+def test_files_sent_in_an_earlier_run_are_known(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    clip = video("clip.mp4")
+    first = make_window(sandbox)
+    first.add_paths([clip])
+    qtbot.waitUntil(first.files_tab.upload_button.isEnabled, timeout=30_000)
+    first.files_tab.upload_button.click()
+    qtbot.waitUntil(lambda: _jobs_in(first) == [JobState.READY], timeout=60_000)
+    first.host.shutdown(keep=True)
+
+    again = make_window(sandbox)  # a new run over the same job store
+    again.add_paths([clip])
+    qtbot.waitUntil(lambda: again.files_tab.model.tally().checked == 1, timeout=30_000)
+    assert again.files_tab.model.rows[0].already_sent
+    assert _jobs_in(again) == [JobState.READY]

@@ -1,0 +1,124 @@
+"""From start to a window: demo mode, a saved key, and leaving demo mode with a real key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from tests.conftest import TEST_API_KEY
+from uploader_app import config, keys
+from uploader_app.gui.app import apply_theme, display_available
+from uploader_app.gui.startup import Session, start
+from uploader_app.gui.welcome import Account
+from uploader_app.sandbox.server import SandboxServer
+from uploader_app.settings import AppSettings, load_settings_file, save_settings_file
+
+
+@pytest.fixture
+def sessions(qtbot: QtBot) -> Iterator[list[Session]]:
+    started: list[Session] = []
+    yield started
+    for session in started:
+        if session.window is not None:
+            session.window.close()
+        session.shutdown()
+
+
+def _start(sessions: list[Session], paths: list[Path], *, demo: bool) -> Session:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    session = start(app, paths, demo=demo)
+    assert session is not None
+    sessions.append(session)
+    return session
+
+
+def test_demo_mode_opens_the_window_with_the_files_given(
+    qtbot: QtBot, sessions: list[Session], video: Callable[..., Path]
+) -> None:
+    clip = video("clip.mp4")
+    session = _start(sessions, [clip], demo=True)
+    window = session.window
+    assert window is not None and window.account.demo
+    assert window.demo_strip.isVisible()
+    assert session.demo_server is not None
+    assert window.account.base_url == session.demo_server.base_url("v1.3")
+    qtbot.waitUntil(window.files_tab.upload_button.isEnabled, timeout=20_000)
+    assert [r.path for r in window.files_tab.model.rows] == [clip]
+    assert window.files_tab.upload_button.text() == "Upload 1 video"
+    assert load_settings_file().demo_mode  # the next start goes straight to the demo
+    assert (config.app_home() / "demo-sandbox" / "jobs.sqlite3").exists()
+
+
+def test_a_saved_key_opens_the_account_without_welcome(
+    qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer
+) -> None:
+    keys.save_key(TEST_API_KEY)
+    save_settings_file(AppSettings(base_url=sandbox.base_url()))
+    session = _start(sessions, [], demo=True)  # a key wins over demo mode
+    window = session.window
+    assert window is not None and not window.account.demo
+    assert session.demo_server is None
+    assert not window.demo_strip.isVisible()
+    qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
+    assert (config.app_home() / "jobs.sqlite3").exists()
+
+
+def test_a_key_entered_in_demo_mode_reopens_the_window_for_the_account(
+    qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer
+) -> None:
+    session = _start(sessions, [], demo=True)
+    demo_window, server = session.window, session.demo_server
+    assert demo_window is not None and server is not None
+
+    demo_window.account_changed.emit(Account(sandbox.base_url(), TEST_API_KEY))
+
+    window = session.window
+    assert window is not None and window is not demo_window
+    assert not window.account.demo and not window.demo_strip.isVisible()
+    assert session.demo_server is None
+    qtbot.waitUntil(lambda: not load_settings_file().demo_mode, timeout=5_000)
+
+
+def test_a_broken_settings_file_is_said_in_the_window(
+    sessions: list[Session],
+) -> None:
+    config.settings_path().parent.mkdir(parents=True, exist_ok=True)
+    config.settings_path().write_text("concurrent_uploads = 'many'\n")
+    session = _start(sessions, [], demo=True)
+    assert session.window is not None
+    assert session.window.banner.isVisible()
+    assert "concurrent_uploads" in session.window.banner_label.text()
+
+
+def test_dark_theme_is_dark_where_the_platform_cannot_switch(qtbot: QtBot) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    palette, style = QPalette(app.palette()), app.style().name()
+    try:
+        apply_theme(app, "dark")
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        assert app.palette().color(QPalette.ColorRole.Text).lightness() > 128
+    finally:
+        app.setStyle(style)
+        app.setPalette(palette)
+
+
+@pytest.mark.parametrize(
+    ("env", "platform", "expected"),
+    [
+        ({}, "linux", False),
+        ({"DISPLAY": ":0"}, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+        ({"QT_QPA_PLATFORM": "offscreen"}, "linux", True),
+        ({}, "win32", True),
+        ({}, "darwin", True),
+    ],
+)
+def test_display_available(env: dict[str, str], platform: str, expected: bool) -> None:
+    assert display_available(env, platform) is expected

@@ -1,0 +1,262 @@
+"""The live task list against the real engine and the sandbox: uploads reach ready in place,
+and pause, resume, stop, retry, remove, restart, close and CSV export work from the list."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from tests.gui.conftest import MakeHost, MakeRig, wait_for_state
+from tests.gui.helpers import Recorder
+from uploader_app.gui.close_dialog import CloseDialog, close_host
+from uploader_app.gui.task_model import Category, Column
+from uploader_app.gui.task_panel import TaskPanel
+from uploader_app.gui.tray import Tray
+from uploader_app.gui.workers import EngineHost
+from uploader_app.models import Finding, JobState, Verdict
+from uploader_app.validation.probe import probe_file
+
+PanelFor = Callable[[EngineHost], TaskPanel]
+# Slow enough that a person (a test) can act while the bytes move: ~300 KB at 60 KB/s.
+SLOW = 60_000
+SLOW_CLIP = {"width": 1280, "height": 720, "duration": 10.0}
+
+
+def select(panel: TaskPanel, *job_ids: int) -> None:
+    """Select the rows of these jobs, as a click (with Ctrl) would."""
+    selection = panel.table.selectionModel()
+    selection.clearSelection()
+    for job_id in job_ids:
+        row = panel.model.row_of(job_id)
+        assert row is not None
+        index = panel.proxy.mapFromSource(panel.model.index(row, 0))
+        selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+
+
+def test_an_upload_reaches_ready_with_the_list_updated_in_place(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig()
+    panel = r.panel
+    seen = Recorder(panel.model)
+    states: list[str] = []
+    panel.model.dataChanged.connect(
+        lambda tl, _br, _r=(): states.append(panel.model.index(tl.row(), Column.STATE).data())
+    )
+    [job] = r.add(video("interview.mp4", duration=6.0))
+    ready = wait_for_state(qtbot, panel, job.id, JobState.READY)
+
+    assert seen.resets == 0
+    assert seen.inserted == [(0, 0)]
+    assert seen.changed_rows() == {0}
+    assert any(s.startswith(("Twelve Labs", "Waiting its turn", "Indexing")) for s in states)
+    assert panel.model.index(0, Column.STATE).data() == "Ready"
+    assert ready.video_id
+    assert panel.model.index(0, Column.IDS).data().startswith(f"video id {ready.video_id}")
+    assert panel.model.index(0, Column.PROGRESS).data() == ""  # no bar parked at 100 %
+    assert "Done (1)" in panel._filters[Category.DONE].text()
+
+    select(panel, job.id)
+    panel.copy_action.trigger()
+    assert QGuiApplication.clipboard().text() == ready.video_id
+
+
+def test_stop_and_try_again_from_the_list(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig(bandwidth_cap=SLOW)
+    panel = r.panel
+    [job] = r.add(video("lecture.mp4", **SLOW_CLIP))
+    wait_for_state(qtbot, panel, job.id, JobState.UPLOADING)
+    select(panel, job.id)
+    assert panel.cancel_action.isEnabled()
+    assert not panel.retry_action.isEnabled()
+    panel.cancel_action.trigger()
+    wait_for_state(qtbot, panel, job.id, JobState.CANCELLED)
+    qtbot.waitUntil(panel.retry_action.isEnabled, timeout=2000)
+    assert panel.model.index(0, Column.STATE).data() == "Stopped"
+
+    panel.retry_action.trigger()
+    wait_for_state(qtbot, panel, job.id, JobState.READY)
+
+
+def test_pause_keeps_the_bytes_and_resume_continues(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig(bandwidth_cap=SLOW)
+    panel = r.panel
+    [job] = r.add(video("walkthrough.mp4", **SLOW_CLIP))
+    wait_for_state(qtbot, panel, job.id, JobState.UPLOADING)
+    qtbot.waitUntil(lambda: panel.model.live(job.id)[0] > 0, timeout=20_000)
+    select(panel, job.id)
+    panel.pause_action.trigger()
+    paused = wait_for_state(qtbot, panel, job.id, JobState.PAUSED)
+    assert panel.model.index(0, Column.STATE).data() == "Paused"
+    qtbot.wait(1500)  # a paused job stays paused: no worker picks it up
+    assert panel.model.job_at(0).state is JobState.PAUSED
+    assert panel.resume_action.isEnabled()
+    assert paused.bytes_sent >= 0
+
+    panel.resume_action.trigger()
+    wait_for_state(qtbot, panel, job.id, JobState.READY)
+
+
+def test_a_restart_shows_earlier_jobs_and_continues_unfinished_ones(
+    qtbot: QtBot,
+    rig: MakeRig,
+    make_host: MakeHost,
+    panel_for: PanelFor,
+    video: Callable[..., Path],
+) -> None:
+    r = rig(uploads=1, bandwidth_cap=SLOW)
+    first, panel = r.host, r.panel
+    done, unfinished = r.add(video("one.mp4"), video("two.mp4", **SLOW_CLIP))
+    wait_for_state(qtbot, panel, done.id, JobState.READY)
+    wait_for_state(qtbot, panel, unfinished.id, JobState.UPLOADING)
+    first.shutdown(keep=True)  # quit mid-upload, keeping it for next time
+    assert first.engine.job(unfinished.id).state is JobState.QUEUED
+
+    second = make_host(r.server)
+    again = panel_for(second)
+    assert {job.id for job in again.model.jobs()} == {done.id, unfinished.id}
+    assert again.notice.text() == "1 unfinished upload continues from last time."
+    wait_for_state(qtbot, again, unfinished.id, JobState.READY)
+    assert again.model.job_at(again.model.row_of(done.id) or 0).state is JobState.READY
+
+
+def _answer_close(qtbot: QtBot, button: str) -> list[str]:
+    """Click ``button`` of the close dialog once it shows; returns the question it asked."""
+    asked: list[str] = []
+
+    def click() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, CloseDialog):
+            QTimer.singleShot(20, click)
+            return
+        asked.append(dialog.text())
+        {"keep": dialog.keep_button, "stop": dialog.stop_button, "stay": dialog.stay_button}[
+            button
+        ].click()
+
+    QTimer.singleShot(20, click)
+    return asked
+
+
+def test_closing_with_uploads_running_keeps_or_stops_them(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig(bandwidth_cap=SLOW)
+    host, panel = r.host, r.panel
+    jobs = r.add(video("a.mp4", **SLOW_CLIP), video("b.mp4"))
+    wait_for_state(qtbot, panel, jobs[0].id, JobState.UPLOADING)
+
+    asked = _answer_close(qtbot, "stay")
+    assert close_host(host, panel) is False
+    assert asked == ["2 videos are still uploading."]
+    assert host.upload_workers == 2
+
+    asked = _answer_close(qtbot, "keep")
+    assert close_host(host, panel) is True
+    assert not host.running
+    kept = {job.id: job.state for job in host.engine.jobs()}
+    assert set(kept.values()) <= {JobState.QUEUED, JobState.PAUSED}  # resumable, not lost
+
+    host.start()
+    wait_for_state(qtbot, panel, jobs[0].id, JobState.UPLOADING)
+    asked = _answer_close(qtbot, "stop")
+    assert close_host(host, panel) is True
+    stopped = {job.state for job in host.engine.jobs()}
+    assert stopped == {JobState.CANCELLED}  # still listed: Try again sends them later
+
+
+def test_export_csv_writes_every_job(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    r = rig()
+    panel = r.panel
+    [job] = r.add(video("report.mp4"))
+    wait_for_state(qtbot, panel, job.id, JobState.READY)
+    target = tmp_path / "out" / "uploads.csv"
+    target.parent.mkdir()
+    panel.choose_export_path = lambda: target  # type: ignore[method-assign]
+    panel.export_button.click()
+    qtbot.waitUntil(lambda: panel.notice.text() == "Saved 1 row to uploads.csv.", timeout=5000)
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 1
+    finished = panel.model.job_at(0)
+    assert (rows[0]["file"], rows[0]["status"]) == ("report.mp4", "ready")
+    assert rows[0]["video_id"] == finished.video_id
+
+
+def test_remove_with_the_delete_key_and_search_with_ctrl_f(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig()
+    host, panel = r.host, r.panel
+    one, two = r.add(video("keep.mp4"), video("drop.mp4", duration=7.0))
+    wait_for_state(qtbot, panel, one.id, JobState.READY)
+    wait_for_state(qtbot, panel, two.id, JobState.READY)
+
+    QTest.keyClick(panel, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert panel.search.hasFocus()
+    QTest.keyClicks(panel.search, "drop")
+    assert panel.proxy.rowCount() == 1
+    panel.search.clear()
+
+    select(panel, two.id)
+    panel.table.setFocus()
+    QTest.keyClick(panel.table, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=5000)
+    assert panel.model.job_at(0).id == one.id
+    assert [job.id for job in host.engine.jobs()] == [one.id]
+    assert panel.proxy.rowCount(QModelIndex()) == 1
+
+
+def test_tray_says_when_a_batch_finishes(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig()
+    host, panel = r.host, r.panel
+    tray = Tray(host, panel.model)
+    said: list[tuple[str, str]] = []
+    tray.notified.connect(lambda title, message: said.append((title, message)))
+    r.add(video("x.mp4"), video("y.mp4", duration=7.0))
+    qtbot.waitUntil(lambda: bool(said), timeout=30_000)
+    assert said == [("Uploads finished", "2 videos are in the index.")]
+
+    tray.set_notifications(False)
+    r.add(video("z.mp4", duration=8.0))
+    qtbot.waitUntil(lambda: panel.model.counts()[Category.DONE] == 3, timeout=30_000)
+    assert len(said) == 1
+
+
+def test_a_video_the_service_refuses_shows_why_and_the_tray_says_so(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig()
+    tray = Tray(r.host, r.panel.model)
+    said: list[tuple[str, str]] = []
+    tray.notified.connect(lambda title, message: said.append((title, message)))
+    short = video("teaser.mp4", duration=2.0)
+    # Sent as if the local check had passed it, so the refusal comes from the service.
+    [job] = r.host.engine.add_findings(
+        [Finding(short, Verdict.OK, None, "Ready to upload.", probe=probe_file(short))],
+        r.index_id,
+    )
+    r.host.wake()
+    failed = wait_for_state(qtbot, r.panel, job.id, JobState.FAILED)
+    reason = r.panel.model.index(0, Column.REASON).data()
+    assert reason == f"{failed.error_message} {failed.error_hint}"
+    assert "HTTP" not in reason and "400" not in reason
+    assert failed.error_hint
+    qtbot.waitUntil(lambda: len(said) == 2, timeout=5000)
+    assert said[0] == ("teaser.mp4 was not indexed", failed.error_message)
+    assert said[1] == ("Uploads finished", "1 video failed: the list says why.")

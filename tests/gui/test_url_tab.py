@@ -1,0 +1,86 @@
+"""The URL tab: pasted addresses checked against real local servers, a plain reason per line."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from tests.local_http import ranged_files_in, serving
+from uploader_app.gui.url_tab import Column, UrlTab, split_addresses
+from uploader_app.models import Verdict
+
+
+def test_split_addresses_one_a_line() -> None:
+    pasted = "  https://a.example/x.mp4 \n\nhttps://b.example/y.mp4\nhttps://a.example/x.mp4\n"
+    assert split_addresses(pasted) == ["https://a.example/x.mp4", "https://b.example/y.mp4"]
+
+
+def test_pasted_addresses_get_a_verdict_each(
+    qtbot: QtBot, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(video(duration=5.0), site / "good.mp4")
+    shutil.copy(video(duration=2.0), site / "short.mp4")
+    (site / "page.html").write_text("<html><body>Our videos</body></html>")
+    tab = UrlTab()
+    qtbot.addWidget(tab)
+    tab.set_index("idx1", None)
+    tab.show()
+    tab.activateWindow()
+    qtbot.waitUntil(tab.isActiveWindow)
+    served: list[tuple[str, int]] = []
+    with serving(ranged_files_in(site, served)) as base:
+        QGuiApplication.clipboard().setText(
+            f"{base}/good.mp4\n{base}/short.mp4\n{base}/page.html\nftp://example.com/a.mp4\n"
+        )
+        tab.table.setFocus()
+        QTest.keyClick(tab.table, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+        assert tab.model.rowCount() == 4
+        assert tab.summary.text() == "Checking 0 of 4…"
+        qtbot.waitUntil(lambda: not tab.checking, timeout=30_000)
+
+    rows = {r.url.rsplit("/", 1)[-1]: r for r in tab.model.rows}
+    assert rows["good.mp4"].verdict is Verdict.OK
+    assert rows["good.mp4"].status == "Ready to upload"
+    good = [r.url for r in tab.model.rows].index(f"{base}/good.mp4")
+    assert tab.model.data(tab.model.index(good, Column.DURATION)) == "0:05"
+    assert tab.model.data(tab.model.index(good, Column.RESOLUTION)) == "640×360"
+    assert rows["short.mp4"].verdict is Verdict.REJECTED
+    assert rows["short.mp4"].status.startswith("Can't be sent:")
+    assert rows["page.html"].verdict is Verdict.REJECTED
+    assert "web page" in rows["page.html"].status
+    assert "http" in rows["a.mp4"].status
+    for row in tab.model.rows:
+        assert "HTTP 4" not in row.status and "Error" not in row.status
+    assert tab.summary.text() == "4 addresses: 1 ready to send, 3 can't be sent"
+    assert tab.upload_button.text() == "Upload 1 video"
+
+    with qtbot.waitSignal(tab.upload_requested) as sent:
+        tab.upload_button.click()
+    assert sent.args[0] == [f"{base}/good.mp4"]
+    tab.mark_queued(sent.args[0])
+    assert tab.model.rowCount() == 3
+    assert not tab.upload_button.isEnabled()
+    assert "each row says why" in tab.upload_button.toolTip()
+
+
+def test_typed_addresses_are_checked_with_ctrl_enter(qtbot: QtBot) -> None:
+    tab = UrlTab()
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.activateWindow()
+    qtbot.waitUntil(tab.isActiveWindow)
+    tab.editor.setPlainText("not an address")
+    QTest.keyClick(tab.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert tab.editor.toPlainText() == ""
+    qtbot.waitUntil(lambda: not tab.checking, timeout=10_000)
+    assert tab.model.rows[0].verdict is Verdict.REJECTED
+    assert "web address" in tab.model.rows[0].status
+    assert "Choose the index" in tab.upload_button.toolTip()

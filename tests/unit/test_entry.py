@@ -1,0 +1,62 @@
+"""Which arguments open the window and which run the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from uploader_app.__main__ import opens_window
+
+
+def test_no_arguments_open_the_window() -> None:
+    assert opens_window([])
+
+
+def test_existing_files_and_folders_open_the_window(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x")
+    assert opens_window([str(clip), str(tmp_path)])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["check", "clip.mp4"], ["sandbox"], ["--version"], ["-v"], ["no-such-file.mp4"]],
+)
+def test_commands_options_and_missing_paths_run_the_command_line(args: list[str]) -> None:
+    assert not opens_window(args)
+
+
+def test_a_subcommand_wins_over_a_file_of_that_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "check").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert not opens_window(["check"])
+
+
+def test_without_a_display_it_says_so_in_one_line(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    env["UPLOADER_APP_HOME"] = str(tmp_path)
+    if sys.platform.startswith(("win", "darwin")):
+        pytest.skip("these platforms always have a display")
+    done = subprocess.run(
+        [sys.executable, "-m", "uploader_app"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "No display" in lines[0] and "uploader-app --help" in lines[0]
+    assert "Traceback" not in done.stderr

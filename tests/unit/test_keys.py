@@ -1,0 +1,101 @@
+"""Where the API key comes from and goes to: env, keychain (a test backend), memory."""
+
+from __future__ import annotations
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from tests.memory_keyring import MemoryKeyring
+from uploader_app import keys
+from uploader_app.keys import (
+    KeyInfo,
+    client_settings,
+    delete_key,
+    keychain_available,
+    load_key,
+    save_key,
+)
+from uploader_app.settings import AppSettings, save_settings_file
+
+SAVED = "saved-key-not-a-secret"
+
+
+@pytest.fixture
+def chain() -> MemoryKeyring:
+    backend = keyring.get_keyring()
+    assert isinstance(backend, MemoryKeyring)  # set for every test by conftest
+    return backend
+
+
+def test_nothing_set_means_no_key() -> None:
+    assert load_key() == KeyInfo(None, "none")
+    assert load_key().where == "No API key is set."
+
+
+def test_a_saved_key_lives_in_the_keychain_only(chain: MemoryKeyring) -> None:
+    info = save_key(f"  {SAVED}\n")
+    assert info == KeyInfo(SAVED, "keychain")
+    assert chain.passwords == {(keys.SERVICE, keys.USERNAME): SAVED}
+    assert load_key() == KeyInfo(SAVED, "keychain")
+    assert "password store" in info.where
+    assert SAVED not in repr(info)
+
+
+def test_the_environment_wins(chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    save_key(SAVED)
+    monkeypatch.setenv("TWELVELABS_API_KEY", " env-key-not-a-secret ")
+    assert load_key() == KeyInfo("env-key-not-a-secret", "env")
+    assert "TWELVELABS_API_KEY" in load_key().where
+    # Saving while the variable is set still stores, but the variable keeps winning.
+    save_key("another-key-not-a-secret")
+    assert load_key().source == "env"
+
+
+def test_without_a_keychain_the_key_is_kept_in_memory_and_said_so() -> None:
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]  # keyring is untyped
+    assert not keychain_available()
+    info = save_key(SAVED)
+    assert info == KeyInfo(SAVED, "memory")
+    assert "forgotten when the app quits" in info.where
+    assert load_key() == KeyInfo(SAVED, "memory")
+    delete_key()
+    assert load_key() == KeyInfo(None, "none")
+
+
+def test_a_locked_keychain_falls_back_to_memory_without_raising(chain: MemoryKeyring) -> None:
+    chain.broken = True
+    assert keychain_available()
+    assert load_key().source == "none"
+    assert save_key(SAVED) == KeyInfo(SAVED, "memory")
+    assert load_key() == KeyInfo(SAVED, "memory")
+    delete_key()  # logs, never raises
+    assert load_key().source == "none"
+
+
+def test_delete_forgets_the_key_everywhere(chain: MemoryKeyring) -> None:
+    delete_key()  # nothing saved yet: fine
+    save_key(SAVED)
+    delete_key()
+    assert chain.passwords == {}
+    assert load_key().source == "none"
+
+
+def test_an_empty_key_is_not_saved() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        save_key("   ")
+
+
+def test_the_client_gets_the_settings_address_and_the_current_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    save_settings_file(AppSettings(base_url="http://127.0.0.1:4010/v1.2"))
+    save_key(SAVED)
+    chosen = client_settings()
+    assert (chosen.base_url, chosen.api_key, chosen.api_version) == (
+        "http://127.0.0.1:4010/v1.2",
+        SAVED,
+        "v1.2",
+    )
+    monkeypatch.setenv("TWELVELABS_BASE_URL", "http://127.0.0.1:9/v1.3")
+    assert client_settings().base_url == "http://127.0.0.1:9/v1.3"

@@ -1,0 +1,338 @@
+"""The "Send to" bar: which index the videos go to, what it looks at, and its limits.
+
+Indexes are listed from the API in a worker (the GUI thread never waits on the network);
+F5 or the refresh button lists them again; "New index…" creates one. The last index chosen is
+remembered and chosen again when it still exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from uploader_app.api.client import ApiClient
+from uploader_app.gui import text
+from uploader_app.gui.background import run_in_background
+from uploader_app.gui.text import problem_text
+from uploader_app.models import Index, IndexModel, Target
+
+logger = logging.getLogger(__name__)
+
+LAST_INDEX_KEY = "index/last"
+ClientFactory = Callable[[], ApiClient]
+
+
+@dataclass(frozen=True)
+class Listing:
+    indexes: list[Index]
+    api_version: str
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    label: str
+    names: dict[str, str]  # API version -> model name
+    sound_option: dict[str, str]  # API version -> the option that indexes speech and sound
+
+
+# What the vendor offers for new indexes (docs/gui.md, "New index"): v1.3 names the models
+# marengo3.0 and pegasus1.2; v1.2 names its engines and calls sound "conversation".
+MODELS = (
+    ModelChoice(
+        "Marengo: find moments by searching (recommended)",
+        {"v1.3": "marengo3.0", "v1.2": "marengo2.6"},
+        {"v1.3": "audio", "v1.2": "conversation"},
+    ),
+    ModelChoice(
+        "Pegasus: summaries and answers about each video",
+        {"v1.3": "pegasus1.2", "v1.2": "pegasus1.1"},
+        {"v1.3": "audio", "v1.2": "conversation"},
+    ),
+)
+
+
+def list_indexes(client_factory: ClientFactory) -> Listing:
+    with client_factory() as client:
+        return Listing(list(client.iter_indexes()), client.version)
+
+
+class IndexPicker(QWidget):
+    """``index_changed(index or None, api version)`` whenever the chosen index changes;
+    ``listing_failed(words)`` when the indexes could not be listed."""
+
+    index_changed = Signal(object, str)
+    listing_failed = Signal(str)
+
+    def __init__(
+        self, client_factory: ClientFactory, state: QSettings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._client_factory = client_factory
+        self._state = state
+        self._indexes: list[Index] = []
+        self._api_version = "v1.3"
+        self._loading = False
+        self._build()
+
+    def _build(self) -> None:
+        style = self.style()
+        label = QLabel("Send to:")
+        self.combo = QComboBox()
+        self.combo.setObjectName("indexCombo")
+        self.combo.setAccessibleName("Index to send videos to")
+        self.combo.setMinimumContentsLength(24)
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        label.setBuddy(self.combo)
+        self.combo.currentIndexChanged.connect(self._on_chosen)
+        self.models_label = QLabel()
+        self.models_label.setAccessibleName("Models of the chosen index")
+        self.limits_label = QLabel()
+        self.limits_label.setAccessibleName("Limits of the chosen index")
+        self.limits_label.setEnabled(False)  # the quieter, secondary colour of the palette
+        self.status_label = QLabel()
+        self.status_label.setAccessibleName("Index list status")
+        self.status_label.setWordWrap(True)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.refresh_button = QToolButton()
+        self.refresh_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.refresh_button.setAccessibleName("Refresh the list of indexes")
+        self.refresh_button.setToolTip("Refresh the list of indexes (F5)")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.new_button = QToolButton()
+        self.new_button.setText("New index…")
+        self.new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.new_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder))
+        self.new_button.setAccessibleName("Create a new index")
+        self.new_button.setToolTip("Create a new index to send videos to")
+        self.new_button.clicked.connect(self.create_index)
+        shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(self.refresh)
+
+        top = QHBoxLayout()
+        top.addWidget(label)
+        top.addWidget(self.combo)
+        top.addWidget(self.models_label)
+        top.addStretch(1)
+        top.addWidget(self.refresh_button)
+        top.addWidget(self.new_button)
+        second = QHBoxLayout()
+        second.addSpacing(label.sizeHint().width() + 6)
+        second.addWidget(self.limits_label)
+        second.addWidget(self.status_label, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addLayout(second)
+
+    # ---- state ---------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Index | None:
+        number = self.combo.currentIndex()
+        return self._indexes[number] if 0 <= number < len(self._indexes) else None
+
+    @property
+    def api_version(self) -> str:
+        return self._api_version
+
+    def target(self) -> Target | None:
+        index = self.current
+        return Target.for_index(index) if index is not None else None
+
+    def limits_text(self) -> str:
+        index = self.current
+        return text.limits_line(index, self._api_version) if index is not None else ""
+
+    def set_client_factory(self, factory: ClientFactory) -> None:
+        """Another key or address: the indexes are those of that account."""
+        self._client_factory = factory
+        self.refresh()
+
+    # ---- actions -------------------------------------------------------------------------
+
+    @Slot()
+    def refresh(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        self.refresh_button.setEnabled(False)
+        self.status_label.setText("Looking up your indexes…")
+        factory = self._client_factory
+        run_in_background(lambda: list_indexes(factory), self._on_listed, self._on_failed, self)
+
+    @Slot()
+    def create_index(self) -> None:
+        dialog = NewIndexDialog(self._client_factory, self._api_version, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.created is not None:
+            self._state.setValue(LAST_INDEX_KEY, dialog.created.id)
+            self._show([*self._indexes, dialog.created], dialog.created.id)
+
+    def _on_listed(self, listing: Listing) -> None:
+        self._loading = False
+        self.refresh_button.setEnabled(True)
+        self._api_version = listing.api_version
+        wanted = self.current.id if self.current else self._state.value(LAST_INDEX_KEY, "")
+        self._show(listing.indexes, str(wanted or ""))
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._loading = False
+        self.refresh_button.setEnabled(True)
+        words = problem_text(error)
+        self.status_label.setText(f"Could not list your indexes. {words}")
+        self.listing_failed.emit(words)
+
+    def _show(self, indexes: list[Index], wanted: str) -> None:
+        before = self.current
+        self.combo.blockSignals(True)
+        self._indexes = sorted(indexes, key=lambda i: i.name.casefold())
+        self.combo.clear()
+        for index in self._indexes:
+            self.combo.addItem(index.name, index.id)
+        ids = [i.id for i in self._indexes]
+        self.combo.setCurrentIndex(ids.index(wanted) if wanted in ids else 0)
+        self.combo.blockSignals(False)
+        if not self._indexes:
+            self.status_label.setText("No index yet: create one with New index… to send videos.")
+        else:
+            self.status_label.setText("")
+        self._describe()
+        if self.current != before:
+            self.index_changed.emit(self.current, self._api_version)
+
+    @Slot(int)
+    def _on_chosen(self, _number: int) -> None:
+        index = self.current
+        if index is not None:
+            self._state.setValue(LAST_INDEX_KEY, index.id)
+        self._describe()
+        self.index_changed.emit(index, self._api_version)
+
+    def _describe(self) -> None:
+        index = self.current
+        self.models_label.setText(text.model_summary(index) if index else "")
+        self.limits_label.setText(self.limits_text())
+        self.combo.setToolTip(
+            f"{index.name}: {text.count(index.video_count, 'video')}" if index else ""
+        )
+
+
+class NewIndexDialog(QDialog):
+    """Name, model and what it looks at; created in a worker, problems shown in the dialog."""
+
+    def __init__(
+        self, client_factory: ClientFactory, api_version: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New index")
+        self._client_factory = client_factory
+        self._api_version = api_version
+        self.created: Index | None = None
+        intro = QLabel(
+            "An index holds the videos you send, ready to search or analyse. Pick what it "
+            "should do and what it should pay attention to."
+        )
+        intro.setWordWrap(True)
+        self.name_edit = QLineEdit()
+        self.name_edit.setAccessibleName("Index name")
+        self.name_edit.setPlaceholderText("e.g. Marketing interviews")
+        self.model_combo = QComboBox()
+        self.model_combo.setAccessibleName("Model")
+        for choice in MODELS:
+            self.model_combo.addItem(choice.label)
+        self.sight_box = QCheckBox("What is seen (people, objects, text on screen)")
+        self.sight_box.setAccessibleName("Index what is seen")
+        self.sight_box.setChecked(True)
+        self.sound_box = QCheckBox("What is heard (speech and sounds)")
+        self.sound_box.setAccessibleName("Index what is heard")
+        self.sound_box.setChecked(True)
+        self.problem_label = QLabel()
+        self.problem_label.setAccessibleName("Problem")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet("color: palette(link)")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.create_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.create_button.setText("Create")
+        self.create_button.setAccessibleName("Create the index")
+        self.buttons.accepted.connect(self._create)
+        self.buttons.rejected.connect(self.reject)
+        self.name_edit.textChanged.connect(self._update)
+        self.sight_box.toggled.connect(self._update)
+        self.sound_box.toggled.connect(self._update)
+        form = QFormLayout()
+        form.addRow("&Name:", self.name_edit)
+        form.addRow("&Model:", self.model_combo)
+        form.addRow("Looks at:", self.sight_box)
+        form.addRow("", self.sound_box)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.buttons)
+        self._busy = False
+        self._update()
+
+    def models(self) -> list[IndexModel]:
+        choice = MODELS[self.model_combo.currentIndex()]
+        version = self._api_version
+        options = []
+        if self.sight_box.isChecked():
+            options.append("visual")
+        if self.sound_box.isChecked():
+            options.append(choice.sound_option[version])
+        return [IndexModel(choice.names[version], tuple(options))]
+
+    @Slot()
+    def _update(self) -> None:
+        reason = None
+        if not self.name_edit.text().strip():
+            reason = "Give the index a name."
+        elif not (self.sight_box.isChecked() or self.sound_box.isChecked()):
+            reason = "Tick at least one of what is seen or what is heard."
+        self.create_button.setEnabled(reason is None and not self._busy)
+        self.create_button.setToolTip(reason or "")
+
+    @Slot()
+    def _create(self) -> None:
+        name, models = self.name_edit.text().strip(), self.models()
+        factory = self._client_factory
+
+        def create() -> Index:
+            with factory() as client:
+                return client.create_index(name, models)
+
+        self._busy = True
+        self._update()
+        self.problem_label.setText("Creating the index…")
+        run_in_background(create, self._on_created, self._on_failed, self)
+
+    def _on_created(self, index: Index) -> None:
+        self._busy = False
+        self.created = index
+        self.accept()
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._busy = False
+        self._update()
+        self.problem_label.setText(f"The index was not created. {problem_text(error)}")

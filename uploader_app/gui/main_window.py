@@ -1,0 +1,460 @@
+"""The main window: where videos go (top), what to send (Files and URL tabs), the uploads
+(task list) and, at the bottom, whether it is working and how long it will take.
+
+The window is a view over the engine: it queues checked files and addresses with the engine in
+a worker, and follows the engine's events (UX.md, "The main window, top to bottom").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from uploader_app import __version__
+from uploader_app.api.client import ApiClient
+from uploader_app.api.retry import RetryPolicy
+from uploader_app.gui import text
+from uploader_app.gui.close_dialog import close_host
+from uploader_app.gui.files_tab import FilesTab
+from uploader_app.gui.index_picker import IndexPicker
+from uploader_app.gui.job_text import format_eta, short_size
+from uploader_app.gui.settings_dialog import Saved, SettingsDialog
+from uploader_app.gui.task_panel import TaskPanel
+from uploader_app.gui.text import problem_text
+from uploader_app.gui.tray import Tray
+from uploader_app.gui.url_tab import UrlTab
+from uploader_app.gui.welcome import Account
+from uploader_app.gui.workers import EngineHost
+from uploader_app.jobs.engine import Totals
+from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged, JobNotice
+from uploader_app.models import Finding, Index, Job, JobState, SourceKind
+from uploader_app.settings import AppSettings
+
+logger = logging.getLogger(__name__)
+
+GEOMETRY_KEY = "window/geometry"
+SPLITTER_KEY = "window/splitter"
+TAB_KEY = "window/tab"
+COLUMNS_KEY = "window/task_columns"
+TOTALS_INTERVAL_MS = 1000  # the status bar's figures: once a second is plenty for a person
+# Key and index problems are fixed in Settings; the banner offers the way there.
+# A job in these states has not put (and will not put) its file in the index.
+UNSENT_STATES = frozenset({JobState.REJECTED, JobState.CANCELLED})
+KEY_PROBLEMS = frozenset({"api_key_invalid", "api_key_expired", "unauthorized", "no_api_key"})
+
+
+class MainWindow(QMainWindow):
+    """``account_changed(Account)``: the user entered a key in demo mode, or changed it; the
+    app opens a window for that account."""
+
+    account_changed = Signal(object)
+
+    def __init__(
+        self,
+        account: Account,
+        settings: AppSettings,
+        host: EngineHost,
+        state: QSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.account = account
+        self.settings = settings
+        self.host = host
+        self._state = state
+        self._totals_dirty = True
+        self._totals_running = False
+        self._connection = "Connecting…"
+        self.setWindowTitle("Video Indexing Uploader" + (" (demo)" if account.demo else ""))
+        self.setAccessibleName("Video Indexing Uploader")
+        self._build()
+        self._build_menu()
+        self._restore()
+        host.event.connect(self._on_event)
+        # Earlier runs' jobs too, so a file sent last week is known to be in its index.
+        host.run_in_background(host.engine.jobs, self._note_jobs, self._on_totals_failed)
+        self._timer = QTimer(self)
+        self._timer.setInterval(TOTALS_INTERVAL_MS)
+        self._timer.timeout.connect(self._update_totals)
+        self._timer.start()
+        self.tray = Tray(host, self.task_panel.model, self)
+        self.tray.set_notifications(settings.notifications)
+        if account.key_note:
+            self.statusBar().showMessage(account.key_note, 15_000)
+
+    # ---- layout --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 6, 8, 0)
+
+        self.demo_strip = QFrame()
+        self.demo_strip.setObjectName("demoStrip")
+        self.demo_strip.setAccessibleName("Demo mode")
+        self.demo_strip.setStyleSheet(
+            "#demoStrip { background: #f6d860; border-radius: 4px; }"
+            " #demoStrip QLabel { color: #2b2b2b; }"
+        )
+        demo_label = QLabel("Demo mode: nothing leaves this computer.")
+        self.use_account_button = QPushButton("Use my account")
+        self.use_account_button.setAccessibleName("Use my account")
+        self.use_account_button.setToolTip("Enter your Twelve Labs API key to send real videos")
+        self.use_account_button.clicked.connect(lambda: self.open_settings(focus_key=True))
+        strip = QHBoxLayout(self.demo_strip)
+        strip.setContentsMargins(10, 4, 10, 4)
+        strip.addWidget(demo_label, 1)
+        strip.addWidget(self.use_account_button)
+        self.demo_strip.setVisible(self.account.demo)
+
+        self.banner = QFrame()
+        self.banner.setObjectName("problemBanner")
+        self.banner.setAccessibleName("Problem that stops the uploads")
+        self.banner.setStyleSheet(
+            "#problemBanner { background: #c0392b; border-radius: 4px; }"
+            " #problemBanner QLabel { color: white; }"
+        )
+        self.banner_label = QLabel()
+        self.banner_label.setWordWrap(True)
+        self.banner_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner_button = QPushButton("Open settings")
+        self.banner_button.setAccessibleName("Fix it in settings")
+        self.banner_button.clicked.connect(lambda: self.open_settings(focus_key=True))
+        banner = QHBoxLayout(self.banner)
+        banner.setContentsMargins(10, 6, 10, 6)
+        banner.addWidget(self.banner_label, 1)
+        banner.addWidget(self.banner_button)
+        self.banner.hide()
+
+        self.picker = IndexPicker(self._client_factory(), self._state)
+        self.picker.index_changed.connect(self._on_index_changed)
+        self.picker.listing_failed.connect(lambda _words: self._show_connection("Not connected"))
+
+        self.files_tab = FilesTab(self._state)
+        self.files_tab.upload_requested.connect(self._queue_findings)
+        self.url_tab = UrlTab()
+        self.url_tab.upload_requested.connect(self._queue_urls)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("sourceTabs")
+        self.tabs.setAccessibleName("What to send")
+        self.tabs.addTab(self.files_tab, "&Files")
+        self.tabs.addTab(self.url_tab, "&URL")
+        self.tabs.setTabToolTip(0, "Videos on this computer")
+        self.tabs.setTabToolTip(1, "Web addresses of videos the service can download")
+
+        self.task_panel = TaskPanel(self.host)
+        self.task_panel.files_dropped.connect(self._on_dropped_on_list)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.task_panel)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+
+        layout.addWidget(self.demo_strip)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.connection_label = QLabel()
+        self.connection_label.setAccessibleName("Connection")
+        self.totals_label = QLabel()
+        self.totals_label.setAccessibleName("Upload totals")
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Overall progress")
+        self.progress.setMaximumWidth(180)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        status = self.statusBar()
+        status.addWidget(self.connection_label)
+        status.addWidget(self.totals_label, 1)
+        status.addPermanentWidget(self.progress)
+        self._show_connection("Connecting…")
+        self.setTabOrder(self.picker.combo, self.tabs)
+        self.resize(1100, 760)
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.files_tab.add_files_action)
+        file_menu.addAction(self.files_tab.add_folder_action)
+        self.files_tab.add_files_action.triggered.connect(self._show_files_tab)
+        self.files_tab.add_folder_action.triggered.connect(self._show_files_tab)
+        paste = QAction("&Paste addresses", self)
+        paste.triggered.connect(self._paste_addresses)
+        file_menu.addAction(paste)
+        file_menu.addSeparator()
+        refresh = QAction("&Refresh indexes", self)
+        refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        refresh.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # F5 is the picker's
+        refresh.triggered.connect(self.picker.refresh)
+        file_menu.addAction(refresh)
+        new_index = QAction("&New index…", self)
+        new_index.triggered.connect(self.picker.create_index)
+        file_menu.addAction(new_index)
+        file_menu.addSeparator()
+        self.settings_action = QAction("&Settings…", self)
+        # The platform's own keys where it has some (Cmd+, on macOS); X11 and Windows have
+        # none, so Ctrl+, as most apps use there.
+        preferences = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setShortcuts(preferences or [QKeySequence("Ctrl+,")])
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        # A lambda: triggered passes "checked", which is not a settings argument.
+        self.settings_action.triggered.connect(lambda: self.open_settings())  # noqa: PLW0108
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    # ---- state ---------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        geometry = self._state.value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = self._state.value(SPLITTER_KEY)
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        columns = self._state.value(COLUMNS_KEY)
+        if isinstance(columns, QByteArray):
+            self.task_panel.table.horizontalHeader().restoreState(columns)
+        tab = str(self._state.value(TAB_KEY, 0))
+        self.tabs.setCurrentIndex(int(tab) if tab.isdigit() else 0)
+
+    def save_state(self) -> None:
+        self._state.setValue(GEOMETRY_KEY, self.saveGeometry())
+        self._state.setValue(SPLITTER_KEY, self.splitter.saveState())
+        self._state.setValue(COLUMNS_KEY, self.task_panel.table.horizontalHeader().saveState())
+        self._state.setValue(TAB_KEY, self.tabs.currentIndex())
+        self._state.sync()
+
+    def _client_factory(self) -> Callable[[], ApiClient]:
+        account = self.account
+        # Someone is waiting on these reads (index list, new index): retry briefly, then say so.
+        return lambda: ApiClient(account.base_url, account.key, retry=RetryPolicy.interactive())
+
+    # ---- what the user does --------------------------------------------------------------
+
+    def add_paths(self, paths: Sequence[Path]) -> None:
+        """Files and folders from the command line or the app's icon: into the Files tab."""
+        self._show_files_tab()
+        self.files_tab.add_paths(paths)
+
+    @Slot()
+    def _show_files_tab(self) -> None:
+        self.tabs.setCurrentWidget(self.files_tab)
+
+    @Slot()
+    def _paste_addresses(self) -> None:
+        self.tabs.setCurrentWidget(self.url_tab)
+        self.url_tab.paste()
+
+    @Slot(list)
+    def _on_dropped_on_list(self, paths: list[Path]) -> None:
+        self.add_paths(paths)
+
+    def open_settings(self, *, focus_key: bool = False) -> None:
+        dialog = SettingsDialog(self.settings, focus_key=focus_key, parent=self)
+        if dialog.exec() and dialog.saved is not None:
+            self._apply_settings(dialog.saved)
+
+    def _apply_settings(self, saved: Saved) -> None:
+        before = self.settings
+        self.settings = saved.settings
+        self.host.set_concurrency(saved.settings.concurrent_uploads)
+        self.tray.set_notifications(saved.settings.notifications)
+        if saved.key or (not self.account.demo and saved.settings.base_url != before.base_url):
+            key = saved.key or self.account.key
+            self.account_changed.emit(Account(saved.settings.base_url, key, False, saved.key_note))
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Video Indexing Uploader",
+            f"Video Indexing Uploader {__version__}\n\nChecks videos on this computer and "
+            "sends them to your Twelve Labs index.",
+        )
+
+    # ---- queueing ------------------------------------------------------------------------
+
+    @Slot(list)
+    def _queue_findings(self, findings: list[Finding]) -> None:
+        index = self.picker.current
+        if index is None:
+            return
+        engine = self.host.engine
+        self.files_tab.set_sending(True)
+        self.host.run_in_background(
+            lambda: engine.add_findings(findings, index.id),
+            lambda jobs: self._on_queued_files(findings, jobs, index),
+            self._on_queue_failed,
+        )
+
+    def _on_queued_files(self, findings: list[Finding], jobs: list[Job], index: Index) -> None:
+        self.files_tab.set_sending(False)
+        self.files_tab.mark_queued([f.path for f in findings])
+        self.host.wake()
+        added = text.count(len(jobs), "video")
+        self.statusBar().showMessage(f"{added} added to the uploads into {index.name}.", 8000)
+
+    @Slot(list)
+    def _queue_urls(self, urls: list[str]) -> None:
+        index = self.picker.current
+        if index is None:
+            return
+        engine, target = self.host.engine, self.picker.target()
+        self.url_tab.set_sending(True)
+        self.host.run_in_background(
+            lambda: engine.add_urls(urls, index.id, target=target),
+            lambda jobs: self._on_queued_urls(urls, jobs, index),
+            self._on_queue_failed,
+        )
+
+    def _on_queued_urls(self, urls: list[str], jobs: list[Job], index: Index) -> None:
+        self.url_tab.set_sending(False)
+        self.url_tab.mark_queued(urls)
+        self.host.wake()
+        added = text.count(len(jobs), "video")
+        self.statusBar().showMessage(f"{added} added to the uploads into {index.name}.", 8000)
+
+    def _on_queue_failed(self, error: BaseException) -> None:
+        self.files_tab.set_sending(False)
+        self.url_tab.set_sending(False)
+        QMessageBox.warning(
+            self, "Not added", f"The videos were not added to the uploads. {problem_text(error)}"
+        )
+
+    # ---- what the engine and the picker say ----------------------------------------------
+
+    @Slot(object, str)
+    def _on_index_changed(self, index: Index | None, api_version: str) -> None:
+        target = self.picker.target()
+        index_id = index.id if index else None
+        self.files_tab.set_index(index_id, target, api_version, self.picker.limits_text())
+        self.url_tab.set_index(index_id, target)
+        self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
+
+    def _note_jobs(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self._note_job(job)
+
+    def _note_job(self, job: Job) -> None:
+        if job.source_kind is SourceKind.FILE and job.state not in UNSENT_STATES:
+            self.files_tab.note_sent(job.index_id, job.source)
+
+    @Slot(object)
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, JobChanged):
+            self._totals_dirty = True
+            self._note_job(event.job)
+        elif isinstance(event, BatchProblem):
+            hint = f" {event.hint}" if event.hint else ""
+            self.show_banner(f"{event.title}. {event.message}{hint}", event.code in KEY_PROBLEMS)
+            self._show_connection(event.title)
+        elif isinstance(event, BatchProblemCleared):
+            self.banner.hide()
+            self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
+        elif isinstance(event, JobNotice) and event.job_id is None:
+            self.statusBar().showMessage(event.message, 10_000)
+        else:
+            self._totals_dirty = True
+
+    def show_banner(self, words: str, offer_settings: bool) -> None:
+        """Across the window: what stops the uploads, or a settings file that was ignored."""
+        self.banner_label.setText(words)
+        self.banner_button.setVisible(offer_settings)
+        self.banner.show()
+
+    def _show_connection(self, words: str) -> None:
+        self._connection = words
+        good = words.startswith(("Connected", "Demo"))
+        dot = "●" if good else "○"
+        self.connection_label.setText(f"{dot} {words}")
+
+    @Slot()
+    def _update_totals(self) -> None:
+        if not self._totals_dirty or self._totals_running:
+            return
+        self._totals_dirty = False
+        self._totals_running = True
+        engine = self.host.engine
+        self.host.run_in_background(engine.totals, self._show_totals, self._on_totals_failed)
+
+    def _show_totals(self, totals: Totals) -> None:
+        self._totals_running = False
+        self.totals_label.setText(totals_text(totals))
+        done, total = totals.bytes_done, totals.bytes_total
+        self.progress.setVisible(bool(total) and done < total)
+        if total:
+            self.progress.setValue(round(1000 * done / total))
+
+    def _on_totals_failed(self, error: BaseException) -> None:
+        self._totals_running = False
+        logger.warning("reading the job list failed: %r", error)
+
+    # ---- closing -------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not close_host(self.host, self):
+            event.ignore()
+            return
+        self.save_state()
+        self.files_tab.shutdown()
+        self.url_tab.shutdown()
+        self._timer.stop()
+        self.tray.icon.hide()
+        event.accept()
+
+
+def totals_text(totals: Totals) -> str:
+    """``4 uploading, 12 waiting · 1.8 of 6.2 GB · about 7 min left``."""
+    counts = totals.counts
+    parts = []
+    uploading = counts.get(JobState.UPLOADING, 0)
+    waiting = counts.get(JobState.QUEUED, 0) + counts.get(JobState.CHECKING, 0)
+    on_service = counts.get(JobState.ON_SERVICE, 0)
+    if uploading:
+        parts.append(f"{uploading:,} uploading")
+    if waiting:
+        parts.append(f"{waiting:,} waiting")
+    if on_service:
+        parts.append(f"{on_service:,} being indexed")
+    needs = counts.get(JobState.NEEDS_ATTENTION, 0) + counts.get(JobState.FAILED, 0)
+    if needs:
+        parts.append(f"{needs:,} need you")
+    if not parts:
+        ready = counts.get(JobState.READY, 0) + counts.get(JobState.ALREADY_IN_INDEX, 0)
+        return f"All done · {text.count(ready, 'video')} ready" if ready else ""
+    line = ", ".join(parts)
+    if totals.bytes_total and totals.bytes_done < totals.bytes_total:
+        line += f" · {short_size(totals.bytes_done)} of {short_size(totals.bytes_total)}"
+    if totals.eta:
+        line += f" · {format_eta(totals.eta)}"
+    return line

@@ -1,0 +1,155 @@
+"""From start to a window: settings, the key (or the welcome screen, or demo mode), the engine.
+
+Demo jobs live in their own store beside the demo sandbox's data, so the sandbox's task and
+video ids never mix with a real account's (docs/gui.md, "Demo mode").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QApplication
+
+from uploader_app import config, keys
+from uploader_app.api.client import ApiClient
+from uploader_app.gui import background
+from uploader_app.gui.app import window_state
+from uploader_app.gui.main_window import MainWindow
+from uploader_app.gui.welcome import Account, WelcomeDialog, demo_account, start_demo_sandbox
+from uploader_app.gui.workers import EngineHost
+from uploader_app.jobs.engine import Engine
+from uploader_app.jobs.events import EngineEvent
+from uploader_app.logfile import setup_logging
+from uploader_app.sandbox.server import SandboxServer
+from uploader_app.settings import AppSettings, read_settings, save_settings_file
+from uploader_app.store import Store
+
+logger = logging.getLogger(__name__)
+
+STORE_NAME = "jobs.sqlite3"
+
+
+def store_path(account: Account) -> Path:
+    folder = config.app_home() / "demo-sandbox" if account.demo else config.app_home()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / STORE_NAME
+
+
+def make_host(account: Account, settings: AppSettings) -> EngineHost:
+    """The engine for this account, in a host that runs it on QThread workers."""
+    path = store_path(account)
+
+    def client() -> ApiClient:
+        return ApiClient(account.base_url, account.key)
+
+    def make_engine(on_event: Callable[[EngineEvent], None]) -> Engine:
+        return Engine(Store(path), settings, client, on_event)
+
+    return EngineHost(make_engine, uploads=settings.concurrent_uploads)
+
+
+class Session(QObject):
+    """The window of the current account; a new key opens a new window for it."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        settings: AppSettings,
+        account: Account,
+        demo_server: SandboxServer | None,
+    ) -> None:
+        super().__init__(app)
+        self._settings = settings
+        self._demo_server = demo_server
+        self.window: MainWindow | None = None
+        app.aboutToQuit.connect(self._on_quit)
+        self.open(account)
+
+    def open(self, account: Account) -> MainWindow:
+        host = make_host(account, self._settings)
+        window = MainWindow(account, self._settings, host, window_state())
+        window.account_changed.connect(self._on_account_changed)
+        self.window = window
+        host.start()
+        window.show()
+        window.picker.refresh()
+        return window
+
+    @Slot(object)
+    def _on_account_changed(self, account: Account) -> None:
+        old = self.window
+        if old is None or not old.close():
+            return  # the user chose to stay (uploads running)
+        self._settings = old.settings
+        if not account.demo:
+            self._stop_demo()
+            if self._settings.demo_mode:
+                self._settings = replace(self._settings, demo_mode=False)
+                background.run_in_background(
+                    lambda: save_settings_file(self._settings), _ignore, _log_failure
+                )
+        self.open(account)
+
+    def _stop_demo(self) -> None:
+        if self._demo_server is not None:
+            self._demo_server.stop()
+            self._demo_server = None
+
+    @Slot()
+    def _on_quit(self) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """After the window closed: stop what is still running in the background."""
+        background.cancel_all()
+        self._stop_demo()
+
+    @property
+    def demo_server(self) -> SandboxServer | None:
+        return self._demo_server
+
+
+def _ignore(_result: object) -> None:
+    return None
+
+
+def _log_failure(error: BaseException) -> None:
+    logger.error("saving the settings failed: %r", error)
+
+
+def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | None:
+    """Show the window (after the welcome screen when no key is known); None if the welcome
+    screen was closed."""
+    setup_logging()
+    loaded = read_settings()
+    settings = loaded.settings
+    info = keys.load_key()
+    server: SandboxServer | None = None
+    if info.key:
+        account = Account(settings.base_url, info.key)
+    elif demo or settings.demo_mode:
+        server = start_demo_sandbox()
+        account = demo_account(server)
+    else:
+        welcome = WelcomeDialog(settings.base_url)
+        if not welcome.exec() or welcome.account is None:
+            if welcome.demo_server is not None:
+                welcome.demo_server.stop()
+            return None
+        account, server = welcome.account, welcome.demo_server
+    if account.demo and not settings.demo_mode:
+        # Next start goes straight to demo mode, until a key is entered.
+        settings = replace(settings, demo_mode=True)
+        save_settings_file(settings)
+    session = Session(app, settings, account, server)
+    window = session.window
+    if window is not None:
+        if loaded.problems:
+            window.show_banner(" ".join(loaded.problems), offer_settings=True)
+        if paths:
+            window.add_paths(paths)
+    return session

@@ -1,0 +1,456 @@
+"""The "Uploads" panel: filter bar, search, the live table and the actions on its rows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QButtonGroup,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from uploader_app.gui.task_model import (
+    JOB_ROLE,
+    PROGRESS_ROLE,
+    Category,
+    Column,
+    TaskFilterProxy,
+    TaskTableModel,
+)
+from uploader_app.gui.workers import EngineHost
+from uploader_app.jobs.events import EngineEvent, JobNotice
+from uploader_app.models import Job, JobState, SourceKind
+
+logger = logging.getLogger(__name__)
+
+_FILTER_WORDS = {
+    Category.ALL: "All",
+    Category.ACTIVE: "Active",
+    Category.NEEDS_YOU: "Needs you",
+    Category.FAILED: "Failed",
+    Category.DONE: "Done",
+}
+
+# Which rows each action applies to; a button is enabled when one selected row qualifies.
+# These follow what each engine control acts on (docs/engine.md).
+_PAUSABLE = frozenset({JobState.QUEUED, JobState.UPLOADING})
+_RESUMABLE = frozenset({JobState.PAUSED, JobState.NEEDS_ATTENTION})
+_CANCELLABLE = frozenset(
+    {
+        JobState.QUEUED,
+        JobState.CHECKING,
+        JobState.UPLOADING,
+        JobState.PAUSED,
+        JobState.NEEDS_ATTENTION,
+    }
+)
+_RETRYABLE = frozenset({JobState.FAILED, JobState.CANCELLED, JobState.NEEDS_ATTENTION})
+_RESENDABLE = frozenset({JobState.ALREADY_IN_INDEX})
+# A job whose bytes are moving or which the service is working on stays until it settles, so
+# taking it off the list never loses track of a video being indexed.
+_REMOVABLE = frozenset(JobState) - {JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE}
+
+_PROBLEM = "That did not work. Try again; if it keeps happening, the log file has the details."
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws a progress bar in the cells that carry one (PROGRESS_ROLE), text elsewhere."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        percent = index.data(PROGRESS_ROLE)
+        if percent is None:
+            super().paint(painter, option, index)
+            return
+        bar = QStyleOptionProgressBar()
+        rect: QRect = option.rect
+        bar.rect = rect.adjusted(2, 3, -2, -3)
+        bar.minimum = 0
+        bar.maximum = 100
+        bar.progress = int(percent)
+        bar.text = f"{percent}%"
+        bar.textVisible = True
+        bar.state = option.state
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class TaskTable(QTableView):
+    """The table; files dropped on it are handed on (the window sends them to the Files tab)."""
+
+    files_dropped = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(False)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.files_dropped.emit(paths)
+        else:
+            super().dropEvent(event)
+
+
+class TaskPanel(QWidget):
+    """Every job of every session: what it is doing, and pause/resume/stop/retry/remove."""
+
+    files_dropped = Signal(list)  # list[Path] dropped on the table, for the Files tab
+
+    def __init__(self, host: EngineHost, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("taskPanel")
+        self.setAccessibleName("Uploads")
+        self.host = host
+        self.model = TaskTableModel(self)
+        self.proxy = TaskFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self._filters: dict[Category, QToolButton] = {}
+        self._build()
+        self._build_actions()
+        host.events.connect(self._on_events)
+        self.model.counts_changed.connect(self._update_counts)
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.proxy.layoutChanged.connect(self._update_actions)
+        self.proxy.dataChanged.connect(self._on_rows_changed)
+        self._update_counts()
+        self._update_actions()
+        self.loaded = False
+        host.run_in_background(host.engine.jobs, self._on_loaded, self._on_problem)
+
+    # -- building --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        title = QLabel("<b>Uploads</b>")
+        bar = QHBoxLayout()
+        bar.addWidget(title)
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        for category, words in _FILTER_WORDS.items():
+            button = QToolButton()
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setText(words)
+            button.setAccessibleName(f"Show {words.lower()} uploads")
+            button.setChecked(category is Category.ALL)
+            button.clicked.connect(lambda _=False, c=category: self.set_filter(c))
+            group.addButton(button)
+            bar.addWidget(button)
+            self._filters[category] = button
+        bar.addStretch(1)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search uploads (Ctrl+F)")
+        self.search.setAccessibleName("Search uploads")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy.set_search)
+        bar.addWidget(self.search)
+
+        self.notice = QLabel()
+        self.notice.setObjectName("taskNotice")
+        self.notice.setAccessibleName("Upload notice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+
+        self.table = TaskTable()
+        self.table.setAccessibleName("Upload list")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the order jobs were added
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_menu)
+        self.table.files_dropped.connect(self.files_dropped)
+        self.table.doubleClicked.connect(self._on_double_click)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in (
+            (Column.NAME, 220),
+            (Column.STATE, 260),
+            (Column.PROGRESS, 120),
+            (Column.SPEED, 80),
+            (Column.ETA, 130),
+            (Column.INDEX, 140),
+            (Column.IDS, 200),
+        ):
+            header.resizeSection(column, width)
+
+        self.buttons = QHBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(self.buttons)
+
+    def _build_actions(self) -> None:
+        self.pause_action = self._action("Pause", "Pause the selected uploads", self.pause)
+        self.resume_action = self._action("Resume", "Resume the selected uploads", self.resume)
+        self.cancel_action = self._action("Stop", "Stop the selected uploads", self.cancel)
+        self.retry_action = self._action("Try again", "Send the selected videos again", self.retry)
+        self.remove_action = self._action(
+            "Remove from list", "Remove the selected rows from the list", self.remove
+        )
+        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.table.addAction(self.remove_action)
+        self.copy_action = self._action("Copy video id", "Copy the video ids", self.copy_ids)
+        self.show_action = self._action(
+            "Show in folder", "Show the selected file in its folder", self.show_in_folder
+        )
+        self.resend_action = self._action(
+            "Send again anyway",
+            "Send a video the index already has once more",
+            self.resend,
+            button=False,
+        )
+        self.buttons.addStretch(1)
+        export = QPushButton("Export CSV…")
+        export.setAccessibleName("Export the list as CSV")
+        export.clicked.connect(self._on_export_clicked)
+        self.export_button = export
+        self.buttons.addWidget(export)
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
+        find.setContext(Qt.ShortcutContext.WindowShortcut)
+        find.activated.connect(self.focus_search)
+
+    def _action(
+        self, text: str, name: str, slot: Callable[[], None], *, button: bool = True
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setToolTip(name)
+        action.triggered.connect(slot)
+        if button:
+            widget = QToolButton()
+            widget.setDefaultAction(action)
+            widget.setAccessibleName(name)
+            widget.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self.buttons.addWidget(widget)
+        return action
+
+    # -- reading the selection -------------------------------------------------------------
+
+    def selected_jobs(self) -> list[Job]:
+        rows = self.table.selectionModel().selectedRows()
+        return [self.model.job_at(self.proxy.mapToSource(i).row()) for i in rows]
+
+    def _ids(self, states: frozenset[JobState]) -> list[int]:
+        return [job.id for job in self.selected_jobs() if job.state in states]
+
+    def _update_actions(self) -> None:
+        jobs = self.selected_jobs()
+        states = {job.state for job in jobs}
+        self.pause_action.setEnabled(bool(states & _PAUSABLE))
+        self.resume_action.setEnabled(bool(states & _RESUMABLE))
+        self.cancel_action.setEnabled(bool(states & _CANCELLABLE))
+        self.retry_action.setEnabled(bool(states & _RETRYABLE))
+        self.resend_action.setEnabled(bool(states & _RESENDABLE))
+        self.remove_action.setEnabled(bool(states & _REMOVABLE))
+        self.copy_action.setEnabled(any(job.video_id for job in jobs))
+        self.show_action.setEnabled(any(job.source_kind is SourceKind.FILE for job in jobs))
+
+    def _on_rows_changed(self, top_left: QModelIndex, bottom_right: QModelIndex) -> None:
+        """A selected row that changed state may enable or disable an action."""
+        selection = self.table.selectionModel()
+        if any(
+            selection.isRowSelected(row, QModelIndex())
+            for row in range(top_left.row(), bottom_right.row() + 1)
+        ):
+            self._update_actions()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        self._control(self.host.engine.pause, self._ids(_PAUSABLE))
+
+    def resume(self) -> None:
+        self._control(self.host.engine.resume, self._ids(_RESUMABLE))
+
+    def cancel(self) -> None:
+        self._control(self.host.engine.cancel, self._ids(_CANCELLABLE))
+
+    def retry(self) -> None:
+        self._control(self.host.engine.retry, self._ids(_RETRYABLE))
+
+    def resend(self) -> None:
+        self._control(self.host.engine.resend, self._ids(_RESENDABLE))
+
+    def remove(self) -> None:
+        ids = self._ids(_REMOVABLE)
+        self._control(self.host.engine.remove, ids, lambda _r: self.model.remove_jobs(ids))
+
+    def _control(
+        self,
+        method: Callable[[list[int]], Any],
+        ids: Sequence[int],
+        on_done: Callable[[Any], None] | None = None,
+    ) -> None:
+        if ids:
+            self.host.control(method, ids, on_done, self._on_problem)
+
+    def copy_ids(self) -> None:
+        ids = [job.video_id for job in self.selected_jobs() if job.video_id]
+        if ids:
+            QGuiApplication.clipboard().setText("\n".join(ids))
+            word = "id" if len(ids) == 1 else "ids"
+            self.show_notice(f"Copied {len(ids)} video {word}.")
+
+    def show_in_folder(self) -> None:
+        for job in self.selected_jobs():
+            if job.source_kind is SourceKind.FILE:
+                QDesktopServices.openUrl(QUrl.fromLocalFile(job.folder))
+                return
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def set_filter(self, category: Category) -> None:
+        self._filters[category].setChecked(True)
+        self.proxy.set_category(category)
+
+    def export_csv(self, path: Path) -> None:
+        """Write every job to ``path`` (off the GUI thread) and say how many rows went."""
+
+        def done(rows: object) -> None:
+            noun = "row" if rows == 1 else "rows"
+            self.show_notice(f"Saved {rows} {noun} to {path.name}.")
+
+        self.host.run_in_background(
+            lambda: self.host.engine.export_csv(path), done, self._on_problem
+        )
+
+    def _on_export_clicked(self) -> None:
+        path = self.choose_export_path()
+        if path is not None:
+            self.export_csv(path)
+
+    def choose_export_path(self) -> Path | None:
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Export the list", str(Path.home() / "uploads.csv"), "CSV files (*.csv)"
+        )
+        return Path(chosen) if chosen else None
+
+    def _show_menu(self, position: QPoint) -> None:
+        if not self.selected_jobs():
+            return
+        menu = QMenu(self)
+        for action in (
+            self.pause_action,
+            self.resume_action,
+            self.cancel_action,
+            self.retry_action,
+            self.resend_action,
+            None,
+            self.copy_action,
+            self.show_action,
+            None,
+            self.remove_action,
+        ):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        menu.popup(self.table.viewport().mapToGlobal(position))
+        self._menu = menu  # kept for tests and so it is not collected while shown
+
+    def _on_double_click(self, index: QModelIndex) -> None:
+        job: Job = index.data(JOB_ROLE)
+        if job.source_kind is SourceKind.FILE:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(job.folder))
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _on_events(self, events: list[EngineEvent]) -> None:
+        self.model.apply_events(events)
+        for event in events:
+            if isinstance(event, JobNotice) and event.job_id is None:
+                self.show_notice(event.message)
+
+    def _on_loaded(self, jobs: object) -> None:
+        earlier = list(jobs) if isinstance(jobs, list) else []
+        self.model.load(earlier)
+        self.loaded = True
+        unfinished = sum(1 for job in earlier if not job.state.is_terminal)
+        if unfinished:
+            words = "upload continues" if unfinished == 1 else "uploads continue"
+            self.show_notice(f"{unfinished} unfinished {words} from last time.")
+
+    def _on_problem(self, error: BaseException) -> None:
+        logger.warning("task list action failed: %s", error)
+        self.show_notice(_PROBLEM)
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    def _update_counts(self) -> None:
+        counts = self.model.counts()
+        for category, button in self._filters.items():
+            words = _FILTER_WORDS[category]
+            count = counts[category]
+            button.setText(
+                f"{words} ({count})" if count and category is not Category.ALL else words
+            )

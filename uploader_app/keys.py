@@ -1,0 +1,206 @@
+"""The API key: the environment first, then the OS keychain, then this session's memory.
+
+The key goes to the OS keychain through ``keyring`` and nowhere else: never the settings file,
+the job store, manifests or logs (``logfile.py`` cuts it out of every line). With no keychain
+(a bare Linux server, a locked keyring) it is kept in memory only, and the words say it will be
+forgotten on quit. Precedence and places are in docs/settings.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+import keyring
+import keyring.errors
+from keyring.backends import chainer, fail, null
+
+from uploader_app.config import ENV_API_KEY, Settings
+from uploader_app.logfile import add_secret
+from uploader_app.settings import AppSettings, load_settings_file
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "uploader-app"
+USERNAME = "twelvelabs-api-key"
+
+# Where a key is found (docs.twelvelabs.io/docs/authentication, read 2026-11-30; copied into
+# docs/settings.md): keys expire every 90 days and are regenerated on the same page.
+WHERE_TO_FIND = (
+    "Sign in at twelvelabs.io and copy your key from the API Key page (keys expire after "
+    "90 days; the same page makes a new one)."
+)
+REFUSED = "Twelve Labs did not accept this API key: it may be mistyped, expired or revoked."
+
+KeySource = Literal["env", "keychain", "memory", "none"]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key: str | None = field(repr=False)
+    source: KeySource
+
+    @property
+    def where(self) -> str:
+        """Where the key is kept, in words for the settings window and ``login``."""
+        return {
+            "env": f"Using the key from the {ENV_API_KEY} environment variable.",
+            "keychain": "The key is saved in this computer's password store (keychain).",
+            "memory": "No password store (keychain) is available on this computer, so the key "
+            "is kept in memory only and will be forgotten when the app quits.",
+            "none": "No API key is set.",
+        }[self.source]
+
+
+@dataclass(frozen=True)
+class KeyProblem:
+    """Why a key cannot be used, for a person: a heading, what happened, what to do."""
+
+    code: str
+    title: str
+    message: str
+    hint: str
+    # The key or the address must change (refused key, unsupported address), as opposed to
+    # a passing problem such as no network: the CLI exits 3 for these.
+    in_settings: bool = True
+
+
+_lock = threading.Lock()
+_memory_key: str | None = None
+
+
+# Keychain backends raise more than keyring's own errors (D-Bus, Secret Service and Windows
+# errors pass through), and a broken keychain must never stop the app: these calls catch
+# Exception, log it, and fall back to memory.
+
+
+def keychain_available() -> bool:
+    """True when ``keyring`` found a real backend (not its "fail" or "null" stand-ins)."""
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:
+        logger.warning("no keychain: %s", exc)
+        return False
+    if isinstance(backend, chainer.ChainerBackend):
+        return bool(backend.backends)
+    return not isinstance(backend, (fail.Keyring, null.Keyring))
+
+
+def load_key() -> KeyInfo:
+    """The key to use now: ``TWELVELABS_API_KEY``, else the keychain's, else the one kept in
+    memory this session. Never raises."""
+    from_env = os.environ.get(ENV_API_KEY, "").strip()
+    if from_env:
+        return _known(KeyInfo(from_env, "env"))
+    stored = _keychain_get()
+    if stored:
+        return _known(KeyInfo(stored, "keychain"))
+    with _lock:
+        remembered = _memory_key
+    if remembered:
+        return _known(KeyInfo(remembered, "memory"))
+    return KeyInfo(None, "none")
+
+
+def save_key(key: str) -> KeyInfo:
+    """Keep ``key`` in the keychain, or in memory when there is none (``where`` says which).
+
+    The environment variable, when set, still wins at :func:`load_key`.
+    """
+    global _memory_key  # noqa: PLW0603 - the one session-wide fallback, guarded by _lock
+    key = key.strip()
+    if not key:
+        raise ValueError("an empty key cannot be saved")
+    add_secret(key)
+    if keychain_available():
+        try:
+            keyring.set_password(SERVICE, USERNAME, key)
+        except Exception as exc:
+            # A locked or broken keychain: still usable this session, and the words say so.
+            logger.warning("the keychain refused the key, keeping it in memory: %s", exc)
+        else:
+            with _lock:
+                _memory_key = None
+            return KeyInfo(key, "keychain")
+    with _lock:
+        _memory_key = key
+    return KeyInfo(key, "memory")
+
+
+def delete_key() -> None:
+    """Forget the key in the keychain and in memory. The environment variable is not ours to
+    remove; callers tell the user when it is still set."""
+    global _memory_key  # noqa: PLW0603
+    with _lock:
+        _memory_key = None
+    if not keychain_available():
+        return
+    try:
+        keyring.delete_password(SERVICE, USERNAME)
+    except keyring.errors.PasswordDeleteError:
+        pass  # nothing was saved
+    except Exception as exc:
+        logger.warning("the keychain could not delete the key: %s", exc)
+
+
+def client_settings(settings: AppSettings | None = None) -> Settings:
+    """The address (``settings``, else the settings file; ``TWELVELABS_BASE_URL`` overriding)
+    and key (as :func:`load_key`) the API client should use."""
+    chosen = settings or load_settings_file()
+    return Settings(base_url=chosen.base_url, api_key=load_key().key)
+
+
+def verify_key(base_url: str, key: str) -> KeyProblem | None:
+    """Ask the service once (``GET /indexes``, one retry at most) whether ``key`` works.
+
+    None when it does; otherwise what is wrong in plain words: a refused key says where to
+    find a valid one, an unreachable service says to check the connection or the address.
+    """
+    # Imported here: reading or saving a key must not load the HTTP client.
+    from uploader_app.api.client import ApiClient  # noqa: PLC0415
+    from uploader_app.api.errors import (  # noqa: PLC0415
+        ApiError,
+        AuthError,
+        ConfigError,
+        InsecureUrlError,
+    )
+    from uploader_app.api.retry import RetryPolicy  # noqa: PLC0415
+
+    if not key.strip():
+        return KeyProblem("no_api_key", "No API key", "No API key was entered.", WHERE_TO_FIND)
+    add_secret(key.strip())
+    try:
+        with ApiClient(base_url, key.strip(), retry=RetryPolicy.interactive()) as client:
+            client.list_indexes(page_limit=1)
+    except AuthError as exc:
+        logger.info("the key was refused: %r", exc)
+        return KeyProblem(
+            exc.code,
+            "API key not accepted",
+            REFUSED,
+            WHERE_TO_FIND,
+        )
+    except ApiError as exc:
+        logger.info("checking the key failed: %r", exc)
+        in_settings = isinstance(exc, (ConfigError, InsecureUrlError))
+        return KeyProblem(exc.code, exc.title, exc.user_message, exc.hint, in_settings)
+    return None
+
+
+def _keychain_get() -> str | None:
+    if not keychain_available():
+        return None
+    try:
+        return keyring.get_password(SERVICE, USERNAME)
+    except Exception as exc:
+        logger.warning("the keychain could not be read: %s", exc)
+        return None
+
+
+def _known(info: KeyInfo) -> KeyInfo:
+    if info.key:
+        add_secret(info.key)
+    return info
