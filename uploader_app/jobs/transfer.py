@@ -24,6 +24,7 @@ from typing import Any
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.duplicates import FINGERPRINT_KEY, created_since
+from uploader_app.api.errors import ApiError
 from uploader_app.api.types import MAX_PAGE_LIMIT, CreatedTask
 from uploader_app.jobs.recovery import Finder
 from uploader_app.manifest.uris import S3Uri, parse_s3_uri
@@ -236,6 +237,37 @@ def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Jo
         ),
         error_hint=NOT_STARTED_HINT,
     )
+
+
+def send_manifest(
+    client: ApiClient,
+    store: Store,
+    rows: Sequence[dict[str, Any]],
+    *,
+    profile: str | None = None,
+    on_change: Callable[[Job], None] | None = None,
+) -> SendReport:
+    """Send a checked manifest's rows: jobs for all; on v1.2 the one transfer and the matching
+    (blocking: call off the GUI thread); on v1.3 the runners send the queued rows. A failed
+    transfer request fails its rows with the reason and is raised."""
+    report = enqueue_rows(store, rows, client.version, profile=profile, on_job=on_change)
+    if client.version == "v1.2" and report.sent:
+        try:
+            send_transfer(client, store, report.sent, on_change=on_change)
+        except ApiError as error:
+            for job_id in report.sent:
+                failed = store.update(
+                    job_id,
+                    only_if=[JobState.CHECKING],
+                    state=JobState.FAILED,
+                    error_code=error.code,
+                    error_message=error.user_message,
+                    error_hint=error.hint,
+                )
+                _changed(failed, on_change)
+            raise
+    report.jobs = [store.get(job.id) for job in report.jobs]
+    return report
 
 
 def send_row(

@@ -36,10 +36,9 @@ from uploader_app.jobs.engine import Engine
 from uploader_app.jobs.events import JobChanged
 from uploader_app.jobs.manifests import format_problem
 from uploader_app.jobs.runner import ThreadRunner
-from uploader_app.jobs.transfer import enqueue_rows, send_transfer
+from uploader_app.jobs.transfer import send_manifest
 from uploader_app.manifest.checks import check_document, is_valid
 from uploader_app.manifest.document import ManifestDocument
-from uploader_app.models import JobState
 from uploader_app.store import Store, StoreError
 
 
@@ -91,29 +90,19 @@ def _send(
         if engine.problem is not None:
             return _problem_exit(engine.problem)
     api = make_client()
-    report = enqueue_rows(
-        store, rows, api.version, profile=args.profile, on_job=lambda j: view(JobChanged(j))
-    )
-    for note in report.notes:
-        print(note, file=sys.stderr)
-    ids = [j.id for j in report.jobs]
     runner = ThreadRunner(engine, engine.settings.concurrent_uploads)
     runner.start()
     try:
-        if api.version == "v1.2" and report.sent:
-            try:
-                send_transfer(api, store, report.sent, on_change=lambda j: view(JobChanged(j)))
-            except ApiError as error:
-                for job_id in report.sent:
-                    store.update(
-                        job_id,
-                        only_if=[JobState.CHECKING],
-                        state=JobState.FAILED,
-                        error_code=error.code,
-                        error_message=error.user_message,
-                        error_hint=error.hint,
-                    )
-                _say_problem(error.title, error.user_message, error.hint)
+        try:
+            report = send_manifest(
+                api, store, rows, profile=args.profile, on_change=lambda j: view(JobChanged(j))
+            )
+        except ApiError as error:
+            _say_problem(error.title, error.user_message, error.hint)
+            return EXIT_FAILED
+        for note in report.notes:
+            print(note, file=sys.stderr)
+        ids = [j.id for j in report.jobs]
         engine.wake_poller()
         with view.live(engine, ids, wait=args.wait):
             problem = _wait(engine, ids, wait=args.wait)
