@@ -245,3 +245,16 @@ def test_send_from_the_window_puts_the_rows_in_the_uploads_until_ready(
         assert [model.job_at(r).state for r in range(2)] == [JobState.READY, JobState.READY]
 
     qtbot.waitUntil(all_ready, timeout=60_000)
+
+
+def test_a_file_that_is_not_json_says_where_and_cannot_be_sent(
+    qtbot: QtBot, tab: ManifestTab, tmp_path: Path
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('[\n  {"index_id": "x",}\n]\n')
+    tab.open_file(path)
+    assert tab.model.rowCount() == 0
+    assert "First: Line 2, column 20" in tab.summary.text()
+    assert not tab.add_button.isEnabled()  # adding rows would overwrite the broken text
+    with qtbot.assertNotEmitted(tab.send_requested):
+        tab.send()

@@ -54,7 +54,6 @@ class ManifestModel(QAbstractTableModel):
         self.problems: list[Problem] = []
         self._cells: dict[tuple[int, int], list[Problem]] = {}
         self._rows: dict[int, list[Problem]] = {}
-        self.indexes: set[str] | None = None  # the account's index ids, once known
 
     # ---- the document --------------------------------------------------------------------
 
@@ -65,10 +64,6 @@ class ManifestModel(QAbstractTableModel):
         self.endResetModel()
         self.checked.emit()
 
-    def set_account_indexes(self, ids: set[str] | None) -> None:
-        self.indexes = ids
-        self.recheck()
-
     def recheck(self) -> None:
         """Check again after the rows changed (an edit, undo, redo, add or remove)."""
         self.beginResetModel()  # rows may come and go; a manifest is small enough to redraw
@@ -77,7 +72,7 @@ class ManifestModel(QAbstractTableModel):
         self.checked.emit()
 
     def _check(self) -> None:
-        self.problems = check_document(self.document, indexes=self.indexes)
+        self.problems = check_document(self.document)
         cells: dict[tuple[int, int], list[Problem]] = defaultdict(list)
         rows: dict[int, list[Problem]] = defaultdict(list)
         for problem in self.problems:

@@ -166,10 +166,6 @@ class ManifestTab(QWidget):
         """The index chosen at the top: the default for new rows, builds and "Set index"."""
         self._index_id = index_id
 
-    def set_account_indexes(self, ids: set[str] | None) -> None:
-        """The account's index ids: rows naming another index are marked."""
-        self.model.set_account_indexes(ids)
-
     def set_sending(self, sending: bool) -> None:
         self._sending = sending
         self._refresh()
@@ -377,10 +373,10 @@ class ManifestTab(QWidget):
         self.undo_button.setEnabled(document.can_undo)
         self.undo_button.setToolTip(f"Undo: {document.undo_label}" if document.can_undo else "")
         self.redo_button.setEnabled(document.can_redo)
-        editable = document.readable or bool(rows)
         for button in (self.set_index_button, self.set_language_button, self.remove_button):
             button.setEnabled(bool(rows))
-        self.add_button.setEnabled(editable or not rows)
+        # A file that is not a JSON list has no rows to add to: saving would replace its text.
+        self.add_button.setEnabled(document.readable or document.modified)
 
 
 class BuildDialog(QDialog):
