@@ -17,6 +17,7 @@ from tests.local_http import files_in, serving
 from tests.media import VideoSpec, make_video
 
 if TYPE_CHECKING:
+    from tests.s3_emulator import S3Emulator
     from uploader_app.sandbox.server import SandboxServer
 
 # A fake key for the sandbox: tests never see a real one.
@@ -136,3 +137,32 @@ def _restore_exception_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Emulator]:
+    """One S3 emulator (moto server) per test process; ``s3`` resets it for each test."""
+    from tests.s3_emulator import S3Emulator
+
+    server = S3Emulator()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server: S3Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> S3Emulator:
+    """An empty S3 emulator, with boto3 in this process pointed at it by fake credentials."""
+    from tests import s3_emulator
+
+    s3_server.reset()
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_emulator.ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_emulator.SECRET_KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", s3_emulator.REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.url)
+    # Never read the developer's own AWS files.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    return s3_server

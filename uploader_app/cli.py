@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any
 
 from uploader_app import __version__, crash
 from uploader_app.config import LOG_FORMAT
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder standing in for S3 in transfer manifests: s3://bucket/key is DIR/bucket/key",
     )
     sandbox.add_argument(
+        "--s3-endpoint",
+        metavar="URL",
+        help="S3 API that transfer manifests are read from (an S3 emulator; AWS credentials "
+        "from the usual AWS_* settings)",
+    )
+    sandbox.add_argument(
         "--faults",
         help="fault-injection plan: a JSON file or inline JSON (see docs/sandbox.md)",
     )
@@ -83,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     from uploader_app.jobs.cli_args import add_job_commands
 
     add_job_commands(sub)
+
+    _add_manifest_commands(sub)
     return parser
 
 
@@ -111,6 +120,38 @@ def _add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         help="what the models look at (repeat; default: visual and audio)",
     )
     create.add_argument("--json", action="store_true", help="print the new index as JSON")
+
+
+def _add_manifest_commands(sub: Any) -> None:
+    """``manifest check|build`` and ``transfer`` (cloud-to-cloud lists, docs/manifests.md)."""
+    manifest = sub.add_parser("manifest", help="check or build an S3 transfer manifest (JSON)")
+    actions = manifest.add_subparsers(dest="manifest_command", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="check every row of a manifest; sends nothing")
+    check.add_argument("file", metavar="FILE", help="the manifest (.json)")
+    check.add_argument("--json", action="store_true", help="print a JSON report")
+    check.add_argument(
+        "--account", action="store_true", help="also check the index ids exist in your account"
+    )
+    check.add_argument(
+        "--bucket",
+        action="store_true",
+        help="also read S3: objects exist, sizes, transcriptions parse (your AWS credentials)",
+    )
+    check.add_argument("--profile", help="AWS profile for --bucket (default: your default one)")
+    build = actions.add_parser("build", help="list a bucket and write a manifest of its videos")
+    build.add_argument("source", metavar="s3://BUCKET/PREFIX", help="where the videos are")
+    build.add_argument("--index", required=True, metavar="ID", help="index to send them to")
+    build.add_argument("--language", default="en", help="language spoken (default: en)")
+    build.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    build.add_argument("--profile", help="AWS profile (default: your default credentials)")
+
+    transfer = sub.add_parser("transfer", help="send a manifest's S3 videos to their indexes")
+    transfer.add_argument("file", metavar="FILE", help="the manifest (.json), checked first")
+    transfer.add_argument("--wait", action="store_true", help="also wait until indexed")
+    transfer.add_argument("--json", action="store_true", help="print a JSON array at the end")
+    transfer.add_argument(
+        "--profile", help="AWS profile for the links API v1.3 fetches (default: your default)"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -156,5 +197,15 @@ def main(argv: list[str]) -> int:
         from uploader_app.jobs.commands import run_job_command
 
         return run_job_command(args)
+    if args.command == "manifest":
+        from uploader_app.jobs.manifests import run_manifest_build, run_manifest_check
+
+        if args.manifest_command == "build":
+            return run_manifest_build(args)
+        return run_manifest_check(args)
+    if args.command == "transfer":
+        from uploader_app.jobs.transfer_command import run_transfer
+
+        return run_transfer(args)
     parser.print_help()
     return 0

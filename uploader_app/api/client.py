@@ -367,8 +367,10 @@ class ApiClient:
     ) -> None:
         """v1.2 ``POST /tasks/transfers``: the JSON manifest as the multipart part ``file``.
 
-        Answer: 204 with no body. Re-sending after a lost answer is safe: the service skips a
-        file already in the index (it compares hashes; docs/api-notes.md §4).
+        Answer: 200 with a message (the transfer guide) or 204 with no body (the v1.2
+        reference); the body is not read, so both are accepted. Re-sending after a lost answer
+        is safe: the service skips a file already in the index (it compares hashes;
+        docs/api-notes.md §4).
         """
         self._require_version("v1.2", "POST /tasks/transfers")
         manifest_json = json.dumps(list(manifest)).encode()

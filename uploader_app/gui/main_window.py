@@ -35,6 +35,7 @@ from uploader_app.gui.close_dialog import close_host
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
 from uploader_app.gui.job_text import format_eta, format_speed, short_size
+from uploader_app.gui.manifest_tab import ManifestTab
 from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.task_panel import TaskPanel
 from uploader_app.gui.text import problem_text
@@ -44,6 +45,7 @@ from uploader_app.gui.welcome import Account
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged, JobNotice
+from uploader_app.jobs.transfer import SendReport, send_manifest
 from uploader_app.models import Finding, Index, Job, JobState, SourceKind
 from uploader_app.settings import AppSettings
 
@@ -169,13 +171,17 @@ class MainWindow(QMainWindow):
         self.files_tab.upload_requested.connect(self._queue_findings)
         self.url_tab = UrlTab()
         self.url_tab.upload_requested.connect(self._queue_urls)
+        self.manifest_tab = ManifestTab(self._state)
+        self.manifest_tab.send_requested.connect(self._send_manifest)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("sourceTabs")
         self.tabs.setAccessibleName("What to send")
         self.tabs.addTab(self.files_tab, "&Files")
         self.tabs.addTab(self.url_tab, "&URL")
+        self.tabs.addTab(self.manifest_tab, "&Manifest")
         self.tabs.setTabToolTip(0, "Videos on this computer")
         self.tabs.setTabToolTip(1, "Web addresses of videos the service can download")
+        self.tabs.setTabToolTip(2, "A list of videos already stored in Amazon S3")
 
         self.task_panel = TaskPanel(self.host)
         self.task_panel.files_dropped.connect(self._on_dropped_on_list)
@@ -375,6 +381,33 @@ class MainWindow(QMainWindow):
             self, "Not added", f"The videos were not added to the uploads. {problem_text(error)}"
         )
 
+    @Slot(list)
+    def _send_manifest(self, rows: list[dict[str, str]]) -> None:
+        """A checked manifest's rows become jobs (docs/manifests.md, "Sending"); on v1.2 the
+        transfer and the matching of its tasks run in the background."""
+        make_client, store = self._client_factory(), self.host.engine.store
+
+        def send() -> SendReport:
+            with make_client() as client:
+                return send_manifest(client, store, rows)
+
+        self.manifest_tab.set_sending(True)
+        self.host.run_in_background(send, self._on_manifest_sent, self._on_manifest_failed)
+
+    def _on_manifest_sent(self, report: SendReport) -> None:
+        self.manifest_tab.set_sending(False)
+        for job in report.jobs:
+            self.task_panel.model.apply_event(JobChanged(job))
+        self.host.wake()
+        words = [f"{text.count(len(report.sent), 'video')} sent from the list."]
+        if report.already:
+            words.append(f"{text.count(len(report.already), 'video')} already in the index.")
+        self.statusBar().showMessage(" ".join([*words, *report.notes]), 15_000)
+
+    def _on_manifest_failed(self, error: BaseException) -> None:
+        self.manifest_tab.set_sending(False)
+        QMessageBox.warning(self, "Not sent", f"The list was not sent. {problem_text(error)}")
+
     # ---- what the engine and the picker say ----------------------------------------------
 
     @Slot(object, str)
@@ -383,6 +416,7 @@ class MainWindow(QMainWindow):
         index_id = index.id if index else None
         self.files_tab.set_index(index_id, target, api_version, self.picker.limits_text())
         self.url_tab.set_index(index_id, target)
+        self.manifest_tab.set_index(index_id)
         self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
 
     def _note_jobs(self, jobs: list[Job]) -> None:

@@ -47,6 +47,7 @@ from uploader_app.jobs.multipart import MultipartUpload
 from uploader_app.jobs.poller import Poller
 from uploader_app.jobs.progress import Bandwidth, ProgressMeter
 from uploader_app.jobs.recovery import GRACE, Finder
+from uploader_app.jobs.transfer import AlreadyInIndexError, RowProblemError, send_row
 from uploader_app.jobs.urlcheck import check_url
 from uploader_app.models import (
     Finding,
@@ -614,6 +615,21 @@ class Engine:
             return
         if job.source_kind is SourceKind.URL:
             self._send_url(client, job, finder, cancel)
+            return
+        if job.source_kind is SourceKind.MANIFEST_ROW:  # S3 objects of a manifest (transfer.py)
+            try:
+                created = send_row(client, self.store, job, finder, cancel)
+            except RowProblemError as problem:
+                raise _SourceProblemError(problem.code, problem.message, problem.hint) from None
+            except AlreadyInIndexError as already:
+                self._update(
+                    job.id,
+                    only_if=[JobState.UPLOADING],
+                    state=JobState.ALREADY_IN_INDEX,
+                    video_id=already.video_id,
+                )
+                return
+            self._created(job, created, bytes_sent=0)
             return
         path = Path(job.source)
         stamp = self._check_source(job, path)

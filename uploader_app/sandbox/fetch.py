@@ -1,8 +1,9 @@
-"""Background downloads of ``video_url`` tasks and ``method=url`` assets (http/https only).
+"""Background downloads: ``video_url`` tasks and ``method=url`` assets (http/https), and the
+S3 objects of transfer rows when the sandbox has an ``s3_endpoint``.
 
-The service fetches the URL after answering, so the task sits in ``validating`` meanwhile and
-becomes ``failed`` when the URL cannot be fetched or the video is rejected. Downloads cut off
-by a restart start again when the sandbox starts.
+The service fetches after answering, so the task sits in ``validating`` meanwhile and becomes
+``failed`` when the source cannot be fetched or the video is rejected. Downloads cut off by a
+restart start again when the sandbox starts.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import boto3
 import requests
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from uploader_app.models import Target, UploadKind
 from uploader_app.sandbox.judge import judge_asset, judge_file
@@ -22,10 +28,12 @@ from uploader_app.sandbox.lifecycle import ASSET_PROCESSING_SECONDS
 from uploader_app.sandbox.records import AssetRecord, IndexRecord, MediaInfo, TaskRecord
 from uploader_app.sandbox.service import Sandbox
 from uploader_app.validation.limits import MAX_SIZE, MAX_URL_ASSET_SIZE
+from uploader_app.validation.subtitles import check_subtitle
 
 logger = logging.getLogger(__name__)
 
 READ_SIZE = 1024 * 1024
+MAX_TRANSCRIPTION_SIZE = 5 * 1024 * 1024
 TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
 
 
@@ -34,6 +42,7 @@ class Download:
     path: Path | None  # None when it failed
     error: str = ""
     too_large: bool = False
+    code: str | None = None  # the task's error code, when not the download's own
 
 
 def is_web_url(url: str) -> bool:
@@ -72,7 +81,68 @@ def fetch_task(sandbox: Sandbox, task_id: str) -> None:
     task = sandbox.store.get(TaskRecord, task_id)
     if task is None or task.video_url is None:
         return
-    got = download(sandbox, task.video_url, MAX_SIZE[UploadKind.URL])
+    _settle(sandbox, task, download(sandbox, task.video_url, MAX_SIZE[UploadKind.URL]))
+
+
+def fetch_object(sandbox: Sandbox, task_id: str) -> None:
+    """A transfer row's object (and transcription) from the S3 endpoint, then judged."""
+    task = sandbox.store.get(TaskRecord, task_id)
+    if task is None or task.object_uri is None or sandbox.s3_endpoint is None:
+        return
+    got = download_s3(sandbox, task.object_uri, MAX_SIZE[UploadKind.URL])
+    if got.path is not None and task.transcription is not None:
+        problem = _transcription_problem(sandbox, task.transcription)
+        if problem is not None:
+            got.path.unlink(missing_ok=True)
+            got = Download(None, problem, code="transcription_invalid")
+    _settle(sandbox, task, got)
+
+
+def _transcription_problem(sandbox: Sandbox, uri: str) -> str | None:
+    got = download_s3(sandbox, uri, MAX_TRANSCRIPTION_SIZE)
+    if got.path is None:
+        return f"The transcription {uri} could not be read."
+    named = got.path.with_name(f"{got.path.stem}{PurePosixPath(uri).suffix.lower()}")
+    got.path.replace(named)
+    try:
+        verdict = check_subtitle(named)
+    finally:
+        named.unlink(missing_ok=True)
+    return None if verdict.ok else f"The transcription {uri} cannot be used: {verdict.problem}."
+
+
+def download_s3(sandbox: Sandbox, uri: str, max_size: int) -> Download:
+    """``s3://bucket/key`` from the sandbox's S3 endpoint into the spool."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    target = sandbox.spool / f"{os.urandom(8).hex()}.download"
+    try:
+        answer = _s3_client(sandbox.s3_endpoint).get_object(Bucket=bucket, Key=key)
+        if int(answer.get("ContentLength", 0)) > max_size:
+            answer["Body"].close()
+            return Download(None, f"The object {uri} is too large.", True)
+        with target.open("wb") as out:
+            for block in answer["Body"].iter_chunks(READ_SIZE):
+                if sandbox.closing:
+                    target.unlink(missing_ok=True)
+                    return Download(None, "The sandbox stopped during the download.")
+                out.write(block)
+    except (ClientError, BotoCoreError) as exc:
+        logger.info("reading %s failed: %r", uri, exc)
+        target.unlink(missing_ok=True)
+        return Download(None, f"The object {uri} could not be read.")
+    return Download(target)
+
+
+def _s3_client(endpoint: str | None) -> Any:
+    """The sandbox reads as the vendor's integration role would; here any AWS_* credentials
+    the emulator accepts, or unsigned requests when there are none."""
+    session = boto3.Session()
+    config = Config(signature_version=UNSIGNED) if session.get_credentials() is None else None
+    return session.client("s3", endpoint_url=endpoint, region_name="us-west-2", config=config)
+
+
+def _settle(sandbox: Sandbox, task: TaskRecord, got: Download) -> None:
+    """Judge what was downloaded and move the task on to its next statuses."""
     if sandbox.closing:
         return
     index = sandbox.store.get(IndexRecord, task.index_id)
@@ -82,7 +152,7 @@ def fetch_task(sandbox: Sandbox, task_id: str) -> None:
         return
     media = task.media
     if got.path is None:
-        code = "video_filesize_too_large" if got.too_large else "video_file_broken"
+        code = got.code or ("video_filesize_too_large" if got.too_large else "video_file_broken")
         accepted, message = False, got.error
     else:
         path = sandbox.keep(got.path, "tasks", task.id, media.filename)
@@ -101,8 +171,8 @@ def fetch_task(sandbox: Sandbox, task_id: str) -> None:
         if not accepted:
             record.error_code, record.error_message = code, message
 
-    sandbox.store.update(TaskRecord, task_id, change)
-    logger.info("task %s fetched: %s", task_id, "accepted" if accepted else code)
+    sandbox.store.update(TaskRecord, task.id, change)
+    logger.info("task %s fetched: %s", task.id, "accepted" if accepted else code)
 
 
 def fetch_asset(sandbox: Sandbox, asset_id: str) -> None:
@@ -133,6 +203,7 @@ def fetch_asset(sandbox: Sandbox, asset_id: str) -> None:
 def resume(sandbox: Sandbox) -> None:
     """Start again the downloads a previous run did not finish."""
     for task in sandbox.store.all(TaskRecord, lambda t: t.fetching):
-        sandbox.background(partial(fetch_task, sandbox, task.id), f"fetch-{task.id}")
+        work = fetch_object if task.object_uri is not None else fetch_task
+        sandbox.background(partial(work, sandbox, task.id), f"fetch-{task.id}")
     for asset in sandbox.store.all(AssetRecord, lambda a: a.fetching):
         sandbox.background(partial(fetch_asset, sandbox, asset.id), f"fetch-{asset.id}")

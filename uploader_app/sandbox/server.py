@@ -145,10 +145,17 @@ class SandboxServer:
         s3_dir: Path | None = None,
         rate_limit: int = DEFAULT_LIMIT,
         upload_headers: dict[str, str] | None = None,
+        s3_endpoint: str | None = None,
     ) -> None:
         self.api_key = api_key or config.SANDBOX_DEMO_KEY
         self.sandbox = Sandbox(
-            Path(data_dir), self.api_key, speed, chunk_size, s3_dir, upload_headers=upload_headers
+            Path(data_dir),
+            self.api_key,
+            speed,
+            chunk_size,
+            s3_dir=s3_dir,
+            s3_endpoint=s3_endpoint,
+            upload_headers=upload_headers,
         )
         self.app = SandboxApp(self.sandbox, FaultPlan(faults), RateLimiter(rate_limit))
         self._host, self._port = host, port
@@ -269,6 +276,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
             port=args.port,
             faults=plan,
             s3_dir=Path(args.s3_dir) if args.s3_dir else None,
+            s3_endpoint=args.s3_endpoint,
         )
     except (OSError, sqlite3.Error) as exc:
         print(

@@ -48,8 +48,9 @@ class Sandbox:
         api_key: str,
         speed: float = 1.0,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        s3_dir: Path | None = None,
         *,
+        s3_dir: Path | None = None,
+        s3_endpoint: str | None = None,
         upload_headers: dict[str, str] | None = None,
     ) -> None:
         if speed <= 0:
@@ -61,6 +62,7 @@ class Sandbox:
         self.clock = Clock(speed)
         self.chunk_size = chunk_size
         self.s3_dir = s3_dir
+        self.s3_endpoint = s3_endpoint  # an S3 API to read transfer objects from (transfers.py)
         # Headers every chunk PUT must carry as given (multipart upload_headers).
         self.upload_headers = dict(upload_headers or {})
         self.spool = data_dir / "spool"

@@ -1,0 +1,260 @@
+"""The Manifest tab: open (button and drop), per-cell marks, edit, bulk set, undo, save, build
+from a bucket, and send (refused with the first error focused, or through the window to ready)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+
+from tests.conftest import TEST_API_KEY
+from tests.s3_emulator import S3Emulator
+from uploader_app.gui.main_window import MainWindow
+from uploader_app.gui.manifest_model import Column
+from uploader_app.gui.manifest_tab import BuildDialog, ManifestTab
+from uploader_app.gui.startup import make_host
+from uploader_app.gui.welcome import Account
+from uploader_app.models import JobState
+from uploader_app.sandbox.server import SandboxServer
+from uploader_app.settings import AppSettings
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "manifests"
+GUIDE = DATA / "vendor-guide-example.json"
+GOOD_ID = "629d807aa9e2a3a33a92c00b"
+TIP = Qt.ItemDataRole.ToolTipRole
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, qsettings: QSettings) -> ManifestTab:
+    made = ManifestTab(qsettings)
+    qtbot.addWidget(made)
+    made.resize(1100, 500)
+    made.show()
+    return made
+
+
+def opened(tab: ManifestTab, tmp_path: Path) -> Path:
+    path = tmp_path / "list.json"
+    path.write_bytes(GUIDE.read_bytes())
+    assert tab.open_file(path)
+    return path
+
+
+def select_rows(tab: ManifestTab, *rows: int) -> None:
+    tab.table.clearSelection()
+    selection = tab.table.selectionModel()
+    for row in rows:
+        selection.select(
+            tab.model.index(row, 0), selection.SelectionFlag.Select | selection.SelectionFlag.Rows
+        )
+
+
+def test_open_marks_the_wrong_cell_and_focuses_it(tab: ManifestTab, tmp_path: Path) -> None:
+    opened(tab, tmp_path)
+    model = tab.model
+    assert model.rowCount() == 2
+    wrong = model.index(0, Column.INDEX)
+    assert "25 characters" in model.data(wrong, TIP)
+    assert model.data(wrong, Qt.ItemDataRole.DecorationRole) is not None
+    assert model.data(model.index(1, Column.INDEX), TIP) is None  # row 2's id is fine
+    assert model.data(model.index(0, Column.CHECK)).startswith("index_id '629d")
+    assert model.data(model.index(1, Column.CHECK)) == "Ready"
+    assert tab.table.currentIndex() == wrong  # the first error has the focus
+    assert "1 problem to fix" in tab.summary.text()
+    assert tab.send_button.text() == "Send 2 videos"
+
+
+def test_send_of_an_invalid_list_goes_to_its_first_error(
+    qtbot: QtBot, tab: ManifestTab, tmp_path: Path
+) -> None:
+    opened(tab, tmp_path)
+    tab.table.setCurrentIndex(tab.model.index(1, Column.LANGUAGE))
+    with qtbot.assertNotEmitted(tab.send_requested):
+        tab.send_button.click()
+    assert tab.table.currentIndex() == tab.model.index(0, Column.INDEX)
+    words = tab.summary.text()
+    assert "1 problem to fix" in words and "First: Row 1, index_id:" in words
+    assert "Copy the index id" in words  # and what to do
+
+
+def test_edit_a_cell_then_undo_redo_and_send(
+    qtbot: QtBot, tab: ManifestTab, tmp_path: Path
+) -> None:
+    opened(tab, tmp_path)
+    model = tab.model
+    assert model.setData(model.index(0, Column.INDEX), GOOD_ID)
+    assert model.valid and model.data(model.index(0, Column.CHECK)) == "Ready"
+    assert "(not saved)" in tab.summary.text()
+    tab.undo_button.click()
+    assert model.first_error() is not None
+    assert not model.document.modified
+    tab.redo_button.click()
+    assert model.first_error() is None
+    with qtbot.waitSignal(tab.send_requested) as sent:
+        tab.send_button.click()
+    rows = sent.args[0]
+    assert [r["index_id"] for r in rows] == [GOOD_ID, GOOD_ID]
+    assert rows[0]["transcription"] == "s3://twelve-labs-docs/01.srt"
+
+
+def test_bulk_set_index_and_language_on_the_selected_rows(tab: ManifestTab, tmp_path: Path) -> None:
+    opened(tab, tmp_path)
+    select_rows(tab, 0, 1)
+    tab.set_on_selected("index_id", "6298d673f1090f1100476d4c")
+    tab.set_on_selected("language", "fr")
+    assert [r["index_id"] for r in tab.model.document.rows] == ["6298d673f1090f1100476d4c"] * 2
+    assert [r["language"] for r in tab.model.document.rows] == ["fr", "fr"]
+    assert tab.model.valid
+    assert tab.selected_rows() == [0, 1]  # still selected for the next bulk edit
+    tab.undo()
+    assert [r["language"] for r in tab.model.document.rows] == ["en", "en"]
+    select_rows(tab, 1)
+    tab.set_on_selected("language", "english")
+    cell = tab.model.index(1, Column.LANGUAGE)
+    assert "'en' (English)" in tab.model.data(cell, TIP)
+
+
+def test_add_and_remove_rows_with_undo(qtbot: QtBot, tab: ManifestTab, tmp_path: Path) -> None:
+    opened(tab, tmp_path)
+    tab.set_index("6298d673f1090f1100476d4c")
+    tab.add_button.click()
+    assert tab.model.rowCount() == 3
+    new_row = tab.model.document.rows[2]
+    assert new_row["index_id"] == "6298d673f1090f1100476d4c"
+    assert "object" in (tab.model.data(tab.model.index(2, Column.OBJECT), TIP) or "")
+    select_rows(tab, 0, 2)
+    tab.remove_button.click()
+    assert [r["object"] for r in tab.model.document.rows] == ["s3://twelve-labs-docs/02.mp4"]
+    assert tab.model.valid
+    tab.undo()
+    tab.undo()
+    assert tab.model.rowCount() == 2 and not tab.model.document.modified
+
+
+def test_save_writes_the_original_bytes_until_an_edit(tab: ManifestTab, tmp_path: Path) -> None:
+    path = opened(tab, tmp_path)
+    original = path.read_bytes()
+    tab.save_button.click()
+    assert path.read_bytes() == original
+    tab.model.setData(tab.model.index(0, Column.INDEX), GOOD_ID)
+    tab.save_button.click()
+    assert json.loads(path.read_text())[0]["index_id"] == GOOD_ID
+    assert path.read_text().count("\n") == original.decode().count("\n")  # layout kept
+    assert "(not saved)" not in tab.summary.text()
+
+
+def test_a_dropped_json_file_opens(tab: ManifestTab, tmp_path: Path) -> None:
+    path = tmp_path / "dropped.json"
+    path.write_bytes(GUIDE.read_bytes())
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(
+        QPointF(QPoint(50, 50)),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    tab.dropEvent(drop)
+    assert tab.model.document.path == path
+    assert tab.model.rowCount() == 2
+
+
+def test_build_from_a_bucket_fills_the_table(
+    qtbot: QtBot, tab: ManifestTab, s3: S3Emulator
+) -> None:
+    s3.bucket("media-west")
+    s3.put("media-west", "v/01.mp4", b"\x00" * 8)
+    s3.put("media-west", "v/01.vtt", b"WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n")
+    s3.put("media-west", "v/02.mov", b"\x00" * 8)
+    dialog = BuildDialog("6298d673f1090f1100476d4c", tab)
+    qtbot.addWidget(dialog)
+    dialog.address.setText("s3://media-west/v/")
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=15_000)
+    assert dialog.result_rows is not None
+    assert [r.get("transcription") for r in dialog.result_rows.rows] == [
+        "s3://media-west/v/01.vtt",
+        None,
+    ]
+
+    missing = BuildDialog("6298d673f1090f1100476d4c", tab)
+    qtbot.addWidget(missing)
+    missing.address.setText("s3://no-such-bucket")
+    missing.start()
+    qtbot.waitUntil(lambda: "There is no bucket" in missing.status.text(), timeout=15_000)
+    assert missing.result_rows is None
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> Iterator[Callable[[], MainWindow]]:
+    made: list[MainWindow] = []
+
+    def make() -> MainWindow:
+        account = Account(sandbox.base_url(), TEST_API_KEY, demo=False)
+        settings = AppSettings(base_url=sandbox.base_url())
+        host = make_host(account, settings)
+        win = MainWindow(account, settings, host, qsettings)
+        qtbot.addWidget(win)
+        made.append(win)
+        host.start()
+        win.show()
+        with qtbot.waitSignal(win.picker.index_changed, timeout=15_000):
+            win.picker.refresh()
+        return win
+
+    yield make
+    for win in made:
+        if win.host.running:
+            win.host.shutdown(keep=True)
+        win.files_tab.shutdown()
+        win.url_tab.shutdown()
+
+
+def test_send_from_the_window_puts_the_rows_in_the_uploads_until_ready(
+    qtbot: QtBot,
+    window: Callable[[], MainWindow],
+    s3: S3Emulator,
+    video: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    s3.bucket("twelve-labs-docs")
+    s3.put("twelve-labs-docs", "01.mp4", video(duration=5))
+    s3.put("twelve-labs-docs", "02.mp4", video(duration=6))
+    win = window()
+    assert win.picker.current is not None
+    index_id = win.picker.current.id
+    win.tabs.setCurrentWidget(win.manifest_tab)
+    tab = win.manifest_tab
+    opened(tab, tmp_path)
+    select_rows(tab, 0, 1)
+    tab.set_on_selected("index_id", index_id)  # the index chosen at the top
+    tab.send_button.click()
+    model = win.task_panel.model
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=15_000)
+
+    def all_ready() -> None:
+        assert [model.job_at(r).state for r in range(2)] == [JobState.READY, JobState.READY]
+
+    qtbot.waitUntil(all_ready, timeout=60_000)
+
+
+def test_a_file_that_is_not_json_says_where_and_cannot_be_sent(
+    qtbot: QtBot, tab: ManifestTab, tmp_path: Path
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('[\n  {"index_id": "x",}\n]\n')
+    tab.open_file(path)
+    assert tab.model.rowCount() == 0
+    assert "First: Line 2, column 20" in tab.summary.text()
+    assert not tab.add_button.isEnabled()  # adding rows would overwrite the broken text
+    with qtbot.assertNotEmitted(tab.send_requested):
+        tab.send()

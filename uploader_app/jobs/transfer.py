@@ -1,0 +1,360 @@
+"""Send a checked manifest: its rows become engine jobs (docs/manifests.md, "Sending").
+
+- API v1.2: one ``POST /tasks/transfers`` carries every row to send; the tasks it made are
+  then found by listing each index's tasks created since the send and matching file names.
+  Rows still unmatched after ``match_window`` seconds fail as "not started by the service".
+- API v1.3, where that endpoint is gone: each row is a URL job; the engine sends a presigned
+  HTTPS link to the object (made at send time with the user's AWS credentials). v1.3 takes no
+  language or transcription with a video, so a row's transcription is not sent (and we say so).
+
+Rows are jobs of kind ``MANIFEST_ROW`` keyed by index and object, so sending the same list
+again returns the existing jobs: a finished row shows as already in the index, never twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from uploader_app.api.client import ApiClient
+from uploader_app.api.errors import ApiError
+from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
+from uploader_app.jobs.recovery import Finder, created_since
+from uploader_app.manifest.uris import S3Uri, parse_s3_uri
+from uploader_app.models import Job, JobState, Route, SourceKind, Task, TaskStatus
+from uploader_app.store import NewJob, Store
+
+logger = logging.getLogger(__name__)
+
+# How long the service may take to list the tasks of a transfer before a row counts as not
+# started (assumption, docs/manifests.md: the guides give no figure; tasks show up within
+# seconds of a POST /tasks).
+MATCH_WINDOW = 120.0
+MATCH_EVERY = 2.0
+NOT_STARTED = "transfer_not_started"
+NOT_STARTED_HINT = (
+    "Check in the Twelve Labs dashboard that the S3 integration is Active and the bucket is in "
+    "us-west-2, that the object exists, and that the index has room; then retry the row."
+)
+V13_NO_TRANSCRIPTION = (
+    "API v1.3 takes no transcription with a video, so {name} is sent without {sub}."
+)
+# What counts as "already there": the row was sent before and did not fail.
+_DONE = (JobState.READY, JobState.ALREADY_IN_INDEX)
+_ACTIVE = (JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE)
+
+
+class AlreadyInIndexError(Exception):
+    """The row's object is already a video in its index (sent from another job list)."""
+
+    def __init__(self, video_id: str) -> None:
+        super().__init__(video_id)
+        self.video_id = video_id
+
+
+class RowProblemError(Exception):
+    """A row cannot be sent (its object is unreadable, S3 refused a link); for the user."""
+
+    def __init__(self, code: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+
+@dataclass
+class SendReport:
+    """What one send did with each row, in row order."""
+
+    jobs: list[Job] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)  # job ids sent (or queued) now
+    already: list[int] = field(default_factory=list)  # done before: already in the index
+    in_progress: list[int] = field(default_factory=list)  # sent before and not finished
+    notes: list[str] = field(default_factory=list)
+
+
+def dedup_key(index_id: str, uri: str) -> str:
+    return f"manifest:{index_id}:{uri}"
+
+
+def object_fingerprint(uri: str) -> str:
+    """Names the object in the video's metadata (v1.3), so a later send from any job list
+    finds it: by location, since a presigned link hides the object from the service."""
+    return "s3:" + hashlib.sha256(uri.encode()).hexdigest()[:32]
+
+
+def enqueue_rows(
+    store: Store,
+    rows: Sequence[dict[str, Any]],
+    version: str,
+    *,
+    profile: str | None = None,
+    on_job: Callable[[Job], None] | None = None,
+) -> SendReport:
+    """Add one job per row; v1.3 rows are queued for the runners, v1.2 rows wait (CHECKING)
+    for ``send_transfer``. Rows sent before are reported, not added again. ``profile`` is the
+    AWS profile that presigns v1.3 links (None: the default credentials)."""
+    route = Route.TRANSFER if version == "v1.2" else Route.URL
+    news = []
+    for row in rows:
+        options = {"language": str(row.get("language", ""))}
+        if isinstance(row.get("transcription"), str):
+            options["transcription"] = row["transcription"]
+        options["row"] = json.dumps(row, ensure_ascii=False)  # sent as written (v1.2)
+        if profile:
+            options["aws_profile"] = profile
+        news.append(
+            NewJob(
+                source_kind=SourceKind.MANIFEST_ROW,
+                source=str(row["object"]),
+                index_id=str(row["index_id"]),
+                state=JobState.CHECKING if route is Route.TRANSFER else JobState.QUEUED,
+                route=route,
+                options=options,
+                fingerprint=object_fingerprint(str(row["object"])) if route is Route.URL else None,
+                dedup_key=dedup_key(str(row["index_id"]), str(row["object"])),
+            )
+        )
+    report = SendReport()
+    for added, is_new in store.add(news):
+        job, created = added, is_new
+        if not is_new and added.state in (JobState.FAILED, JobState.CANCELLED):
+            # Sent before and failed: this send is its retry.
+            again = JobState.CHECKING if route is Route.TRANSFER else JobState.QUEUED
+            reset = store.update(
+                added.id,
+                only_if=[added.state],
+                state=again,
+                attempts=0,
+                error_code=None,
+                error_message="",
+                error_hint="",
+                create_started=None,
+            )
+            job, created = reset or added, reset is not None
+        elif not is_new and added.state is JobState.CHECKING and added.task_id is None:
+            # A v1.2 send cut off before its tasks were matched: send it again; the service
+            # skips a file it already has (docs/manifests.md, "Sending").
+            created = True
+        report.jobs.append(job)
+        if created:
+            report.sent.append(job.id)
+            if on_job is not None:
+                on_job(job)
+        elif job.state in _DONE:
+            report.already.append(job.id)
+        else:
+            report.in_progress.append(job.id)
+        if created and route is Route.URL and "transcription" in job.options:
+            report.notes.append(
+                V13_NO_TRANSCRIPTION.format(
+                    name=job.name, sub=_object_name(job.options["transcription"])
+                )
+            )
+    return report
+
+
+def _object_name(uri: str) -> str:
+    parsed = parse_s3_uri(uri)
+    return parsed.name if isinstance(parsed, S3Uri) else uri
+
+
+def send_transfer(
+    client: ApiClient,
+    store: Store,
+    job_ids: Sequence[int],
+    *,
+    match_window: float | None = None,
+    match_every: float = MATCH_EVERY,
+    cancel: threading.Event | None = None,
+    on_change: Callable[[Job], None] | None = None,
+) -> list[Job]:
+    """v1.2: one POST /tasks/transfers with the rows of ``job_ids``, then match their tasks.
+
+    Matched rows go ``on_service`` (the poller follows them); the rest fail as not started.
+    """
+    jobs = [store.get(i) for i in job_ids]
+    if not jobs:
+        return []
+    started = time.time()
+    for job in jobs:
+        _changed(store.update(job.id, create_started=started), on_change)
+    rows = [json.loads(job.options["row"]) for job in jobs]
+    indexes = sorted({j.index_id for j in jobs})
+    # "Since the send" allows for clock skew, so tasks made just before it (a send moments
+    # ago from elsewhere) would pass as new: note them first and never match them.
+    before = {t.id for i in indexes for t in _tasks_since(client, i, started)}
+    client.create_transfer(rows, cancel=cancel)
+    logger.info("transfer of %d row(s) sent", len(rows))
+    waiting = {job.id: job for job in jobs}
+    window = MATCH_WINDOW if match_window is None else match_window
+    deadline = time.monotonic() + window
+    waiter = cancel or threading.Event()
+    while waiting:
+        for index_id in sorted({j.index_id for j in waiting.values()}):
+            tasks = [t for t in _tasks_since(client, index_id, started) if t.id not in before]
+            for job in [j for j in waiting.values() if j.index_id == index_id]:
+                task = _claim(store, job, tasks)
+                if task is not None:
+                    del waiting[job.id]
+                    _changed(_on_service(store, job, task), on_change)
+        if not waiting or time.monotonic() >= deadline or waiter.is_set():
+            break
+        waiter.wait(match_every)
+    for job in waiting.values():
+        _changed(_not_started(client, store, job, window), on_change)
+    return [store.get(job.id) for job in jobs]
+
+
+def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Job | None:
+    """A row the transfer made no task for: the service skips a file already in the index
+    (by content hash), so a ready video of that name from before the send means "already
+    there"; otherwise the row failed to start."""
+    for task in client.iter_tasks(job.index_id, filename=job.name, page_limit=MAX_PAGE_LIMIT):
+        held = store.holder("task_id", task.id) is not None  # another row of this send
+        if task.filename == job.name and not held and task.status is TaskStatus.READY:
+            return store.update(
+                job.id,
+                only_if=[JobState.CHECKING, JobState.UPLOADING],
+                state=JobState.ALREADY_IN_INDEX,
+                video_id=task.video_id,
+                create_started=None,
+            )
+    return store.update(
+        job.id,
+        only_if=[JobState.CHECKING, JobState.UPLOADING],
+        state=JobState.FAILED,
+        error_code=NOT_STARTED,
+        error_message=(
+            f"The service did not start {job.source} within {round(waited)} s of the transfer."
+        ),
+        error_hint=NOT_STARTED_HINT,
+    )
+
+
+def send_manifest(
+    client: ApiClient,
+    store: Store,
+    rows: Sequence[dict[str, Any]],
+    *,
+    profile: str | None = None,
+    on_change: Callable[[Job], None] | None = None,
+) -> SendReport:
+    """Send a checked manifest's rows: jobs for all; on v1.2 the one transfer and the matching
+    (blocking: call off the GUI thread); on v1.3 the runners send the queued rows. A failed
+    transfer request fails its rows with the reason and is raised."""
+    report = enqueue_rows(store, rows, client.version, profile=profile, on_job=on_change)
+    if client.version == "v1.2" and report.sent:
+        try:
+            send_transfer(client, store, report.sent, on_change=on_change)
+        except ApiError as error:
+            for job_id in report.sent:
+                failed = store.update(
+                    job_id,
+                    only_if=[JobState.CHECKING],
+                    state=JobState.FAILED,
+                    error_code=error.code,
+                    error_message=error.user_message,
+                    error_hint=error.hint,
+                )
+                _changed(failed, on_change)
+            raise
+    report.jobs = [store.get(job.id) for job in report.jobs]
+    return report
+
+
+def send_row(
+    client: ApiClient, store: Store, job: Job, finder: Finder, cancel: threading.Event
+) -> CreatedTask:
+    """One row sent by an engine runner (v1.3 rows, and v1.2 rows retried one by one)."""
+    started_before = store.internals(job.id).create_started
+    if started_before is not None:
+        found = finder.task(started_before)  # the last try's request may have got through
+        if found is not None:
+            return found
+    elif job.route is Route.URL:
+        video_id = finder.existing_video()  # the fingerprint in a video's metadata
+        if video_id is not None:
+            raise AlreadyInIndexError(video_id)
+    started = time.time()
+    store.update(job.id, create_started=started)
+    if job.route is Route.TRANSFER:
+        client.create_transfer([json.loads(job.options["row"])], cancel=cancel)
+        found = finder.task(started)
+        if found is None:
+            raise RowProblemError(
+                NOT_STARTED,
+                f"The service did not start {job.source} after the transfer.",
+                NOT_STARTED_HINT,
+            )
+        return found
+    return client.create_task_from_url(
+        job.index_id,
+        _presign(job.source, job.options.get("aws_profile")),
+        user_metadata={FINGERPRINT_KEY: job.fingerprint} if job.fingerprint else None,
+        cancel=cancel,
+        recover=lambda _started: finder.task(started),
+    )
+
+
+def _presign(source: str, profile: str | None) -> str:
+    from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
+    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415
+
+    uri = parse_s3_uri(source)
+    if not isinstance(uri, S3Uri):
+        raise RowProblemError("object_invalid", f"{source}: {uri.message}", uri.hint)
+    try:
+        return S3Access(profile).presign(uri)
+    except BucketError as exc:
+        raise RowProblemError("s3_unreadable", exc.message, exc.hint) from None
+
+
+def _tasks_since(client: ApiClient, index_id: str, started: float) -> list[Task]:
+    """The index's tasks created since ``started``, oldest first."""
+    found = []
+    for task in client.iter_tasks(
+        index_id, sort_by="created_at", sort_option="desc", page_limit=MAX_PAGE_LIMIT
+    ):
+        if not created_since(task.created_at, started):
+            break
+        found.append(task)
+    return found[::-1]
+
+
+def _claim(store: Store, job: Job, tasks: list[Task]) -> Task | None:
+    """The oldest task with the row's file name that no job holds yet, adopted by ``job``.
+
+    Rows of one transfer are created in row order, so two rows with the same file name (in
+    different folders) take their tasks in that order.
+    """
+    for task in tasks:
+        if task.filename != job.name or store.holder("task_id", task.id) is not None:
+            continue
+        fields: dict[str, Any] = {"create_started": None}
+        if task.video_id:
+            fields["video_id"] = task.video_id
+        if store.adopt(job.id, "task_id", task.id, **fields) is not None:
+            return task
+    return None
+
+
+def _on_service(store: Store, job: Job, task: Task) -> Job | None:
+    return store.update(
+        job.id,
+        only_if=[JobState.CHECKING, JobState.UPLOADING],
+        state=JobState.ON_SERVICE,
+        server_status=str(task.status),
+        not_before=time.time(),
+    )
+
+
+def _changed(job: Job | None, on_change: Callable[[Job], None] | None) -> None:
+    if job is not None and on_change is not None:
+        on_change(job)

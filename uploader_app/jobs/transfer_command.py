@@ -1,0 +1,119 @@
+"""``uploader-app transfer FILE [--wait] [--json]``: send a checked manifest's rows.
+
+Same exit status and JSON row fields as ``upload`` (``jobs.commands``): 0 every row is on the
+service or ready (or already in the index), 1 a row failed or the manifest has errors (then
+nothing is sent), 2 usage, 3 a key or configuration problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from uploader_app.api.client import ApiClient
+from uploader_app.api.errors import ApiError
+from uploader_app.config import load_settings, store_path
+from uploader_app.jobs.commands import (
+    _SENT,
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    _grace,
+    _options,
+    _problem_exit,
+    _say_problem,
+    _View,
+    _wait,
+    job_json,
+)
+from uploader_app.jobs.engine import Engine
+from uploader_app.jobs.events import JobChanged
+from uploader_app.jobs.manifests import format_problem
+from uploader_app.jobs.runner import ThreadRunner
+from uploader_app.jobs.transfer import send_manifest
+from uploader_app.manifest.checks import check_document, is_valid
+from uploader_app.manifest.document import ManifestDocument
+from uploader_app.store import Store, StoreError
+
+
+def run_transfer(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    stdout = out or sys.stdout
+    path = Path(args.file)
+    try:
+        document = ManifestDocument.load(path)
+    except OSError as exc:
+        print(f"Cannot open {path}: {exc.strerror or exc}.", file=sys.stderr)
+        return EXIT_USAGE
+    problems = check_document(document)
+    if not is_valid(problems):
+        for problem in problems:
+            print(format_problem(problem), file=sys.stderr)
+        print("Nothing was sent: fix the errors above, then send again.", file=sys.stderr)
+        return EXIT_FAILED
+    settings = load_settings()
+    try:
+        ApiClient(settings.base_url, settings.api_key or "").close()
+    except ApiError as error:
+        _say_problem(error.title, error.user_message, error.hint)
+        return EXIT_CONFIG
+
+    def client() -> ApiClient:
+        return ApiClient(settings.base_url, settings.api_key or "")
+
+    try:
+        store = Store(store_path())
+    except StoreError as exc:
+        print(f"The job list cannot be opened: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    with store:
+        return _send(args, document, store, client, stdout)
+
+
+def _send(
+    args: argparse.Namespace,
+    document: ManifestDocument,
+    store: Store,
+    make_client: Callable[[], ApiClient],
+    stdout: TextIO,
+) -> int:
+    view = _View(stdout, quiet=args.json)
+    engine = Engine(store, _options(args), make_client, view, grace=_grace())
+    rows = [dict(r) for r in document.rows]
+    for index_id in sorted({str(r["index_id"]) for r in rows}):
+        engine.preflight(index_id)
+        if engine.problem is not None:
+            return _problem_exit(engine.problem)
+    api = make_client()
+    runner = ThreadRunner(engine, engine.settings.concurrent_uploads)
+    runner.start()
+    try:
+        try:
+            report = send_manifest(
+                api, store, rows, profile=args.profile, on_change=lambda j: view(JobChanged(j))
+            )
+        except ApiError as error:
+            _say_problem(error.title, error.user_message, error.hint)
+            return EXIT_FAILED
+        for note in report.notes:
+            print(note, file=sys.stderr)
+        ids = [j.id for j in report.jobs]
+        engine.wake_poller()
+        with view.live(engine, ids, wait=args.wait):
+            problem = _wait(engine, ids, wait=args.wait)
+    finally:
+        runner.stop()
+        api.close()
+    final = store.jobs(ids=ids)
+    if args.json:
+        json.dump([job_json(j) for j in final], stdout, indent=2)
+        print(file=stdout)
+    else:
+        view.summary(final)
+    if problem is not None:
+        return _problem_exit(problem)
+    return EXIT_FAILED if any(j.state not in _SENT for j in final) else EXIT_OK
