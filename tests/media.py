@@ -154,10 +154,15 @@ def make_padded(source: Path, path: Path, size: int) -> Path:
     are not zero, or the file would read as a partly filled download.
     """
     shutil.copyfile(source, path)
+    original = path.stat().st_size
+    # Only a long zero run reads as a partly filled download (the probe looks at the last
+    # 64 KiB), and bytes after an MP4's last box read as a cut-off box: a short padding stays
+    # zero, a long one ends in text.
+    tail = _TAIL if size - original > 64 * 1024 else b""
     with path.open("r+b") as fh:
         fh.truncate(size)
-        fh.seek(size - len(_TAIL))
-        fh.write(_TAIL)
+        fh.seek(size - len(tail))
+        fh.write(tail)
     return path
 
 
