@@ -284,6 +284,7 @@ class _View:
             elif job.state is not JobState.UPLOADING and bar is not None:
                 self.progress.remove_task(bar)
                 del self._bars[job.id]
+            self.progress.refresh()  # now, not at the next tick: the line below is current
         line = f"{job.name}: {state_words(job)}"
         if job.error_message and job.state in (JobState.FAILED, JobState.REJECTED):
             line += f" — {job.error_message}"
