@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from uploader_app.sandbox.errors import parameter_invalid
 from uploader_app.sandbox.service import Sandbox
+from uploader_app.sandbox.spec import loads
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class Call:
     def json(self) -> dict[str, Any]:
         """The JSON object body, or 400 ``parameter_invalid``."""
         try:
-            body = json.loads(self.request.get_data(cache=True) or b"{}")
+            body = loads(self.request.get_data(cache=True) or b"{}")
         except ValueError:
             raise parameter_invalid(detail="The request body is not valid JSON.") from None
         if not isinstance(body, dict):
@@ -86,7 +87,7 @@ def metadata_field(value: object, name: str = "user_metadata") -> dict[str, Any]
         return None
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except ValueError:
             raise parameter_invalid(name, detail="Send a JSON-encoded object.") from None
     if not isinstance(value, dict):
