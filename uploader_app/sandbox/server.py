@@ -92,6 +92,11 @@ class _Handler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         logger.debug("%s %s -> %s", self.command, self.path, code)
 
+    def log_error(self, format: str, *args: Any) -> None:
+        # The idle timeout of a kept connection comes here ("Request timed out: TimeoutError"),
+        # and werkzeug would print it as an error to whoever runs the sandbox.
+        logger.debug(format, *args)
+
     def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
         self.close_connection = True
 
