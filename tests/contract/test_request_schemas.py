@@ -24,6 +24,7 @@ from tests.data.make_openapi_subset import request_schemas
 from tests.integration.client_support import MARENGO, make_client
 from tests.sandbox_http import Client, start_upload
 from tests.vendor_contract import answer_problems, client_request_problems
+from uploader_app.api.transport import USER_AGENT
 from uploader_app.sandbox.app import ROUTES
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.sandbox.spec import shape
@@ -349,3 +350,26 @@ def test_the_examples_of_the_issue_are_refused(start_sandbox: StartSandbox) -> N
     assert (flags.status_code, flags.json()["code"]) == (400, "parameter_invalid")
     assert "start" in flags.json()["message"] and "count" in flags.json()["message"]
     assert api.post(more, json={"start": 1, "count": 1}).json()["start_index"] == 1
+
+
+def test_the_wire_hook_sees_the_bodies_the_sandbox_refused(tmp_path: Path) -> None:
+    """A client request that the sandbox refuses is still the client's bug: a test that
+    expects some failure must not pass over it because the body went unrecorded."""
+    server = SandboxServer(tmp_path, api_key=TEST_API_KEY, speed=1000.0)
+    server.start()
+    try:
+        session = requests.Session()
+        session.headers.update({"x-api-key": TEST_API_KEY, "User-Agent": USER_AGENT})
+        base = server.base_url()
+        models = [{"model_name": "marengo3.0", "model_options": ["visual"]}]
+        made = session.post(
+            f"{base}/indexes", json={"index_name": "x", "models": models, BOGUS: 1}, timeout=10
+        )
+        form = {"index_id": (None, FAKE_ID), "video_url": (None, "https://e.com/a.mp4")}
+        task = session.post(f"{base}/tasks", files={**form, BOGUS: (None, "1")}, timeout=10)
+        assert [made.json()["code"], task.json()["code"]] == ["parameter_unknown"] * 2
+        problems = client_request_problems(server.request_records)
+    finally:
+        server.stop()
+    assert len(problems) == 2, problems
+    assert all(BOGUS in problem for problem in problems), problems

@@ -40,6 +40,7 @@ from uploader_app.sandbox.spec import (
     RequestSpec,
     check_json,
     check_query,
+    json_object,
 )
 
 logger = logging.getLogger(__name__)
@@ -237,7 +238,9 @@ class SandboxApp:
         seen = request.environ[SEEN_KEY]
         query = check_query(operation, request.args)
         if operation.media_type == JSON_TYPE:
-            seen["json"] = check_json(operation, request.get_data(cache=True))
+            # Logged before the check: a refused body is the client's to answer for too.
+            seen["json"] = body = json_object(request.get_data(cache=True))
+            check_json(operation, body)
         elif operation.body is not None:
             request.environ[OPERATION_KEY] = operation
         return query

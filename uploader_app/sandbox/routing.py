@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from uploader_app.sandbox.errors import parameter_invalid
 from uploader_app.sandbox.service import Sandbox
-from uploader_app.sandbox.spec import loads
+from uploader_app.sandbox.spec import json_object, loads
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +32,7 @@ class Call:
 
     def json(self) -> dict[str, Any]:
         """The JSON object body, or 400 ``parameter_invalid``."""
-        try:
-            body = loads(self.request.get_data(cache=True) or b"{}")
-        except ValueError:
-            raise parameter_invalid(detail="The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise parameter_invalid(detail="The request body must be a JSON object.")
-        return body
+        return json_object(self.request.get_data(cache=True))
 
 
 Handler = Callable[..., Response]

@@ -243,17 +243,21 @@ def loads(raw: str | bytes) -> Any:
     return json.loads(raw, parse_float=_finite, parse_constant=_not_json)
 
 
-def check_json(operation: Operation, raw: bytes) -> dict[str, Any]:
-    """The JSON object body; raises the vendor's parameter error when it is not valid."""
+def json_object(raw: bytes) -> dict[str, Any]:
+    """The JSON object body, or the vendor's ``parameter_invalid``."""
     try:
         body = loads(raw or b"{}")
     except ValueError:
         raise parameter_invalid(detail="The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise parameter_invalid(detail="The request body must be a JSON object.")
+    return body
+
+
+def check_json(operation: Operation, body: dict[str, Any]) -> None:
+    """Raises the vendor's parameter error when the JSON body is not valid."""
     assert operation.body is not None
     _check(operation.body, body, _Problems())
-    return body
 
 
 def check_form(operation: Operation, fields: Mapping[str, str], files: Iterable[str]) -> None:
@@ -282,7 +286,8 @@ def check_parsed_form(
     operation = environ.get(OPERATION_KEY)
     if isinstance(operation, Operation) and operation.body is not None:
         names = list(files)
-        check_form(operation, fields, names)
         seen = environ.get(SEEN_KEY)
         if isinstance(seen, dict):
+            # Logged before the check: a refused form is the client's to answer for too.
             seen["form"] = {"fields": dict(fields), "files": names}
+        check_form(operation, fields, names)
