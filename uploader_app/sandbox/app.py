@@ -98,16 +98,22 @@ class DroppedConnectionError(ConnectionResetError):
 
 
 class RequestLog:
-    def __init__(self) -> None:
+    def __init__(self, keep: bool = True) -> None:
+        # Not kept by a sandbox that runs for days (the CLI): a record holds the whole answer.
+        self.keep = keep
         self._lock = threading.Lock()
         self._items: list[ReceivedRequest] = []
         self._records: list[RequestRecord] = []
 
     def add(self, method: str, path: str) -> None:
+        if not self.keep:
+            return
         with self._lock:
             self._items.append(ReceivedRequest(method, path))
 
     def add_record(self, record: RequestRecord) -> None:
+        if not self.keep:
+            return
         with self._lock:
             self._records.append(record)
 
@@ -126,11 +132,13 @@ class RequestLog:
 
 
 class SandboxApp:
-    def __init__(self, sandbox: Sandbox, faults: FaultPlan, limiter: RateLimiter) -> None:
+    def __init__(
+        self, sandbox: Sandbox, faults: FaultPlan, limiter: RateLimiter, keep_log: bool = True
+    ) -> None:
         self.sandbox = sandbox
         self.faults = faults
         self.limiter = limiter
-        self.log = RequestLog()
+        self.log = RequestLog(keep_log)
         self._routes = {r.endpoint: r for r in ROUTES}
         spec = RequestSpec()
         # Every API route has its schema, or the sandbox does not start: nothing goes unchecked.
@@ -158,7 +166,8 @@ class SandboxApp:
         environ[SEEN_KEY] = {}
         rule = self.faults.pick(request.method, request.path)
         response = self._faulty(rule, request) if rule is not None else self._respond(request)
-        self._record(request, response, faulty=rule is not None and rule.fault != "slow")
+        if self.log.keep:
+            self._record(request, response, faulty=rule is not None and rule.fault != "slow")
         if (rule is None or rule.fault in WHOLE_ANSWER_FAULTS) and _body_read(request):
             environ[KEEP_ALIVE_KEY] = True
         return response(environ, start_response)  # type: ignore[arg-type]

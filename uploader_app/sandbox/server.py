@@ -149,10 +149,13 @@ class SandboxServer:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         s3_dir: Path | None = None,
         rate_limit: int = DEFAULT_LIMIT,
+        keep_log: bool = True,
     ) -> None:
         self.api_key = api_key or config.SANDBOX_DEMO_KEY
         self.sandbox = Sandbox(Path(data_dir), self.api_key, speed, chunk_size, s3_dir)
-        self.app = SandboxApp(self.sandbox, FaultPlan(faults), RateLimiter(rate_limit))
+        self.app = SandboxApp(
+            self.sandbox, FaultPlan(faults), RateLimiter(rate_limit), keep_log=keep_log
+        )
         self._host, self._port = host, port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -271,6 +274,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
             port=args.port,
             faults=plan,
             s3_dir=Path(args.s3_dir) if args.s3_dir else None,
+            keep_log=False,  # nothing reads it, and it would grow for as long as we run
         )
     except (OSError, sqlite3.Error) as exc:
         print(
