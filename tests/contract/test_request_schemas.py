@@ -109,9 +109,14 @@ def _wrong_json(schema: dict[str, Any]) -> list[Any]:
 
 
 def _wrong_text(schema: dict[str, Any]) -> list[str]:
-    """Query or form text that does not read as the schema's type."""
-    kind = schema.get("type")
-    return {"integer": ["abc", "1.5"], "number": ["abc"], "boolean": ["maybe"]}.get(str(kind), [])
+    """Query or form text that does not read as the schema's type (Python's int() and float()
+    also read digits of other scripts, "\u0663" as 3; a JSON number has ASCII digits only)."""
+    wrong = {
+        "integer": ["abc", "1.5", "\u0663"],
+        "number": ["abc", "\u0661.\u0665"],
+        "boolean": ["maybe"],
+    }
+    return wrong.get(str(schema.get("type")), [])
 
 
 def _out_of_range(schema: dict[str, Any]) -> list[Any]:

@@ -42,8 +42,9 @@ OPERATION_KEY = "sandbox.operation"
 SEEN_KEY = "sandbox.seen"
 JSON_TYPE = "application/json"
 
-_INTEGER = re.compile(r"[+-]?\d+")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# [0-9], not \d: int() and float() also read the digits of other scripts ("\u0663" is 3).
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DEEP_KEY = re.compile(r"([^\[\]]+)\[([^\[\]]+)\]")  # duration[gte], as the vendor's SDK sends
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
