@@ -110,9 +110,10 @@ def _wrong_json(schema: dict[str, Any]) -> list[Any]:
 
 def _wrong_text(schema: dict[str, Any]) -> list[str]:
     """Query or form text that does not read as the schema's type (Python's int() and float()
-    also read digits of other scripts, "\u0663" as 3; a JSON number has ASCII digits only)."""
+    also read digits of other scripts, "\u0663" as 3; a JSON number has ASCII digits only; and
+    int() refuses more than 4300 digits)."""
     wrong = {
-        "integer": ["abc", "1.5", "\u0663"],
+        "integer": ["abc", "1.5", "\u0663", "9" * 5000],
         "number": ["abc", "\u0661.\u0665"],
         "boolean": ["maybe"],
     }

@@ -11,6 +11,7 @@ type fails the check. Unknown fields are ``parameter_unknown``, missing required
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -188,7 +189,8 @@ def read_text(raw: str, schema: Mapping[str, Any]) -> object:
     kind = schema.get("type")
     text = raw.strip()
     if kind == "integer" and _INTEGER.fullmatch(text):
-        return int(text)
+        with contextlib.suppress(ValueError):  # int() refuses more than 4300 digits
+            return int(text)
     if kind == "number" and _NUMBER.fullmatch(text) and math.isfinite(float(text)):
         return float(text)
     if kind == "boolean" and text.lower() in _TRUE + _FALSE:
