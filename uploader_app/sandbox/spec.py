@@ -242,8 +242,12 @@ def _not_json(word: str) -> object:
 
 def loads(raw: str | bytes) -> Any:
     """Standard JSON only. Python also reads NaN and Infinity (and 1e400 as infinity): kept,
-    they would come back in answers that are not JSON (docs/sandbox.md, "Strict requests")."""
-    return json.loads(raw, parse_float=_finite, parse_constant=_not_json)
+    they would come back in answers that are not JSON (docs/sandbox.md, "Strict requests").
+    ValueError for anything else it cannot read, too deep a nesting included."""
+    try:
+        return json.loads(raw, parse_float=_finite, parse_constant=_not_json)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
