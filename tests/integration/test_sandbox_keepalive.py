@@ -100,3 +100,22 @@ def test_an_idle_connection_is_closed_quietly(
         while conn.recv(65536):  # the rest of the answer, then the close
             pass
     assert not [r for r in caplog.records if r.name == "werkzeug"]
+
+
+def test_a_request_the_http_parser_refuses_closes_a_kept_connection(
+    sandbox: SandboxServer,
+) -> None:
+    """The refusal (431) must not be read with the previous request's state: that one kept
+    the connection, and the rest of the refused request was then parsed as more requests."""
+    good = b"GET /v1.3/indexes HTTP/1.1\r\nHost: sandbox\r\n\r\n"
+    refused = b"GET /v1.3/indexes HTTP/1.1\r\nHost: sandbox\r\n" + b"X-Many: y\r\n" * 200 + b"\r\n"
+    with socket.create_connection(
+        ("127.0.0.1", urlsplit(sandbox.url).port or 0), timeout=5
+    ) as conn:
+        conn.sendall(good + refused)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert [a[:3] for a in answers] == [b"401", b"431"]
+    assert b"\r\nConnection: close\r\n" in answers[1]

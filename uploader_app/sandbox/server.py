@@ -79,6 +79,10 @@ class _Handler(WSGIRequestHandler):
 
     def handle_one_request(self) -> None:
         self.rfile.answered = False
+        # A request refused before werkzeug makes its environ (431, a bad request line) would
+        # otherwise be answered with the previous request's KEEP_ALIVE_KEY: the connection
+        # stayed open and the rest of the refused request was parsed as further requests.
+        self.environ = {}
         super().handle_one_request()
 
     def send_header(self, keyword: str, value: str) -> None:
