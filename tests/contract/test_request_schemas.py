@@ -24,6 +24,7 @@ from tests.data.make_openapi_subset import request_schemas
 from tests.integration.client_support import MARENGO, make_client
 from tests.sandbox_http import Client, start_upload
 from tests.vendor_contract import answer_problems, client_request_problems
+from uploader_app.api.transport import USER_AGENT
 from uploader_app.sandbox.app import ROUTES
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.sandbox.spec import shape
@@ -108,9 +109,15 @@ def _wrong_json(schema: dict[str, Any]) -> list[Any]:
 
 
 def _wrong_text(schema: dict[str, Any]) -> list[str]:
-    """Query or form text that does not read as the schema's type."""
-    kind = schema.get("type")
-    return {"integer": ["abc", "1.5"], "number": ["abc"], "boolean": ["maybe"]}.get(str(kind), [])
+    """Query or form text that does not read as the schema's type (Python's int() and float()
+    also read digits of other scripts, "\u0663" as 3; a JSON number has ASCII digits only; and
+    int() refuses more than 4300 digits)."""
+    wrong = {
+        "integer": ["abc", "1.5", "\u0663", "9" * 5000],
+        "number": ["abc", "\u0661.\u0665"],
+        "boolean": ["maybe"],
+    }
+    return wrong.get(str(schema.get("type")), [])
 
 
 def _out_of_range(schema: dict[str, Any]) -> list[Any]:
@@ -349,3 +356,26 @@ def test_the_examples_of_the_issue_are_refused(start_sandbox: StartSandbox) -> N
     assert (flags.status_code, flags.json()["code"]) == (400, "parameter_invalid")
     assert "start" in flags.json()["message"] and "count" in flags.json()["message"]
     assert api.post(more, json={"start": 1, "count": 1}).json()["start_index"] == 1
+
+
+def test_the_wire_hook_sees_the_bodies_the_sandbox_refused(tmp_path: Path) -> None:
+    """A client request that the sandbox refuses is still the client's bug: a test that
+    expects some failure must not pass over it because the body went unrecorded."""
+    server = SandboxServer(tmp_path, api_key=TEST_API_KEY, speed=1000.0)
+    server.start()
+    try:
+        session = requests.Session()
+        session.headers.update({"x-api-key": TEST_API_KEY, "User-Agent": USER_AGENT})
+        base = server.base_url()
+        models = [{"model_name": "marengo3.0", "model_options": ["visual"]}]
+        made = session.post(
+            f"{base}/indexes", json={"index_name": "x", "models": models, BOGUS: 1}, timeout=10
+        )
+        form = {"index_id": (None, FAKE_ID), "video_url": (None, "https://e.com/a.mp4")}
+        task = session.post(f"{base}/tasks", files={**form, BOGUS: (None, "1")}, timeout=10)
+        assert [made.json()["code"], task.json()["code"]] == ["parameter_unknown"] * 2
+        problems = client_request_problems(server.request_records)
+    finally:
+        server.stop()
+    assert len(problems) == 2, problems
+    assert all(BOGUS in problem for problem in problems), problems

@@ -321,6 +321,40 @@ def test_task_create_checks_its_fields(api: Client, data: dict[str, str], code: 
     assert answer.json()["code"] == code
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_numbers_that_json_has_not_are_refused(api: Client, number: str) -> None:
+    """Python reads NaN and Infinity (and 1e400 as infinity); JSON has no such numbers, and
+    the sandbox would send them back in answers that are not JSON either."""
+    metadata = f'{{"score": {number}}}'
+    body = f'{{"filename": "a.mp4", "type": "video", "total_size": 5, "user_metadata": {metadata}}}'
+    sent = api.post(
+        "/assets/multipart-uploads", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert (sent.status_code, sent.json()["code"]) == (400, "parameter_invalid"), sent.text
+    form = {"index_id": api.index_id(), "video_url": "https://e.com/a.mp4"}
+    task = api.post(
+        "/tasks", files={k: (None, v) for k, v in {**form, "user_metadata": metadata}.items()}
+    )
+    assert (task.status_code, task.json()["code"]) == (400, "parameter_invalid"), task.text
+    assert not api.get("/assets").json()["data"]
+
+
+def test_a_body_nested_too_deeply_to_read_is_parameter_invalid(api: Client) -> None:
+    """Python's JSON reader gives up past about a thousand levels with a RecursionError,
+    which is no ValueError: the sandbox answered 500 with a traceback."""
+    deep = "[" * 100_000 + "]" * 100_000
+    sent = api.post(
+        "/assets/multipart-uploads",
+        data=f'{{"filename": "a.mp4", "type": "video", "total_size": 5, "x": {deep}}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert (sent.status_code, sent.json()["code"]) == (400, "parameter_invalid"), sent.text
+    form = {"index_id": api.index_id(), "video_url": "https://e.com/a.mp4"}
+    form["user_metadata"] = f'{{"a": {deep}}}'
+    task = api.post("/tasks", files={k: (None, v) for k, v in form.items()})
+    assert (task.status_code, task.json()["code"]) == (400, "parameter_invalid"), task.text
+
+
 def test_tasks_filter_by_repeated_status_and_cannot_be_deleted_in_flight(
     slow_sandbox: SandboxServer, video: Video
 ) -> None:

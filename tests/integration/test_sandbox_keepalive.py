@@ -3,9 +3,11 @@ connection reuse is exercised; it closes them where an answer cannot be trusted 
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -13,7 +15,7 @@ import requests
 from tests.conftest import StartSandbox
 from tests.integration.client_support import make_client
 from tests.sandbox_http import Client
-from uploader_app.sandbox.server import SandboxServer
+from uploader_app.sandbox.server import SandboxServer, _Handler
 
 
 def _ports(server: SandboxServer) -> set[int]:
@@ -82,3 +84,38 @@ def test_answers_on_a_kept_connection_are_not_held_back(sandbox: SandboxServer) 
         assert api.get("/indexes", params={"page_limit": 1}).status_code == 200
     assert time.perf_counter() - started < 0.9
     assert len(_ports(sandbox)) == 1
+
+
+def test_an_idle_connection_is_closed_quietly(
+    start_sandbox: StartSandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """werkzeug reports the idle timeout as an error line ("Request timed out:
+    TimeoutError(...)") that a person running the sandbox would read as a failure."""
+    monkeypatch.setattr(_Handler, "timeout", 0.3)
+    server = start_sandbox()
+    with socket.create_connection(("127.0.0.1", urlsplit(server.url).port or 0), timeout=5) as conn:
+        conn.sendall(b"GET /v1.3/indexes HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+        assert conn.recv(64).startswith(b"HTTP/1.1 401")
+        time.sleep(0.8)
+        while conn.recv(65536):  # the rest of the answer, then the close
+            pass
+    assert not [r for r in caplog.records if r.name == "werkzeug"]
+
+
+def test_a_request_the_http_parser_refuses_closes_a_kept_connection(
+    sandbox: SandboxServer,
+) -> None:
+    """The refusal (431) must not be read with the previous request's state: that one kept
+    the connection, and the rest of the refused request was then parsed as more requests."""
+    good = b"GET /v1.3/indexes HTTP/1.1\r\nHost: sandbox\r\n\r\n"
+    refused = b"GET /v1.3/indexes HTTP/1.1\r\nHost: sandbox\r\n" + b"X-Many: y\r\n" * 200 + b"\r\n"
+    with socket.create_connection(
+        ("127.0.0.1", urlsplit(sandbox.url).port or 0), timeout=5
+    ) as conn:
+        conn.sendall(good + refused)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert [a[:3] for a in answers] == [b"401", b"431"]
+    assert b"\r\nConnection: close\r\n" in answers[1]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from tests.conftest import TEST_API_KEY
 from tests.sandbox_http import Client, put_chunks, start_upload, terminal
 from uploader_app.sandbox import multipart
 from uploader_app.sandbox.records import UploadRecord
-from uploader_app.sandbox.server import SandboxServer, banner
+from uploader_app.sandbox.server import SandboxServer, banner, run_from_cli
 
 Video = Callable[..., Path]
 
@@ -202,3 +205,45 @@ def test_a_local_host_gets_no_warning(tmp_path: Path) -> None:
         server.stop()
     assert not any("unencrypted" in line for line in lines)
     assert lines[-2].endswith("fault plan loaded")
+
+
+def test_the_cli_sandbox_keeps_no_log_of_requests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tests read every request from the log, with its answer (about 8 KB for a page of
+    ten indexes); the command runs for days under a polling app and reads none of it."""
+    listening: list[tuple[SandboxServer, Any]] = []
+    listen = SandboxServer.listen
+
+    def spy(self: SandboxServer) -> Any:
+        bound = listen(self)
+        listening.append((self, bound))
+        return bound
+
+    monkeypatch.setattr(SandboxServer, "listen", spy)
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # only the main thread may set it
+    args = argparse.Namespace(
+        faults=None, data_dir=str(tmp_path / "cli"), api_key="cli-key", speed=100.0,
+        host="127.0.0.1", port=0, s3_dir=None,
+    )  # fmt: skip
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(run_from_cli(args)))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not listening and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server = listening[0][0]
+        for _ in range(3):
+            answer = requests.get(
+                f"{server.base_url()}/indexes", headers={"x-api-key": "cli-key"}, timeout=10
+            )
+            assert answer.ok
+    finally:
+        if listening:
+            listening[0][1].shutdown()
+        thread.join(timeout=10)
+    assert codes == [0]
+    assert not server.requests
+    assert not server.request_records
+    assert "Sandbox API at" in capsys.readouterr().out

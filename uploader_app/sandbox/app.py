@@ -40,6 +40,7 @@ from uploader_app.sandbox.spec import (
     RequestSpec,
     check_json,
     check_query,
+    json_object,
 )
 
 logger = logging.getLogger(__name__)
@@ -97,16 +98,22 @@ class DroppedConnectionError(ConnectionResetError):
 
 
 class RequestLog:
-    def __init__(self) -> None:
+    def __init__(self, keep: bool = True) -> None:
+        # Not kept by a sandbox that runs for days (the CLI): a record holds the whole answer.
+        self.keep = keep
         self._lock = threading.Lock()
         self._items: list[ReceivedRequest] = []
         self._records: list[RequestRecord] = []
 
     def add(self, method: str, path: str) -> None:
+        if not self.keep:
+            return
         with self._lock:
             self._items.append(ReceivedRequest(method, path))
 
     def add_record(self, record: RequestRecord) -> None:
+        if not self.keep:
+            return
         with self._lock:
             self._records.append(record)
 
@@ -125,11 +132,13 @@ class RequestLog:
 
 
 class SandboxApp:
-    def __init__(self, sandbox: Sandbox, faults: FaultPlan, limiter: RateLimiter) -> None:
+    def __init__(
+        self, sandbox: Sandbox, faults: FaultPlan, limiter: RateLimiter, keep_log: bool = True
+    ) -> None:
         self.sandbox = sandbox
         self.faults = faults
         self.limiter = limiter
-        self.log = RequestLog()
+        self.log = RequestLog(keep_log)
         self._routes = {r.endpoint: r for r in ROUTES}
         spec = RequestSpec()
         # Every API route has its schema, or the sandbox does not start: nothing goes unchecked.
@@ -157,7 +166,8 @@ class SandboxApp:
         environ[SEEN_KEY] = {}
         rule = self.faults.pick(request.method, request.path)
         response = self._faulty(rule, request) if rule is not None else self._respond(request)
-        self._record(request, response, faulty=rule is not None and rule.fault != "slow")
+        if self.log.keep:
+            self._record(request, response, faulty=rule is not None and rule.fault != "slow")
         if (rule is None or rule.fault in WHOLE_ANSWER_FAULTS) and _body_read(request):
             environ[KEEP_ALIVE_KEY] = True
         return response(environ, start_response)  # type: ignore[arg-type]
@@ -237,7 +247,9 @@ class SandboxApp:
         seen = request.environ[SEEN_KEY]
         query = check_query(operation, request.args)
         if operation.media_type == JSON_TYPE:
-            seen["json"] = check_json(operation, request.get_data(cache=True))
+            # Logged before the check: a refused body is the client's to answer for too.
+            seen["json"] = body = json_object(request.get_data(cache=True))
+            check_json(operation, body)
         elif operation.body is not None:
             request.environ[OPERATION_KEY] = operation
         return query

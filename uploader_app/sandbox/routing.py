@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from uploader_app.sandbox.errors import parameter_invalid
 from uploader_app.sandbox.service import Sandbox
+from uploader_app.sandbox.spec import json_object, loads
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +32,7 @@ class Call:
 
     def json(self) -> dict[str, Any]:
         """The JSON object body, or 400 ``parameter_invalid``."""
-        try:
-            body = json.loads(self.request.get_data(cache=True) or b"{}")
-        except ValueError:
-            raise parameter_invalid(detail="The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise parameter_invalid(detail="The request body must be a JSON object.")
-        return body
+        return json_object(self.request.get_data(cache=True))
 
 
 Handler = Callable[..., Response]
@@ -86,7 +81,7 @@ def metadata_field(value: object, name: str = "user_metadata") -> dict[str, Any]
         return None
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except ValueError:
             raise parameter_invalid(name, detail="Send a JSON-encoded object.") from None
     if not isinstance(value, dict):

@@ -79,6 +79,10 @@ class _Handler(WSGIRequestHandler):
 
     def handle_one_request(self) -> None:
         self.rfile.answered = False
+        # A request refused before werkzeug makes its environ (431, a bad request line) would
+        # otherwise be answered with the previous request's KEEP_ALIVE_KEY: the connection
+        # stayed open and the rest of the refused request was parsed as further requests.
+        self.environ = {}
         super().handle_one_request()
 
     def send_header(self, keyword: str, value: str) -> None:
@@ -91,6 +95,11 @@ class _Handler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         logger.debug("%s %s -> %s", self.command, self.path, code)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        # The idle timeout of a kept connection comes here ("Request timed out: TimeoutError"),
+        # and werkzeug would print it as an error to whoever runs the sandbox.
+        logger.debug(format, *args)
 
     def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
         self.close_connection = True
@@ -146,6 +155,7 @@ class SandboxServer:
         rate_limit: int = DEFAULT_LIMIT,
         upload_headers: dict[str, str] | None = None,
         s3_endpoint: str | None = None,
+        keep_log: bool = True,
     ) -> None:
         self.api_key = api_key or config.SANDBOX_DEMO_KEY
         self.sandbox = Sandbox(
@@ -157,7 +167,9 @@ class SandboxServer:
             s3_endpoint=s3_endpoint,
             upload_headers=upload_headers,
         )
-        self.app = SandboxApp(self.sandbox, FaultPlan(faults), RateLimiter(rate_limit))
+        self.app = SandboxApp(
+            self.sandbox, FaultPlan(faults), RateLimiter(rate_limit), keep_log=keep_log
+        )
         self._host, self._port = host, port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -277,6 +289,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
             faults=plan,
             s3_dir=Path(args.s3_dir) if args.s3_dir else None,
             s3_endpoint=args.s3_endpoint,
+            keep_log=False,  # nothing reads it, and it would grow for as long as we run
         )
     except (OSError, sqlite3.Error) as exc:
         print(

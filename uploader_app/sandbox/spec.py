@@ -11,6 +11,7 @@ type fails the check. Unknown fields are ``parameter_unknown``, missing required
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -42,8 +43,9 @@ OPERATION_KEY = "sandbox.operation"
 SEEN_KEY = "sandbox.seen"
 JSON_TYPE = "application/json"
 
-_INTEGER = re.compile(r"[+-]?\d+")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# [0-9], not \d: int() and float() also read the digits of other scripts ("\u0663" is 3).
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DEEP_KEY = re.compile(r"([^\[\]]+)\[([^\[\]]+)\]")  # duration[gte], as the vendor's SDK sends
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
@@ -187,7 +189,8 @@ def read_text(raw: str, schema: Mapping[str, Any]) -> object:
     kind = schema.get("type")
     text = raw.strip()
     if kind == "integer" and _INTEGER.fullmatch(text):
-        return int(text)
+        with contextlib.suppress(ValueError):  # int() refuses more than 4300 digits
+            return int(text)
     if kind == "number" and _NUMBER.fullmatch(text) and math.isfinite(float(text)):
         return float(text)
     if kind == "boolean" and text.lower() in _TRUE + _FALSE:
@@ -226,17 +229,42 @@ def check_query(operation: Operation, args: MultiDict[str, str]) -> dict[str, An
     return query
 
 
-def check_json(operation: Operation, raw: bytes) -> dict[str, Any]:
-    """The JSON object body; raises the vendor's parameter error when it is not valid."""
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for JSON")
+    return value
+
+
+def _not_json(word: str) -> object:
+    raise ValueError(f"{word} is not JSON")
+
+
+def loads(raw: str | bytes) -> Any:
+    """Standard JSON only. Python also reads NaN and Infinity (and 1e400 as infinity): kept,
+    they would come back in answers that are not JSON (docs/sandbox.md, "Strict requests").
+    ValueError for anything else it cannot read, too deep a nesting included."""
     try:
-        body = json.loads(raw or b"{}")
+        return json.loads(raw, parse_float=_finite, parse_constant=_not_json)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """The JSON object body, or the vendor's ``parameter_invalid``."""
+    try:
+        body = loads(raw or b"{}")
     except ValueError:
         raise parameter_invalid(detail="The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise parameter_invalid(detail="The request body must be a JSON object.")
+    return body
+
+
+def check_json(operation: Operation, body: dict[str, Any]) -> None:
+    """Raises the vendor's parameter error when the JSON body is not valid."""
     assert operation.body is not None
     _check(operation.body, body, _Problems())
-    return body
 
 
 def check_form(operation: Operation, fields: Mapping[str, str], files: Iterable[str]) -> None:
@@ -265,7 +293,8 @@ def check_parsed_form(
     operation = environ.get(OPERATION_KEY)
     if isinstance(operation, Operation) and operation.body is not None:
         names = list(files)
-        check_form(operation, fields, names)
         seen = environ.get(SEEN_KEY)
         if isinstance(seen, dict):
+            # Logged before the check: a refused form is the client's to answer for too.
             seen["form"] = {"fields": dict(fields), "files": names}
+        check_form(operation, fields, names)
