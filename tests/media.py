@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    import pytest
+import pytest
 
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
 
@@ -118,6 +119,15 @@ def _encode(out: Path, spec: VideoSpec) -> None:
         tmp.unlink()
         return
     subprocess.run([*cmd, str(out)], check=True)
+
+
+def make_fifo(path: Path) -> Path:
+    """A named pipe at ``path``; the test is skipped where the OS has none (Windows)."""
+    if sys.platform == "win32":
+        pytest.skip("Windows has no named pipes in the file system")
+    else:
+        os.mkfifo(path)
+        return path
 
 
 def make_sparse(path: Path, size: int) -> Path:

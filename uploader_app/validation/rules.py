@@ -48,7 +48,9 @@ def evaluate(probe: ProbeResult, target: Target, *, api_version: str | None = No
     (:func:`local_upload_kind`) instead of ``target.kind``.
     """
     if api_version is not None:
-        target = replace(target, kind=local_upload_kind(probe.size, api_version))
+        kind = local_upload_kind(probe.size, api_version)
+        if kind is not target.kind:
+            target = replace(target, kind=kind)
     found = list(_content_issues(probe))
     if not found:
         limits = limits_for(target)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.media import long_spec, make_video, refuse_to_open
+from tests.media import long_spec, make_fifo, make_video, refuse_to_open
 from uploader_app.cli import main
 
 Video = Callable[..., Path]
@@ -146,7 +145,7 @@ def test_json_size_is_null_when_unknown(
     video: Video, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fifo = tmp_path / "pipe.mp4"
-    os.mkfifo(fifo)
+    make_fifo(fifo)
     empty = tmp_path / "empty.mp4"
     empty.touch()
     assert main(["check", "--json", str(fifo), str(empty)]) == 1

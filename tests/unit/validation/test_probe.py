@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import pytest
 
-from tests.media import make_png, make_truncated, refuse_to_open
+from tests.media import make_fifo, make_png, make_truncated, refuse_to_open
 from uploader_app.models import ProbeResult, Target, Verdict
 from uploader_app.validation.probe import probe_file
 from uploader_app.validation.rules import evaluate
@@ -111,7 +112,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_folder_and_fifo_are_refused_without_blocking(tmp_path: Path) -> None:
     assert probe_file(tmp_path).error == "it is a folder, not a file"
     fifo = tmp_path / "pipe.mp4"
-    os.mkfifo(fifo)
+    make_fifo(fifo)
     # Opening a FIFO with no writer would block forever; probe_file must not try.
     assert probe_file(fifo).error == "it is a special system file, not a video"
 
@@ -134,7 +135,10 @@ def test_file_without_permission(
     )
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+@pytest.mark.skipif(
+    sys.platform != "win32" and os.geteuid() == 0,
+    reason="root reads files whatever their permissions",
+)
 def test_file_without_read_permission_for_real(video: Video, tmp_path: Path) -> None:
     locked = video("locked.mp4")
     copy = tmp_path / "locked-copy.mp4"

@@ -295,11 +295,21 @@ def test_anamorphic_video_is_reported_as_judged(
     assert "352x576" in row["message"]
 
 
-@pytest.fixture
-def growing(video_dir: Path, tmp_path: Path) -> Iterator[Path]:
-    """A recording still being written: a writer appends a piece every 50 ms meanwhile."""
-    source = make_recording(video_dir, "mkv", 12.0).read_bytes()
-    path = tmp_path / "recording.mkv"
+GROWING = {
+    # OBS-style: clusters appended one after another.
+    "live Matroska recording": lambda cache: make_recording(cache, "mkv", 12.0),
+    # A camera or screen recorder writing MP4: the picture first, its index only at the end.
+    "MP4 whose index is not written yet": lambda cache: make_video(
+        cache, VideoSpec(duration=12.0, fps=30.0)
+    ),
+}
+
+
+@pytest.fixture(params=list(GROWING))
+def growing(request: pytest.FixtureRequest, video_dir: Path, tmp_path: Path) -> Iterator[Path]:
+    """A file still being written: a writer appends a piece every 50 ms meanwhile."""
+    source = GROWING[request.param](video_dir).read_bytes()
+    path = tmp_path / "recording"
     path.write_bytes(source[: len(source) // 3])
     stop = threading.Event()
 

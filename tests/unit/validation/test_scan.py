@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.media import make_fifo
 from uploader_app.models import Finding, Target, Verdict
 from uploader_app.validation import scan as scan_module
 from uploader_app.validation.probe import probe_file
@@ -88,7 +89,7 @@ def test_broken_symlink_and_fifo_are_skipped(video: Video, tmp_path: Path) -> No
     folder = tmp_path / "odd"
     folder.mkdir()
     (folder / "gone.mp4").symlink_to(tmp_path / "nowhere.mp4")
-    os.mkfifo(folder / "pipe")
+    make_fifo(folder / "pipe")
     found = by_relative(list(scan([folder], Target())))
     assert {k: (f.verdict, f.code) for k, f in found.items()} == {
         "odd/gone.mp4": (Verdict.SKIPPED, "unreadable"),

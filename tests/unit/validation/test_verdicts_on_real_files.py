@@ -6,7 +6,6 @@ the way the rules expect (rotation, odd sizes, long durations, sparse multi-giga
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from tests.media import (
     VideoSpec,
     long_spec,
+    make_fifo,
     make_padded,
     make_png,
     make_truncated,
@@ -184,7 +184,7 @@ def test_cut_off_download_is_broken(
 
 def test_unreadable(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.mp4"
-    os.mkfifo(fifo)
+    make_fifo(fifo)
     for path in (tmp_path / "missing.mp4", tmp_path, fifo):
         finding = check(path)
         assert (finding.verdict, finding.code) == (Verdict.REJECTED, "unreadable"), path
