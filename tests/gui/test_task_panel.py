@@ -280,3 +280,18 @@ def test_tabbing_into_the_list_selects_a_row_for_the_keys(
     qtbot.waitUntil(r.panel.table.hasFocus, timeout=2000)
     assert [j.id for j in r.panel.selected_jobs()] == [job.id]
     assert r.panel.copy_action.isEnabled()
+
+
+def test_tray_ring_follows_the_batch_and_clears_when_it_ends(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig(bandwidth_cap=SLOW)
+    tray = Tray(r.host, r.panel.model)
+    shares: list[int | None] = []
+    r.host.events.connect(lambda _events: shares.append(tray.percent))
+    [job] = r.add(video("ring.mp4", **SLOW_CLIP))
+    qtbot.waitUntil(lambda: any(s is not None and s > 0 for s in shares), timeout=20_000)
+    assert "on their way" in tray.icon.toolTip()
+    wait_for_state(qtbot, r.panel, job.id, JobState.READY)
+    qtbot.waitUntil(lambda: tray.percent is None, timeout=5000)
+    assert tray.icon.toolTip() == "Video Indexing Uploader"
