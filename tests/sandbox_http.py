@@ -102,7 +102,7 @@ def put_chunks(
         done.append(
             {
                 "chunk_index": index,
-                "proof": answer.headers["ETag"],
+                "proof": answer.headers["ETag"].strip('"'),
                 "proof_type": "etag",
                 "chunk_size": len(part),
             }

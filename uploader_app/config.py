@@ -57,7 +57,19 @@ def api_version_of(base_url: str) -> str | None:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    source = os.environ if env is None else env
+    """The address and key the API client should use.
+
+    Without ``env``: the environment first, then the settings file and the OS keychain
+    (``keys.client_settings``, docs/settings.md), so every caller sees a key saved by
+    ``uploader-app login`` or the window. With ``env``: only that mapping (tests).
+    """
+    if env is None:
+        # Imported here: keys and settings import this module, and reading the keychain
+        # belongs to them; this entry point only keeps older callers on the same rules.
+        from uploader_app.keys import client_settings  # noqa: PLC0415
+
+        return client_settings()
+    source = env
     base_url = source.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
     api_key = source.get(ENV_API_KEY, "").strip() or None
     return Settings(base_url=base_url.rstrip("/"), api_key=api_key)

@@ -17,7 +17,7 @@ class ModelFamily(StrEnum):
     def of(cls, model_name: str) -> ModelFamily | None:
         """Family from a model or engine name such as ``marengo3.0``.
 
-        Matched on the prefix because the vendor bumps versions often (api notes §2).
+        Matched on the prefix because the vendor bumps versions often (docs/api-notes.md §2).
         """
         name = model_name.strip().lower()
         for family in cls:
@@ -60,7 +60,7 @@ class TaskStatus(StrEnum):
         return self in (TaskStatus.READY, TaskStatus.FAILED)
 
 
-# v1.1/v1.2 option names in the v1.3 vocabulary (api notes §2: "conversation" became audio;
+# v1.1/v1.2 option names in the v1.3 vocabulary (docs/api-notes.md §2: "conversation" became audio;
 # text_in_video and logo were folded into visual). The client and the sandbox both fold with
 # this table, so a local verdict and the server's agree on v1.2 indexes too.
 LEGACY_OPTIONS = {"conversation": "audio", "text_in_video": "visual", "logo": "visual"}

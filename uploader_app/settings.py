@@ -101,6 +101,17 @@ _RULES: dict[str, _Rule] = {
     "demo_mode": _Rule(lambda v: type(v) is bool, "true or false"),
 }
 _DEFAULTS = AppSettings()
+# What the settings window calls each setting.
+_LABELS = {
+    "base_url": "The server address",
+    "concurrent_uploads": "Uploads at a time",
+    "bandwidth_cap": "The upload speed limit",
+    "notifications": "Notifications",
+    "poll_budget_per_minute": "Status checks a minute",
+    "multipart_over": "The resumable-upload size",
+    "last_index_id": "The index",
+    "demo_mode": "Demo mode",
+}
 
 
 def read_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> LoadedSettings:
@@ -129,6 +140,17 @@ def read_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         settings = replace(settings, base_url=override)
     settings = replace(settings, base_url=settings.base_url.rstrip("/"))
     return LoadedSettings(settings, tuple(problems), where, base_url_from_env=bool(override))
+
+
+def setting_problem(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be used for setting ``name`` (a sentence for the settings window),
+    or None when it can. None for a "none" value of a setting that may be left out."""
+    rule = _RULES[name]
+    if value is None and getattr(_DEFAULTS, name) is None:
+        return None
+    if rule.accepts(value):
+        return None
+    return f"{_LABELS[name]} must be {rule.expected}."
 
 
 def load_settings_file() -> AppSettings:

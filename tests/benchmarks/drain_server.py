@@ -2,17 +2,20 @@
 
 Against a server slower than the client, every client looks equally fast; this one drains
 faster than any client here sends, so the client is the limit (see ../shared/PERFORMANCE.md).
-Benchmark-only code: it answers every request with a fixed task-created body.
+Benchmark-only code: it answers every request with a task-created body, each with an id of
+its own (the engine never lets two jobs report one task).
 
 Run: ``python -m tests.benchmarks.drain_server`` prints ``http://127.0.0.1:PORT`` and serves.
 """
 
 from __future__ import annotations
 
+import itertools
 import socketserver
 
-_ANSWER = b'{"_id":"drain-task","video_id":"drain-video"}'
+_ANSWER = '{{"_id":"drain-task-{n}","video_id":"drain-video-{n}"}}'
 _BUFFER = 1 << 20
+_IDS = itertools.count()
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -29,9 +32,10 @@ class _Handler(socketserver.StreamRequestHandler):
                 if not got:
                     return
                 remaining -= got
+            answer = _ANSWER.format(n=next(_IDS)).encode()
             self.wfile.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Content-Length: " + str(len(_ANSWER)).encode() + b"\r\n\r\n" + _ANSWER
+                b"Content-Length: " + str(len(answer)).encode() + b"\r\n\r\n" + answer
             )
             self.wfile.flush()
 

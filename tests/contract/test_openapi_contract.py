@@ -164,7 +164,7 @@ def _drive(api: Client, clip: Path, short: Path) -> Seen:
         reports.append(
             {
                 "chunk_index": item["chunk_index"],
-                "proof": etag,
+                "proof": etag.strip('"'),
                 "proof_type": "etag",
                 "chunk_size": len(part),
             }

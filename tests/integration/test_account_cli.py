@@ -217,6 +217,7 @@ def test_indexes_create_with_an_unknown_model_is_refused_plainly(
         (["indexes", "create", "X", "--model", "m", "--option", "smell"], "invalid choice"),
         (["indexes", "delete", "X"], "invalid choice"),
         (["login", "now"], "unrecognized arguments"),
+        (["indexes", "create", "  ", "--model", "marengo3.0"], "The index needs a name"),
     ],
 )
 def test_usage_errors_exit_2(

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import os
-import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,18 +15,13 @@ from tests.integration.client_support import (
     wait_for,
     wait_task,
 )
-from uploader_app.api import multipart
 from uploader_app.api.client import ApiClient
-from uploader_app.api.duplicates import FINGERPRINT_KEY
 from uploader_app.api.errors import (
-    CancelledError,
-    FileChangedError,
     InvalidRequestError,
     NotFoundError,
     VideoRejectedError,
 )
-from uploader_app.api.multipart import REPORT_EVERY
-from uploader_app.api.types import UploadSession
+from uploader_app.api.types import FINGERPRINT_KEY
 from uploader_app.models import IndexModel, TaskStatus, UploadProgress
 from uploader_app.sandbox.app import ReceivedRequest
 from uploader_app.sandbox.records import TaskRecord
@@ -276,58 +267,6 @@ def small_chunk_sandbox(start_sandbox: StartSandbox) -> SandboxServer:
     return start_sandbox(chunk_size=16 * 1024)
 
 
-def test_multipart_upload_resumes_then_indexes(
-    small_chunk_sandbox: SandboxServer, video: Callable[..., Path]
-) -> None:
-    sandbox = small_chunk_sandbox
-    client = make_client(sandbox)
-    clip = video("big-film.mp4", duration=6.0, width=854, height=480)
-    size = clip.stat().st_size
-    sessions: list[UploadSession] = []
-    cancel = threading.Event()
-
-    def stop_half_way(p: UploadProgress) -> None:
-        if p.sent >= p.total // 2:
-            cancel.set()
-
-    with pytest.raises(CancelledError):
-        client.upload_multipart(
-            clip, on_session=sessions.append, progress=stop_half_way, cancel=cancel
-        )
-    (session,) = sessions
-    assert session.total_size == size
-    assert session.total_chunks >= 4
-    already = {
-        c.index for c in client.iter_multipart_chunks(session.upload_id) if c.status == "completed"
-    }
-    # The chunks whose PUT finished before Cancel were reported; the one cut short was not.
-    assert 0 < len(already) < session.total_chunks
-    assert already == set(range(1, len(already) + 1))
-    puts_before = sum(1 for r in sandbox.requests if r.method == "PUT")
-
-    seen: list[UploadProgress] = []
-    result = client.upload_multipart(clip, resume=session, progress=seen.append)
-    assert (result.upload_id, result.asset_id) == (session.upload_id, session.asset_id)
-    puts_after = sum(1 for r in sandbox.requests if r.method == "PUT") - puts_before
-    assert puts_after == session.total_chunks - len(already)  # no finished chunk sent twice
-    assert seen[0].sent == sum(
-        min(session.chunk_size, size - (i - 1) * session.chunk_size) for i in already
-    )
-    assert seen[-1] == UploadProgress(size, size)
-    assert client.get_multipart_status(session.upload_id).status == "completed"
-
-    asset = wait_asset(client, result.asset_id)
-    assert asset.status == "ready"
-    index = client.create_index("large files", [MARENGO])
-    indexed_id = client.create_indexed_asset(index.id, asset.id)
-    indexed = wait_for(
-        lambda: client.get_indexed_asset(index.id, indexed_id),
-        lambda a: a.status in ("ready", "failed"),
-    )
-    assert (indexed.status, indexed.asset_id) == ("ready", asset.id)
-    assert [a.id for a in client.iter_indexed_assets(index.id)] == [indexed_id]
-
-
 def test_multipart_status_pages_and_presigned_urls(
     small_chunk_sandbox: SandboxServer, video: Callable[..., Path]
 ) -> None:
@@ -342,183 +281,3 @@ def test_multipart_status_pages_and_presigned_urls(
     page = client.get_multipart_status(session.upload_id, page=1, page_limit=2)
     assert page.status == "active"
     assert page.page_info.limit_per_page == 2
-
-
-@pytest.mark.parametrize("kind", ["reset", "lost_answer", "status"])
-def test_multipart_chunk_faults_are_retried(
-    small_chunk_sandbox: SandboxServer, video: Callable[..., Path], kind: str
-) -> None:
-    sandbox = small_chunk_sandbox
-    sandbox.set_faults(
-        {
-            "seed": 1,
-            "rules": [
-                {
-                    "method": "PUT",
-                    "path": "/_uploads/*",
-                    "fault": kind,
-                    "status": 503,
-                    "skip": 1,
-                    "times": 1,
-                },
-                {
-                    "method": "POST",
-                    "path": "/v1.3/assets/multipart-uploads/*",
-                    "fault": kind,
-                    "status": 503,
-                    "times": 1,
-                },
-            ],
-        }
-    )
-    client = make_client(sandbox)
-    clip = video("faulty.mp4", duration=6.0, width=854, height=480)
-    sessions: list[UploadSession] = []
-    result = client.upload_multipart(clip, on_session=sessions.append)
-    assert client.get_multipart_status(result.upload_id).status == "completed"
-    assert wait_asset(client, result.asset_id).status == "ready"
-    puts = [r for r in sandbox.requests if r.method == "PUT"]
-    assert len(puts) > sessions[0].total_chunks  # the faulty PUT was sent again
-
-
-@pytest.mark.parametrize("retry_answer", ["duplicates", "refused"])
-def test_lost_answer_to_the_final_chunk_report_still_completes(
-    small_chunk_sandbox: SandboxServer, video: Callable[..., Path], retry_answer: str
-) -> None:
-    # The service completed the session but its answer was lost. The retried report is
-    # answered with duplicates (the sandbox, like the vendor) or refused (here: 503 until the
-    # client gives up). Either way the file is uploaded: the client reads the session state.
-    sandbox = small_chunk_sandbox
-    client = make_client(sandbox)
-    clip = video("last-report.mp4", duration=6.0, width=854, height=480)
-    report_paths: list[str] = []
-    earlier_reports: list[int] = []
-
-    def lose_the_final_report(session: UploadSession) -> None:
-        path = f"/v1.3/assets/multipart-uploads/{session.upload_id}"
-        skip = math.ceil(session.total_chunks / REPORT_EVERY) - 1
-        report_paths.append(path)
-        earlier_reports.append(skip)
-        rules = [{"method": "POST", "path": path, "fault": "lost_answer", "skip": skip, "times": 1}]
-        if retry_answer == "refused":
-            # Rule 1 takes the final report, so this one's count skips it.
-            rules.append(
-                {"method": "POST", "path": path, "fault": "status", "status": 503, "skip": skip}
-            )
-        sandbox.set_faults({"seed": 1, "rules": rules})
-
-    result = client.upload_multipart(clip, on_session=lose_the_final_report)
-    reports = sandbox.requests.count(ReceivedRequest("POST", report_paths[0]))
-    assert reports > earlier_reports[0] + 1  # the final report was sent again
-    assert client.get_multipart_status(result.upload_id).status == "completed"
-    assert wait_asset(client, result.asset_id).status == "ready"
-
-
-def test_resuming_an_unknown_or_changed_upload_starts_a_new_one(
-    small_chunk_sandbox: SandboxServer, video: Callable[..., Path]
-) -> None:
-    client = make_client(small_chunk_sandbox)
-    clip = video("gone.mp4")
-    size = clip.stat().st_size
-    gone = UploadSession("000000000000000000000000", "a-gone", 16 * 1024, 99, size)
-    sessions: list[UploadSession] = []
-    result = client.upload_multipart(clip, resume=gone, on_session=sessions.append)
-    assert [s.upload_id for s in sessions] == [result.upload_id]
-    assert result.upload_id != gone.upload_id
-    changed = UploadSession(result.upload_id, result.asset_id, 16 * 1024, 99, size + 1)
-    again = client.upload_multipart(clip, resume=changed, on_session=sessions.append)
-    assert again.upload_id not in (gone.upload_id, result.upload_id)
-    assert len(sessions) == 2
-
-
-def test_lost_final_report_in_the_last_round_is_a_completed_upload(
-    small_chunk_sandbox: SandboxServer, video: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Regression: the lost-answer path used to wait for the next round's status read, and
-    # in the last round there is none, so a session the service completed was reported as
-    # "did not complete". One round makes the first round the last.
-    monkeypatch.setattr(multipart, "MAX_ROUNDS", 1)
-    sandbox = small_chunk_sandbox
-    client = make_client(sandbox)
-    clip = video("last-round.mp4", duration=6.0, width=854, height=480)
-
-    def lose_the_final_report(session: UploadSession) -> None:
-        path = f"/v1.3/assets/multipart-uploads/{session.upload_id}"
-        skip = math.ceil(session.total_chunks / REPORT_EVERY) - 1
-        rules = [
-            {"method": "POST", "path": path, "fault": "lost_answer", "skip": skip, "times": 1},
-            {"method": "POST", "path": path, "fault": "status", "status": 503, "skip": skip},
-        ]
-        sandbox.set_faults({"seed": 1, "rules": rules})
-
-    result = client.upload_multipart(clip, on_session=lose_the_final_report)
-    assert result.url is None  # the answer that carried it was lost
-    assert client.get_multipart_status(result.upload_id).status == "completed"
-    assert wait_asset(client, result.asset_id).status == "ready"
-
-
-@pytest.mark.parametrize("change", ["grows", "rewritten"])
-def test_multipart_chunks_of_a_file_changed_during_upload_are_not_sent(
-    small_chunk_sandbox: SandboxServer, video: Callable[..., Path], tmp_path: Path, change: str
-) -> None:
-    clip = tmp_path / "growing" / "clip.mp4"
-    clip.parent.mkdir()
-    shutil.copyfile(video(duration=6.0, width=854, height=480), clip)  # keep the cache whole
-    sessions: list[UploadSession] = []
-    changed: list[int] = []
-
-    def change_file(progress: UploadProgress) -> None:
-        if changed or progress.sent < 32 * 1024:
-            return
-        changed.append(progress.sent)
-        _change_in_place(clip, change)
-
-    client = make_client(small_chunk_sandbox)
-    with pytest.raises(FileChangedError):
-        client.upload_multipart(clip, on_session=sessions.append, progress=change_file)
-    assert changed
-    status = client.get_multipart_status(sessions[0].upload_id)
-    assert status.status == "active"
-    # Nothing after the change reached storage: at most the chunk being read then.
-    assert status.chunks_completed * 16 * 1024 <= changed[0] + 16 * 1024
-
-
-def test_resuming_a_file_rewritten_at_the_same_size_starts_over(
-    small_chunk_sandbox: SandboxServer, video: Callable[..., Path], tmp_path: Path
-) -> None:
-    clip = tmp_path / "rewritten.mp4"
-    shutil.copyfile(video(duration=6.0, width=854, height=480), clip)
-    client = make_client(small_chunk_sandbox)
-    cancel = threading.Event()
-    sessions: list[UploadSession] = []
-
-    def stop_early(progress: UploadProgress) -> None:
-        if progress.sent >= 64 * 1024:
-            cancel.set()
-
-    with pytest.raises(CancelledError):
-        client.upload_multipart(
-            clip, on_session=sessions.append, progress=stop_early, cancel=cancel
-        )
-    assert sessions[0].source_mtime_ns == clip.stat().st_mtime_ns
-    _change_in_place(clip, "rewritten")
-    result = client.upload_multipart(clip, resume=sessions[0], on_session=sessions.append)
-    assert result.upload_id != sessions[0].upload_id  # a new session, from the first byte
-    assert len(sessions) == 2
-
-
-def _change_in_place(path: Path, change: str) -> None:
-    """Append to ``path`` ("grows") or overwrite a few bytes at the same size ("rewritten").
-
-    The mtime is moved on explicitly, as a writer a second later would: some file systems
-    keep coarse timestamps.
-    """
-    before = path.stat()
-    with path.open("r+b") as fh:
-        if change == "grows":
-            fh.seek(0, os.SEEK_END)
-            fh.write(b"\0" * 4096)
-        else:
-            fh.seek(before.st_size // 2)
-            fh.write(b"\xff" * 64)
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))

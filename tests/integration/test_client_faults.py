@@ -1,4 +1,8 @@
-"""Retries, waits and duplicates, with faults injected by the sandbox over real HTTP."""
+"""Retries, waits and duplicates, with faults injected by the sandbox over real HTTP.
+
+The duplicate look-ups are the engine's (jobs/recovery.py): these tests hand the client a
+``Finder`` over a real job store, as the engine does.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +21,7 @@ import requests
 from tests.conftest import TEST_API_KEY
 from tests.integration.client_support import MARENGO, Sleeps, wait_asset, wait_for
 from uploader_app.api.client import ApiClient
-from uploader_app.api.duplicates import CLAIMED, FINGERPRINT_KEY
 from uploader_app.api.errors import (
-    AlreadyClaimedError,
     ApiError,
     AuthError,
     FileChangedError,
@@ -27,10 +30,13 @@ from uploader_app.api.errors import (
 )
 from uploader_app.api.retry import RetryPolicy
 from uploader_app.api.transport import Timeouts
-from uploader_app.models import TaskStatus, UploadProgress
+from uploader_app.api.types import FINGERPRINT_KEY, CreatedTask
+from uploader_app.jobs.recovery import Finder
+from uploader_app.models import JobState, SourceKind, TaskStatus, UploadProgress
 from uploader_app.sandbox.app import ReceivedRequest
 from uploader_app.sandbox.records import AssetRecord, TaskRecord
 from uploader_app.sandbox.server import SandboxServer
+from uploader_app.store import NewJob, Store
 from uploader_app.validation.fingerprint import compute_fingerprint
 
 TASKS = ReceivedRequest("POST", "/v1.3/tasks")
@@ -65,18 +71,91 @@ def _tasks_in(sandbox: SandboxServer, index_id: str) -> list[str]:
     return [t.id for t in client.iter_tasks(index_id)]
 
 
+class Jobs:
+    """Job rows in a real store, sent the way the engine sends them: ``create_started``
+    stored before the POST, the engine's look-up as ``recover``, the answer adopted."""
+
+    def __init__(self, path: Path) -> None:
+        self.store = Store(path)
+
+    def finder(
+        self, client: ApiClient, index_id: str, source: Path | str, *, printed: bool = True
+    ) -> Finder:
+        """``printed``: the job has a content fingerprint (sent in user_metadata)."""
+        is_url = isinstance(source, str)
+        new = NewJob(
+            SourceKind.URL if is_url else SourceKind.FILE,
+            str(source),
+            index_id,
+            state=JobState.UPLOADING,
+            duration=None if is_url else 5.0,
+            fingerprint=compute_fingerprint(Path(source)) if printed and not is_url else None,
+            dedup_key=str(source),
+        )
+        [(job, _)] = self.store.add([new])
+        # A single look per ambiguous failure, as the client's own look-up did.
+        return Finder(client, self.store, job, grace=0.0)
+
+    def send(
+        self, client: ApiClient, index_id: str, path: Path, *, printed: bool = True
+    ) -> CreatedTask:
+        finder = self.finder(client, index_id, path, printed=printed)
+        started = self._started(finder)
+        created = client.create_task_from_file(
+            index_id,
+            path,
+            fingerprint=finder.job.fingerprint,
+            recover=lambda _: finder.task(started),
+        )
+        return self._adopted(finder, created)
+
+    def send_url(self, client: ApiClient, index_id: str, url: str) -> CreatedTask:
+        finder = self.finder(client, index_id, url)
+        started = self._started(finder)
+        created = client.create_task_from_url(index_id, url, recover=lambda _: finder.task(started))
+        return self._adopted(finder, created)
+
+    def _started(self, finder: Finder) -> float:
+        started = time.time()
+        self.store.update(finder.job.id, create_started=started)
+        return started
+
+    def _adopted(self, finder: Finder, created: CreatedTask) -> CreatedTask:
+        if not created.reused:
+            assert self.store.adopt(finder.job.id, "task_id", created.id, create_started=None)
+        return created
+
+
+@pytest.fixture
+def jobs(tmp_path: Path) -> Jobs:
+    return Jobs(tmp_path / "jobs.sqlite3")
+
+
 def test_503_then_success_checks_for_a_duplicate_then_resends(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], jobs: Jobs
 ) -> None:
     sandbox.set_faults(fault("/v1.3/tasks", "status", status=503, times=2))
     sleeps = Sleeps()
-    created = fast_client(sandbox, sleeps).create_task_from_file(index_id, video("a.mp4"))
+    created = jobs.send(fast_client(sandbox, sleeps), index_id, video("a.mp4"))
     assert not created.reused
     assert sandbox.requests.count(TASKS) == 3
     # Before each re-send, the index was searched for a task the failed attempt made.
     assert sandbox.requests.count(ReceivedRequest("GET", "/v1.3/tasks")) == 2
     assert len(sleeps) == 2
     assert _tasks_in(sandbox, index_id) == [created.id]
+
+
+def test_an_ambiguous_failure_without_a_look_up_is_raised_not_sent_again(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+) -> None:
+    sandbox.set_faults(fault("/v1.3/tasks", "lost_answer", times=1))
+    sleeps = Sleeps()
+    with pytest.raises(ApiError) as caught:
+        fast_client(sandbox, sleeps).create_task_from_file(index_id, video("a.mp4"))
+    assert caught.value.retryable  # a caller with a look-up would have tried again
+    assert sandbox.requests.count(TASKS) == 1
+    assert sleeps == []
+    assert len(_tasks_in(sandbox, index_id)) == 1
 
 
 def test_get_is_retried_on_502_html_answers(sandbox: SandboxServer, index_id: str) -> None:
@@ -119,13 +198,20 @@ def test_long_rate_limit_is_surfaced_not_slept(sandbox: SandboxServer, index_id:
 
 
 def test_reset_mid_body_resends_the_whole_body_with_every_field(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], jobs: Jobs
 ) -> None:
     sandbox.set_faults(fault("/v1.3/tasks", "reset", times=1))
     clip = video("c.mp4", duration=8.0, width=1280, height=720)
     client = fast_client(sandbox, Sleeps())
+    # A small file may be all in the socket's buffers when the reset comes: then it is
+    # ambiguous, and the look-up (finding nothing) lets it be sent again.
+    finder = jobs.finder(client, index_id, clip)
     created = client.create_task_from_file(
-        index_id, clip, user_metadata={"shot": 7}, enable_video_stream=False
+        index_id,
+        clip,
+        user_metadata={"shot": 7},
+        enable_video_stream=False,
+        recover=finder.task,
     )
     assert sandbox.requests.count(TASKS) == 2
     task = client.get_task(created.id)
@@ -140,11 +226,11 @@ def test_reset_mid_body_resends_the_whole_body_with_every_field(
 
 @pytest.mark.parametrize("kind", ["lost_answer", "truncated"])
 def test_lost_answer_on_post_tasks_does_not_upload_twice(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], kind: str
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], kind: str, jobs: Jobs
 ) -> None:
     sandbox.set_faults(fault("/v1.3/tasks", kind, times=1))
     client = fast_client(sandbox, Sleeps())
-    created = client.create_task_from_file(index_id, video("d.mp4"), duration_hint=5.0)
+    created = jobs.send(client, index_id, video("d.mp4"))
     assert created.reused
     assert sandbox.requests.count(TASKS) == 1  # the file was sent once
     assert _tasks_in(sandbox, index_id) == [created.id]
@@ -152,19 +238,15 @@ def test_lost_answer_on_post_tasks_does_not_upload_twice(
 
 
 def test_lost_answer_for_a_same_named_file_does_not_take_the_earlier_files_task(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], jobs: Jobs
 ) -> None:
     # Camera folders: GOPR0001.MP4 in many subfolders, clips of the same length.
     first = video("A/clip.mp4", duration=5.0)
     second = video("B/clip.mp4", duration=5.0, width=854, height=480)
     client = fast_client(sandbox, Sleeps())
-    a = client.create_task_from_file(
-        index_id, first, duration_hint=5.0, fingerprint=compute_fingerprint(first)
-    )
+    a = jobs.send(client, index_id, first)
     sandbox.set_faults(fault("/v1.3/tasks", "lost_answer", times=1))
-    b = client.create_task_from_file(
-        index_id, second, duration_hint=5.0, fingerprint=compute_fingerprint(second)
-    )
+    b = jobs.send(client, index_id, second)
     assert b.reused
     assert b.id != a.id  # was A's task, and B's own was orphaned
     assert sandbox.requests.count(TASKS) == 2  # each file sent once
@@ -189,7 +271,7 @@ def _upload_elsewhere(sandbox: SandboxServer, index_id: str, path: Path) -> str:
 
 
 def test_recovery_confirms_its_task_by_fingerprint_over_a_newer_same_named_one(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], jobs: Jobs
 ) -> None:
     ours = video("B/clip.mp4", duration=5.0)
     theirs = video("A/clip.mp4", duration=5.0, width=854, height=480)
@@ -213,9 +295,7 @@ def test_recovery_confirms_its_task_by_fingerprint_over_a_newer_same_named_one(
         retry=RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05),
         sleep=meanwhile,
     )
-    created = client.create_task_from_file(
-        index_id, ours, duration_hint=5.0, fingerprint=compute_fingerprint(ours)
-    )
+    created = jobs.send(client, index_id, ours)
     assert created.reused
     assert created.id != made_elsewhere[0]
     assert sandbox.requests.count(TASKS) == 2  # ours once, theirs once
@@ -266,12 +346,11 @@ def test_file_that_changes_while_sent_is_not_resent(
 
 
 def test_lost_answer_on_url_task_does_not_create_twice(
-    sandbox: SandboxServer, index_id: str
+    sandbox: SandboxServer, index_id: str, jobs: Jobs
 ) -> None:
     sandbox.set_faults(fault("/v1.3/tasks", "lost_answer", times=1))
-    created = fast_client(sandbox, Sleeps()).create_task_from_url(
-        index_id, "https://example.com/media/e.mp4"
-    )
+    client = fast_client(sandbox, Sleeps())
+    created = jobs.send_url(client, index_id, "https://example.com/media/e.mp4")
     assert created.reused
     assert sandbox.requests.count(TASKS) == 1
 
@@ -319,11 +398,12 @@ def test_key_never_logged_or_in_errors(
     index_id: str,
     video: Callable[..., Path],
     caplog: pytest.LogCaptureFixture,
+    jobs: Jobs,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     sandbox.set_faults(fault("/v1.3/tasks", "status", status=503, times=1))
     client = fast_client(sandbox, Sleeps())
-    client.create_task_from_file(index_id, video("g.mp4"))
+    jobs.send(client, index_id, video("g.mp4"))
     errors: list[ApiError] = []
     for call in (
         lambda: client.get_task("000000000000000000000000"),
@@ -339,36 +419,27 @@ def test_key_never_logged_or_in_errors(
         assert TEST_API_KEY not in text  # …without the key
 
 
-def test_lost_answers_on_asset_and_indexed_asset_do_not_duplicate(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+def test_lost_answer_on_indexed_asset_does_not_duplicate(
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], jobs: Jobs
 ) -> None:
-    sandbox.set_faults(
-        {
-            "seed": 1,
-            "rules": [
-                {"method": "POST", "path": "/v1.3/assets", "fault": "lost_answer", "times": 1},
-                {
-                    "method": "POST",
-                    "path": "/v1.3/indexes/*/indexed-assets",
-                    "fault": "lost_answer",
-                    "times": 1,
-                },
-            ],
-        }
-    )
+    path = "/v1.3/indexes/*/indexed-assets"
+    sandbox.set_faults(fault(path, "lost_answer", times=1))
     client = fast_client(sandbox, Sleeps())
-    asset = client.create_asset_from_file(video("asset.mp4"))
-    assert [a.id for a in client.iter_assets()] == [asset.id]
+    clip = video("asset.mp4")
+    asset = client.create_asset_from_file(clip)
     assert wait_asset(client, asset.id).status == "ready"
-    indexed_id = client.create_indexed_asset(index_id, asset.id)
+    finder = jobs.finder(client, index_id, clip)
+    indexed_id = client.create_indexed_asset(
+        index_id, asset.id, recover=lambda _: finder.indexed_asset(asset.id)
+    )
     assert [a.id for a in client.iter_indexed_assets(index_id)] == [indexed_id]
-    assert sandbox.requests.count(ReceivedRequest("POST", "/v1.3/assets")) == 1
+    assert jobs.store.get(finder.job.id).indexed_asset_id == indexed_id
     posts = [r for r in sandbox.requests if r.method == "POST" and "indexed-assets" in r.path]
     assert len(posts) == 1
 
 
 def test_lookup_continues_after_a_later_failure_that_is_not_ambiguous(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], jobs: Jobs
 ) -> None:
     # Regression: the look-up was decided per attempt. Attempt 1 times out after the whole
     # body was sent (the service is still working, so nothing is found yet); attempt 2 is
@@ -403,7 +474,7 @@ def test_lookup_continues_after_a_later_failure_that_is_not_ambiguous(
         timeout=Timeouts(connect=5.0, read=0.3, upload_read=0.3),
         sleep=sleep,
     )
-    created = client.create_task_from_file(index_id, video("late.mp4"), duration_hint=5.0)
+    created = jobs.send(client, index_id, video("late.mp4"))
     assert created.reused
     assert sandbox.requests.count(TASKS) == 2  # the timed-out one and the refused one
     assert _tasks_in(sandbox, index_id) == [created.id]
@@ -424,7 +495,7 @@ def _blocking_session(arrived: threading.Event, release: threading.Event) -> req
 
 
 def test_recovery_never_takes_a_task_another_upload_of_the_same_name_awaits(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], jobs: Jobs
 ) -> None:
     # Two workers send 100GOPRO/clip.mp4 and 101GOPRO/clip.mp4 to one index. A's POST fails
     # ambiguously (503: the service did nothing); B's POST created task TB but B has not
@@ -444,7 +515,7 @@ def test_recovery_never_takes_a_task_another_upload_of_the_same_name_awaits(
 
     def run_b() -> None:
         try:
-            b_result.append(b_client.create_task_from_file(index_id, second, duration_hint=5.0))
+            b_result.append(jobs.send(b_client, index_id, second))
         except ApiError as error:
             b_result.append(error)
 
@@ -462,7 +533,7 @@ def test_recovery_never_takes_a_task_another_upload_of_the_same_name_awaits(
         sleep=a_sleep,
     )
     try:
-        a = a_client.create_task_from_file(index_id, first, duration_hint=5.0)
+        a = jobs.send(a_client, index_id, first)
     finally:
         release.set()
         worker.join(20.0)
@@ -476,7 +547,7 @@ def test_recovery_never_takes_a_task_another_upload_of_the_same_name_awaits(
 
 
 def test_two_unconfirmed_candidates_are_not_guessed_between(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
+    sandbox: SandboxServer, index_id: str, video: Callable[..., Path], jobs: Jobs
 ) -> None:
     # Our lost attempt made one of them, another copy of the app the other: no way to tell.
     sandbox.set_faults(fault("/v1.3/tasks", "lost_answer", times=1))
@@ -488,30 +559,11 @@ def test_two_unconfirmed_candidates_are_not_guessed_between(
         made_elsewhere.append(_upload_elsewhere(sandbox, index_id, video("B/same.mp4")))
 
     client._http._sleep = meanwhile
-    created = client.create_task_from_file(index_id, clip, duration_hint=5.0)
+    # Without a fingerprint (as on v1.2) nothing tells the two apart.
+    created = jobs.send(client, index_id, clip, printed=False)
     assert not created.reused
     assert sandbox.requests.count(TASKS) == 3  # lost, theirs, our re-send
     assert len(set(_tasks_in(sandbox, index_id))) == 3
-
-
-def test_an_answer_naming_a_task_already_reported_is_an_error(
-    sandbox: SandboxServer, index_id: str, video: Callable[..., Path]
-) -> None:
-    # If a look-up ever handed this upload's task to another upload, the answer must not
-    # make two uploads report one task.
-    session = requests.Session()
-
-    def claimed_elsewhere(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        if response.request.method == "POST" and response.ok:
-            CLAIMED.claim(response.json()["_id"])
-
-    session.hooks["response"].append(claimed_elsewhere)
-    client = ApiClient(sandbox.base_url("v1.3"), TEST_API_KEY, session=session)
-    with pytest.raises(AlreadyClaimedError) as caught:
-        client.create_task_from_file(index_id, video("shared.mp4"))
-    assert not caught.value.retryable
-    assert sandbox.requests.count(TASKS) == 1  # not sent again
-    assert _tasks_in(sandbox, index_id) == [caught.value.object_id]
 
 
 def test_asset_fingerprint_is_sent_in_user_metadata(

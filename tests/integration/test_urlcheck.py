@@ -114,15 +114,19 @@ def test_a_small_file_read_whole_is_judged_fully_without_ranges(
     assert found.duration == pytest.approx(2.0, abs=0.1)
 
 
+@pytest.mark.parametrize("later", ["whole file", "first block again"])
 def test_a_server_that_stops_honouring_ranges_is_not_called_broken(
-    video: Callable[..., Path], folder: Path
+    video: Callable[..., Path], folder: Path, later: str
 ) -> None:
     clip = _put(video, folder, "talk.mp4", duration=600.0, fps=10.0)
     data = clip.read_bytes()
 
     class FirstRangeOnly(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            # After the first block, either the whole file (200) or, wrongly, the first
+            # block again whatever was asked (206 with another Content-Range).
             first = self.headers.get("Range") == f"bytes=0-{urlcheck.BLOCK - 1}"
+            first = first or later == "first block again"
             body = data[: urlcheck.BLOCK] if first else data
             self.send_response(206 if first else 200)
             if first:
@@ -328,6 +332,49 @@ def test_a_connection_cut_while_probing_is_reported(
     assert "Try again" in found.hint
 
 
+def test_a_server_that_caps_each_range_answer_is_read_in_pieces(
+    video: Callable[..., Path], folder: Path
+) -> None:
+    data = _put(video, folder, "talk.mp4", duration=600.0, fps=10.0).read_bytes()
+    cap = 64 * 1024
+
+    class CappedRanges(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            first, last = self.headers["Range"].removeprefix("bytes=").split("-")
+            start = int(first)
+            end = min(int(last), start + cap - 1, len(data) - 1)
+            self.send_response(206)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+            self.send_header("Content-Length", str(end - start + 1))
+            self.end_headers()
+            self.wfile.write(data[start : end + 1])
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with serving(CappedRanges) as base:
+        found = check_url(f"{base}/talk.mp4", URL_TARGET)
+    assert (found.verdict, found.code) == (Verdict.OK, None), found.message
+    assert found.duration == pytest.approx(600.0, abs=0.5)
+    assert (found.width, found.height) == (640, 360)
+
+
+def test_probing_stops_at_its_time_budget(
+    video: Callable[..., Path],
+    folder: Path,
+    ranged: tuple[str, Served],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, served = ranged
+    _put(video, folder, "talk.mp4", duration=600.0, fps=10.0)
+    monkeypatch.setattr(urlcheck, "PROBE_TIME_FACTOR", 0)
+    found = check_url(f"{base}/talk.mp4", URL_TARGET)
+    assert len(served) == 1  # the first block only
+    assert (found.verdict, found.code) == (Verdict.OK, None)
+    assert found.duration is None
+
+
 def test_probing_stops_at_its_byte_budget(
     video: Callable[..., Path],
     folder: Path,
@@ -366,3 +413,34 @@ def test_the_api_key_never_goes_to_the_url_server(video: Callable[..., Path]) ->
     assert found.verdict is Verdict.OK
     assert "range" in seen
     assert "x-api-key" not in seen
+
+
+def test_many_urls_are_checked_side_by_side_in_order(video: Callable[..., Path]) -> None:
+    data = video().read_bytes()
+
+    class SlowFiles(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(0.4)  # a far-away server
+            if self.path.startswith("/missing"):
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with serving(SlowFiles) as base:
+        urls = [f"{base}/{'missing' if n % 3 == 0 else 'clip'}{n}.mp4" for n in range(8)]
+        started = time.monotonic()
+        found = urlcheck.check_urls(urls, URL_TARGET, workers=4)
+        elapsed = time.monotonic() - started
+    assert [f.url for f in found] == urls
+    assert [f.code for f in found] == ["url_not_found" if n % 3 == 0 else None for n in range(8)]
+    # Eight answers of 0.4 s each: 3.2 s one by one, about 0.8 s four at a time.
+    assert elapsed < 2.4, elapsed

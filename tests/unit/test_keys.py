@@ -8,6 +8,7 @@ from keyring.backends import fail
 
 from tests.memory_keyring import MemoryKeyring
 from uploader_app import keys
+from uploader_app.config import load_settings
 from uploader_app.keys import (
     KeyInfo,
     client_settings,
@@ -99,3 +100,16 @@ def test_the_client_gets_the_settings_address_and_the_current_key(
     )
     monkeypatch.setenv("TWELVELABS_BASE_URL", "http://127.0.0.1:9/v1.3")
     assert client_settings().base_url == "http://127.0.0.1:9/v1.3"
+
+
+def test_older_callers_of_config_load_settings_see_the_saved_key_and_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    save_settings_file(AppSettings(base_url="http://127.0.0.1:4010/v1.2"))
+    save_key(SAVED)
+    chosen = load_settings()
+    assert (chosen.base_url, chosen.api_key) == ("http://127.0.0.1:4010/v1.2", SAVED)
+    monkeypatch.setenv("TWELVELABS_API_KEY", "env-key-not-a-secret")
+    assert load_settings().api_key == "env-key-not-a-secret"
+    # An explicit mapping is read alone, as before.
+    assert load_settings({}).api_key is None

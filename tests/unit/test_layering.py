@@ -52,3 +52,33 @@ def test_core_does_not_import_upward() -> None:
         for path in _modules(sub):
             bad = [n for n in _imports(path) if n.startswith(upward)]
             assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"
+
+
+def test_settings_key_and_log_modules_stay_low() -> None:
+    """config, settings and logfile sit beside models (everything may read them); keys also
+    calls the API client, so it may import api, but nothing above it."""
+    above_api = (
+        "uploader_app.jobs",
+        "uploader_app.cli",
+        "uploader_app.gui",
+        "uploader_app.sandbox",
+    )
+    for name in ("config.py", "settings.py", "logfile.py"):
+        bad = [
+            n for n in _imports(PACKAGE / name) if n.startswith((*above_api, "uploader_app.api"))
+        ]
+        assert not bad, f"{name} imports {bad}"
+    bad = [n for n in _imports(PACKAGE / "keys.py") if n.startswith(above_api)]
+    assert not bad, f"keys.py imports {bad}"
+
+
+def test_store_sits_on_models_only() -> None:
+    """The job store keeps rows; the engine (jobs/) is the only one that gives them meaning."""
+    for path in _modules("store"):
+        bad = [
+            n
+            for n in _imports(path)
+            if n.startswith("uploader_app.") and n != "uploader_app.models"
+        ]
+        bad = [n for n in bad if not n.startswith("uploader_app.store")]
+        assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"

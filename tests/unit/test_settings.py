@@ -16,6 +16,7 @@ from uploader_app.settings import (
     load_settings_file,
     read_settings,
     save_settings_file,
+    setting_problem,
 )
 
 
@@ -56,8 +57,23 @@ def test_saved_settings_come_back_the_same(home: Path) -> None:
     assert load_settings_file() == AppSettings()
 
 
-def test_every_setting_has_a_rule() -> None:
-    assert set(settings_module._RULES) == {f.name for f in dataclasses.fields(AppSettings)}
+def test_every_setting_has_a_rule_and_a_label() -> None:
+    names = {f.name for f in dataclasses.fields(AppSettings)}
+    assert set(settings_module._RULES) == names
+    assert set(settings_module._LABELS) == names
+
+
+def test_the_settings_window_can_check_one_value() -> None:
+    assert setting_problem("concurrent_uploads", 4) is None
+    assert setting_problem("concurrent_uploads", 9) == (
+        "Uploads at a time must be a whole number from 1 to 8."
+    )
+    assert setting_problem("bandwidth_cap", None) is None  # no limit
+    assert setting_problem("concurrent_uploads", None) is not None
+    assert setting_problem("base_url", "ftp://x") == (
+        "The server address must be a web address starting with https://."
+    )
+    assert setting_problem("notifications", "yes") is not None
 
 
 def test_environment_overrides_the_address_but_is_never_saved(

@@ -2,7 +2,7 @@
 
 Why not requests ``files=`` or requests-toolbelt: ``files=`` builds the whole body in memory
 (twice the file), and a file-like body is sent by urllib3 in 16 KiB reads, which makes the
-upload CPU-bound (docs/api-client.md, shared/PERFORMANCE.md). A body here is an *iterable with
+upload CPU-bound (docs/api-client.md, "Uploading from disk"). A body here is an *iterable with
 a length*: requests sets an exact ``Content-Length`` from ``__len__`` and urllib3 hands every
 chunk we yield straight to ``socket.sendall``, so the chunk size is ours to choose.
 

@@ -112,7 +112,7 @@ class InvalidResponseError(ApiError):
 
 
 class AlreadyClaimedError(InvalidResponseError):
-    """The service answered with an object another upload of this process already holds.
+    """The service answered with an object another job already holds (in the job store).
 
     One POST creates one object, so this means an earlier duplicate look-up handed this
     upload's object to someone else. Not retried (a re-send would upload again) and not

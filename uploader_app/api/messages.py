@@ -1,6 +1,6 @@
 """The one table of plain-language sentences for every API error the app can meet.
 
-Keys are the vendor's error codes (shared/api/README.md §5), then codes of our own for
+Keys are the vendor's error codes (docs/api-notes.md §5), then codes of our own for
 failures that never reach the service (``network_*``, ``tls_error``…), then HTTP statuses as a
 fallback for unknown codes and bodies that are not JSON. Each entry says what happened in
 words a non-technical person understands and what to do next. The vendor's own message is kept

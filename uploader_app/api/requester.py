@@ -143,13 +143,15 @@ class Requester:
         recover: Recover[R] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         send_key: bool = True,
+        idempotent: bool = True,
     ) -> R:
         """Send until success, a non-retryable error, or the retry budget is spent.
 
-        ``recover`` marks a non-idempotent call: from the first ambiguous failure on, it is
-        asked before every re-send and before giving up for the object a lost attempt may
-        have created (given the time the first attempt started); the request is only sent
-        again when it returns None.
+        A call that is not ``idempotent`` (it creates something) is never sent again after
+        an ambiguous failure without ``recover``: from that failure on, ``recover`` is asked
+        before every re-send and before giving up for the object a lost attempt may have
+        created (given the time the first attempt started); the request is only sent again
+        when it returns None. Without ``recover`` the ambiguous failure is raised.
         """
         url = path if "://" in path else self.base_url + path
         headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(extra_headers or {})
@@ -189,7 +191,9 @@ class Requester:
                 raise
             except ApiError as error:
                 failure = error
-            if recover is not None and self._ambiguous(failure, body):
+            if not idempotent and self._ambiguous(failure, body):
+                if recover is None:
+                    raise failure
                 ambiguous_seen = True
             lookup = recover if ambiguous_seen else None
             wait = self.retry.next_wait(failure, retries, waited)

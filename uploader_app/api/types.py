@@ -17,6 +17,8 @@ Json = dict[str, Any]
 
 MAX_PAGE_LIMIT = 50  # the API's cap on page_limit
 MAX_PRESIGNED_URLS = 50  # the API's cap per presigned-urls request
+# The user_metadata key that carries the app's content fingerprint of the file (v1.3).
+FINGERPRINT_KEY = "uploader_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,8 @@ class UploadSession:
     total_size: int
     upload_headers: dict[str, str] = field(default_factory=dict)  # sent with every chunk PUT
     expires_at: str | None = None
-    # The source file's st_mtime_ns when the session was opened (set by upload_multipart):
-    # a resume of a file rewritten since, even at the same size, starts over.
+    # The source file's st_mtime_ns when the session was opened (jobs/multipart.py): a
+    # resume of a file rewritten since, even at the same size, starts over.
     source_mtime_ns: int | None = None
 
 
@@ -154,13 +156,6 @@ class ChunkReport:
     duplicate_chunks: int
     total_completed: int
     url: str | None = None  # set once every chunk is reported
-
-
-@dataclass(frozen=True)
-class MultipartResult:
-    upload_id: str
-    asset_id: str
-    url: str | None
 
 
 @dataclass(frozen=True)

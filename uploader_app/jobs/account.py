@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_CONFIG = 3
 
 DEFAULT_OPTIONS = ("visual", "audio")
@@ -120,7 +121,7 @@ def _create(args: argparse.Namespace, stdout: TextIO) -> int:
     name = args.name.strip()
     if not name:
         _say("The index needs a name: uploader-app indexes create NAME --model marengo3.0")
-        return 2
+        return EXIT_USAGE
     options = tuple(dict.fromkeys(args.option or DEFAULT_OPTIONS))
     models = [IndexModel(model, options) for model in dict.fromkeys(args.model)]
     try:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.live import Live
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -35,7 +36,7 @@ from rich.table import Table
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError
-from uploader_app.config import data_dir, load_settings
+from uploader_app.config import load_settings, store_path
 from uploader_app.jobs.engine import Engine, EngineOptions
 from uploader_app.jobs.events import (
     BatchProblem,
@@ -47,6 +48,7 @@ from uploader_app.jobs.events import (
 from uploader_app.jobs.recovery import GRACE
 from uploader_app.jobs.runner import ThreadRunner
 from uploader_app.models import Job, JobState, SourceKind
+from uploader_app.settings import load_settings_file
 from uploader_app.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -56,23 +58,16 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
 
-ENV_HOME = "UPLOADER_APP_HOME"
 # Seconds to keep looking for what a lost request created before sending again (tests and
 # slow links tune it; docs/engine.md, "Exactly once").
 ENV_GRACE = "UPLOADER_APP_LOOKUP_GRACE"
 _SENT = frozenset({JobState.ON_SERVICE, JobState.READY, JobState.ALREADY_IN_INDEX})
 
 
-def app_home() -> Path:
-    """The folder of the job store: $UPLOADER_APP_HOME, else the user data folder."""
-    home = os.environ.get(ENV_HOME, "").strip()
-    return Path(home) if home else data_dir()
-
-
 def run_job_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     stdout = out or sys.stdout
     try:
-        store = Store(app_home() / "jobs.sqlite3")
+        store = Store(store_path())
     except StoreError as exc:
         print(f"The job list cannot be opened: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -102,7 +97,15 @@ def _no_client() -> ApiClient:
 
 
 def _options(args: argparse.Namespace) -> EngineOptions:
-    return EngineOptions(multipart_over=getattr(args, "multipart_over", None))
+    """The settings file's engine settings; ``--multipart-over`` wins over its value."""
+    saved = load_settings_file()
+    override = getattr(args, "multipart_over", None)
+    return EngineOptions(
+        concurrent_uploads=saved.concurrent_uploads,
+        bandwidth_cap=saved.bandwidth_cap,
+        poll_budget_per_minute=saved.poll_budget_per_minute,
+        multipart_over=override if override is not None else saved.multipart_over,
+    )
 
 
 # ---- upload / url ---------------------------------------------------------------------------
@@ -282,6 +285,7 @@ class _View:
             elif job.state is not JobState.UPLOADING and bar is not None:
                 self.progress.remove_task(bar)
                 del self._bars[job.id]
+            self.progress.refresh()  # now, not at the next tick: the line below is current
         line = f"{job.name}: {state_words(job)}"
         if job.error_message and job.state in (JobState.FAILED, JobState.REJECTED):
             line += f" — {job.error_message}"
@@ -320,12 +324,24 @@ def _status(engine: Engine, args: argparse.Namespace, stdout: TextIO) -> int:
         print(file=stdout)
         return EXIT_OK
     console = Console(file=stdout)
-    while True:
-        jobs = engine.jobs()
-        console.print(_table(jobs)) if console.is_terminal else _plain(jobs, stdout)
-        if not args.watch or not any(j.state.is_active for j in jobs):
-            return EXIT_OK
-        time.sleep(1.0)
+    jobs = engine.jobs()
+    if not console.is_terminal:
+        _plain(jobs, stdout)
+        while args.watch and any(j.state.is_active for j in jobs):
+            time.sleep(1.0)
+            jobs = engine.jobs()
+            _plain(jobs, stdout)
+        return EXIT_OK
+    if not args.watch:
+        console.print(_table(jobs))
+        return EXIT_OK
+    # One table redrawn in place until nothing moves (Ctrl-C stops watching, not the jobs).
+    with Live(_table(jobs), console=console, auto_refresh=False) as live:
+        while any(j.state.is_active for j in jobs):
+            time.sleep(1.0)
+            jobs = engine.jobs()
+            live.update(_table(jobs), refresh=True)
+    return EXIT_OK
 
 
 def _table(jobs: Sequence[Job]) -> Table:

@@ -9,7 +9,6 @@ runners, in one process or several, share the work without running a job twice.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
@@ -21,8 +20,8 @@ from typing import Any, Protocol
 
 from uploader_app.api.body import FileStamp
 from uploader_app.api.client import ApiClient
-from uploader_app.api.duplicates import FINGERPRINT_KEY
 from uploader_app.api.errors import (
+    AlreadyClaimedError,
     ApiError,
     AuthError,
     CancelledError,
@@ -33,7 +32,7 @@ from uploader_app.api.errors import (
     VideoRejectedError,
 )
 from uploader_app.api.retry import RetryPolicy
-from uploader_app.api.types import CreatedTask
+from uploader_app.api.types import FINGERPRINT_KEY, CreatedTask
 from uploader_app.jobs.events import (
     BatchProblem,
     BatchProblemCleared,
@@ -48,6 +47,7 @@ from uploader_app.jobs.multipart import MultipartUpload
 from uploader_app.jobs.poller import Poller
 from uploader_app.jobs.progress import Bandwidth, ProgressMeter
 from uploader_app.jobs.recovery import GRACE, Finder
+from uploader_app.jobs.urlcheck import check_url
 from uploader_app.models import (
     Finding,
     Job,
@@ -55,6 +55,7 @@ from uploader_app.models import (
     Route,
     SourceKind,
     Target,
+    UploadKind,
     UploadProgress,
     Verdict,
 )
@@ -313,11 +314,12 @@ class Engine:
         target: Target | None = None,
     ) -> list[Job]:
         """Check each URL (``jobs.urlcheck.check_url``), then queue the usable ones."""
-        # Imported by name until the URL check lands beside the engine.
-        check_url = importlib.import_module("uploader_app.jobs.urlcheck").check_url
+        if target is None:
+            index = self._client().get_index(index_id)
+            target = Target.for_index(index, UploadKind.URL)
         news = []
         for url in urls:
-            finding = check_url(url, target or Target())
+            finding = check_url(url, target)
             common = {"source_kind": SourceKind.URL, "source": url, "index_id": index_id}
             if finding.verdict is Verdict.REJECTED:
                 news.append(
@@ -386,22 +388,9 @@ class Engine:
         try:
             with self._awake.hold():
                 self._send(client, job, cancel)
-        except CancelledError:
-            self._after_cancel(job_id)
-        except _SourceProblemError as problem:
-            self._fail(job_id, problem.code, problem.message, problem.hint)
-        except FileChangedError as error:
-            self._fail(job_id, error.code, error.user_message, error.hint)
-        except ApiError as error:
-            self._after_error(job_id, error)
-        except Exception:  # a bug must cost one job, not the worker thread
-            logger.exception("job %d: unexpected failure", job_id)
-            self._fail(
-                job_id,
-                "internal_error",
-                "Something went wrong in the app while sending this file.",
-                "Retry it; if it happens again, send the log file to support.",
-            )
+        except Exception as failure:
+            if self._still_ours(job_id, worker):
+                self._after_failure(job_id, failure)
         finally:
             client.set_retry_listener(None)
             stop.set()
@@ -411,9 +400,37 @@ class Engine:
                 self._running.pop(job_id, None)
                 self._meters.pop(job_id, None)
 
+    def _still_ours(self, job_id: int, worker: str) -> bool:
+        """False when another runner took the job over (this one stalled past its lease):
+        its outcome is then the other runner's to write."""
+        try:
+            return self.store.internals(job_id).lease_owner == worker
+        except KeyError:
+            return False  # removed from the list
+
+    def _after_failure(self, job_id: int, failure: Exception) -> None:
+        if isinstance(failure, CancelledError):
+            self._after_cancel(job_id)
+        elif isinstance(failure, _SourceProblemError):
+            self._fail(job_id, failure.code, failure.message, failure.hint)
+        elif isinstance(failure, FileChangedError):
+            self._fail(job_id, failure.code, failure.user_message, failure.hint)
+        elif isinstance(failure, ApiError):
+            self._after_error(job_id, failure)
+        else:  # a bug must cost one job, not the worker thread
+            logger.error("job %d: unexpected failure", job_id, exc_info=failure)
+            self._fail(
+                job_id,
+                "internal_error",
+                "Something went wrong in the app while sending this file.",
+                "Retry it; if it happens again, send the log file to support.",
+            )
+
     def poll_once(self) -> float:
         """One polling round over every job on the service; seconds until the next one."""
         self._poll_soon.clear()
+        # Settings are read at each use, so a change in the window applies at once.
+        self._poller.budget = max(1, self.settings.poll_budget_per_minute)
         return self._poller.poll_once()
 
     def wait_poll(self, seconds: float) -> None:
@@ -484,6 +501,7 @@ class Engine:
                 only_if=[JobState.PAUSED, JobState.NEEDS_ATTENTION],
                 state=JobState.QUEUED,
                 not_before=None,
+                attempts=0,
                 **_no_error(),
             )
             if new is not None:
@@ -686,6 +704,7 @@ class Engine:
 
         def on_progress(progress: UploadProgress) -> None:
             nonlocal last_sent, last_store
+            self._bandwidth.rate = self.settings.bandwidth_cap
             self._bandwidth.spend(progress.sent - last_sent, cancel)
             last_sent = progress.sent
             due = meter.update(progress.sent)
@@ -720,7 +739,6 @@ class Engine:
                 language=job.options.get("language") if client.version == "v1.2" else None,
                 progress=progress,
                 cancel=cancel,
-                duration_hint=job.duration,
                 fingerprint=job.fingerprint,
                 recover=lambda _started: finder.task(started),
             )
@@ -757,7 +775,7 @@ class Engine:
                 job.id, "task_id", created.id, video_id=created.video_id, create_started=None
             )
             if adopted is None:
-                raise ApiError("already_claimed", f"task {created.id} belongs to another job")
+                raise AlreadyClaimedError(created.id)
         self.store.update(job.id, bytes_sent=bytes_sent)
         self._on_service(job.id)
 
@@ -811,7 +829,7 @@ class Engine:
                 self.store.adopt(job.id, "indexed_asset_id", indexed_id, create_started=None)
                 is None
             ):
-                raise ApiError("already_claimed", f"{indexed_id} belongs to another job")
+                raise AlreadyClaimedError(indexed_id)
         self._on_service(job.id)
 
     def _wait_for_asset(

@@ -132,6 +132,13 @@ class MultipartUpload:
             }
         return status.status, completed
 
+    def _completed(self, session: UploadSession) -> bool:
+        try:
+            status = self.client.get_multipart_status(session.upload_id, page_limit=1)
+        except ApiError:
+            return False  # the report's own error says more
+        return status.status == "completed"
+
     # ---- sending ----------------------------------------------------------------------------
 
     def _send_missing(self, session: UploadSession, completed: set[int]) -> bool:
@@ -150,8 +157,18 @@ class MultipartUpload:
             nonlocal finished
             if not pending:
                 return
-            answer = self.client.report_chunks(session.upload_id, pending)
-            finished = finished or bool(answer.url)
+            try:
+                answer = self.client.report_chunks(session.upload_id, pending)
+            except ApiError:
+                # An earlier try whose answer was lost may have completed the session: the
+                # retry is then refused or answered with duplicates. Done, if the service
+                # says so (there may be no next round to notice it).
+                if not self._completed(session):
+                    raise
+                logger.info("upload %s: report answer lost, session completed", session.upload_id)
+                finished = True
+            else:
+                finished = finished or bool(answer.url)
             pending.clear()
             self.store.update(self.job.id, unreported=[])
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.duplicates import timestamp
 from uploader_app.api.errors import ApiError, NotFoundError, RateLimitedError
 from uploader_app.api.types import MAX_PAGE_LIMIT, IndexedAsset
+from uploader_app.jobs.recovery import timestamp
 from uploader_app.models import Job, JobState, Task, TaskStatus
 from uploader_app.store import Store
 

@@ -23,11 +23,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.duplicates import DURATION_TOLERANCE, FINGERPRINT_KEY, created_since
 from uploader_app.api.errors import NotFoundError
-from uploader_app.api.types import MAX_PAGE_LIMIT, CreatedTask
+from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
 from uploader_app.models import Job, JobState, Task
 from uploader_app.store import Store
 
@@ -35,6 +35,26 @@ logger = logging.getLogger(__name__)
 
 GRACE = 15.0  # seconds a look-up keeps looking before the request is sent again
 LOOK_EVERY = 1.0  # seconds between looks within the grace window
+# How far before the request began a found object may claim to have been created and still
+# count: absorbs clock differences between this computer and the service, and timestamps
+# rounded to the second. Kept small: a wider window lets in uploads made just before ours.
+CLOCK_SKEW = 30.0
+DURATION_TOLERANCE = 1.0  # seconds between the local probe and the service's duration
+
+
+def timestamp(value: str | None) -> float | None:
+    """An RFC 3339 time of the service as epoch seconds; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
+
+
+def created_since(created_at: str | None, started: float) -> bool:
+    stamp = timestamp(created_at)
+    return stamp is not None and stamp >= started - CLOCK_SKEW
 
 
 class _Verdict(enum.Enum):
@@ -168,7 +188,29 @@ class Finder:
 
     def existing_video(self) -> str | None:
         """The id of a video already in the index made from this job's file, if any: on v1.3
-        the fingerprint in its metadata, on v1.2 the same name and duration."""
+        the fingerprint in its metadata (from a task or an indexed asset), on v1.2 the same
+        name and duration."""
+        return self._existing_task_video() or self._existing_indexed_video()
+
+    def _existing_indexed_video(self) -> str | None:
+        if self.client.version == "v1.2" or self.job.fingerprint is None:
+            return None
+        for item in self.client.iter_indexed_assets(
+            self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
+        ):
+            if item.status != "ready" or item.filename != self.job.name:
+                continue
+            if self.store.holder("indexed_asset_id", item.id) not in (None, self.job.id):
+                continue
+            try:
+                video = self.client.get_video(self.job.index_id, item.id)
+            except NotFoundError:
+                continue
+            if video.user_metadata.get(FINGERPRINT_KEY) == self.job.fingerprint:
+                return item.id
+        return None
+
+    def _existing_task_video(self) -> str | None:
         for task in self.client.iter_tasks(
             self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
         ):

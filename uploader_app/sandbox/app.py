@@ -174,6 +174,8 @@ class SandboxApp:
             return error.response()
         if rule.fault == "non_json":
             return Response(HTML_ERROR, status=rule.status or 502, content_type="text/html")
+        if rule.fault == "s3_error":
+            return multipart.s3_error(rule.status or 503, rule.code, f"{rule.code} (injected)")
         if rule.fault == "reset":
             length = request.content_length or 0
             if length:

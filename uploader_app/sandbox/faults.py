@@ -22,7 +22,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 FAULTS = frozenset(
-    {"status", "rate_limit", "reset", "slow", "truncated", "non_json", "lost_answer"}
+    {"status", "rate_limit", "reset", "slow", "truncated", "non_json", "lost_answer", "s3_error"}
 )
 _KEYS = frozenset(
     {"method", "path", "fault", "status", "times", "skip", "probability", "retry_after", "delay"}
@@ -40,6 +40,7 @@ class FaultRule:
     status: int | None = None  # for "status" (5xx) and "non_json"
     retry_after: int = 1  # seconds, for "rate_limit"
     delay: float = 1.0  # seconds, for "slow"
+    code: str = "SlowDown"  # the S3 error code, for "s3_error" (a chunk PUT's storage answer)
     seen: int = 0
     fired: int = 0
 
@@ -113,6 +114,7 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "probability": (_NUMBER, "a number between 0 and 1"),
     "retry_after": ((int,), "a whole number of seconds"),
     "delay": (_NUMBER, "a number of seconds"),
+    "code": ((str,), 'an S3 error code such as "SlowDown"'),
 }
 
 
@@ -140,6 +142,7 @@ def _rule(raw: object, number: int) -> FaultRule:
         status=raw.get("status"),
         retry_after=raw.get("retry_after", 1),
         delay=float(raw.get("delay", 1.0)),
+        code=raw.get("code", "SlowDown"),
     )
     if fault == "status" and (rule.status is None or not 500 <= rule.status <= 599):
         raise ValueError(f"fault rule {number}: 'status' needs a 5xx 'status'")

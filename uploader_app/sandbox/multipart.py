@@ -133,7 +133,7 @@ def create(call: Call) -> Response:
             "upload_id": upload.id,
             "asset_id": asset.id,
             "upload_urls": _urls(sandbox, upload, 1, INITIAL_URLS),
-            "upload_headers": {},
+            "upload_headers": dict(sandbox.upload_headers),
             "chunk_size": chunk_size,
             "total_chunks": total_chunks,
             "expires_at": rfc3339(upload.expires),
@@ -236,7 +236,8 @@ def report(call: Call, upload_id: str) -> Response:
             chunk.updated = now
             if chunk.etag is None:
                 chunk.status, chunk.error = "failed", "The chunk was reported but never uploaded."
-            elif item["proof"].strip('"') != chunk.etag.strip('"'):
+            elif item["proof"] != chunk.etag.strip('"'):
+                # The ETag without its quotes, as the vendor's SDK reports it.
                 chunk.status, chunk.error = "failed", "The proof does not match the chunk's ETag."
             elif item["chunk_size"] != chunk.size:
                 chunk.status = "failed"
@@ -410,7 +411,8 @@ def presigned_urls(call: Call, upload_id: str) -> Response:
     )
 
 
-def _s3_error(status_code: int, code: str, message: str) -> Response:
+def s3_error(status_code: int, code: str, message: str) -> Response:
+    """An answer of the storage service as S3 gives it: XML, not the API's JSON."""
     body = (
         "<?xml version='1.0' encoding='UTF-8'?>"
         f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
@@ -428,9 +430,18 @@ def put_chunk(call: Call, upload_id: str, chunk_index: int) -> Response:
     except ValueError:
         expires = 0
     if not sandbox.check_signature(upload_id, chunk_index, nonce, expires, signature):
-        return _s3_error(403, "SignatureDoesNotMatch", "The request signature is not valid.")
+        return s3_error(403, "SignatureDoesNotMatch", "The request signature is not valid.")
     if sandbox.clock.now() > expires:
-        return _s3_error(403, "AccessDenied", "Request has expired")
+        return s3_error(403, "AccessDenied", "Request has expired")
+    # S3 signs the headers the service listed in upload_headers: any other value (our own
+    # Content-Type, say) breaks the signature.
+    for name, value in sandbox.upload_headers.items():
+        if call.request.headers.get(name) != value:
+            return s3_error(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
     claimed = False
 
     def claim(record: UploadRecord) -> None:
@@ -442,7 +453,7 @@ def put_chunk(call: Call, upload_id: str, chunk_index: int) -> Response:
 
     sandbox.store.update(UploadRecord, upload_id, claim)
     if not claimed:
-        return _s3_error(403, "AccessDenied", "This URL has already been used or the upload ended.")
+        return s3_error(403, "AccessDenied", "This URL has already been used or the upload ended.")
     part = _chunk_dir(sandbox, upload_id) / f"{chunk_index:06d}"
     incoming = part.with_suffix(f".{nonce}")
     digest = hashlib.md5(usedforsecurity=False)

@@ -62,9 +62,12 @@ class SandboxServer:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         s3_dir: Path | None = None,
         rate_limit: int = DEFAULT_LIMIT,
+        upload_headers: dict[str, str] | None = None,
     ) -> None:
         self.api_key = api_key or config.SANDBOX_DEMO_KEY
-        self.sandbox = Sandbox(Path(data_dir), self.api_key, speed, chunk_size, s3_dir)
+        self.sandbox = Sandbox(
+            Path(data_dir), self.api_key, speed, chunk_size, s3_dir, upload_headers=upload_headers
+        )
         self.app = SandboxApp(self.sandbox, FaultPlan(faults), RateLimiter(rate_limit))
         self._host, self._port = host, port
         self._server: BaseWSGIServer | None = None

@@ -49,6 +49,8 @@ class Sandbox:
         speed: float = 1.0,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         s3_dir: Path | None = None,
+        *,
+        upload_headers: dict[str, str] | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be above 0")
@@ -59,6 +61,8 @@ class Sandbox:
         self.clock = Clock(speed)
         self.chunk_size = chunk_size
         self.s3_dir = s3_dir
+        # Headers every chunk PUT must carry as given (multipart upload_headers).
+        self.upload_headers = dict(upload_headers or {})
         self.spool = data_dir / "spool"
         self.media = data_dir / "media"
         # Leftovers of uploads cut off by a crash are never resumed (POST /tasks is not).

@@ -17,8 +17,10 @@ from tests.integration.engine.support import (
     running,
     states,
 )
+from uploader_app.jobs.engine import ENABLE_VIDEO_STREAM
 from uploader_app.jobs.events import JobChanged, JobProgress
 from uploader_app.models import JobState, Route
+from uploader_app.sandbox.records import IndexedAssetRecord, TaskRecord
 
 
 @pytest.mark.parametrize("version", ["v1.3", "v1.2"])
@@ -126,3 +128,74 @@ def test_events_carry_snapshots(
         assert runner.wait(timeout=60)
     last = [e.job for e in events.of(JobChanged) if e.job.id == job.id][-1]
     assert last == engine.job(job.id)
+
+
+def test_urls_are_checked_then_fetched_by_the_service(
+    start_sandbox: StartSandbox,
+    video: Callable[..., Path],
+    web: tuple[str, Path],
+    tmp_path: Path,
+) -> None:
+    sandbox = start_sandbox()
+    engine = make_engine(sandbox, tmp_path / "home")
+    index = index_id(sandbox)
+    base, folder = web
+    video("remote.mp4").replace(folder / "remote.mp4")
+    good = f"{base}/remote.mp4"
+    page = "https://www.youtube.com/watch?v=abc"
+    jobs = engine.add_urls([good, page], index)
+    assert [j.state for j in jobs] == [JobState.QUEUED, JobState.REJECTED]
+    assert jobs[1].error_message and jobs[1].error_hint
+    assert engine.add_urls([good], index)[0].id == jobs[0].id  # the same URL is one job
+    with running(engine) as runner:
+        assert runner.wait(timeout=60)
+    done = engine.job(jobs[0].id)
+    assert done.state is JobState.READY, done
+    assert done.route is Route.URL
+    assert done.name == "remote.mp4"
+
+
+def test_video_stream_is_one_explicit_choice_on_both_routes(
+    start_sandbox: StartSandbox, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    # /tasks defaults to streaming and indexed assets do not: the engine says which, always.
+    sandbox = start_sandbox(chunk_size=16 * 1024)
+    index = index_id(sandbox)
+    small = make_engine(sandbox, tmp_path / "a")
+    big = make_engine(sandbox, tmp_path / "b", multipart_over=1000)
+    [task_job] = small.add_paths([video("a.mp4")], index, target=TARGET)
+    [asset_job] = big.add_paths([video("b.mp4", duration=6.0)], index, target=TARGET)
+    for engine in (small, big):
+        with running(engine) as runner:
+            assert runner.wait(timeout=60)
+    store = sandbox.sandbox.store
+    task = store.get(TaskRecord, small.job(task_job.id).task_id or "")
+    indexed = store.get(IndexedAssetRecord, big.job(asset_job.id).indexed_asset_id or "")
+    assert task is not None
+    assert indexed is not None
+    assert task.enable_video_stream is ENABLE_VIDEO_STREAM
+    assert indexed.enable_video_stream is ENABLE_VIDEO_STREAM
+
+
+def test_a_file_sent_by_the_asset_route_elsewhere_is_already_in_the_index(
+    start_sandbox: StartSandbox, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    sandbox = start_sandbox(chunk_size=16 * 1024)
+    index = index_id(sandbox)
+    path = video("big.mp4", duration=6.0)
+    first = make_engine(sandbox, tmp_path / "a", multipart_over=1000)
+    [sent] = first.add_paths([path], index, target=TARGET)
+    with running(first) as runner:
+        assert runner.wait(timeout=60)
+    # Another job list (another computer) with the same file.
+    second = make_engine(sandbox, tmp_path / "b", multipart_over=1000)
+    [again] = second.add_paths([path], index, target=TARGET)
+    with running(second) as runner:
+        assert runner.wait(timeout=60)
+    found = second.job(again.id)
+    assert found.state is JobState.ALREADY_IN_INDEX, found
+    assert found.video_id == first.job(sent.id).video_id
+    posts = [
+        r for r in sandbox.requests if r.method == "POST" and r.path.endswith("multipart-uploads")
+    ]
+    assert len(posts) == 1  # not uploaded a second time

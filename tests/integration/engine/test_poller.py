@@ -1,0 +1,153 @@
+"""The poller: list pages for many jobs, a request budget, 429, unknown statuses."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import StartSandbox
+from tests.integration.engine.support import client_factory, index_id
+from tests.media import VideoSpec, make_video
+from uploader_app.api.client import ApiClient
+from uploader_app.api.types import parse_task
+from uploader_app.jobs.poller import Poller, _Status
+from uploader_app.models import Job, JobState, SourceKind, TaskStatus
+from uploader_app.sandbox.server import SandboxServer
+from uploader_app.store import NewJob, Store
+
+
+def _on_service(sandbox: SandboxServer, store: Store, index: str, clip: Path, count: int) -> None:
+    """``count`` tasks made on the sandbox, each held by an on_service job."""
+    with client_factory(sandbox)() as client:
+        for n in range(count):
+            created = client.create_task_from_file(index, clip, filename=f"c{n}.mp4")
+            [(job, _)] = store.add(
+                [NewJob(SourceKind.FILE, f"/v/c{n}.mp4", index, dedup_key=str(n))]
+            )
+            store.update(job.id, state=JobState.ON_SERVICE, task_id=created.id)
+
+
+def _poller(sandbox: SandboxServer, store: Store, budget: int = 60) -> Poller:
+    client = client_factory(sandbox)()
+    return Poller(store, lambda: client, lambda job: job, budget)
+
+
+def _gets(sandbox: SandboxServer) -> tuple[int, int]:
+    """(list requests, one-task requests) for tasks."""
+    lists = sum(1 for r in sandbox.requests if r.method == "GET" and r.path == "/v1.3/tasks")
+    ones = sum(
+        1 for r in sandbox.requests if r.method == "GET" and r.path.startswith("/v1.3/tasks/")
+    )
+    return lists, ones
+
+
+@pytest.fixture
+def clip(video_dir: Path) -> Path:
+    return make_video(video_dir, VideoSpec(duration=5.0))
+
+
+def test_many_jobs_are_read_from_list_pages(
+    start_sandbox: StartSandbox, clip: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox()
+    store = Store(tmp_path / "jobs.sqlite3")
+    index = index_id(sandbox)
+    _on_service(sandbox, store, index, clip, 60)
+    time.sleep(0.5)  # the sandbox's clock at 1000x: every task is ready
+    sandbox.clear_requests()
+    poller = _poller(sandbox, store)
+    poller.poll_once()
+    assert {j.state for j in store.jobs()} == {JobState.READY}
+    assert all(j.video_id for j in store.jobs())
+    assert _gets(sandbox) == (2, 0)  # two pages of 50, not 60 requests
+    assert poller.requests == 2
+
+
+def test_a_few_jobs_are_read_one_by_one(
+    start_sandbox: StartSandbox, clip: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox()
+    store = Store(tmp_path / "jobs.sqlite3")
+    _on_service(sandbox, store, index_id(sandbox), clip, 2)
+    time.sleep(0.5)
+    sandbox.clear_requests()
+    _poller(sandbox, store).poll_once()
+    assert _gets(sandbox) == (0, 2)
+    assert {j.state for j in store.jobs()} == {JobState.READY}
+
+
+def test_the_budget_per_minute_is_never_passed(
+    start_sandbox: StartSandbox, clip: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox(speed=0.001)  # tasks stay in progress
+    store = Store(tmp_path / "jobs.sqlite3")
+    _on_service(sandbox, store, index_id(sandbox), clip, 3)
+    sandbox.clear_requests()
+    poller = _poller(sandbox, store, budget=4)
+    waits = []
+    for _ in range(5):
+        store.update(1, not_before=None)  # make every job due at once
+        store.update(2, not_before=None)
+        store.update(3, not_before=None)
+        waits.append(poller.poll_once())
+    assert poller.requests == 4
+    assert sum(_gets(sandbox)) == 4
+    assert waits[-1] > 50  # the next round waits for the minute to roll over
+
+
+def test_a_429_pauses_polling_for_as_long_as_asked(
+    start_sandbox: StartSandbox, clip: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox(speed=0.001)
+    store = Store(tmp_path / "jobs.sqlite3")
+    _on_service(sandbox, store, index_id(sandbox), clip, 1)
+    sandbox.set_faults(
+        {
+            "rules": [
+                {
+                    "method": "GET",
+                    "path": "/v1.3/tasks/*",
+                    "fault": "rate_limit",
+                    "retry_after": 3600,
+                }
+            ]
+        }
+    )
+    poller = _poller(sandbox, store)
+    assert poller.poll_once() == pytest.approx(3600, abs=5)
+    sandbox.clear_requests()
+    assert poller.poll_once() > 3500  # paused: nothing sent
+    assert sandbox.requests == []
+
+
+def test_an_unknown_status_is_in_progress_and_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    task = parse_task({"_id": "t1", "index_id": "i", "status": "transcoding"})
+    assert task.status is TaskStatus.UNKNOWN
+    assert task.status_label == "transcoding"
+    assert not task.status.is_terminal
+    store = Store(tmp_path / "jobs.sqlite3")
+    [(job, _)] = store.add([NewJob(SourceKind.FILE, "/v/a.mp4", "i", dedup_key="a")])
+    store.update(job.id, state=JobState.ON_SERVICE, task_id="t1")
+    changed: list[Job | None] = []
+
+    def on_change(changed_job: Job | None) -> Job | None:
+        changed.append(changed_job)
+        return changed_job
+
+    poller = Poller(store, _no_client, on_change, 60)
+    caplog.set_level(logging.WARNING)
+    for _ in range(3):
+        poller._apply(store.get(job.id), _Status("transcoding", None, True, False))
+    assert store.get(job.id).state is JobState.ON_SERVICE
+    assert store.get(job.id).server_status == "transcoding"
+    assert caplog.text.count("transcoding") == 1
+    assert len(changed) == 1  # the view hears of the new word once
+
+
+def _no_client() -> ApiClient:
+    raise AssertionError("no request expected")
