@@ -16,7 +16,6 @@ Run alone with ``python -m tests.benchmarks.bench_gui``.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys

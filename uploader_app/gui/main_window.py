@@ -381,6 +381,8 @@ class MainWindow(QMainWindow):
     def _on_index_changed(self, index: Index | None, api_version: str) -> None:
         target = self.picker.target()
         index_id = index.id if index else None
+        if index is not None:
+            self.task_panel.model.add_index_names({index.id: index.name})
         self.files_tab.set_index(index_id, target, api_version, self.picker.limits_text())
         self.url_tab.set_index(index_id, target)
         self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
