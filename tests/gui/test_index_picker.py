@@ -60,8 +60,9 @@ def test_a_refused_key_is_said_in_plain_words(
     qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
 ) -> None:
     picker = _picker(qtbot, qsettings, sandbox.base_url(), key="wrong-key")
-    picker.refresh()
-    qtbot.waitUntil(picker.refresh_button.isEnabled, timeout=10_000)
+    with qtbot.waitSignal(picker.listing_failed, timeout=10_000) as failed:
+        picker.refresh()
+    assert failed.args[0].startswith("The service did not accept the API key.")
     message = picker.status_label.text()
     assert message.startswith("Could not list your indexes.")
     assert "key" in message.lower()

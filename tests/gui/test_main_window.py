@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from tests.local_http import ranged_files_in, serving
-from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow
+from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow, totals_text
+from uploader_app.gui.settings_dialog import Saved
 from uploader_app.gui.startup import make_host
 from uploader_app.gui.welcome import Account
+from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared
 from uploader_app.models import JobState
 from uploader_app.sandbox.server import SandboxServer
@@ -128,6 +132,9 @@ def test_demo_strip_and_problem_banner(
         "Enter a new key in Settings."
     )
     assert window.banner_button.isVisible()
+    assert not window.details_label.isVisible()
+    window.details_button.click()
+    assert window.details_label.text().startswith("Problem code: api_key_invalid.")
     assert window.connection_label.text() == "○ API key not accepted"
     window.host.event.emit(BatchProblemCleared())
     assert not window.banner.isVisible()
@@ -148,3 +155,77 @@ def test_size_splitter_and_tab_are_remembered(
     assert again.size() == window.size()
     assert again.splitter.sizes() == sizes
     assert again.tabs.currentIndex() == 1
+
+
+def test_a_refused_key_shows_not_connected(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    account = Account(sandbox.base_url(), "not-the-key")
+    settings = AppSettings(base_url=sandbox.base_url())
+    window = MainWindow(account, settings, make_host(account, settings), qsettings)
+    qtbot.addWidget(window)
+    window.picker.refresh()
+    qtbot.waitUntil(lambda: window.connection_label.text() == "○ Not connected", timeout=15_000)
+    assert "Choose the index" in window.files_tab.upload_button.toolTip()
+
+
+def test_files_sent_in_an_earlier_run_are_known(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    clip = video("clip.mp4")
+    first = make_window(sandbox)
+    first.add_paths([clip])
+    qtbot.waitUntil(first.files_tab.upload_button.isEnabled, timeout=30_000)
+    first.files_tab.upload_button.click()
+    qtbot.waitUntil(lambda: _jobs_in(first) == [JobState.READY], timeout=60_000)
+    first.host.shutdown(keep=True)
+
+    again = make_window(sandbox)  # a new run over the same job store
+    again.add_paths([clip])
+    qtbot.waitUntil(lambda: again.files_tab.model.tally().checked == 1, timeout=30_000)
+    assert again.files_tab.model.rows[0].already_sent
+    assert _jobs_in(again) == [JobState.READY]
+
+
+def test_saved_settings_apply_to_the_running_window(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer
+) -> None:
+    window = make_window(sandbox)
+    window.show_banner("The settings file could not be read.", offer_settings=True)
+    changed = replace(window.settings, concurrent_uploads=3, bandwidth_cap=2_000_000)
+    with qtbot.assertNotEmitted(window.account_changed):
+        window._apply_settings(Saved(changed))
+    assert window.host.upload_workers == 3
+    assert window.host.engine.settings.bandwidth_cap == 2_000_000
+    assert window.host.engine.settings.concurrent_uploads == 3
+    assert not window.banner.isVisible()
+
+    with qtbot.waitSignal(window.account_changed) as switched:
+        window._apply_settings(Saved(changed, key="another-key"))
+    assert switched.args[0].key == "another-key"
+    assert not switched.args[0].demo
+
+
+def test_totals_line_answers_how_long() -> None:
+    busy = Totals(
+        counts={JobState.UPLOADING: 4, JobState.QUEUED: 12, JobState.ON_SERVICE: 1},
+        bytes_done=1_800_000_000,
+        bytes_total=6_200_000_000,
+        speed=12_000_000,
+        eta=400,
+    )
+    assert totals_text(busy) == (
+        "4 uploading, 12 waiting, 1 being indexed · 1.8 GB of 6.2 GB · 12 MB/s · about 7 min left"
+    )
+    done = Totals(counts={JobState.READY: 3}, bytes_done=0, bytes_total=0, speed=None, eta=None)
+    assert totals_text(done) == "All done · 3 videos ready"
+
+
+def test_keyboard_shortcuts_of_the_window(make_window: MakeWindow, sandbox: SandboxServer) -> None:
+    window = make_window(sandbox)
+    files = window.files_tab
+    assert files.add_files_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert files.add_folder_action.shortcut() == QKeySequence("Ctrl+Shift+O")
+    assert QKeySequence("Ctrl+,") in window.settings_action.shortcuts()
+    menu_actions = window.file_menu.actions()
+    assert files.add_files_action in menu_actions and files.add_folder_action in menu_actions

@@ -102,3 +102,19 @@ def test_forget_key_removes_it(qtbot: QtBot) -> None:
 )
 def test_the_address_names_its_version(address: str, said: str) -> None:
     assert version_text(address) == said
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("ftp://example.com", "The server address must be a web address starting with https://."),
+        ("https://api.twelvelabs.io/v1.1", "This app speaks v1.2 and v1.3, not v1.1."),
+    ],
+)
+def test_an_unusable_address_is_not_saved(qtbot: QtBot, address: str, said: str) -> None:
+    dialog = _dialog(qtbot, AppSettings())
+    dialog.address_edit.setText(address)
+    dialog.save_button.click()
+    assert dialog.problem_label.text() == said
+    assert _saved(dialog) is None
+    assert load_settings_file().base_url == AppSettings().base_url

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from uploader_app.api.errors import ApiError
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -26,6 +28,10 @@ T = TypeVar("T")
 BATCH_INTERVAL = 0.05  # seconds: 20 repaints a second at most, yet a person sees no delay
 
 Producer = Callable[[threading.Event], Iterable[Any]]
+
+# A producer yields this to hand over what it has now, before it starts on something slow
+# (the files listed before the first probe), instead of waiting for the next batch time.
+FLUSH = object()
 
 # Streams still running: a Stream must outlive the caller's local variable until its thread
 # has finished, or Qt destroys a running QThread.
@@ -48,17 +54,21 @@ class _Worker(QObject):
         last = time.monotonic()
         try:
             for item in self._producer(self._cancel):
-                pending.append(item)
+                if item is not FLUSH:
+                    pending.append(item)
                 now = time.monotonic()
-                if now - last >= BATCH_INTERVAL:
+                if pending and (item is FLUSH or now - last >= BATCH_INTERVAL):
                     self.batch.emit(pending)
                     pending, last = [], now
             if pending:
                 self.batch.emit(pending)
         except Exception as exc:
-            # Handed to the GUI thread, which words it for the user; logged here with the
-            # traceback for the person who will help them.
-            logger.exception("background work failed")
+            # Handed to the GUI thread, which words it for the user. A service's answer is an
+            # expected outcome; anything else gets its traceback for the person who helps.
+            if isinstance(exc, ApiError):
+                logger.info("background work failed: %r", exc)
+            else:
+                logger.exception("background work failed")
             if pending:
                 self.batch.emit(pending)
             self.failed.emit(exc)

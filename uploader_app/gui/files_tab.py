@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from uploader_app.gui import text
-from uploader_app.gui.background import Stream
+from uploader_app.gui.background import FLUSH, Stream
 from uploader_app.gui.findings_model import Column, FileRow, FindingsModel, Tally
 from uploader_app.models import Finding, Target
 from uploader_app.validation.pool import imap_unordered
@@ -59,7 +59,7 @@ def check_files(
     target: Target,
     api_version: str | None,
     cancel: threading.Event,
-) -> Iterator[Candidate | Finding]:
+) -> Iterator[Candidate | Finding | object]:
     """Every file found (a Candidate, so its row can appear), then one Finding per file.
 
     ``roots`` are dropped files and folders; ``again`` rows already listed that need a new
@@ -75,6 +75,7 @@ def check_files(
         if cancel.is_set():
             return
         items.append(Candidate(row.path, row.relative, row.explicit, find_subtitle(row.path)))
+    yield FLUSH  # every row on screen now, even if the first probe takes seconds
     work = partial(check_item, target=target, api_version=api_version)
     yield from imap_unordered(work, items, cancel=cancel)
 
@@ -229,6 +230,10 @@ class FilesTab(QWidget):
         layout.addWidget(self.drop_zone, 1)
         layout.addWidget(self.table, 3)
         layout.addLayout(bottom)
+        # Delete takes the selected files off this list (nothing on disk is touched).
+        remove = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        remove.setContext(Qt.ShortcutContext.WidgetShortcut)
+        remove.activated.connect(self.remove_selected)
         # Enter sends, as the default button of a dialog would (a tab page has no default).
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             shortcut = QShortcut(QKeySequence(key), self)
@@ -313,6 +318,11 @@ class FilesTab(QWidget):
         findings = self.model.to_send()
         if findings:
             self.upload_requested.emit(findings)
+
+    @Slot()
+    def remove_selected(self) -> None:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        self.model.remove_paths([self.model.rows[r].path for r in rows])
 
     @Slot()
     def clear(self) -> None:

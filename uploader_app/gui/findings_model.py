@@ -19,6 +19,7 @@ from PySide6.QtGui import QIcon
 
 from uploader_app.gui import text
 from uploader_app.gui.icons import verdict_icon
+from uploader_app.gui.job_text import short_size
 from uploader_app.models import Finding, Verdict
 
 logger = logging.getLogger(__name__)
@@ -346,7 +347,7 @@ class FindingsModel(QAbstractTableModel):
         if column == Column.RESOLUTION:
             return text.resolution(probe.width, probe.height)
         # Size 0 with an error means the file could not even be looked at: size unknown.
-        return text.size(probe.size) if probe.size or probe.error is None else ""
+        return short_size(probe.size) if probe.size or probe.error is None else ""
 
     @staticmethod
     def _details(row: FileRow) -> str:

@@ -76,9 +76,11 @@ def list_indexes(client_factory: ClientFactory) -> Listing:
 
 
 class IndexPicker(QWidget):
-    """``index_changed(index or None, api version)`` whenever the chosen index changes."""
+    """``index_changed(index or None, api version)`` whenever the chosen index changes;
+    ``listing_failed(words)`` when the indexes could not be listed."""
 
     index_changed = Signal(object, str)
+    listing_failed = Signal(str)
 
     def __init__(
         self, client_factory: ClientFactory, state: QSettings, parent: QWidget | None = None
@@ -195,7 +197,9 @@ class IndexPicker(QWidget):
     def _on_failed(self, error: BaseException) -> None:
         self._loading = False
         self.refresh_button.setEnabled(True)
-        self.status_label.setText(f"Could not list your indexes. {problem_text(error)}")
+        words = problem_text(error)
+        self.status_label.setText(f"Could not list your indexes. {words}")
+        self.listing_failed.emit(words)
 
     def _show(self, indexes: list[Index], wanted: str) -> None:
         before = self.current

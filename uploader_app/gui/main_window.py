@@ -34,7 +34,7 @@ from uploader_app.gui import text
 from uploader_app.gui.close_dialog import close_host
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
-from uploader_app.gui.job_text import format_eta, short_size
+from uploader_app.gui.job_text import format_eta, format_speed, short_size
 from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.task_panel import TaskPanel
 from uploader_app.gui.text import problem_text
@@ -44,7 +44,7 @@ from uploader_app.gui.welcome import Account
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged, JobNotice
-from uploader_app.models import Finding, Index, Job, JobState
+from uploader_app.models import Finding, Index, Job, JobState, SourceKind
 from uploader_app.settings import AppSettings
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ TAB_KEY = "window/tab"
 COLUMNS_KEY = "window/task_columns"
 TOTALS_INTERVAL_MS = 1000  # the status bar's figures: once a second is plenty for a person
 # Key and index problems are fixed in Settings; the banner offers the way there.
+# A job in these states has not put (and will not put) its file in the index.
+UNSENT_STATES = frozenset({JobState.REJECTED, JobState.CANCELLED})
 KEY_PROBLEMS = frozenset({"api_key_invalid", "api_key_expired", "unauthorized", "no_api_key"})
 
 
@@ -71,8 +73,11 @@ class MainWindow(QMainWindow):
         host: EngineHost,
         state: QSettings,
         parent: QWidget | None = None,
+        *,
+        log_file: Path | None = None,
     ) -> None:
         super().__init__(parent)
+        self.log_file = log_file
         self.account = account
         self.settings = settings
         self.host = host
@@ -86,6 +91,8 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self._restore()
         host.event.connect(self._on_event)
+        # Earlier runs' jobs too, so a file sent last week is known to be in its index.
+        host.run_in_background(host.engine.jobs, self._note_jobs, self._on_totals_failed)
         self._timer = QTimer(self)
         self._timer.setInterval(TOTALS_INTERVAL_MS)
         self._timer.timeout.connect(self._update_totals)
@@ -133,14 +140,30 @@ class MainWindow(QMainWindow):
         self.banner_button = QPushButton("Open settings")
         self.banner_button.setAccessibleName("Fix it in settings")
         self.banner_button.clicked.connect(lambda: self.open_settings(focus_key=True))
+        # The code and the log file, for the person who will help; hidden until asked for.
+        self.details_button = QPushButton("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setAccessibleName("Show details for the person helping you")
+        self.details_label = QLabel()
+        self.details_label.setAccessibleName("Details")
+        self.details_label.setWordWrap(True)
+        self.details_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_label.hide()
+        self.details_button.toggled.connect(self.details_label.setVisible)
+        words = QVBoxLayout()
+        words.addWidget(self.banner_label)
+        words.addWidget(self.details_label)
         banner = QHBoxLayout(self.banner)
         banner.setContentsMargins(10, 6, 10, 6)
-        banner.addWidget(self.banner_label, 1)
+        banner.addLayout(words, 1)
+        banner.addWidget(self.details_button)
         banner.addWidget(self.banner_button)
         self.banner.hide()
 
         self.picker = IndexPicker(self._client_factory(), self._state)
         self.picker.index_changed.connect(self._on_index_changed)
+        self.picker.listing_failed.connect(lambda _words: self._show_connection("Not connected"))
 
         self.files_tab = FilesTab(self._state)
         self.files_tab.upload_requested.connect(self._queue_findings)
@@ -189,7 +212,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
 
     def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.files_tab.add_files_action)
         file_menu.addAction(self.files_tab.add_folder_action)
         self.files_tab.add_files_action.triggered.connect(self._show_files_tab)
@@ -283,6 +306,9 @@ class MainWindow(QMainWindow):
     def _apply_settings(self, saved: Saved) -> None:
         before = self.settings
         self.settings = saved.settings
+        self.banner.hide()  # a problem that remains is raised again by the engine
+        # The engine reads its speed limit and polling budget at each use: they apply at once.
+        self.host.engine.settings = saved.settings
         self.host.set_concurrency(saved.settings.concurrent_uploads)
         self.tray.set_notifications(saved.settings.notifications)
         if saved.key or (not self.account.demo and saved.settings.base_url != before.base_url):
@@ -358,16 +384,26 @@ class MainWindow(QMainWindow):
         self.url_tab.set_index(index_id, target)
         self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
 
+    def _note_jobs(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self._note_job(job)
+
+    def _note_job(self, job: Job) -> None:
+        if job.source_kind is SourceKind.FILE and job.state not in UNSENT_STATES:
+            self.files_tab.note_sent(job.index_id, job.source)
+
     @Slot(object)
     def _on_event(self, event: object) -> None:
         if isinstance(event, JobChanged):
-            job = event.job
             self._totals_dirty = True
-            if job.state not in (JobState.REJECTED, JobState.CANCELLED):
-                self.files_tab.note_sent(job.index_id, job.source)
+            self._note_job(event.job)
         elif isinstance(event, BatchProblem):
             hint = f" {event.hint}" if event.hint else ""
-            self.show_banner(f"{event.title}. {event.message}{hint}", event.code in KEY_PROBLEMS)
+            self.show_banner(
+                f"{event.title}. {event.message}{hint}",
+                event.code in KEY_PROBLEMS,
+                details=f"Problem code: {event.code}.",
+            )
             self._show_connection(event.title)
         elif isinstance(event, BatchProblemCleared):
             self.banner.hide()
@@ -377,10 +413,15 @@ class MainWindow(QMainWindow):
         else:
             self._totals_dirty = True
 
-    def show_banner(self, words: str, offer_settings: bool) -> None:
-        """Across the window: what stops the uploads, or a settings file that was ignored."""
+    def show_banner(self, words: str, offer_settings: bool, details: str = "") -> None:
+        """Across the window: what stops the uploads, or a settings file that was ignored.
+        ``details`` (a code) sits behind the Details button with the log file's place."""
         self.banner_label.setText(words)
         self.banner_button.setVisible(offer_settings)
+        log = f"The log file {self.log_file} has the full story." if self.log_file else ""
+        self.details_label.setText(" ".join(part for part in (details, log) if part))
+        self.details_button.setChecked(False)
+        self.details_button.setVisible(bool(self.details_label.text()))
         self.banner.show()
 
     def _show_connection(self, words: str) -> None:
@@ -408,7 +449,7 @@ class MainWindow(QMainWindow):
 
     def _on_totals_failed(self, error: BaseException) -> None:
         self._totals_running = False
-        logger.warning("reading the totals failed: %r", error)
+        logger.warning("reading the job list failed: %r", error)
 
     # ---- closing -------------------------------------------------------------------------
 
@@ -425,7 +466,7 @@ class MainWindow(QMainWindow):
 
 
 def totals_text(totals: Totals) -> str:
-    """``4 uploading, 12 waiting · 1.8 of 6.2 GB · about 7 min left``."""
+    """``4 uploading, 12 waiting · 1.8 of 6.2 GB · 12 MB/s · about 7 min left``."""
     counts = totals.counts
     parts = []
     uploading = counts.get(JobState.UPLOADING, 0)
@@ -446,6 +487,8 @@ def totals_text(totals: Totals) -> str:
     line = ", ".join(parts)
     if totals.bytes_total and totals.bytes_done < totals.bytes_total:
         line += f" · {short_size(totals.bytes_done)} of {short_size(totals.bytes_total)}"
+    if uploading and totals.speed:
+        line += f" · {format_speed(totals.speed)}"
     if totals.eta:
         line += f" · {format_eta(totals.eta)}"
     return line

@@ -28,7 +28,7 @@ from uploader_app.gui.background import run_in_background
 from uploader_app.gui.text import problem_text
 from uploader_app.gui.welcome import key_note
 from uploader_app.keys import KeyInfo, KeyProblem
-from uploader_app.settings import AppSettings, SettingsError, save_settings_file
+from uploader_app.settings import AppSettings, SettingsError, save_settings_file, setting_problem
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,13 @@ def key_source_text(info: KeyInfo) -> str:
     if info.source == "memory":
         return "A key is kept until the app quits (this computer has no keychain the app can use)."
     return "No key yet."
+
+
+def _version_problem(base_url: str) -> str | None:
+    version = config.api_version_of(base_url)
+    if version is not None and version not in config.SUPPORTED_VERSIONS:
+        return version_text(base_url)
+    return None
 
 
 def version_text(base_url: str) -> str:
@@ -276,6 +283,13 @@ class SettingsDialog(QDialog):
         if self._busy:
             return
         settings, key = self.chosen(), self.key_edit.text().strip() or None
+        problem = setting_problem("base_url", settings.base_url) or _version_problem(
+            settings.base_url
+        )
+        if problem:
+            self.problem_label.setText(problem)
+            self.address_edit.setFocus()
+            return
         self._set_busy(True)
         self.problem_label.setText("Checking the new key…" if key else "Saving…")
         run_in_background(

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QApplication
@@ -24,9 +25,11 @@ from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.engine import Engine
 from uploader_app.jobs.events import EngineEvent
 from uploader_app.logfile import setup_logging
-from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings, read_settings, save_settings_file
 from uploader_app.store import Store
+
+if TYPE_CHECKING:
+    from uploader_app.sandbox.server import SandboxServer
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +64,10 @@ class Session(QObject):
         settings: AppSettings,
         account: Account,
         demo_server: SandboxServer | None,
+        log_file: Path | None = None,
     ) -> None:
         super().__init__(app)
+        self._log_file = log_file
         self._settings = settings
         self._demo_server = demo_server
         self.window: MainWindow | None = None
@@ -71,7 +76,7 @@ class Session(QObject):
 
     def open(self, account: Account) -> MainWindow:
         host = make_host(account, self._settings)
-        window = MainWindow(account, self._settings, host, window_state())
+        window = MainWindow(account, self._settings, host, window_state(), log_file=self._log_file)
         window.account_changed.connect(self._on_account_changed)
         self.window = window
         host.start()
@@ -124,7 +129,7 @@ def _log_failure(error: BaseException) -> None:
 def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | None:
     """Show the window (after the welcome screen when no key is known); None if the welcome
     screen was closed."""
-    setup_logging()
+    log_file = setup_logging()
     loaded = read_settings()
     settings = loaded.settings
     info = keys.load_key()
@@ -145,7 +150,7 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
         # Next start goes straight to demo mode, until a key is entered.
         settings = replace(settings, demo_mode=True)
         save_settings_file(settings)
-    session = Session(app, settings, account, server)
+    session = Session(app, settings, account, server, log_file)
     window = session.window
     if window is not None:
         if loaded.problems:

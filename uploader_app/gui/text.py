@@ -29,10 +29,6 @@ def resolution(width: int | None, height: int | None) -> str:
     return f"{width}×{height}" if width and height else ""
 
 
-def size(value: int | None) -> str:
-    return format_size(value) if value is not None else ""
-
-
 def count(number: int, noun: str, plural: str | None = None) -> str:
     """``1 video``, ``1,240 videos``."""
     word = noun if number == 1 else (plural or f"{noun}s")

@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
 
 from uploader_app.gui import text
 from uploader_app.gui.background import Stream
+from uploader_app.gui.files_tab import DEFAULT_TARGET
 from uploader_app.gui.icons import verdict_icon
+from uploader_app.gui.job_text import short_size
 from uploader_app.jobs.urlcheck import check_url
 from uploader_app.models import Target, UrlFinding, Verdict
 
@@ -146,7 +148,7 @@ class UrlModel(QAbstractTableModel):
                 return text.clock(finding.duration)
             if column == Column.RESOLUTION:
                 return text.resolution(finding.width, finding.height)
-            return text.size(finding.size)
+            return short_size(finding.size) if finding.size is not None else ""
         if role == Qt.ItemDataRole.ToolTipRole and column in (Column.ADDRESS, Column.STATUS):
             return row.url if column == Column.ADDRESS else row.status
         if role == Qt.ItemDataRole.DecorationRole and column == Column.ADDRESS:
@@ -215,7 +217,7 @@ class UrlTab(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._target = Target(listens_to_audio=True)
+        self._target = DEFAULT_TARGET
         self._index_id: str | None = None
         self._streams: list[Stream] = []
         self._sending = False
@@ -297,7 +299,7 @@ class UrlTab(QWidget):
         """Another index: its limits apply, so every address is checked again."""
         changed = (index_id, target) != (self._index_id, self._target)
         self._index_id = index_id
-        self._target = target or Target(listens_to_audio=True)
+        self._target = target or DEFAULT_TARGET
         if changed and self.model.rowCount():
             urls = [r.url for r in self.model.rows]
             self.model.remove(urls)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
@@ -28,7 +29,9 @@ from uploader_app import config, keys
 from uploader_app.gui.background import run_in_background
 from uploader_app.gui.text import problem_text
 from uploader_app.keys import KeyInfo, KeyProblem
-from uploader_app.sandbox.server import SandboxServer
+
+if TYPE_CHECKING:
+    from uploader_app.sandbox.server import SandboxServer
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,10 @@ class Account:
 
 def start_demo_sandbox(speed: float = DEMO_SPEED) -> SandboxServer:
     """The sandbox on a free loopback port with the demo key (blocking: call it in a worker)."""
+    # Imported here: the sandbox and its web toolkit cost 0.1 s of start-up that a window on a
+    # real account never needs (docs/gui.md, "Start-up").
+    from uploader_app.sandbox.server import SandboxServer  # noqa: PLC0415
+
     server = SandboxServer(
         data_dir=config.app_home() / "demo-sandbox",
         api_key=config.SANDBOX_DEMO_KEY,
