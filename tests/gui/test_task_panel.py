@@ -295,3 +295,35 @@ def test_tray_ring_follows_the_batch_and_clears_when_it_ends(
     wait_for_state(qtbot, r.panel, job.id, JobState.READY)
     qtbot.waitUntil(lambda: tray.percent is None, timeout=5000)
     assert tray.icon.toolTip() == "Video Indexing Uploader"
+
+
+def test_a_video_already_in_the_index_can_be_sent_again_from_the_menu(
+    qtbot: QtBot,
+    rig: MakeRig,
+    make_host: MakeHost,
+    panel_for: PanelFor,
+    video: Callable[..., Path],
+    *,
+    tmp_path: Path,
+) -> None:
+    r = rig()
+    clip = video("promo.mp4")
+    [first] = r.add(clip)
+    wait_for_state(qtbot, r.panel, first.id, JobState.READY)
+    # Another job list (another computer, a reinstall) sends the same file to the same index.
+    other = make_host(r.server, store=tmp_path / "other.sqlite3")
+    panel = panel_for(other)
+    [again] = other.engine.add_paths([clip], r.index_id)
+    other.wake()
+    known = wait_for_state(qtbot, panel, again.id, JobState.ALREADY_IN_INDEX)
+    assert panel.model.index(0, Column.STATE).data() == "Already in this index"
+    assert known.video_id
+    select(panel, again.id)
+    panel._show_menu(panel.table.visualRect(panel.proxy.index(0, 0)).center())
+    menu_texts = [a.text() for a in panel._menu.actions() if a.isEnabled()]
+    assert "Send again anyway" in menu_texts
+    assert "Try again" not in menu_texts
+    panel._menu.close()
+    panel.resend_action.trigger()
+    resent = wait_for_state(qtbot, panel, again.id, JobState.READY)
+    assert resent.video_id and resent.video_id != known.video_id
