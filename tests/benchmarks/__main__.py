@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from tests.benchmarks import bench_engine, bench_upload, bench_validation
+from tests.benchmarks import bench_engine, bench_gui, bench_upload, bench_validation
 from tests.benchmarks.report import print_table
 
 
 def main() -> int:
-    rows = [*bench_validation.run(), *bench_upload.run(), *bench_engine.run()]
+    rows = [
+        *bench_validation.run(),
+        *bench_upload.run(),
+        *bench_engine.run(),
+        *bench_gui.run(),
+    ]
     print()
     print_table(rows)
     return 0

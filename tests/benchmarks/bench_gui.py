@@ -265,16 +265,18 @@ def stall_under_load(uploads: int = 4, clips: int = 1_000) -> list[Row]:
                 )
                 return sent and not files.checking
 
-            _spin_until(finished, 600)
-            elapsed = time.perf_counter() - started
-            stall = busy.stop()
+            try:
+                _spin_until(finished, 600)
+            finally:
+                elapsed = time.perf_counter() - started
+                stall = busy.stop()
+                host.shutdown(keep=True)
+                files.shutdown()
+                window.close()
+                app.processEvents()
             states = {job.state.value for job in panel.model.jobs()}
             if states - {JobState.ON_SERVICE.value, JobState.READY.value}:
                 raise RuntimeError(f"uploads did not go through: {states}")
-            host.shutdown(keep=True)
-            files.shutdown()
-            window.close()
-            app.processEvents()
     return [
         (
             f"longest GUI stall: {uploads} uploads + {clips:,}-file check ({elapsed:.0f} s)",

@@ -177,3 +177,19 @@ def test_upload_disabled_with_a_reason(
     _wait_checked(qtbot, tab, rows=1)
     assert not tab.upload_button.isEnabled()
     assert "each row says why" in tab.upload_button.toolTip()
+
+
+def test_delete_takes_selected_files_off_the_list(
+    qtbot: QtBot, qsettings: QSettings, video: Callable[..., Path]
+) -> None:
+    a, b = video("a.mp4"), video("b.mp4", duration=6.0)
+    tab = _tab(qtbot, qsettings)
+    tab.add_paths([a, b])
+    _wait_checked(qtbot, tab, rows=2)
+    row = [r.path for r in tab.model.rows].index(a)
+    tab.table.selectRow(row)
+    tab.table.setFocus()
+    QTest.keyClick(tab.table, Qt.Key.Key_Delete)
+    assert [r.path for r in tab.model.rows] == [b]
+    assert a.exists()
+    assert tab.upload_button.text() == "Upload 1 video"

@@ -167,7 +167,7 @@ def test_proxy_filters_by_category_and_search(model: TaskTableModel, qtmodeltest
 
 
 def test_words() -> None:
-    assert format_eta(30) == "less than a minute left"
+    assert format_eta(30) == "under a minute left"
     assert format_eta(61) == "about 2 min left"
     assert format_eta(3 * 3600 + 60) == "about 3 h 1 min left"
     assert format_eta(None) == ""
@@ -190,3 +190,13 @@ def test_batch_share_only_grows_and_resets_when_idle(model: TaskTableModel) -> N
     assert model.batch_bytes() == (1000, 2000)  # and stays counted when ready
     model.apply_event(JobChanged(make_job(3, JobState.CANCELLED)))
     assert model.batch_bytes() == (0, 0)  # nothing active: the next batch starts afresh
+
+
+def test_index_names_replace_ids_once_known(model: TaskTableModel) -> None:
+    assert model.data(model.index(0, Column.INDEX)) == "idx-1"
+    seen = Recorder(model)
+    model.add_index_names({"idx-1": "Marketing interviews"})
+    assert model.data(model.index(0, Column.INDEX)) == "Marketing interviews"
+    assert seen.changed_rows() == {0, 1}
+    model.add_index_names({"idx-1": "Marketing interviews"})  # nothing new: no repaint
+    assert len(seen.changed) == 2

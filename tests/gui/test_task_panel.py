@@ -64,7 +64,8 @@ def test_an_upload_reaches_ready_with_the_list_updated_in_place(
     assert "Done (1)" in panel._filters[Category.DONE].text()
 
     select(panel, job.id)
-    panel.copy_action.trigger()
+    panel.table.setFocus()
+    QTest.keyClick(panel.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == ready.video_id
 
 
@@ -83,7 +84,8 @@ def test_stop_and_try_again_from_the_list(
     qtbot.waitUntil(panel.retry_action.isEnabled, timeout=2000)
     assert panel.model.index(0, Column.STATE).data() == "Stopped"
 
-    panel.retry_action.trigger()
+    panel.table.setFocus()
+    QTest.keyClick(panel.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     wait_for_state(qtbot, panel, job.id, JobState.READY)
 
 
@@ -255,8 +257,41 @@ def test_a_video_the_service_refuses_shows_why_and_the_tray_says_so(
     failed = wait_for_state(qtbot, r.panel, job.id, JobState.FAILED)
     reason = r.panel.model.index(0, Column.REASON).data()
     assert reason == f"{failed.error_message} {failed.error_hint}"
+    assert r.panel.details.isHidden()
+    select(r.panel, job.id)
+    assert r.panel.details.isVisibleTo(r.panel)
+    assert failed.error_hint in r.panel.details.text()
     assert "HTTP" not in reason and "400" not in reason
     assert failed.error_hint
     qtbot.waitUntil(lambda: len(said) == 2, timeout=5000)
     assert said[0] == ("teaser.mp4 was not indexed", failed.error_message)
     assert said[1] == ("Uploads finished", "1 video failed: the list says why.")
+
+
+def test_tabbing_into_the_list_selects_a_row_for_the_keys(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig()
+    [job] = r.add(video("keys.mp4"))
+    wait_for_state(qtbot, r.panel, job.id, JobState.READY)
+    assert not r.panel.selected_jobs()
+    r.panel.search.setFocus()
+    QTest.keyClick(r.panel.search, Qt.Key.Key_Tab)
+    qtbot.waitUntil(r.panel.table.hasFocus, timeout=2000)
+    assert [j.id for j in r.panel.selected_jobs()] == [job.id]
+    assert r.panel.copy_action.isEnabled()
+
+
+def test_tray_ring_follows_the_batch_and_clears_when_it_ends(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path]
+) -> None:
+    r = rig(bandwidth_cap=SLOW)
+    tray = Tray(r.host, r.panel.model)
+    shares: list[int | None] = []
+    r.host.events.connect(lambda _events: shares.append(tray.percent))
+    [job] = r.add(video("ring.mp4", **SLOW_CLIP))
+    qtbot.waitUntil(lambda: any(s is not None and s > 0 for s in shares), timeout=20_000)
+    assert "on their way" in tray.icon.toolTip()
+    wait_for_state(qtbot, r.panel, job.id, JobState.READY)
+    qtbot.waitUntil(lambda: tray.percent is None, timeout=5000)
+    assert tray.icon.toolTip() == "Video Indexing Uploader"

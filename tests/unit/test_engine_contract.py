@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from uploader_app.api.client import ApiClient
@@ -29,3 +30,10 @@ def test_engine_runs_on_app_settings_and_starts_empty(tmp_path: Path) -> None:
     assert not JobState.PAUSED.is_active
     assert not JobState.PAUSED.is_terminal
     assert JobState.ALREADY_IN_INDEX.is_terminal
+
+
+def test_settings_changed_at_run_time_apply_at_once(tmp_path: Path) -> None:
+    engine = Engine(Store(tmp_path / "jobs.sqlite3"), AppSettings(), _never)
+    engine.settings = replace(AppSettings(), poll_budget_per_minute=7, bandwidth_cap=1000)
+    engine.poll_once()  # nothing on the service: no request
+    assert engine._poller.budget == 7

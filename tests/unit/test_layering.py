@@ -70,3 +70,15 @@ def test_settings_key_and_log_modules_stay_low() -> None:
         assert not bad, f"{name} imports {bad}"
     bad = [n for n in _imports(PACKAGE / "keys.py") if n.startswith(above_api)]
     assert not bad, f"keys.py imports {bad}"
+
+
+def test_store_sits_on_models_only() -> None:
+    """The job store keeps rows; the engine (jobs/) is the only one that gives them meaning."""
+    for path in _modules("store"):
+        bad = [
+            n
+            for n in _imports(path)
+            if n.startswith("uploader_app.") and n != "uploader_app.models"
+        ]
+        bad = [n for n in bad if not n.startswith("uploader_app.store")]
+        assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"

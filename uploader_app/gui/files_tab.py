@@ -230,6 +230,10 @@ class FilesTab(QWidget):
         layout.addWidget(self.drop_zone, 1)
         layout.addWidget(self.table, 3)
         layout.addLayout(bottom)
+        # Delete takes the selected files off this list (nothing on disk is touched).
+        remove = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        remove.setContext(Qt.ShortcutContext.WidgetShortcut)
+        remove.activated.connect(self.remove_selected)
         # Enter sends, as the default button of a dialog would (a tab page has no default).
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             shortcut = QShortcut(QKeySequence(key), self)
@@ -314,6 +318,11 @@ class FilesTab(QWidget):
         findings = self.model.to_send()
         if findings:
             self.upload_requested.emit(findings)
+
+    @Slot()
+    def remove_selected(self) -> None:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        self.model.remove_paths([self.model.rows[r].path for r in rows])
 
     @Slot()
     def clear(self) -> None:

@@ -70,7 +70,7 @@ def format_eta(seconds: float | None) -> str:
     if seconds is None or seconds < 0 or math.isinf(seconds) or math.isnan(seconds):
         return ""
     if seconds < 60:
-        return "less than a minute left"
+        return "under a minute left"
     minutes = math.ceil(seconds / 60)
     if minutes < 60:
         return f"about {minutes} min left"

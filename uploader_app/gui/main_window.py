@@ -307,13 +307,10 @@ class MainWindow(QMainWindow):
         before = self.settings
         self.settings = saved.settings
         self.banner.hide()  # a problem that remains is raised again by the engine
+        # The engine reads its speed limit and polling budget at each use: they apply at once.
+        self.host.engine.settings = saved.settings
         self.host.set_concurrency(saved.settings.concurrent_uploads)
         self.tray.set_notifications(saved.settings.notifications)
-        if saved.settings.bandwidth_cap != before.bandwidth_cap:
-            # The engine reads its cap when it starts; it has no way to change it while running.
-            self.statusBar().showMessage(
-                "The new upload speed limit applies from the next start of the app.", 15_000
-            )
         if saved.key or (not self.account.demo and saved.settings.base_url != before.base_url):
             key = saved.key or self.account.key
             self.account_changed.emit(Account(saved.settings.base_url, key, False, saved.key_note))
@@ -381,6 +378,8 @@ class MainWindow(QMainWindow):
     def _on_index_changed(self, index: Index | None, api_version: str) -> None:
         target = self.picker.target()
         index_id = index.id if index else None
+        if index is not None:
+            self.task_panel.model.add_index_names({index.id: index.name})
         self.files_tab.set_index(index_id, target, api_version, self.picker.limits_text())
         self.url_tab.set_index(index_id, target)
         self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")

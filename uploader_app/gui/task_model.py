@@ -277,9 +277,12 @@ class TaskTableModel(QAbstractTableModel):
 
     # -- feeding the model --------------------------------------------------------------
 
-    def set_index_names(self, names: Mapping[str, str]) -> None:
-        """Show index names in place of ids (the window knows them from the index list)."""
-        self._index_names = dict(names)
+    def add_index_names(self, names: Mapping[str, str]) -> None:
+        """Show these indexes by name in place of their ids (the window learns them from the
+        index list)."""
+        if all(self._index_names.get(k) == v for k, v in names.items()):
+            return
+        self._index_names.update(names)
         if self._rows:
             self._emit_rows(range(len(self._rows)), Column.INDEX, Column.INDEX)
 

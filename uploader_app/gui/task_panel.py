@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QRect,
+    QSize,
     Qt,
     QUrl,
     Signal,
@@ -21,6 +23,7 @@ from PySide6.QtGui import (
     QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
+    QFocusEvent,
     QGuiApplication,
     QKeySequence,
     QPainter,
@@ -88,6 +91,26 @@ _RESENDABLE = frozenset({JobState.ALREADY_IN_INDEX})
 # taking it off the list never loses track of a video being indexed.
 _REMOVABLE = frozenset(JobState) - {JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE}
 
+_VISUAL_ORDER = (
+    Column.NAME,
+    Column.STATE,
+    Column.PROGRESS,
+    Column.SPEED,
+    Column.ETA,
+    Column.REASON,
+    Column.IDS,
+    Column.INDEX,
+)
+_WIDTHS = {
+    Column.NAME: 170,
+    Column.STATE: 220,
+    Column.PROGRESS: 100,
+    Column.SPEED: 70,
+    Column.ETA: 140,
+    Column.REASON: 420,
+    Column.IDS: 260,
+}
+
 _PROBLEM = "That did not work. Try again; if it keeps happening, the log file has the details."
 
 
@@ -112,7 +135,9 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.progress = int(percent)
         bar.text = f"{percent}%"
         bar.textVisible = True
-        bar.state = option.state
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        # Qt 6 reads the orientation from this flag; without it the bar is drawn upright.
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
         style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
@@ -126,6 +151,19 @@ class TaskTable(QTableView):
         super().__init__(parent)
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(False)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """Tabbing into the list selects a row, so the keys and buttons act on something."""
+        super().focusInEvent(event)
+        model, selection = self.model(), self.selectionModel()
+        if selection.hasSelection() or not model.rowCount():
+            return
+        current = self.currentIndex()
+        if not current.isValid():
+            current = model.index(0, 0)
+            self.setCurrentIndex(current)
+        flags = selection.SelectionFlag
+        selection.select(current, flags.ClearAndSelect | flags.Rows)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -173,6 +211,10 @@ class TaskPanel(QWidget):
         self._update_actions()
         self.loaded = False
         host.run_in_background(host.engine.jobs, self._on_loaded, self._on_problem)
+
+    def sizeHint(self) -> QSize:
+        """Room for about eight rows: the window's splitter starts from this."""
+        return QSize(900, 340)
 
     # -- building --------------------------------------------------------------------------
 
@@ -226,16 +268,20 @@ class TaskPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in (
-            (Column.NAME, 220),
-            (Column.STATE, 260),
-            (Column.PROGRESS, 120),
-            (Column.SPEED, 80),
-            (Column.ETA, 130),
-            (Column.INDEX, 140),
-            (Column.IDS, 200),
-        ):
+        # The reason comes right after the progress, so a failure's fix is in view without
+        # scrolling; the ids and the index follow (docs/task-list.md, "Columns").
+        for position, column in enumerate(_VISUAL_ORDER):
+            header.moveSection(header.visualIndex(column), position)
+        for column, width in _WIDTHS.items():
             header.resizeSection(column, width)
+
+        self.details = QLabel()
+        self.details.setObjectName("taskDetails")
+        self.details.setAccessibleName("Reason and what to do for the selected upload")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.hide()
 
         self.buttons = QHBoxLayout()
         layout = QVBoxLayout(self)
@@ -243,6 +289,7 @@ class TaskPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.notice)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
         layout.addLayout(self.buttons)
 
     def _build_actions(self) -> None:
@@ -253,10 +300,16 @@ class TaskPanel(QWidget):
         self.remove_action = self._action(
             "Remove from list", "Remove the selected rows from the list", self.remove
         )
-        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.table.addAction(self.remove_action)
         self.copy_action = self._action("Copy video id", "Copy the video ids", self.copy_ids)
+        # Keys that act on the selected rows while the list has the focus (docs/task-list.md).
+        for action, key in (
+            (self.remove_action, QKeySequence(QKeySequence.StandardKey.Delete)),
+            (self.retry_action, QKeySequence("Ctrl+R")),
+            (self.copy_action, QKeySequence(QKeySequence.StandardKey.Copy)),
+        ):
+            action.setShortcut(key)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.table.addAction(action)
         self.show_action = self._action(
             "Show in folder", "Show the selected file in its folder", self.show_in_folder
         )
@@ -310,6 +363,20 @@ class TaskPanel(QWidget):
         self.remove_action.setEnabled(bool(states & _REMOVABLE))
         self.copy_action.setEnabled(any(job.video_id for job in jobs))
         self.show_action.setEnabled(any(job.source_kind is SourceKind.FILE for job in jobs))
+        self._show_details(jobs)
+
+    def _show_details(self, jobs: list[Job]) -> None:
+        """The whole reason and fix of the one selected row, wrapped: the table cell is too
+        narrow for a sentence and its fix."""
+        text = ""
+        row = self.model.row_of(jobs[0].id) if len(jobs) == 1 else None
+        if row is not None:
+            reason = self.model.index(row, Column.REASON).data()
+            if reason:
+                state = self.model.index(row, Column.STATE).data()
+                text = f"<b>{escape(jobs[0].name)}</b> · {escape(state)}<br>{escape(reason)}"
+        self.details.setText(text)
+        self.details.setVisible(bool(text))
 
     def _on_rows_changed(self, top_left: QModelIndex, bottom_right: QModelIndex) -> None:
         """A selected row that changed state may enable or disable an action."""

@@ -149,7 +149,6 @@ class EngineHost(QObject):
         self._engine = make_engine(self._on_engine_event)
         self._uploads = max(1, uploads)
         self._workers: list[tuple[_LoopWorker, QThread]] = []
-        self._poller: PollWorker | None = None
         self._names = itertools.count(1)
         self._calls: set[Stream] = set()
         self._started = False
@@ -171,8 +170,7 @@ class EngineHost(QObject):
         if self._started:
             return
         self._started = True
-        self._poller = PollWorker(self._engine, "poller")
-        self._launch(self._poller)
+        self._launch(PollWorker(self._engine, "poller"))
         self.set_concurrency(self._uploads)
 
     def set_concurrency(self, uploads: int) -> None:

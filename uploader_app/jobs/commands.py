@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.live import Live
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -284,6 +285,7 @@ class _View:
             elif job.state is not JobState.UPLOADING and bar is not None:
                 self.progress.remove_task(bar)
                 del self._bars[job.id]
+            self.progress.refresh()  # now, not at the next tick: the line below is current
         line = f"{job.name}: {state_words(job)}"
         if job.error_message and job.state in (JobState.FAILED, JobState.REJECTED):
             line += f" — {job.error_message}"
@@ -322,12 +324,24 @@ def _status(engine: Engine, args: argparse.Namespace, stdout: TextIO) -> int:
         print(file=stdout)
         return EXIT_OK
     console = Console(file=stdout)
-    while True:
-        jobs = engine.jobs()
-        console.print(_table(jobs)) if console.is_terminal else _plain(jobs, stdout)
-        if not args.watch or not any(j.state.is_active for j in jobs):
-            return EXIT_OK
-        time.sleep(1.0)
+    jobs = engine.jobs()
+    if not console.is_terminal:
+        _plain(jobs, stdout)
+        while args.watch and any(j.state.is_active for j in jobs):
+            time.sleep(1.0)
+            jobs = engine.jobs()
+            _plain(jobs, stdout)
+        return EXIT_OK
+    if not args.watch:
+        console.print(_table(jobs))
+        return EXIT_OK
+    # One table redrawn in place until nothing moves (Ctrl-C stops watching, not the jobs).
+    with Live(_table(jobs), console=console, auto_refresh=False) as live:
+        while any(j.state.is_active for j in jobs):
+            time.sleep(1.0)
+            jobs = engine.jobs()
+            live.update(_table(jobs), refresh=True)
+    return EXIT_OK
 
 
 def _table(jobs: Sequence[Job]) -> Table:

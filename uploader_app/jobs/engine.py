@@ -429,6 +429,8 @@ class Engine:
     def poll_once(self) -> float:
         """One polling round over every job on the service; seconds until the next one."""
         self._poll_soon.clear()
+        # Settings are read at each use, so a change in the window applies at once.
+        self._poller.budget = max(1, self.settings.poll_budget_per_minute)
         return self._poller.poll_once()
 
     def wait_poll(self, seconds: float) -> None:
@@ -702,6 +704,7 @@ class Engine:
 
         def on_progress(progress: UploadProgress) -> None:
             nonlocal last_sent, last_store
+            self._bandwidth.rate = self.settings.bandwidth_cap
             self._bandwidth.spend(progress.sent - last_sent, cancel)
             last_sent = progress.sent
             due = meter.update(progress.sent)

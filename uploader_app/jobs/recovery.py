@@ -188,7 +188,29 @@ class Finder:
 
     def existing_video(self) -> str | None:
         """The id of a video already in the index made from this job's file, if any: on v1.3
-        the fingerprint in its metadata, on v1.2 the same name and duration."""
+        the fingerprint in its metadata (from a task or an indexed asset), on v1.2 the same
+        name and duration."""
+        return self._existing_task_video() or self._existing_indexed_video()
+
+    def _existing_indexed_video(self) -> str | None:
+        if self.client.version == "v1.2" or self.job.fingerprint is None:
+            return None
+        for item in self.client.iter_indexed_assets(
+            self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
+        ):
+            if item.status != "ready" or item.filename != self.job.name:
+                continue
+            if self.store.holder("indexed_asset_id", item.id) not in (None, self.job.id):
+                continue
+            try:
+                video = self.client.get_video(self.job.index_id, item.id)
+            except NotFoundError:
+                continue
+            if video.user_metadata.get(FINGERPRINT_KEY) == self.job.fingerprint:
+                return item.id
+        return None
+
+    def _existing_task_video(self) -> str | None:
         for task in self.client.iter_tasks(
             self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
         ):

@@ -28,6 +28,9 @@ def test_upload_wait_json_then_status_and_export(
     code, status_rows, _ = run_json(env, "status")
     assert code == 0
     assert [r["task_id"] for r in status_rows] == [r["task_id"] for r in rows]
+    code, out, _ = run_cli(env, "status", "--watch")  # nothing moves: returns at once
+    assert code == 0
+    assert out.count("\tready\t") == 3
     out_csv = tmp_path / "jobs.csv"
     code, out, _ = run_cli(env, "export", str(out_csv))
     assert "3 jobs" in out

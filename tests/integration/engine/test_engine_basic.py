@@ -175,3 +175,27 @@ def test_video_stream_is_one_explicit_choice_on_both_routes(
     assert indexed is not None
     assert task.enable_video_stream is ENABLE_VIDEO_STREAM
     assert indexed.enable_video_stream is ENABLE_VIDEO_STREAM
+
+
+def test_a_file_sent_by_the_asset_route_elsewhere_is_already_in_the_index(
+    start_sandbox: StartSandbox, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    sandbox = start_sandbox(chunk_size=16 * 1024)
+    index = index_id(sandbox)
+    path = video("big.mp4", duration=6.0)
+    first = make_engine(sandbox, tmp_path / "a", multipart_over=1000)
+    [sent] = first.add_paths([path], index, target=TARGET)
+    with running(first) as runner:
+        assert runner.wait(timeout=60)
+    # Another job list (another computer) with the same file.
+    second = make_engine(sandbox, tmp_path / "b", multipart_over=1000)
+    [again] = second.add_paths([path], index, target=TARGET)
+    with running(second) as runner:
+        assert runner.wait(timeout=60)
+    found = second.job(again.id)
+    assert found.state is JobState.ALREADY_IN_INDEX, found
+    assert found.video_id == first.job(sent.id).video_id
+    posts = [
+        r for r in sandbox.requests if r.method == "POST" and r.path.endswith("multipart-uploads")
+    ]
+    assert len(posts) == 1  # not uploaded a second time

@@ -114,3 +114,23 @@ def test_vanished_renamed_and_growing_files_fail_alone_with_a_reason(
     assert grown.error_code == "file_changed"
     assert "Wait until" in grown.error_hint
     assert by_name[fine.name].state is JobState.READY
+
+
+def test_progress_is_paced_and_carries_speed_and_eta(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox()
+    events = Events()
+    engine = make_engine(sandbox, tmp_path / "home", events=events, bandwidth_cap=CAP)
+    [path] = distinct_videos(tmp_path / "in", video_dir, 1, BIG)
+    [job] = engine.add_paths([path], index_id(sandbox), target=TARGET)
+    started = time.monotonic()
+    with running(engine) as runner:
+        assert runner.wait(timeout=60)
+    elapsed = time.monotonic() - started
+    progress = [e for e in events.of(JobProgress) if e.job_id == job.id]
+    # 16 KiB reads give dozens of pieces; the bar hears of at most 10 a second.
+    assert 3 <= len(progress) <= 10 * elapsed + 2
+    assert progress[-1].sent == progress[-1].total == path.stat().st_size
+    assert any(e.speed and e.eta is not None for e in progress)
+    assert [e.sent for e in progress] == sorted(e.sent for e in progress)
