@@ -168,14 +168,21 @@ def test_closing_with_uploads_running_keeps_or_stops_them(
     assert close_host(host, panel) is True
     assert not host.running
     kept = {job.id: job.state for job in host.engine.jobs()}
-    assert set(kept.values()) <= {JobState.QUEUED, JobState.PAUSED}  # resumable, not lost
+    # The slow upload is left to resume; the small one may already have reached the service
+    # on a busy machine, and then it stays tracked there. Nothing is lost either way.
+    assert kept[jobs[0].id] in {JobState.QUEUED, JobState.PAUSED}
+    assert set(kept.values()) <= {
+        JobState.QUEUED, JobState.PAUSED, JobState.ON_SERVICE, JobState.READY
+    }  # fmt: skip
 
     host.start()
     wait_for_state(qtbot, panel, jobs[0].id, JobState.UPLOADING)
     asked = _answer_close(qtbot, "stop")
     assert close_host(host, panel) is True
-    stopped = {job.state for job in host.engine.jobs()}
-    assert stopped == {JobState.CANCELLED}  # still listed: Try again sends them later
+    stopped = {job.id: job.state for job in host.engine.jobs()}
+    assert stopped[jobs[0].id] is JobState.CANCELLED  # still listed: Try again sends it later
+    # Nothing is left half-sent: an upload either stopped or had already reached the service.
+    assert set(stopped.values()) <= {JobState.CANCELLED, JobState.ON_SERVICE, JobState.READY}
 
 
 def test_export_csv_writes_every_job(
