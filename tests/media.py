@@ -386,3 +386,15 @@ def make_zero_filled(source: Path, path: Path, keep: float = 0.5) -> Path:
     kept = int(len(data) * keep)
     path.write_bytes(data[:kept] + bytes(len(data) - kept))
     return path
+
+
+def make_fourcc_video(directory: Path, codec: Literal["ffv1", "wmv2"], container: str) -> Path:
+    """A 6 s video in a codec FFmpeg decodes but MediaInfo names only by its code (FFV1, WMV2)."""
+
+    def build(out: Path) -> None:
+        subprocess.run(
+            [*_QUIET, *_PICTURE, *_SOUND, "-t", "6", "-c:v", codec, "-c:a", "aac", str(out)],
+            check=True,
+        )
+
+    return _cached(directory, f"fourcc {codec} {container}", container, build)

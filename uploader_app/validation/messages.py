@@ -81,6 +81,12 @@ WORDING: dict[str, Wording] = {
         "This video cannot be played: {detail}.",
         "Export it again from your video editor as an MP4 (H.264) file.",
     ),
+    "video_codec_unsupported/warning": Wording(
+        "Video format not recognised",
+        "Video format not recognised: its picture is stored in a format this app does not "
+        "know ({fourcc}), so the service may not be able to play it.",
+        "If it is refused, export it again from your video editor as an MP4 (H.264) file.",
+    ),
     "video_still_writing": Wording(
         "File still being written",
         "This file is still being written or is incomplete: it changed while it was checked.",

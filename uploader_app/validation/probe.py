@@ -349,6 +349,7 @@ def _result(
         duration_note=duration_note,
         encrypted=encrypted,
         codec_problem=_codec_problem(video),
+        codec_unrecognised=_unrecognised_codec(video),
         live_recording=live,
     )
 
@@ -371,15 +372,29 @@ def _main_track(videos: list[dict[str, str]]) -> int:
 
 
 def _codec_problem(video: dict[str, str]) -> str | None:
+    """Why the picture cannot be decoded: a format FFmpeg has no decoder for, else None."""
     name = video.get("Format") or ""
     codec_id = video.get("CodecID") or ""
-    # MediaInfo only repeats the file's code when it does not know the format. Matroska's
-    # codec ids ("V_MJPEG") are standard names FFmpeg maps itself, so those are known.
-    if not name or (name == codec_id and not codec_id.startswith("V_")):
-        return f"its picture is stored in a format no video player knows ({name or 'unnamed'})"
     known = _UNDECODABLE_CODEC_IDS.get(codec_id) or (name if name in _UNDECODABLE_FORMATS else None)
     if known:
         return f"its picture is stored as {known}, which only the camera maker's software reads"
+    return None
+
+
+def _unrecognised_codec(video: dict[str, str]) -> str | None:
+    """The picture format's code when MediaInfo does not recognise it, else None.
+
+    MediaInfo repeats the file's code as the format name when it has no name for it, but it
+    does the same for formats FFmpeg decodes (FFV1, WMV2), so this is only a doubt: see
+    docs/validation.md. A description or web page for the code means MediaInfo knows it;
+    Matroska's codec ids ("V_MJPEG") are standard names FFmpeg maps itself.
+    """
+    name = video.get("Format") or ""
+    codec_id = video.get("CodecID") or ""
+    if video.get("CodecID/Info") or video.get("CodecID/Url") or codec_id.startswith("V_"):
+        return None
+    if not name or name == codec_id:
+        return name or "unnamed"
     return None
 
 
@@ -400,6 +415,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "FrameCount",
         "Default",
         "CodecID",
+        "CodecID/Info",
+        "CodecID/Url",
         "Encryption",
     ),
     "A": ("Format", "Encryption"),

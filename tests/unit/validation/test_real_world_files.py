@@ -24,6 +24,7 @@ from tests.media import (
     VideoSpec,
     make_anamorphic,
     make_bare_stream,
+    make_fourcc_video,
     make_fragmented,
     make_padded,
     make_protected,
@@ -93,11 +94,25 @@ CASES: dict[str, Case] = {
     "DRM-encrypted MP4": Case(
         lambda cache, here: make_protected(cache), "rejected", "video_protected", "DRM"
     ),
+    # MediaInfo not naming a format is no proof FFmpeg cannot decode it: a warning.
     "codec nobody knows": Case(
         lambda cache, here: make_unknown_codec(cache, b"qqqq"),
-        "rejected",
+        "warning",
         "video_codec_unsupported",
         "qqqq",
+    ),
+    "FFV1 in AVI (MediaInfo names it by its code)": Case(
+        lambda cache, here: make_fourcc_video(cache, "ffv1", "avi"), "ok", None
+    ),
+    # MediaInfo gives no description for FFV1 in MOV: a doubt, never a refusal.
+    "FFV1 in MOV": Case(
+        lambda cache, here: make_fourcc_video(cache, "ffv1", "mov"),
+        "warning",
+        "video_codec_unsupported",
+        "FFV1",
+    ),
+    "Windows Media Video 8": Case(
+        lambda cache, here: make_fourcc_video(cache, "wmv2", "wmv"), "ok", None
     ),
     "ProRes RAW": Case(
         lambda cache, here: make_unknown_codec(cache, b"aprn"),
