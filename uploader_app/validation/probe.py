@@ -54,6 +54,11 @@ ERROR_CONTENT = "its content could not be read"
 ERROR_NAME_TOO_LONG = "its name or folder path is longer than this computer allows"
 ERROR_NOT_A_FOLDER = "a part of its path is a file, not a folder"
 
+# Picture formats also written as a bare stream with no container (MediaInfo then gives the
+# file and its picture the same format). DV does that too, but it is a format with its own
+# timing that the sampled parse reads right; a full parse counts each DV frame six times.
+_ELEMENTARY = frozenset({"AVC", "HEVC", "MPEG Video", "MPEG-4 Visual"})
+
 # Video formats FFmpeg (what the service decodes with, docs/limits.md) has no decoder for,
 # as MediaInfo names them or by their MP4/MOV codec id.
 _UNDECODABLE_FORMATS = frozenset({"ProRes RAW", "REDCODE", "Blackmagic RAW", "CineForm RAW"})
@@ -185,7 +190,8 @@ def _parse(path: Path, size: int, sniffed: Sniff, *, live: bool) -> ProbeResult:
         return ProbeResult(path=path, size=size, error=ERROR_MISSING)
     general = tracks.get("G", [{}])[0]
     videos = tracks.get("V", [])
-    bare = bool(videos) and general.get("Format") == videos[0].get("Format")
+    first = videos[0].get("Format") if videos else None
+    bare = first in _ELEMENTARY and general.get("Format") == first
     if (live and not general.get("Duration")) or bare:
         # A sampled parse cannot know these lengths (see FULL_PARSE_SPEED): read it all.
         tracks = _mediainfo(path, FULL_PARSE_SPEED) or tracks
@@ -314,11 +320,9 @@ def _result(
     frames = _number(video.get("FrameCount"))
     duration_note = None
     if bare:
-        # A bare stream has no timestamps: its length is frames / rate, and MediaInfo reads an
-        # H.264 stream's timing as fields, twice the frame rate FFmpeg plays it at (measured
-        # on x264 streams at 25, 30 and 50 frames/s; docs/validation.md).
+        # A bare stream has no timestamps: its length is frames / rate.
         if video.get("Format") == "AVC" and rate:
-            rate /= 2
+            rate = _bare_avc_rate(rate)
         duration = frames / rate if frames and rate else None
         duration_note = "it is a bare video stream with no container, so its length is an estimate"
     else:
@@ -352,6 +356,26 @@ def _result(
         codec_unrecognised=_unrecognised_codec(video),
         live_recording=live,
     )
+
+
+# Frame rates cameras, recorders and editors write (48 and 90 left out: rare, and too near
+# the rates MediaInfo reads for 50 and 100 frames/s streams with B-frames).
+_COMMON_RATES = (5, 7.5, 10, 12, 12.5, 15, 20, 23.976, 24, 25, 29.97, 30, 50, 59.94, 60, 100, 120)
+
+
+def _bare_avc_rate(measured: float) -> float:
+    """The frame rate FFmpeg plays a bare H.264 stream at, from the one MediaInfo reads.
+
+    MediaInfo times the stream by its picture order: about twice the real rate without
+    B-frames (50 for 25 frames/s) and about 1.1 times it with them (27.2 for 25). The reading
+    that lands nearer a common rate wins, and that rate is used (figures in docs/validation.md).
+    """
+
+    def nearest(rate: float) -> tuple[float, float]:
+        best = min(_COMMON_RATES, key=lambda common: abs(math.log(rate / common)))
+        return abs(math.log(rate / best)), best
+
+    return min(nearest(measured / 2), nearest(measured / 1.1))[1]
 
 
 def _main_track(videos: list[dict[str, str]]) -> int:

@@ -28,6 +28,7 @@ from tests.media import (
     make_fragmented,
     make_padded,
     make_protected,
+    make_raw_dv,
     make_recording,
     make_subtitles_only,
     make_truncated,
@@ -287,6 +288,26 @@ def test_bare_streams_get_their_real_length(
     streams = [make_bare_stream(video_dir, "h264", fps, 6.0) for fps in (25, 30, 50)]
     _, rows, _ = check_json(capsys, *map(str, streams))
     assert [r["duration"] for r in rows] == [pytest.approx(6.0, abs=0.1)] * 3
+
+
+def test_bare_streams_with_b_frames_get_their_real_length(
+    video_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # x264's default preset writes B-frames: MediaInfo then reads about 1.1x the frame rate,
+    # not 2x, and halving it made a 6 s stream 11 s long.
+    streams = [make_bare_stream(video_dir, "h264", fps, 6.0, "medium") for fps in (15, 25, 30)]
+    _, rows, _ = check_json(capsys, *map(str, streams))
+    assert [r["duration"] for r in rows] == [pytest.approx(6.0, abs=0.1)] * 3
+
+
+def test_raw_dv_is_not_taken_for_a_bare_stream(
+    video_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # DV names itself the same in its container and its picture, like a bare H.264 stream,
+    # but carries its own timing: a full parse counted 6 frames per frame (30 s for 5 s).
+    _, [row], _ = check_json(capsys, str(make_raw_dv(video_dir, 5.0)))
+    assert row["duration"] == pytest.approx(5.0, abs=0.05)
+    assert (row["verdict"], row["code"]) == ("warning", "no_audio_track"), row["message"]
 
 
 def test_the_row_reports_the_measured_track(
