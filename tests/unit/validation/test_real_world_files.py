@@ -411,6 +411,9 @@ def test_a_line_break_in_a_name_stays_on_one_line(
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2  # the file's line and the summary
     assert out[0].startswith(f"warning   {tmp_path}/two\\nlines.mp4: [windows_name]")
+    # The reason names the line break, not the backslash of its escaped form.
+    assert "a line break or control character" in out[0]
+    assert "the character \\" not in out[0]
     _, [row], _ = check_json(capsys, str(path))
     assert row["path"] == str(path)  # JSON keeps the real name; it escapes the break itself
 
