@@ -131,7 +131,8 @@ def _changing(path: Path, before: os.stat_result, probe: ProbeResult) -> bool:
         suspicious = (
             probe.is_truncated or probe.zero_tail or probe.live_recording or not probe.duration
         )
-        if not suspicious or time.time() - after.st_mtime > RECENT_SECONDS:
+        # abs(): a file dated in the future (a camera's clock ahead) is not being written now.
+        if not suspicious or abs(time.time() - after.st_mtime) > RECENT_SECONDS:
             return False
         # Looks cut off and was written a moment ago: a recorder or a copy may still be busy.
         time.sleep(SETTLE_SECONDS)

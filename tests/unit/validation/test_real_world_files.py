@@ -40,6 +40,7 @@ from tests.media import (
 )
 from uploader_app.cli import main
 from uploader_app.models import Target
+from uploader_app.validation import probe
 from uploader_app.validation.scan import scan
 
 SOUND = VideoSpec(duration=6.0, fps=10.0)
@@ -383,6 +384,20 @@ def test_a_finished_recording_is_not_kept_waiting(
     # Written a moment ago, so it gets one short second look, and passes.
     assert row["verdict"] == "ok"
     assert time.monotonic() - started < 2.0
+
+
+def test_a_clock_ahead_does_not_buy_every_recording_a_second_look(
+    video_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A camera or card reader whose clock is ahead dates files in the future: "written a
+    # moment ago" must not hold for them, or each recording in a drop waits half a second.
+    waits: list[float] = []
+    monkeypatch.setattr(probe.time, "sleep", waits.append)
+    path = _copy(make_recording(video_dir, "webm", 6.0), tmp_path / "ahead.webm")
+    ahead = time.time() + 3600
+    os.utime(path, (ahead, ahead))
+    assert probe.probe_file(path).duration == pytest.approx(6.0, abs=0.1)
+    assert waits == []
 
 
 def test_a_name_that_is_not_utf8_is_checked_and_printed_as_utf8(
