@@ -392,7 +392,7 @@ def test_a_clock_ahead_does_not_buy_every_recording_a_second_look(
     # A camera or card reader whose clock is ahead dates files in the future: "written a
     # moment ago" must not hold for them, or each recording in a drop waits half a second.
     waits: list[float] = []
-    monkeypatch.setattr(probe.time, "sleep", waits.append)
+    monkeypatch.setattr(time, "sleep", waits.append)
     path = _copy(make_recording(video_dir, "webm", 6.0), tmp_path / "ahead.webm")
     ahead = time.time() + 3600
     os.utime(path, (ahead, ahead))
