@@ -433,6 +433,27 @@ def test_a_line_break_in_a_name_stays_on_one_line(
     assert row["path"] == str(path)  # JSON keeps the real name; it escapes the break itself
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_output_survives_a_console_that_cannot_show_the_name(
+    encoding: str, video_dir: Path, tmp_path: Path
+) -> None:
+    # Windows writes redirected output in the ANSI code page (cp1252 in Western Europe),
+    # which has no Japanese: the JSON must still be UTF-8, and the lines must not crash.
+    path = _copy(make_video(video_dir, SOUND), tmp_path / "東京 café.mp4")
+    command = [sys.executable, "-m", "uploader_app", "check", str(path)]
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "PYTHONUTF8": "0"}
+    shown = subprocess.run(
+        [*command, "--json"], capture_output=True, env=env, timeout=60, check=False
+    )
+    assert b"Traceback" not in shown.stderr, shown.stderr.decode(errors="replace")
+    [row] = json.loads(shown.stdout.decode("utf-8"))
+    assert row["path"] == str(path)
+    lines = subprocess.run(command, capture_output=True, env=env, timeout=60, check=False)
+    assert b"Traceback" not in lines.stderr, lines.stderr.decode(errors="replace")
+    assert lines.returncode == 0
+    assert lines.stdout.startswith(b"ok ")
+
+
 def test_a_name_longer_than_the_system_allows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
