@@ -51,7 +51,10 @@ ERROR_SPECIAL = "it is a special system file, not a video"
 ERROR_FOLDER = "it is a folder, not a file"
 ERROR_PERMISSION = "you do not have permission to open it"
 ERROR_CONTENT = "its content could not be read"
-ERROR_NAME_TOO_LONG = "its name or folder path is longer than this computer allows"
+ERROR_NAME_TOO_LONG = (
+    "its name or folder path is longer than this computer allows; give it a shorter name or "
+    "move it to a folder nearer the top of the drive"
+)
 ERROR_NOT_A_FOLDER = "a part of its path is a file, not a folder"
 
 # Picture formats also written as a bare stream with no container (MediaInfo then gives the

@@ -461,6 +461,8 @@ def test_a_name_longer_than_the_system_allows(
     status, [row], _ = check_json(capsys, str(path))
     assert (status, row["verdict"], row["code"]) == (1, "rejected", "unreadable")
     assert "longer than this computer allows" in row["message"]
+    # "Check that the file is still there" cannot help: say what can.
+    assert "shorter name" in row["message"]
     assert row["size"] is None
 
 
