@@ -25,6 +25,34 @@ from uploader_app.store import Store
 MakeHost = Callable[..., EngineHost]
 
 
+# A test that leaves videos unsent and lets pytest-qt close its window at teardown would meet
+# the modal "still uploading" question with nobody to answer it: the run hangs (seen in a
+# full-suite run). Unanswered after this long, it takes the default, "Keep them for next time".
+UNANSWERED_CLOSE_SECONDS = 3.0
+
+
+@pytest.fixture(autouse=True)
+def _close_dialog_never_waits_forever(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtCore import QTimer
+
+    from uploader_app.gui.close_dialog import CloseDialog
+
+    exec_dialog = CloseDialog.exec
+
+    def exec_with_default(dialog: CloseDialog) -> int:
+        def keep() -> None:
+            try:
+                if dialog.isVisible():
+                    dialog.keep_button.click()
+            except RuntimeError:  # already closed and deleted: the test answered it
+                pass
+
+        QTimer.singleShot(round(UNANSWERED_CLOSE_SECONDS * 1000), keep)
+        return exec_dialog(dialog)
+
+    monkeypatch.setattr(CloseDialog, "exec", exec_with_default)
+
+
 @pytest.fixture
 def qsettings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
