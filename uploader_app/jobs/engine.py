@@ -248,15 +248,30 @@ class Engine:
             return None
         path = finding.path
         probe = finding.probe
+        source = os.fspath(path.absolute())
+        readable = _text_path(source)
         common = {
             "source_kind": SourceKind.FILE,
-            "source": os.fspath(path.absolute()),
+            "source": readable,
             "index_id": index_id,
             "size": probe.size if probe else None,
             "duration": probe.duration if probe else None,
             "width": probe.width if probe else None,
             "height": probe.height if probe else None,
         }
+        if readable != source:
+            # A name in another encoding (bytes that are not UTF-8): the store, the log, the
+            # CSV and the service's form field all need text, so the file is reported, not
+            # sent, and the rest of the batch goes on.
+            return NewJob(
+                **common,  # type: ignore[arg-type]
+                state=JobState.REJECTED,
+                error_code="name_not_text",
+                error_message=f"The name of {Path(readable).name} has characters this app "
+                "cannot read (it was probably made on another system).",
+                error_hint="Rename the file, then add it again.",
+                dedup_key=f"path:{readable}",
+            )
         if finding.verdict is Verdict.REJECTED:
             return NewJob(
                 **common,  # type: ignore[arg-type]
@@ -923,6 +938,16 @@ class Engine:
             error_message=message,
             error_hint=hint,
         )
+
+
+def _text_path(source: str) -> str:
+    """``source`` itself when it is valid text; else with the undecodable bytes of its name
+    (kept by Python as lone surrogates) shown as U+FFFD, which SQLite and UTF-8 files take."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        return source.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return source
 
 
 def _no_error() -> dict[str, object]:

@@ -1,0 +1,35 @@
+"""Regressions found in a review of the engine: each test failed before its fix."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from tests.conftest import StartSandbox
+from tests.integration.engine.cli_support import cli_env, distinct_videos, run_cli, run_json
+from tests.integration.engine.support import index_id
+
+
+def test_a_file_name_that_is_not_valid_text_is_reported_and_the_others_go(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox()
+    env = cli_env(sandbox, tmp_path / "home")
+    folder = tmp_path / "in"
+    [good, other] = distinct_videos(folder, video_dir, 2)
+    # A name written by another system in Latin-1: its bytes are not UTF-8.
+    odd = os.fsencode(folder) + b"/caf\xe9.mp4"
+    shutil.move(other, os.fsdecode(odd))
+    code, rows, err = run_json(env, "upload", "--index", index_id(sandbox), "--wait", str(folder))
+    assert "Traceback" not in err
+    assert code == 1, err
+    by_state = {r["state"]: r for r in rows}
+    assert by_state["ready"]["path"] == str(good)
+    assert by_state["rejected"]["code"] == "name_not_text"
+    assert "rename" in by_state["rejected"]["hint"].lower()
+    code, out, err = run_cli(env, "status")
+    assert code == 0 and "Traceback" not in err
+    assert "caf\N{REPLACEMENT CHARACTER}.mp4" in out
+    code, _, err = run_cli(env, "export", str(tmp_path / "jobs.csv"))
+    assert code == 0 and "Traceback" not in err
