@@ -567,8 +567,10 @@ class Engine:
             "not_before": None,
             **_no_error(),
         }
-        if job.state in (JobState.FAILED, JobState.CANCELLED) or force:
-            # A new try starts without the old task: its video failed or was given up.
+        if job.state is JobState.FAILED or force:
+            # A new try starts without the old task: its video failed or is gone. A cancelled
+            # job keeps its task: cancel does not delete it from the service, so sending the
+            # file again would make a second video; the retry follows the first one instead.
             fields |= {"task_id": None, "video_id": None, "indexed_asset_id": None}
             fields |= {"server_status": None, "create_started": None}
         if force:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 from tests.conftest import StartSandbox
 from tests.integration.engine.cli_support import cli_env, distinct_videos, run_cli, run_json
-from tests.integration.engine.support import index_id
+from tests.integration.engine.support import (
+    TARGET,
+    client_factory,
+    index_id,
+    make_engine,
+    running,
+    wait_until,
+)
+from uploader_app.models import JobState
 
 
 def test_a_file_name_that_is_not_valid_text_is_reported_and_the_others_go(
@@ -33,3 +42,23 @@ def test_a_file_name_that_is_not_valid_text_is_reported_and_the_others_go(
     assert "caf\N{REPLACEMENT CHARACTER}.mp4" in out
     code, _, err = run_cli(env, "export", str(tmp_path / "jobs.csv"))
     assert code == 0 and "Traceback" not in err
+
+
+def test_retry_of_a_job_cancelled_on_the_service_follows_its_video_instead_of_a_second(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox(speed=0.01)  # indexing takes minutes: the video is not ready yet
+    engine = make_engine(sandbox, tmp_path / "home")
+    index = index_id(sandbox)
+    [path] = distinct_videos(tmp_path / "in", video_dir, 1)
+    [job] = engine.add_paths([path], index, target=TARGET)
+    with running(engine):
+        wait_until(lambda: engine.job(job.id).state is JobState.ON_SERVICE)
+        engine.cancel([job.id])
+        [again] = engine.retry([job.id])
+        assert again.state is JobState.QUEUED
+        wait_until(lambda: engine.job(job.id).state is JobState.ON_SERVICE)
+        time.sleep(1.5)  # long enough for a second upload to show
+    with client_factory(sandbox)() as client:
+        tasks = list(client.iter_tasks(index))
+    assert [t.id for t in tasks] == [engine.job(job.id).task_id]
