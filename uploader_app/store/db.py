@@ -360,14 +360,17 @@ class Store:
         """Change fields of one job in one transaction and return the new snapshot.
 
         ``only_if``: change it only while its state is one of these (None when it is not, or
-        when the job was removed). A new terminal state sets ``finished_at``.
+        when the job was removed). A new terminal state sets ``finished_at``. ``updated_at``
+        moves only when a field a view sees changes: the engine's bookkeeping (the poller's
+        next look, a lease) is not news, and the poller spaces its looks by that age.
         """
         unknown = set(fields) - _WRITABLE
         if unknown:
             raise ValueError(f"not job columns: {sorted(unknown)}")
         now = time.time()
         values = {name: _to_db(name, value) for name, value in fields.items()}
-        values["updated_at"] = now
+        if not fields or not fields.keys() <= set(_INTERNAL_COLUMNS):
+            values["updated_at"] = now
         state = fields.get("state")
         if state is not None:
             values["finished_at"] = now if JobState(state).is_terminal else None

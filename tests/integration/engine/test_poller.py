@@ -151,3 +151,20 @@ def test_an_unknown_status_is_in_progress_and_logged_once(
 
 def _no_client() -> ApiClient:
     raise AssertionError("no request expected")
+
+
+def test_the_interval_grows_while_a_video_indexes(tmp_path: Path) -> None:
+    """A job long on the service is looked at every 15 s, round after round: the poller's own
+    bookkeeping must not make it look new again."""
+    store = Store(tmp_path / "jobs.sqlite3")
+    [(job, _)] = store.add([NewJob(SourceKind.FILE, "/v/a.mp4", "i", dedup_key="a")])
+    store.update(job.id, state=JobState.ON_SERVICE, task_id="t1", server_status="indexing")
+    with store.transaction() as db:  # on the service, unchanged, for ten minutes
+        db.execute("UPDATE jobs SET updated_at = updated_at - 600 WHERE id = ?", (job.id,))
+    poller = Poller(store, _no_client, lambda changed: changed, 60)
+    for _ in range(3):
+        now = time.time()
+        poller._apply(store.get(job.id), _Status("indexing", None, True, False))
+        not_before = store.internals(job.id).not_before
+        assert not_before is not None
+        assert not_before - now == pytest.approx(15.0, abs=1.0)
