@@ -163,7 +163,9 @@ class Engine:
         self._fingerprints = FingerprintCache()
         self._awake = KeepAwake(enabled=keep_awake)
         self._poll_soon = threading.Event()
-        self._poller = Poller(store, self._client, self._changed, settings.poll_budget_per_minute)
+        self._poller = Poller(
+            store, self._poll_client, self._changed, settings.poll_budget_per_minute
+        )
 
     # ---- events ------------------------------------------------------------------------------
 
@@ -190,6 +192,17 @@ class Engine:
         if client is None:
             client = self._client_factory()
             self._local.client = client
+        return client
+
+    def _poll_client(self) -> ApiClient:
+        """This thread's client for polling: one try per request. The poller's next round is
+        its retry, and only then does every request count against the budget per minute (a
+        429 pauses the poller instead of the client's retries)."""
+        client: ApiClient | None = getattr(self._local, "poll_client", None)
+        if client is None:
+            client = self._client_factory()
+            client.set_retry_policy(RetryPolicy(max_attempts=1))
+            self._local.poll_client = client
         return client
 
     @property

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StartSandbox
-from tests.integration.engine.support import client_factory, index_id
+from tests.integration.engine.support import client_factory, index_id, make_engine
 from tests.media import VideoSpec, make_video
 from uploader_app.api.client import ApiClient
 from uploader_app.api.types import parse_task
@@ -168,3 +168,22 @@ def test_the_interval_grows_while_a_video_indexes(tmp_path: Path) -> None:
         not_before = store.internals(job.id).not_before
         assert not_before is not None
         assert not_before - now == pytest.approx(15.0, abs=1.0)
+
+
+def test_the_budget_counts_every_request_the_engine_polls_with(
+    start_sandbox: StartSandbox, clip: Path, tmp_path: Path
+) -> None:
+    """The engine's poller sends each request once (its next round is the retry), so a failing
+    or rate-limiting service sees no more requests than the budget allows."""
+    sandbox = start_sandbox(speed=0.001)
+    engine = make_engine(sandbox, tmp_path / "home", poll_budget_per_minute=3)
+    _on_service(sandbox, engine.store, index_id(sandbox), clip, 1)
+    sandbox.set_faults(
+        {"rules": [{"method": "GET", "path": "/v1.3/tasks/*", "fault": "status", "status": 503}]}
+    )
+    sandbox.clear_requests()
+    for _ in range(3):
+        engine.store.update(1, not_before=None)
+        engine.poll_once()
+    assert sum(_gets(sandbox)) == 3
+    assert engine.job(1).state is JobState.ON_SERVICE
