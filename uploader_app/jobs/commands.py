@@ -79,7 +79,12 @@ def run_job_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if command == "status":
             return _status(engine, args, stdout)
         if command == "export":
-            count = engine.export_csv(Path(args.file))
+            try:
+                count = engine.export_csv(Path(args.file))
+            except OSError as exc:
+                print(f"Could not write {args.file}: {exc.strerror or exc}.", file=sys.stderr)
+                print("Choose a folder you can write to, then export again.", file=sys.stderr)
+                return EXIT_FAILED
             print(f"Wrote {count} jobs to {args.file}.", file=stdout)
             return EXIT_OK
         return _control(engine, args, stdout)

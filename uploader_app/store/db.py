@@ -84,7 +84,7 @@ def _process_gone(pid: int) -> bool:
 
 
 class StoreError(Exception):
-    """The store file cannot be used (newer schema, not a database)."""
+    """The store file cannot be used (newer schema, not a database, no folder for it)."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,12 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"the folder {path.parent} cannot be used: {exc.strerror or exc}"
+            ) from exc
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction() in the thread holding the lock
         try:

@@ -62,3 +62,18 @@ def test_retry_of_a_job_cancelled_on_the_service_follows_its_video_instead_of_a_
     with client_factory(sandbox)() as client:
         tasks = list(client.iter_tasks(index))
     assert [t.id for t in tasks] == [engine.job(job.id).task_id]
+
+
+def test_a_place_that_cannot_be_written_is_said_in_words(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox()
+    env = cli_env(sandbox, tmp_path / "home")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, _, err = run_cli(env, "export", str(blocker / "jobs.csv"))
+    assert (code, "Traceback" in err) == (1, False), err
+    assert "jobs.csv" in err
+    # The app's folder itself is not usable: a configuration problem.
+    code, _, err = run_cli({**env, "UPLOADER_APP_HOME": str(blocker)}, "status")
+    assert (code, "Traceback" in err) == (3, False), err
