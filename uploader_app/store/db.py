@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 # Another process holding the write lock (a claim, a batch insert) is waited for this long.
 BUSY_TIMEOUT = 30.0
+# RETURNING (one statement per change, no read-back race) needs SQLite 3.35; Python takes the
+# SQLite of the system it runs on, and some Linux releases ship older ones (docs/engine.md).
+MIN_SQLITE = (3, 35, 0)
 
 _JOB_COLUMNS = (
     "id",
@@ -170,6 +173,12 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StoreError(
+                f"this computer's SQLite is version {sqlite3.sqlite_version}; the job list "
+                f"needs {'.'.join(map(str, MIN_SQLITE))} or newer (install a newer Python or "
+                "the app's own package)"
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

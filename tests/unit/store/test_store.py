@@ -206,3 +206,14 @@ def test_a_dead_process_frees_its_jobs_at_once(store: Store) -> None:
     assert again.id == a.id
     # A live process keeps its job.
     assert store.claim(Store.worker_id("third"), limit=5, lease=600) is None
+
+
+def test_an_sqlite_too_old_for_the_store_is_said_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Debian 11 and Ubuntu 20.04 ship SQLite 3.34 / 3.31, before RETURNING (3.35): the first
+    add would fail with a syntax error; the store refuses to open instead, saying why."""
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(StoreError, match=r"3\.31\.1.*3\.35"):
+        Store(tmp_path / "jobs.sqlite3")
