@@ -215,8 +215,15 @@ class AssetEndpoints(ClientBase):
                 return
             page += 1
 
-    def report_chunks(self, upload_id: str, chunks: Sequence[CompletedChunk]) -> ChunkReport:
-        """Report sent chunks with their ETags; duplicates are ignored, so it retries freely."""
+    def report_chunks(
+        self,
+        upload_id: str,
+        chunks: Sequence[CompletedChunk],
+        *,
+        cancel: threading.Event | None = None,
+    ) -> ChunkReport:
+        """Report sent chunks with their ETags; duplicates are ignored, so it retries freely.
+        ``cancel`` ends a wait between retries at once (CancelledError)."""
         body = {
             "completed_chunks": [
                 {
@@ -240,7 +247,11 @@ class AssetEndpoints(ClientBase):
             )
 
         return self._http.call(
-            "POST", f"/assets/multipart-uploads/{upload_id}", json_body=body, parse=parse
+            "POST",
+            f"/assets/multipart-uploads/{upload_id}",
+            json_body=body,
+            parse=parse,
+            cancel=cancel,
         )
 
     def request_presigned_urls(
@@ -279,7 +290,13 @@ class AssetEndpoints(ClientBase):
             return etag
 
         return self._http.call(
-            "PUT", url, body=body, extra_headers=headers, send_key=False, parse=parse
+            "PUT",
+            url,
+            body=body,
+            extra_headers=headers,
+            send_key=False,
+            parse=parse,
+            cancel=cancel,  # also ends a wait between retries at once
         )
 
     # ---- indexed assets (v1.3) --------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from uploader_app.api.body import FileRange, FileStamp, ProgressCallback
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import ApiError, NotFoundError, StorageUrlError
+from uploader_app.api.errors import ApiError, CancelledError, NotFoundError, StorageUrlError
 from uploader_app.api.types import MAX_PRESIGNED_URLS, CompletedChunk, PresignedUrl, UploadSession
 from uploader_app.models import Job, UploadProgress
 from uploader_app.store import Store
@@ -113,7 +113,7 @@ class MultipartUpload:
         if not pending:
             return
         try:
-            self.client.report_chunks(session.upload_id, pending)
+            self.client.report_chunks(session.upload_id, pending, cancel=self.cancel)
         except NotFoundError:
             return  # the session is gone; the status read says so next
         self.store.update(self.job.id, unreported=[])
@@ -158,7 +158,9 @@ class MultipartUpload:
             if not pending:
                 return
             try:
-                answer = self.client.report_chunks(session.upload_id, pending)
+                answer = self.client.report_chunks(session.upload_id, pending, cancel=self.cancel)
+            except CancelledError:
+                raise  # the chunks stay in the store as unreported; the next run reports them
             except ApiError:
                 # An earlier try whose answer was lost may have completed the session: the
                 # retry is then refused or answered with duplicates. Done, if the service

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from fnmatch import fnmatch
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import StartSandbox
 from tests.integration.engine.cli_support import cli_env, distinct_videos, run_cli, run_json
@@ -17,6 +20,7 @@ from tests.integration.engine.support import (
     running,
     wait_until,
 )
+from uploader_app.api.retry import RetryPolicy
 from uploader_app.models import JobState
 
 
@@ -77,3 +81,38 @@ def test_a_place_that_cannot_be_written_is_said_in_words(
     # The app's folder itself is not usable: a configuration problem.
     code, _, err = run_cli({**env, "UPLOADER_APP_HOME": str(blocker)}, "status")
     assert (code, "Traceback" in err) == (3, False), err
+
+
+BUSY_STORAGE = {"method": "PUT", "path": "/_uploads/*", "fault": "s3_error", "code": "SlowDown"}
+BUSY_REPORT = {
+    "method": "POST",
+    "path": "/v1.3/assets/multipart-uploads/*",
+    "fault": "status",
+    "status": 503,
+}
+
+
+@pytest.mark.parametrize("rule", [BUSY_STORAGE, BUSY_REPORT], ids=["chunk", "report"])
+def test_pause_acts_within_a_second_while_a_multipart_call_waits_for_its_retry(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path, rule: dict[str, object]
+) -> None:
+    sandbox = start_sandbox(chunk_size=16 * 1024)
+    # Every chunk PUT (or every report of chunks) fails, and the client waits 5 s to retry.
+    sandbox.set_faults({"rules": [rule]})
+    slow = RetryPolicy(max_attempts=5, base_delay=5.0, max_delay=5.0)
+    engine = make_engine(
+        sandbox,
+        tmp_path / "home",
+        multipart_over=0,
+        factory=client_factory(sandbox, retry=slow),
+    )
+    [path] = distinct_videos(tmp_path / "in", video_dir, 1)
+    [job] = engine.add_paths([path], index_id(sandbox), target=TARGET)
+    with running(engine):
+        wait_until(lambda: any(fnmatch(r.path, str(rule["path"])) for r in sandbox.requests))
+        time.sleep(0.2)  # the client is now in its 5 s wait
+        started = time.monotonic()
+        engine.pause([job.id])
+        wait_until(lambda: not engine._running, timeout=3.0)
+        assert time.monotonic() - started < 1.0
+    assert engine.job(job.id).state is JobState.PAUSED
