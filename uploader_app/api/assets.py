@@ -215,15 +215,8 @@ class AssetEndpoints(ClientBase):
                 return
             page += 1
 
-    def report_chunks(
-        self,
-        upload_id: str,
-        chunks: Sequence[CompletedChunk],
-        *,
-        cancel: threading.Event | None = None,
-    ) -> ChunkReport:
-        """Report sent chunks with their ETags; duplicates are ignored, so it retries freely.
-        ``cancel`` ends a wait between retries at once (CancelledError)."""
+    def report_chunks(self, upload_id: str, chunks: Sequence[CompletedChunk]) -> ChunkReport:
+        """Report sent chunks with their ETags; duplicates are ignored, so it retries freely."""
         body = {
             "completed_chunks": [
                 {
@@ -247,11 +240,7 @@ class AssetEndpoints(ClientBase):
             )
 
         return self._http.call(
-            "POST",
-            f"/assets/multipart-uploads/{upload_id}",
-            json_body=body,
-            parse=parse,
-            cancel=cancel,
+            "POST", f"/assets/multipart-uploads/{upload_id}", json_body=body, parse=parse
         )
 
     def request_presigned_urls(

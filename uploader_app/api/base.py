@@ -113,6 +113,10 @@ class ClientBase:
         """``listener(error, seconds)`` is called before each wait for a retry."""
         self._http.on_retry = listener
 
+    def set_cancel(self, cancel: threading.Event | None) -> None:
+        """The cancel event of every call that is given none (CancelledError once set)."""
+        self._http.cancel = cancel
+
     def __enter__(self) -> Self:
         return self
 

@@ -123,6 +123,9 @@ class Requester:
         self._session = session
         # Told of every wait before a retry, so a view can say "next try in 45 s".
         self.on_retry: RetryListener | None = None
+        # The cancel event of every call that names none: the engine sets a job's for the
+        # whole run, so a pause stops any request's retry waits, not only the upload's.
+        self.cancel: threading.Event | None = None
 
     def __repr__(self) -> str:
         return f"Requester(base_url={self.base_url!r})"
@@ -153,6 +156,7 @@ class Requester:
         created (given the time the first attempt started); the request is only sent again
         when it returns None. Without ``recover`` the ambiguous failure is raised.
         """
+        cancel = cancel if cancel is not None else self.cancel
         url = path if "://" in path else self.base_url + path
         headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(extra_headers or {})
         if send_key:

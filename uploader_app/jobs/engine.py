@@ -413,6 +413,7 @@ class Engine:
         client.set_retry_listener(
             lambda error, wait: self._emit(JobNotice(job_id, _retry_notice(error, wait)))
         )
+        client.set_cancel(cancel)  # every request of this run, its retry waits included
         try:
             with self._awake.hold():
                 self._send(client, job, cancel)
@@ -421,6 +422,7 @@ class Engine:
                 self._after_failure(job_id, failure)
         finally:
             client.set_retry_listener(None)
+            client.set_cancel(None)
             stop.set()
             beat.join()
             self.store.release(job_id, worker)

@@ -113,7 +113,7 @@ class MultipartUpload:
         if not pending:
             return
         try:
-            self.client.report_chunks(session.upload_id, pending, cancel=self.cancel)
+            self.client.report_chunks(session.upload_id, pending)
         except NotFoundError:
             return  # the session is gone; the status read says so next
         self.store.update(self.job.id, unreported=[])
@@ -158,7 +158,7 @@ class MultipartUpload:
             if not pending:
                 return
             try:
-                answer = self.client.report_chunks(session.upload_id, pending, cancel=self.cancel)
+                answer = self.client.report_chunks(session.upload_id, pending)
             except CancelledError:
                 raise  # the chunks stay in the store as unreported; the next run reports them
             except ApiError:

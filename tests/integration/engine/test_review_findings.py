@@ -84,6 +84,7 @@ def test_a_place_that_cannot_be_written_is_said_in_words(
 
 
 BUSY_STORAGE = {"method": "PUT", "path": "/_uploads/*", "fault": "s3_error", "code": "SlowDown"}
+BUSY_ASSET = {"method": "GET", "path": "/v1.3/assets/*", "fault": "status", "status": 503}
 BUSY_REPORT = {
     "method": "POST",
     "path": "/v1.3/assets/multipart-uploads/*",
@@ -92,7 +93,9 @@ BUSY_REPORT = {
 }
 
 
-@pytest.mark.parametrize("rule", [BUSY_STORAGE, BUSY_REPORT], ids=["chunk", "report"])
+@pytest.mark.parametrize(
+    "rule", [BUSY_STORAGE, BUSY_REPORT, BUSY_ASSET], ids=["chunk", "report", "asset-status"]
+)
 def test_pause_acts_within_a_second_while_a_multipart_call_waits_for_its_retry(
     start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path, rule: dict[str, object]
 ) -> None:
