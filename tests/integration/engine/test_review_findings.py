@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
 from fnmatch import fnmatch
 from pathlib import Path
@@ -11,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StartSandbox
-from tests.integration.engine.cli_support import cli_env, distinct_videos, run_cli, run_json
+from tests.integration.engine.cli_support import (
+    cli_env,
+    distinct_videos,
+    run_cli,
+    run_json,
+    start_cli,
+)
 from tests.integration.engine.support import (
     TARGET,
     client_factory,
@@ -119,3 +126,29 @@ def test_pause_acts_within_a_second_while_a_multipart_call_waits_for_its_retry(
         wait_until(lambda: not engine._running, timeout=3.0)
         assert time.monotonic() - started < 1.0
     assert engine.job(job.id).state is JobState.PAUSED
+
+
+def test_ctrl_c_stops_the_command_in_words_and_the_job_waits_for_the_next_run(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox(speed=0.001)  # indexing never ends during the test
+    env = cli_env(sandbox, tmp_path / "home")
+    [path] = distinct_videos(tmp_path / "in", video_dir, 1)
+    proc = start_cli(env, "upload", "--index", index_id(sandbox), "--wait", str(path))
+    wait_until(
+        lambda: any(r.method == "POST" and r.path == "/v1.3/tasks" for r in sandbox.requests)
+    )
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err
+    assert proc.returncode == 1
+    assert "same command" in err
+    code, rows, _ = run_json(env, "status")
+    assert code == 0
+    assert [r["state"] for r in rows] == ["on_service"]
+    watch = start_cli(env, "status", "--watch")
+    time.sleep(2.0)
+    watch.send_signal(signal.SIGINT)
+    _, err = watch.communicate(timeout=60)
+    assert (watch.returncode, "Traceback" in err) == (0, False), err
