@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,9 @@ from tests.conftest import StartSandbox
 from tests.integration.engine.support import client_factory, index_id, make_engine
 from tests.media import VideoSpec, make_video
 from uploader_app.api.client import ApiClient
-from uploader_app.api.types import parse_task
+from uploader_app.api.types import Page, PageInfo, parse_task
 from uploader_app.jobs.poller import Poller, _Status
-from uploader_app.models import Job, JobState, SourceKind, TaskStatus
+from uploader_app.models import Job, JobState, SourceKind, Task, TaskStatus
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.store import NewJob, Store
 
@@ -187,3 +189,56 @@ def test_the_budget_counts_every_request_the_engine_polls_with(
         engine.poll_once()
     assert sum(_gets(sandbox)) == 3
     assert engine.job(1).state is JobState.ON_SERVICE
+
+
+@dataclass
+class _ListedTasks:
+    """What GET /tasks lists for one index, in the service's clock (sorted as asked)."""
+
+    tasks: list[Task]
+
+    def list_tasks(self, index_id: str, *, page: int, page_limit: int, **_: object) -> Page[Task]:
+        ordered = sorted(self.tasks, key=lambda t: t.updated_at or "", reverse=True)
+        start = (page - 1) * page_limit
+        total = -(-len(ordered) // page_limit)
+        return Page(
+            tuple(ordered[start : start + page_limit]),
+            PageInfo(page, page_limit, total, len(ordered)),
+        )
+
+
+def _service_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def test_a_computer_clock_ahead_of_the_service_misses_no_change_on_later_pages(
+    tmp_path: Path,
+) -> None:
+    """The list pages stop at items older than the last round: "older" must be judged by the
+    service's clock, or a computer a minute ahead stops at page 1 and 10 of 60 jobs wait."""
+    service_now = time.time()
+    store = Store(tmp_path / "jobs.sqlite3")
+    listed = _ListedTasks([])
+    for n in range(60):
+        [(job, _)] = store.add([NewJob(SourceKind.FILE, f"/v/c{n}.mp4", "i", dedup_key=str(n))])
+        store.update(job.id, state=JobState.ON_SERVICE, task_id=f"t{n}")
+        listed.tasks.append(
+            Task(f"t{n}", "i", TaskStatus.INDEXING, updated_at=_service_time(service_now - 100))
+        )
+    ahead = Poller(store, lambda: listed, lambda j: j, 60, clock=lambda: time.time() + 60)  # type: ignore[arg-type,return-value]
+    ahead.poll_once()
+    assert {j.server_status for j in store.jobs()} == {"indexing"}
+    listed.tasks = [  # every video is ready a second later, by the service's clock
+        Task(
+            t.id,
+            "i",
+            TaskStatus.READY,
+            video_id=f"v{t.id}",
+            updated_at=_service_time(service_now + 1),
+        )
+        for t in listed.tasks
+    ]
+    for job in store.jobs():
+        store.update(job.id, not_before=None)
+    ahead.poll_once()
+    assert {j.state for j in store.jobs()} == {JobState.READY}
