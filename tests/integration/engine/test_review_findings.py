@@ -27,7 +27,9 @@ from tests.integration.engine.support import (
     running,
     wait_until,
 )
+from uploader_app.api import requester as requester_module
 from uploader_app.api.retry import RetryPolicy
+from uploader_app.jobs import engine as engine_module
 from uploader_app.models import JobState
 
 
@@ -152,3 +154,33 @@ def test_ctrl_c_stops_the_command_in_words_and_the_job_waits_for_the_next_run(
     watch.send_signal(signal.SIGINT)
     _, err = watch.communicate(timeout=60)
     assert (watch.returncode, "Traceback" in err) == (0, False), err
+
+
+class _ClockAhead:
+    """The ``time`` module as seen on a computer whose clock is two minutes ahead."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+    @staticmethod
+    def time() -> float:
+        return time.time() + 120.0
+
+
+def test_a_lost_answer_is_found_when_this_computer_clock_is_ahead_of_the_service(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-up takes tasks created since the request began: "since" must be read on the
+    service's clock, or a clock 2 min ahead rules out the task the lost request made."""
+    monkeypatch.setattr(engine_module, "time", _ClockAhead())
+    monkeypatch.setattr(requester_module, "time", _ClockAhead())
+    lost = {"method": "POST", "path": "/v1.3/tasks", "fault": "lost_answer", "times": 1}
+    sandbox = start_sandbox(faults={"rules": [lost]})
+    engine = make_engine(sandbox, tmp_path / "home")
+    index = index_id(sandbox)
+    [path] = distinct_videos(tmp_path / "in", video_dir, 1)
+    [job] = engine.add_paths([path], index, target=TARGET)
+    with running(engine):
+        wait_until(lambda: engine.job(job.id).state is JobState.ON_SERVICE)
+    with client_factory(sandbox)() as client:
+        assert [t.id for t in client.iter_tasks(index)] == [engine.job(job.id).task_id]
