@@ -630,7 +630,9 @@ class Engine:
         self, job_id: int, worker: str, cancel: threading.Event, stop: threading.Event
     ) -> None:
         """Renew the lease; a lost one (paused, cancelled or removed, maybe by another
-        process) stops the upload within a heartbeat, even during a network wait."""
+        process) stops the upload within a heartbeat, even during a network wait. Renewal
+        goes on until the run ends: a request that cannot be interrupted (waiting for its
+        answer) may still create the video, so no other runner may take the job meanwhile."""
         while not stop.wait(HEARTBEAT):
             try:
                 held = self.store.renew(job_id, worker, lease=LEASE)
@@ -639,7 +641,6 @@ class Engine:
                 continue
             if not held:
                 cancel.set()
-                return
 
     def _send(self, client: ApiClient, job: Job, cancel: threading.Event) -> None:
         finder = Finder(client, self.store, job, cancel, grace=self._grace)

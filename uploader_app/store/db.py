@@ -413,8 +413,7 @@ class Store:
         """End the leases of processes on this computer that no longer run (killed, crashed):
         their jobs need not wait for the lease to run out."""
         rows = db.execute(
-            "SELECT id, lease_owner FROM jobs WHERE state = ? AND lease_until > ?",
-            (str(JobState.UPLOADING), time.time()),
+            "SELECT id, lease_owner FROM jobs WHERE lease_until > ?", (time.time(),)
         ).fetchall()
         for row in rows:
             host, _, rest = (row["lease_owner"] or "").partition(":")
@@ -426,7 +425,11 @@ class Store:
     def claim(self, worker: str, *, limit: int, lease: float) -> Job | None:
         """Lease the oldest queued job to ``worker`` when fewer than ``limit`` uploads hold a
         live lease (in any process); a job whose lease ran out or whose process is gone is
-        taken back first. The job is moved to ``uploading``."""
+        taken back first. The job is moved to ``uploading``.
+
+        A queued job whose last runner still holds its lease (paused and resumed while that
+        runner waits on an answer) is left until it lets go: its request may still create the
+        video, and a second runner would send the file again."""
         now = time.time()
         with self.transaction() as db:
             self._free_dead_leases(db)
@@ -437,12 +440,12 @@ class Store:
             if running >= limit:
                 return None
             row = db.execute(
-                "SELECT id FROM jobs WHERE (state = ? AND (lease_until IS NULL"
-                " OR lease_until <= ?)) OR (state = ? AND (not_before IS NULL OR not_before <= ?))"
+                "SELECT id FROM jobs WHERE (lease_until IS NULL OR lease_until <= ?)"
+                " AND (state = ? OR (state = ? AND (not_before IS NULL OR not_before <= ?)))"
                 " ORDER BY state = ? DESC, id LIMIT 1",
                 (
-                    str(JobState.UPLOADING),
                     now,
+                    str(JobState.UPLOADING),
                     str(JobState.QUEUED),
                     now,
                     str(JobState.UPLOADING),
@@ -459,14 +462,16 @@ class Store:
         return _job(claimed)
 
     def renew(self, job_id: int, worker: str, *, lease: float) -> bool:
-        """Extend ``worker``'s lease; False when it no longer holds the job (paused,
-        cancelled or removed meanwhile, or taken over after the lease ran out)."""
+        """Extend ``worker``'s lease while it holds the job, whatever its state (a runner
+        still waiting on an answer keeps others off it until ``release``). False when the
+        upload should stop: paused, cancelled or removed meanwhile, or taken over after the
+        lease ran out."""
         with self.transaction() as db:
-            cursor = db.execute(
-                "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = ?",
-                (time.time() + lease, job_id, worker, str(JobState.UPLOADING)),
-            )
-        return cursor.rowcount == 1
+            row = db.execute(
+                "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? RETURNING state",
+                (time.time() + lease, job_id, worker),
+            ).fetchone()
+        return row is not None and row["state"] == str(JobState.UPLOADING)
 
     def holder(self, column: str, value: str) -> int | None:
         """The job holding this service id (``task_id``, ``indexed_asset_id``…), if any."""

@@ -184,3 +184,25 @@ def test_a_lost_answer_is_found_when_this_computer_clock_is_ahead_of_the_service
         wait_until(lambda: engine.job(job.id).state is JobState.ON_SERVICE)
     with client_factory(sandbox)() as client:
         assert [t.id for t in client.iter_tasks(index)] == [engine.job(job.id).task_id]
+
+
+def test_resume_right_after_pause_waits_for_the_request_still_on_the_wire(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    """Paused while the service works on the whole sent file, resumed at once: the answer of
+    the first request is still to come, so a second runner must not send the file again."""
+    slow = {"method": "POST", "path": "/v1.3/tasks", "fault": "slow", "delay": 3.0}
+    sandbox = start_sandbox(faults={"rules": [slow]})
+    engine = make_engine(sandbox, tmp_path / "home")
+    index = index_id(sandbox)
+    [path] = distinct_videos(tmp_path / "in", video_dir, 1)
+    [job] = engine.add_paths([path], index, target=TARGET)
+    with running(engine):
+        wait_until(lambda: ("POST", "/v1.3/tasks") in sandbox.requests)
+        time.sleep(0.3)  # the whole file is sent; the answer comes in 3 s
+        engine.pause([job.id])
+        engine.resume([job.id])
+        wait_until(lambda: engine.job(job.id).state in (JobState.ON_SERVICE, JobState.READY))
+        time.sleep(4.0)  # long enough for a second request to make its task
+    with client_factory(sandbox)() as client:
+        assert [t.id for t in client.iter_tasks(index)] == [engine.job(job.id).task_id]
