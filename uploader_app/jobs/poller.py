@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 ONE_BY_ONE = 3  # up to this many due jobs of an index are read one by one; more from lists
 IDLE = 2.0  # seconds to the next round when nothing is on the service
 MIN_ROUND = 0.2  # never two rounds closer than this
+FAILED_ROUND_WAIT = 5.0  # seconds after a round the service or the network failed
 # Seconds of margin under the last round's newest item: the service's times are rounded, and
 # a task changed while the last round read its pages may carry a time just under it.
 CLOCK_SKEW = 5.0
@@ -139,7 +140,10 @@ class Poller:
             self._paused_until = self._clock() + wait
             return wait
         except ApiError as error:
+            # Its requests are tried once (the round is the retry): wait a little before the
+            # next, rather than spend the minute's budget in a burst at a failing service.
             logger.info("polling round failed: %r", error)
+            return max(FAILED_ROUND_WAIT, self._next_round(now))
         return self._next_round(now)
 
     def _due(self, job: Job, now: float) -> bool:

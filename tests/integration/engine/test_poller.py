@@ -184,10 +184,12 @@ def test_the_budget_counts_every_request_the_engine_polls_with(
         {"rules": [{"method": "GET", "path": "/v1.3/tasks/*", "fault": "status", "status": 503}]}
     )
     sandbox.clear_requests()
+    waits = []
     for _ in range(3):
         engine.store.update(1, not_before=None)
-        engine.poll_once()
+        waits.append(engine.poll_once())
     assert sum(_gets(sandbox)) == 3
+    assert min(waits) >= 5.0  # a failed round is followed by a pause, not a burst
     assert engine.job(1).state is JobState.ON_SERVICE
 
 
