@@ -61,7 +61,14 @@ class DailyFileHandler(logging.FileHandler):
         self.folder = folder
         self._day = dt.date.today()
         self._said_cannot_write = False
-        super().__init__(self._path_for(self._day), mode="a", encoding="utf-8", delay=True)
+        # A file name in another encoding is logged with its odd bytes escaped, not dropped.
+        super().__init__(
+            self._path_for(self._day),
+            mode="a",
+            encoding="utf-8",
+            errors="backslashreplace",
+            delay=True,
+        )
 
     def _path_for(self, day: dt.date) -> Path:
         return self.folder / f"{APP_NAME}-{day.isoformat()}.log"

@@ -279,7 +279,13 @@ class AssetEndpoints(ClientBase):
             return etag
 
         return self._http.call(
-            "PUT", url, body=body, extra_headers=headers, send_key=False, parse=parse
+            "PUT",
+            url,
+            body=body,
+            extra_headers=headers,
+            send_key=False,
+            parse=parse,
+            cancel=cancel,  # also ends a wait between retries at once
         )
 
     # ---- indexed assets (v1.3) --------------------------------------------------------------

@@ -113,6 +113,16 @@ class ClientBase:
         """``listener(error, seconds)`` is called before each wait for a retry."""
         self._http.on_retry = listener
 
+    @property
+    def clock_offset(self) -> float:
+        """The service's clock minus this computer's, in seconds (whole seconds: the Date
+        header's precision), as of the last answer; 0 before any."""
+        return self._http.clock_offset
+
+    def set_cancel(self, cancel: threading.Event | None) -> None:
+        """The cancel event of every call that is given none (CancelledError once set)."""
+        self._http.cancel = cancel
+
     def __enter__(self) -> Self:
         return self
 

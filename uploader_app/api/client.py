@@ -152,12 +152,11 @@ class ApiClient(AssetEndpoints):
         """``POST /tasks`` with the video streamed from disk (docs/api-notes.md, D2).
 
         ``language`` and ``transcription_*`` are v1.2 only; ``user_metadata`` is v1.3 only.
-        ``duration_hint`` (seconds, from the local probe) and ``fingerprint`` (the file's
-        content hash, ``validation.fingerprint.compute_fingerprint``) make the duplicate check
-        tell same-named files apart. On v1.3 the fingerprint is sent in ``user_metadata``
-        under ``uploader_fingerprint``, beside the caller's keys. ``recover`` replaces the
-        look-up for a task a lost attempt created (the engine's keeps its state in the job
-        store, docs/engine.md "Exactly once").
+        ``fingerprint`` (the file's content hash, ``validation.fingerprint``) is sent on v1.3
+        in ``user_metadata`` under ``uploader_fingerprint``, beside the caller's keys, so a
+        look-up can tell same-named files apart. ``recover`` is the look-up for a task a lost
+        attempt created; without it an ambiguous failure is raised, never sent again (the
+        engine's keeps its state in the job store, docs/engine.md "Exactly once").
         """
         name = filename or path.name
         if fingerprint is not None and self.version != "v1.2":

@@ -7,6 +7,7 @@ may have created before sending again (docs/api-client.md, "Duplicates").
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import threading
@@ -123,6 +124,12 @@ class Requester:
         self._session = session
         # Told of every wait before a retry, so a view can say "next try in 45 s".
         self.on_retry: RetryListener | None = None
+        # The cancel event of every call that names none: the engine sets a job's for the
+        # whole run, so a pause stops any request's retry waits, not only the upload's.
+        self.cancel: threading.Event | None = None
+        # The service's clock minus ours, in seconds, from the last answer's Date header (0
+        # until one came): look-ups compare our times with the times the service writes.
+        self.clock_offset = 0.0
 
     def __repr__(self) -> str:
         return f"Requester(base_url={self.base_url!r})"
@@ -153,6 +160,7 @@ class Requester:
         created (given the time the first attempt started); the request is only sent again
         when it returns None. Without ``recover`` the ambiguous failure is raised.
         """
+        cancel = cancel if cancel is not None else self.cancel
         url = path if "://" in path else self.base_url + path
         headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(extra_headers or {})
         if send_key:
@@ -258,6 +266,8 @@ class Requester:
             time.monotonic() - begin,
             len(response.content),
         )
+        if not storage:
+            self._note_clock(response.headers.get("Date"))
         if not 200 <= response.status_code < 300:
             if storage:
                 raise storage_error(response.status_code, response.content)
@@ -272,6 +282,15 @@ class Requester:
         except (KeyError, TypeError, ValueError) as exc:
             # A 2xx whose JSON lacks what the API documents: as bad as a cut answer.
             raise InvalidResponseError("invalid_response", f"unexpected answer: {exc!r}") from exc
+
+    def _note_clock(self, date: str | None) -> None:
+        if not date:
+            return
+        try:
+            service = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return
+        self.clock_offset = service - time.time()
 
     @staticmethod
     def _ambiguous(error: ApiError, body: StreamingBody | None) -> bool:

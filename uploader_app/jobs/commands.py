@@ -11,6 +11,7 @@ errors, 3 for a key or configuration problem.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -79,7 +80,12 @@ def run_job_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if command == "status":
             return _status(engine, args, stdout)
         if command == "export":
-            count = engine.export_csv(Path(args.file))
+            try:
+                count = engine.export_csv(Path(args.file))
+            except OSError as exc:
+                print(f"Could not write {args.file}: {exc.strerror or exc}.", file=sys.stderr)
+                print("Choose a folder you can write to, then export again.", file=sys.stderr)
+                return EXIT_FAILED
             print(f"Wrote {count} jobs to {args.file}.", file=stdout)
             return EXIT_OK
         return _control(engine, args, stdout)
@@ -150,8 +156,20 @@ def _send(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
     try:
         with view.live(engine, ids, wait=args.wait):
             problem = _wait(engine, ids, wait=args.wait)
+    except KeyboardInterrupt:
+        # Ctrl-C: the uploads stop where they are (stop() puts them back in the queue).
+        interrupted = True
+    else:
+        interrupted = False
     finally:
         runner.stop()
+    if interrupted:
+        print(
+            "Stopped. The files not yet sent wait in the job list: run the same command again "
+            "to continue them.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     final = engine.store.jobs(ids=ids)
     if args.json:
         json.dump([job_json(j) for j in final], stdout, indent=2)
@@ -323,6 +341,12 @@ def _status(engine: Engine, args: argparse.Namespace, stdout: TextIO) -> int:
         json.dump([job_json(j) for j in engine.jobs()], stdout, indent=2)
         print(file=stdout)
         return EXIT_OK
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops watching, not the jobs
+        _show_status(engine, args, stdout)
+    return EXIT_OK
+
+
+def _show_status(engine: Engine, args: argparse.Namespace, stdout: TextIO) -> None:
     console = Console(file=stdout)
     jobs = engine.jobs()
     if not console.is_terminal:
@@ -331,17 +355,16 @@ def _status(engine: Engine, args: argparse.Namespace, stdout: TextIO) -> int:
             time.sleep(1.0)
             jobs = engine.jobs()
             _plain(jobs, stdout)
-        return EXIT_OK
+        return
     if not args.watch:
         console.print(_table(jobs))
-        return EXIT_OK
-    # One table redrawn in place until nothing moves (Ctrl-C stops watching, not the jobs).
+        return
+    # One table redrawn in place until nothing moves.
     with Live(_table(jobs), console=console, auto_refresh=False) as live:
         while any(j.state.is_active for j in jobs):
             time.sleep(1.0)
             jobs = engine.jobs()
             live.update(_table(jobs), refresh=True)
-    return EXIT_OK
 
 
 def _table(jobs: Sequence[Job]) -> Table:

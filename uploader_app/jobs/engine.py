@@ -164,7 +164,9 @@ class Engine:
         self._fingerprints = FingerprintCache()
         self._awake = KeepAwake(enabled=keep_awake)
         self._poll_soon = threading.Event()
-        self._poller = Poller(store, self._client, self._changed, settings.poll_budget_per_minute)
+        self._poller = Poller(
+            store, self._poll_client, self._changed, settings.poll_budget_per_minute
+        )
 
     # ---- events ------------------------------------------------------------------------------
 
@@ -191,6 +193,17 @@ class Engine:
         if client is None:
             client = self._client_factory()
             self._local.client = client
+        return client
+
+    def _poll_client(self) -> ApiClient:
+        """This thread's client for polling: one try per request. The poller's next round is
+        its retry, and only then does every request count against the budget per minute (a
+        429 pauses the poller instead of the client's retries)."""
+        client: ApiClient | None = getattr(self._local, "poll_client", None)
+        if client is None:
+            client = self._client_factory()
+            client.set_retry_policy(RetryPolicy(max_attempts=1))
+            self._local.poll_client = client
         return client
 
     @property
@@ -249,15 +262,30 @@ class Engine:
             return None
         path = finding.path
         probe = finding.probe
+        source = os.fspath(path.absolute())
+        readable = _text_path(source)
         common = {
             "source_kind": SourceKind.FILE,
-            "source": os.fspath(path.absolute()),
+            "source": readable,
             "index_id": index_id,
             "size": probe.size if probe else None,
             "duration": probe.duration if probe else None,
             "width": probe.width if probe else None,
             "height": probe.height if probe else None,
         }
+        if readable != source:
+            # A name in another encoding (bytes that are not UTF-8): the store, the log, the
+            # CSV and the service's form field all need text, so the file is reported, not
+            # sent, and the rest of the batch goes on.
+            return NewJob(
+                **common,  # type: ignore[arg-type]
+                state=JobState.REJECTED,
+                error_code="name_not_text",
+                error_message=f"The name of {Path(readable).name} has characters this app "
+                "cannot read (it was probably made on another system).",
+                error_hint="Rename the file, then add it again.",
+                dedup_key=f"path:{readable}",
+            )
         if finding.verdict is Verdict.REJECTED:
             return NewJob(
                 **common,  # type: ignore[arg-type]
@@ -386,6 +414,7 @@ class Engine:
         client.set_retry_listener(
             lambda error, wait: self._emit(JobNotice(job_id, _retry_notice(error, wait)))
         )
+        client.set_cancel(cancel)  # every request of this run, its retry waits included
         try:
             with self._awake.hold():
                 self._send(client, job, cancel)
@@ -394,6 +423,7 @@ class Engine:
                 self._after_failure(job_id, failure)
         finally:
             client.set_retry_listener(None)
+            client.set_cancel(None)
             stop.set()
             beat.join()
             self.store.release(job_id, worker)
@@ -553,8 +583,10 @@ class Engine:
             "not_before": None,
             **_no_error(),
         }
-        if job.state in (JobState.FAILED, JobState.CANCELLED) or force:
-            # A new try starts without the old task: its video failed or was given up.
+        if job.state is JobState.FAILED or force:
+            # A new try starts without the old task: its video failed or is gone. A cancelled
+            # job keeps its task: cancel does not delete it from the service, so sending the
+            # file again would make a second video; the retry follows the first one instead.
             fields |= {"task_id": None, "video_id": None, "indexed_asset_id": None}
             fields |= {"server_status": None, "create_started": None}
         if force:
@@ -599,7 +631,9 @@ class Engine:
         self, job_id: int, worker: str, cancel: threading.Event, stop: threading.Event
     ) -> None:
         """Renew the lease; a lost one (paused, cancelled or removed, maybe by another
-        process) stops the upload within a heartbeat, even during a network wait."""
+        process) stops the upload within a heartbeat, even during a network wait. Renewal
+        goes on until the run ends: a request that cannot be interrupted (waiting for its
+        answer) may still create the video, so no other runner may take the job meanwhile."""
         while not stop.wait(HEARTBEAT):
             try:
                 held = self.store.renew(job_id, worker, lease=LEASE)
@@ -608,7 +642,6 @@ class Engine:
                 continue
             if not held:
                 cancel.set()
-                return
 
     def _send(self, client: ApiClient, job: Job, cancel: threading.Event) -> None:
         finder = Finder(client, self.store, job, cancel, grace=self._grace)
@@ -939,6 +972,16 @@ class Engine:
             error_message=message,
             error_hint=hint,
         )
+
+
+def _text_path(source: str) -> str:
+    """``source`` itself when it is valid text; else with the undecodable bytes of its name
+    (kept by Python as lone surrogates) shown as U+FFFD, which SQLite and UTF-8 files take."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        return source.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return source
 
 
 def _no_error() -> dict[str, object]:

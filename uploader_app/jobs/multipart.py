@@ -20,7 +20,7 @@ from pathlib import Path
 
 from uploader_app.api.body import FileRange, FileStamp, ProgressCallback
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import ApiError, NotFoundError, StorageUrlError
+from uploader_app.api.errors import ApiError, CancelledError, NotFoundError, StorageUrlError
 from uploader_app.api.types import MAX_PRESIGNED_URLS, CompletedChunk, PresignedUrl, UploadSession
 from uploader_app.models import Job, UploadProgress
 from uploader_app.store import Store
@@ -159,6 +159,8 @@ class MultipartUpload:
                 return
             try:
                 answer = self.client.report_chunks(session.upload_id, pending)
+            except CancelledError:
+                raise  # the chunks stay in the store as unreported; the next run reports them
             except ApiError:
                 # An earlier try whose answer was lost may have completed the session: the
                 # retry is then refused or answered with duplicates. Done, if the service

@@ -27,7 +27,10 @@ logger = logging.getLogger(__name__)
 ONE_BY_ONE = 3  # up to this many due jobs of an index are read one by one; more from lists
 IDLE = 2.0  # seconds to the next round when nothing is on the service
 MIN_ROUND = 0.2  # never two rounds closer than this
-CLOCK_SKEW = 5.0  # seconds of disagreement allowed between our clock and the service's
+FAILED_ROUND_WAIT = 5.0  # seconds after a round the service or the network failed
+# Seconds of margin under the last round's newest item: the service's times are rounded, and
+# a task changed while the last round read its pages may carry a time just under it.
+CLOCK_SKEW = 5.0
 
 
 def interval_for(age: float) -> float:
@@ -86,7 +89,9 @@ class Poller:
         self.budget = max(1, budget_per_minute)
         self._clock = clock
         self._sent: deque[float] = deque()  # when each request of the last minute went out
-        self._last_round: dict[tuple[str, str], float] = {}  # (index, kind) -> round start
+        # (index, kind) -> the newest updated_at the last full round saw, by the service's
+        # clock: this computer's clock may be ahead or behind it by minutes.
+        self._last_round: dict[tuple[str, str], float] = {}
         self._unknown_logged: set[str] = set()
         self._paused_until = 0.0
         self.requests = 0  # every request made, for the benchmark
@@ -135,7 +140,10 @@ class Poller:
             self._paused_until = self._clock() + wait
             return wait
         except ApiError as error:
+            # Its requests are tried once (the round is the retry): wait a little before the
+            # next, rather than spend the minute's budget in a burst at a failing service.
             logger.info("polling round failed: %r", error)
+            return max(FAILED_ROUND_WAIT, self._next_round(now))
         return self._next_round(now)
 
     def _due(self, job: Job, now: float) -> bool:
@@ -165,10 +173,12 @@ class Poller:
             return True
         wanted = {self._object_id(j): j for j in jobs}
         since = self._last_round.get((index_id, kind))
-        for seen in self._pages(client, index_id, kind, wanted, since):
+        newest: list[float] = []
+        for seen in self._pages(client, index_id, kind, wanted, since, newest=newest):
             if seen is None:
                 return False
-        self._last_round[(index_id, kind)] = now
+        if newest:
+            self._last_round[(index_id, kind)] = max(newest)
         # Jobs not on the pages read did not change since the last round: due again later.
         for job in due:
             self._store.update(job.id, not_before=now + interval_for(now - job.updated_at))
@@ -185,9 +195,12 @@ class Poller:
         kind: str,
         wanted: dict[str, Job],
         since: float | None,
+        *,
+        newest: list[float],
     ) -> Iterable[bool | None]:
         """Read list pages until every wanted job was seen, or (after a first full round)
-        until the items are older than the last round: those did not change."""
+        until the items are older than the newest one of the last round: those did not
+        change. Adds the service times read to ``newest``."""
         left = set(wanted)
         page = 1
         while left:
@@ -217,7 +230,10 @@ class Poller:
                 if job is not None and object_id in left:
                     left.discard(object_id)
                     self._apply(job, status)
-                if since is not None and updated is not None and updated < since - CLOCK_SKEW:
+                if updated is None:
+                    continue
+                newest.append(updated)
+                if since is not None and updated < since - CLOCK_SKEW:
                     older = True
             yield True
             if older or not has_next:

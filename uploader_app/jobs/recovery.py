@@ -138,6 +138,9 @@ class Finder:
     def _recent_tasks(self, started: float) -> list[Task]:
         """Same-named tasks created since ``started`` that no job holds, newest first."""
         found: list[Task] = []
+        # ``started`` is this computer's time; the service writes its own, and a clock minutes
+        # off would rule out the very task the lost request made (or let in older ones).
+        started += self.client.clock_offset
         for task in self.client.iter_tasks(
             self.job.index_id,
             filename=self.job.name,

@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 # Another process holding the write lock (a claim, a batch insert) is waited for this long.
 BUSY_TIMEOUT = 30.0
+# RETURNING (one statement per change, no read-back race) needs SQLite 3.35; Python takes the
+# SQLite of the system it runs on, and some Linux releases ship older ones (docs/engine.md).
+MIN_SQLITE = (3, 35, 0)
 
 _JOB_COLUMNS = (
     "id",
@@ -84,7 +87,7 @@ def _process_gone(pid: int) -> bool:
 
 
 class StoreError(Exception):
-    """The store file cannot be used (newer schema, not a database)."""
+    """The store file cannot be used (newer schema, not a database, no folder for it)."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,18 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StoreError(
+                f"this computer's SQLite is version {sqlite3.sqlite_version}; the job list "
+                f"needs {'.'.join(map(str, MIN_SQLITE))} or newer (install a newer Python or "
+                "the app's own package)"
+            )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"the folder {path.parent} cannot be used: {exc.strerror or exc}"
+            ) from exc
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction() in the thread holding the lock
         try:
@@ -360,14 +374,17 @@ class Store:
         """Change fields of one job in one transaction and return the new snapshot.
 
         ``only_if``: change it only while its state is one of these (None when it is not, or
-        when the job was removed). A new terminal state sets ``finished_at``.
+        when the job was removed). A new terminal state sets ``finished_at``. ``updated_at``
+        moves only when a field a view sees changes: the engine's bookkeeping (the poller's
+        next look, a lease) is not news, and the poller spaces its looks by that age.
         """
         unknown = set(fields) - _WRITABLE
         if unknown:
             raise ValueError(f"not job columns: {sorted(unknown)}")
         now = time.time()
         values = {name: _to_db(name, value) for name, value in fields.items()}
-        values["updated_at"] = now
+        if not fields or not fields.keys() <= set(_INTERNAL_COLUMNS):
+            values["updated_at"] = now
         state = fields.get("state")
         if state is not None:
             values["finished_at"] = now if JobState(state).is_terminal else None
@@ -396,8 +413,7 @@ class Store:
         """End the leases of processes on this computer that no longer run (killed, crashed):
         their jobs need not wait for the lease to run out."""
         rows = db.execute(
-            "SELECT id, lease_owner FROM jobs WHERE state = ? AND lease_until > ?",
-            (str(JobState.UPLOADING), time.time()),
+            "SELECT id, lease_owner FROM jobs WHERE lease_until > ?", (time.time(),)
         ).fetchall()
         for row in rows:
             host, _, rest = (row["lease_owner"] or "").partition(":")
@@ -409,7 +425,11 @@ class Store:
     def claim(self, worker: str, *, limit: int, lease: float) -> Job | None:
         """Lease the oldest queued job to ``worker`` when fewer than ``limit`` uploads hold a
         live lease (in any process); a job whose lease ran out or whose process is gone is
-        taken back first. The job is moved to ``uploading``."""
+        taken back first. The job is moved to ``uploading``.
+
+        A queued job whose last runner still holds its lease (paused and resumed while that
+        runner waits on an answer) is left until it lets go: its request may still create the
+        video, and a second runner would send the file again."""
         now = time.time()
         with self.transaction() as db:
             self._free_dead_leases(db)
@@ -420,12 +440,12 @@ class Store:
             if running >= limit:
                 return None
             row = db.execute(
-                "SELECT id FROM jobs WHERE (state = ? AND (lease_until IS NULL"
-                " OR lease_until <= ?)) OR (state = ? AND (not_before IS NULL OR not_before <= ?))"
+                "SELECT id FROM jobs WHERE (lease_until IS NULL OR lease_until <= ?)"
+                " AND (state = ? OR (state = ? AND (not_before IS NULL OR not_before <= ?)))"
                 " ORDER BY state = ? DESC, id LIMIT 1",
                 (
-                    str(JobState.UPLOADING),
                     now,
+                    str(JobState.UPLOADING),
                     str(JobState.QUEUED),
                     now,
                     str(JobState.UPLOADING),
@@ -442,14 +462,16 @@ class Store:
         return _job(claimed)
 
     def renew(self, job_id: int, worker: str, *, lease: float) -> bool:
-        """Extend ``worker``'s lease; False when it no longer holds the job (paused,
-        cancelled or removed meanwhile, or taken over after the lease ran out)."""
+        """Extend ``worker``'s lease while it holds the job, whatever its state (a runner
+        still waiting on an answer keeps others off it until ``release``). False when the
+        upload should stop: paused, cancelled or removed meanwhile, or taken over after the
+        lease ran out."""
         with self.transaction() as db:
-            cursor = db.execute(
-                "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = ?",
-                (time.time() + lease, job_id, worker, str(JobState.UPLOADING)),
-            )
-        return cursor.rowcount == 1
+            row = db.execute(
+                "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? RETURNING state",
+                (time.time() + lease, job_id, worker),
+            ).fetchone()
+        return row is not None and row["state"] == str(JobState.UPLOADING)
 
     def holder(self, column: str, value: str) -> int | None:
         """The job holding this service id (``task_id``, ``indexed_asset_id``…), if any."""

@@ -40,7 +40,15 @@ def test_kill_mid_batch_then_the_same_command_finishes_it_once(
     store_path = home / "jobs.sqlite3"
     wait_until(store_path.exists, timeout=30)
     store = Store(store_path)
-    wait_until(lambda: sum(1 for j in store.jobs() if j.task_id) >= 2, timeout=60)
+    # Two tasks made and a next upload under way (two uploads that end together leave a
+    # moment with none running: a kill then would cut nothing).
+    wait_until(
+        lambda: (
+            sum(1 for j in store.jobs() if j.task_id) >= 2
+            and any(j.state is JobState.UPLOADING for j in store.jobs())
+        ),
+        timeout=60,
+    )
     _kill(proc)
     assert store.integrity_ok()
     assert any(j.state is JobState.UPLOADING for j in store.jobs())  # cut mid-way

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import StartSandbox
-from tests.integration.engine.support import client_factory, index_id
+from tests.integration.engine.support import client_factory, index_id, make_engine
 from tests.media import VideoSpec, make_video
 from uploader_app.api.client import ApiClient
-from uploader_app.api.types import parse_task
+from uploader_app.api.types import Page, PageInfo, parse_task
 from uploader_app.jobs.poller import Poller, _Status
-from uploader_app.models import Job, JobState, SourceKind, TaskStatus
+from uploader_app.models import Job, JobState, SourceKind, Task, TaskStatus
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.store import NewJob, Store
 
@@ -151,3 +153,94 @@ def test_an_unknown_status_is_in_progress_and_logged_once(
 
 def _no_client() -> ApiClient:
     raise AssertionError("no request expected")
+
+
+def test_the_interval_grows_while_a_video_indexes(tmp_path: Path) -> None:
+    """A job long on the service is looked at every 15 s, round after round: the poller's own
+    bookkeeping must not make it look new again."""
+    store = Store(tmp_path / "jobs.sqlite3")
+    [(job, _)] = store.add([NewJob(SourceKind.FILE, "/v/a.mp4", "i", dedup_key="a")])
+    store.update(job.id, state=JobState.ON_SERVICE, task_id="t1", server_status="indexing")
+    with store.transaction() as db:  # on the service, unchanged, for ten minutes
+        db.execute("UPDATE jobs SET updated_at = updated_at - 600 WHERE id = ?", (job.id,))
+    poller = Poller(store, _no_client, lambda changed: changed, 60)
+    for _ in range(3):
+        now = time.time()
+        poller._apply(store.get(job.id), _Status("indexing", None, True, False))
+        not_before = store.internals(job.id).not_before
+        assert not_before is not None
+        assert not_before - now == pytest.approx(15.0, abs=1.0)
+
+
+def test_the_budget_counts_every_request_the_engine_polls_with(
+    start_sandbox: StartSandbox, clip: Path, tmp_path: Path
+) -> None:
+    """The engine's poller sends each request once (its next round is the retry), so a failing
+    or rate-limiting service sees no more requests than the budget allows."""
+    sandbox = start_sandbox(speed=0.001)
+    engine = make_engine(sandbox, tmp_path / "home", poll_budget_per_minute=3)
+    _on_service(sandbox, engine.store, index_id(sandbox), clip, 1)
+    sandbox.set_faults(
+        {"rules": [{"method": "GET", "path": "/v1.3/tasks/*", "fault": "status", "status": 503}]}
+    )
+    sandbox.clear_requests()
+    waits = []
+    for _ in range(3):
+        engine.store.update(1, not_before=None)
+        waits.append(engine.poll_once())
+    assert sum(_gets(sandbox)) == 3
+    assert min(waits) >= 5.0  # a failed round is followed by a pause, not a burst
+    assert engine.job(1).state is JobState.ON_SERVICE
+
+
+@dataclass
+class _ListedTasks:
+    """What GET /tasks lists for one index, in the service's clock (sorted as asked)."""
+
+    tasks: list[Task]
+
+    def list_tasks(self, index_id: str, *, page: int, page_limit: int, **_: object) -> Page[Task]:
+        ordered = sorted(self.tasks, key=lambda t: t.updated_at or "", reverse=True)
+        start = (page - 1) * page_limit
+        total = -(-len(ordered) // page_limit)
+        return Page(
+            tuple(ordered[start : start + page_limit]),
+            PageInfo(page, page_limit, total, len(ordered)),
+        )
+
+
+def _service_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def test_a_computer_clock_ahead_of_the_service_misses_no_change_on_later_pages(
+    tmp_path: Path,
+) -> None:
+    """The list pages stop at items older than the last round: "older" must be judged by the
+    service's clock, or a computer a minute ahead stops at page 1 and 10 of 60 jobs wait."""
+    service_now = time.time()
+    store = Store(tmp_path / "jobs.sqlite3")
+    listed = _ListedTasks([])
+    for n in range(60):
+        [(job, _)] = store.add([NewJob(SourceKind.FILE, f"/v/c{n}.mp4", "i", dedup_key=str(n))])
+        store.update(job.id, state=JobState.ON_SERVICE, task_id=f"t{n}")
+        listed.tasks.append(
+            Task(f"t{n}", "i", TaskStatus.INDEXING, updated_at=_service_time(service_now - 100))
+        )
+    ahead = Poller(store, lambda: listed, lambda j: j, 60, clock=lambda: time.time() + 60)  # type: ignore[arg-type,return-value]
+    ahead.poll_once()
+    assert {j.server_status for j in store.jobs()} == {"indexing"}
+    listed.tasks = [  # every video is ready a second later, by the service's clock
+        Task(
+            t.id,
+            "i",
+            TaskStatus.READY,
+            video_id=f"v{t.id}",
+            updated_at=_service_time(service_now + 1),
+        )
+        for t in listed.tasks
+    ]
+    for job in store.jobs():
+        store.update(job.id, not_before=None)
+    ahead.poll_once()
+    assert {j.state for j in store.jobs()} == {JobState.READY}

@@ -130,6 +130,21 @@ def test_paused_job_loses_its_lease(store: Store) -> None:
     assert not store.renew(job.id, "w1", lease=60)
 
 
+def test_a_resumed_job_waits_until_its_last_runner_lets_go(store: Store) -> None:
+    """Paused then resumed while the first runner still waits on its request's answer: no
+    second runner may send the file until the first one releases (or its lease runs out)."""
+    [(job, _)] = store.add([_new("a.mp4")])
+    store.claim("w1", limit=2, lease=60)
+    store.update(job.id, state=JobState.PAUSED)
+    assert not store.renew(job.id, "w1", lease=60)  # the upload should stop…
+    store.update(job.id, state=JobState.QUEUED)
+    assert store.claim("w2", limit=2, lease=60) is None  # …but w1 has not let go yet
+    store.release(job.id, "w1")
+    claimed = store.claim("w2", limit=2, lease=60)
+    assert claimed is not None
+    assert claimed.id == job.id
+
+
 def _claim_all(path: str, worker: str, out: multiprocessing.Queue[list[int]]) -> None:
     store = Store(Path(path))
     mine: list[int] = []
@@ -206,3 +221,14 @@ def test_a_dead_process_frees_its_jobs_at_once(store: Store) -> None:
     assert again.id == a.id
     # A live process keeps its job.
     assert store.claim(Store.worker_id("third"), limit=5, lease=600) is None
+
+
+def test_an_sqlite_too_old_for_the_store_is_said_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Debian 11 and Ubuntu 20.04 ship SQLite 3.34 / 3.31, before RETURNING (3.35): the first
+    add would fail with a syntax error; the store refuses to open instead, saying why."""
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(StoreError, match=r"3\.31\.1.*3\.35"):
+        Store(tmp_path / "jobs.sqlite3")
