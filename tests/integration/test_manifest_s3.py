@@ -219,3 +219,30 @@ def test_check_with_the_bucket_reads_objects_and_transcriptions(s3: S3Emulator) 
     ]
     assert "SRT format" in problems[0].message
     assert "WebVTT" in problems[1].message
+
+
+def test_check_with_the_bucket_reads_a_transcription_with_a_long_or_odd_name(
+    s3: S3Emulator,
+) -> None:
+    """S3 keys run to 1,024 bytes and may hold any character: the content check must not
+    depend on the name being a valid local file name (it once crashed on a long one)."""
+    bucket = s3.bucket("media-west")
+    long_name = "n" * 300
+    s3.put(bucket, f"{long_name}.mp4", b"\x00" * 10)
+    s3.put(bucket, f"{long_name}.srt", SRT)
+    s3.put(bucket, "what?.mp4", b"\x00" * 10)
+    s3.put(bucket, "what?.srt", b"not a subtitle\n")
+    rows = [
+        {
+            "index_id": INDEX,
+            "language": "en",
+            "object": f"s3://{bucket}/{name}.mp4",
+            "transcription": f"s3://{bucket}/{name}.srt",
+        }
+        for name in (long_name, "what?")
+    ]
+    document = ManifestDocument(json.dumps(rows).encode())
+    problems = check_document(document, objects=S3Access())
+    assert [(p.row, p.field, p.code) for p in problems] == [
+        (2, "transcription", "transcription_content")
+    ]
