@@ -129,7 +129,8 @@ def test_v13_guide_manifest_goes_by_presigned_links_and_says_transcriptions_are_
         (f"s3://{bucket}/01.mp4", "ready", "url"),
         (f"s3://{bucket}/02.mp4", "ready", "url"),
     ]
-    assert "API v1.3 takes no transcription with a video, so 01.mp4 is sent without 01.srt" in err
+    said = "API v1.3 takes no transcription with a video, so 2 videos are sent without theirs"
+    assert f"{said} (01.srt, 02.srt)." in err
     fetched = [t.video_url or "" for t in _tasks(server)]
     assert len(fetched) == 2
     assert all("X-Amz-Signature=" in url and f"/{bucket}/" in url for url in fetched)

@@ -46,6 +46,13 @@ NOT_STARTED_HINT = (
 V13_NO_TRANSCRIPTION = (
     "API v1.3 takes no transcription with a video, so {name} is sent without {sub}."
 )
+# Said once for a whole list: a sentence per row buries everything else (a built list has
+# hundreds of rows with subtitles).
+V13_NO_TRANSCRIPTIONS = (
+    "API v1.3 takes no transcription with a video, so {count} videos are sent without "
+    "theirs ({subs})."
+)
+NAMES_SHOWN = 3
 # What counts as "already there": the row was sent before and did not fail.
 _DONE = (JobState.READY, JobState.ALREADY_IN_INDEX)
 _ACTIVE = (JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE)
@@ -123,6 +130,7 @@ def enqueue_rows(
             )
         )
     report = SendReport()
+    unsent: list[tuple[str, str]] = []  # (video, transcription) names v1.3 cannot carry
     for added, is_new in store.add(news):
         job, created = added, is_new
         if not is_new and added.state in (JobState.FAILED, JobState.CANCELLED):
@@ -153,11 +161,15 @@ def enqueue_rows(
         else:
             report.in_progress.append(job.id)
         if created and route is Route.URL and "transcription" in job.options:
-            report.notes.append(
-                V13_NO_TRANSCRIPTION.format(
-                    name=job.name, sub=_object_name(job.options["transcription"])
-                )
-            )
+            unsent.append((job.name, _object_name(job.options["transcription"])))
+    if len(unsent) == 1:
+        ((name, sub),) = unsent
+        report.notes.append(V13_NO_TRANSCRIPTION.format(name=name, sub=sub))
+    elif unsent:
+        subs = ", ".join(sub for _, sub in unsent[:NAMES_SHOWN])
+        if len(unsent) > NAMES_SHOWN:
+            subs += f" and {len(unsent) - NAMES_SHOWN} more"
+        report.notes.append(V13_NO_TRANSCRIPTIONS.format(count=len(unsent), subs=subs))
     return report
 
 
