@@ -220,6 +220,10 @@ def send_transfer(
         if not waiting or time.monotonic() >= deadline or waiter.is_set():
             break
         waiter.wait(match_every)
+    if waiter.is_set():
+        # Stopped (the window closed), not refused by the service: the rows stay waiting and
+        # go out with the next send of the list, like a send cut off by a crash.
+        return [store.get(job.id) for job in jobs]
     for job in waiting.values():
         _changed(_not_started(client, store, job, window), on_change)
     return [store.get(job.id) for job in jobs]
@@ -258,14 +262,16 @@ def send_manifest(
     *,
     profile: str | None = None,
     on_change: Callable[[Job], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> SendReport:
     """Send a checked manifest's rows: jobs for all; on v1.2 the one transfer and the matching
-    (blocking: call off the GUI thread); on v1.3 the runners send the queued rows. A failed
-    transfer request fails its rows with the reason and is raised."""
+    (blocking: call off the GUI thread; ``cancel`` stops it, leaving unmatched rows waiting);
+    on v1.3 the runners send the queued rows. A failed transfer request fails its rows with
+    the reason and is raised."""
     report = enqueue_rows(store, rows, client.version, profile=profile, on_job=on_change)
     if client.version == "v1.2" and report.sent:
         try:
-            send_transfer(client, store, report.sent, on_change=on_change)
+            send_transfer(client, store, report.sent, cancel=cancel, on_change=on_change)
         except ApiError as error:
             for job_id in report.sent:
                 failed = store.update(
