@@ -359,6 +359,9 @@ class Job:
         """The file name, or a URL's last path segment (%-decoded)."""
         if self.source_kind is SourceKind.FILE:
             return Path(self.source).name
+        if self.source_kind is SourceKind.MANIFEST_ROW:
+            # An S3 key is not a URL: "#", "?" and "%" are part of the object's name.
+            return self.source.rpartition("/")[2]
         parts = urlsplit(self.source)
         return unquote(PurePosixPath(parts.path).name) or parts.netloc or self.source
 
@@ -367,4 +370,6 @@ class Job:
         """The folder of a file, or the site of a URL."""
         if self.source_kind is SourceKind.FILE:
             return str(Path(self.source).parent)
+        if self.source_kind is SourceKind.MANIFEST_ROW:
+            return self.source.removeprefix("s3://").partition("/")[0]  # the bucket
         return urlsplit(self.source).netloc

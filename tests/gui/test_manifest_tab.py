@@ -4,6 +4,7 @@ from a bucket, and send (refused with the first error focused, or through the wi
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,11 +16,14 @@ from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from tests.s3_emulator import S3Emulator
+from uploader_app.api.client import ApiClient
+from uploader_app.gui import background, main_window
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.manifest_model import Column
 from uploader_app.gui.manifest_tab import BuildDialog, ManifestTab
 from uploader_app.gui.startup import make_host
 from uploader_app.gui.welcome import Account
+from uploader_app.jobs import transfer
 from uploader_app.models import JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
@@ -195,12 +199,12 @@ def test_build_from_a_bucket_fills_the_table(
 @pytest.fixture
 def window(
     qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
-) -> Iterator[Callable[[], MainWindow]]:
+) -> Iterator[Callable[..., MainWindow]]:
     made: list[MainWindow] = []
 
-    def make() -> MainWindow:
-        account = Account(sandbox.base_url(), TEST_API_KEY, demo=False)
-        settings = AppSettings(base_url=sandbox.base_url())
+    def make(version: str = "v1.3") -> MainWindow:
+        account = Account(sandbox.base_url(version), TEST_API_KEY, demo=False)
+        settings = AppSettings(base_url=sandbox.base_url(version))
         host = make_host(account, settings)
         win = MainWindow(account, settings, host, qsettings)
         qtbot.addWidget(win)
@@ -221,7 +225,7 @@ def window(
 
 def test_send_from_the_window_puts_the_rows_in_the_uploads_until_ready(
     qtbot: QtBot,
-    window: Callable[[], MainWindow],
+    window: Callable[..., MainWindow],
     s3: S3Emulator,
     video: Callable[..., Path],
     tmp_path: Path,
@@ -245,6 +249,39 @@ def test_send_from_the_window_puts_the_rows_in_the_uploads_until_ready(
         assert [model.job_at(r).state for r in range(2)] == [JobState.READY, JobState.READY]
 
     qtbot.waitUntil(all_ready, timeout=60_000)
+
+
+def test_quitting_during_a_v12_send_stops_it_and_leaves_the_rows_waiting(
+    qtbot: QtBot,
+    window: Callable[..., MainWindow],
+    sandbox: SandboxServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The v1.2 matching waits minutes for a row the service did not start; quitting stops
+    it at once (it once ran on past the window) and the row is not called "not started"."""
+    monkeypatch.setattr(transfer, "MATCH_WINDOW", 20.0)
+    # The window rightly asks about the waiting row when it closes: "keep" it, unasked.
+    monkeypatch.setattr(
+        main_window, "close_host", lambda host, _parent: host.shutdown(True) or True
+    )
+    win = window("v1.2")
+    assert win.picker.current is not None
+    row = {"index_id": win.picker.current.id, "language": "en", "object": "s3://docs/01.mp4"}
+    with ApiClient(sandbox.base_url("v1.2"), TEST_API_KEY) as client:
+        client.create_transfer([row])  # the service has this object: the send makes no task
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps([row]))
+    assert win.manifest_tab.open_file(path)
+    win.manifest_tab.send_button.click()
+    posts = ("POST", "/v1.2/tasks/transfers")
+    qtbot.waitUntil(lambda: sandbox.requests.count(posts) == 2, timeout=15_000)
+    started = time.monotonic()
+    background.cancel_all(timeout_ms=8_000)
+    assert time.monotonic() - started < 5
+    (job,) = win.host.engine.store.jobs()
+    assert job.state is JobState.CHECKING  # goes out with the next send of the list
+    assert job.error_code is None
 
 
 def test_a_file_that_is_not_json_says_where_and_cannot_be_sent(

@@ -219,3 +219,72 @@ def test_check_with_the_bucket_reads_objects_and_transcriptions(s3: S3Emulator) 
     ]
     assert "SRT format" in problems[0].message
     assert "WebVTT" in problems[1].message
+
+
+def test_check_with_the_bucket_reads_a_transcription_with_a_long_or_odd_name(
+    s3: S3Emulator,
+) -> None:
+    """S3 keys run to 1,024 bytes and may hold any character: the content check must not
+    depend on the name being a valid local file name (it once crashed on a long one)."""
+    bucket = s3.bucket("media-west")
+    long_name = "n" * 300
+    s3.put(bucket, f"{long_name}.mp4", b"\x00" * 10)
+    s3.put(bucket, f"{long_name}.srt", SRT)
+    s3.put(bucket, "what?.mp4", b"\x00" * 10)
+    s3.put(bucket, "what?.srt", b"not a subtitle\n")
+    rows = [
+        {
+            "index_id": INDEX,
+            "language": "en",
+            "object": f"s3://{bucket}/{name}.mp4",
+            "transcription": f"s3://{bucket}/{name}.srt",
+        }
+        for name in (long_name, "what?")
+    ]
+    document = ManifestDocument(json.dumps(rows).encode())
+    problems = check_document(document, objects=S3Access())
+    assert [(p.row, p.field, p.code) for p in problems] == [
+        (2, "transcription", "transcription_content")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--index", "Coding", "--index: index_id 'Coding' has 6 characters"),
+        ("--language", "English", "'en' (English)"),
+    ],
+)
+def test_cli_build_refuses_a_wrong_index_or_language_before_listing(  # noqa: PLR0917 (fixtures)
+    s3: S3Emulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    words: str,
+) -> None:
+    """A wrong --index or --language is a usage error said once, not a file of N bad rows."""
+    bucket = s3.bucket("media-west")
+    s3.put(bucket, "01.mp4", b"\x00")
+    arguments = {"--index": INDEX, "--language": "en", option: value}
+    out = tmp_path / "list.json"
+    options = [word for pair in arguments.items() for word in pair]
+    code = main(["manifest", "build", f"s3://{bucket}", "-o", str(out), *options])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert words in err
+    assert "Listed" not in err  # refused before the bucket was read
+    assert not out.exists()
+
+
+def test_cli_build_says_plainly_when_the_file_cannot_be_written(
+    s3: S3Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bucket = s3.bucket("media-west")
+    s3.put(bucket, "01.mp4", b"\x00")
+    (tmp_path / "a-file").write_text("x")
+    out = tmp_path / "a-file" / "list.json"  # a folder that is a file: no one can write there
+    code = main(["manifest", "build", f"s3://{bucket}", "--index", INDEX, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "could not be written" in err and "Traceback" not in err

@@ -129,7 +129,8 @@ def test_v13_guide_manifest_goes_by_presigned_links_and_says_transcriptions_are_
         (f"s3://{bucket}/01.mp4", "ready", "url"),
         (f"s3://{bucket}/02.mp4", "ready", "url"),
     ]
-    assert "API v1.3 takes no transcription with a video, so 01.mp4 is sent without 01.srt" in err
+    said = "API v1.3 takes no transcription with a video, so 2 videos are sent without theirs"
+    assert f"{said} (01.srt, 02.srt)." in err
     fetched = [t.video_url or "" for t in _tasks(server)]
     assert len(fetched) == 2
     assert all("X-Amz-Signature=" in url and f"/{bucket}/" in url for url in fetched)
@@ -243,3 +244,41 @@ def test_a_v12_send_cut_off_before_matching_is_sent_again(  # noqa: PLR0917 (fix
     assert code == 0, err
     assert [r["state"] for r in sent] == ["ready", "ready"]
     assert [r["job"] for r in sent] == [j.id for j in report.jobs]
+
+
+@pytest.mark.parametrize("version", ["v1.2", "v1.3"])
+def test_object_keys_with_url_characters_are_matched_by_their_own_name(  # noqa: PLR0917
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    version: str,
+) -> None:
+    """An S3 key is not a URL: "clip #1.mp4", "what?.mp4" and "50%25.mp4" are the files'
+    names. Read as URLs they were "clip ", "what" and "50%.mp4", so no task ever matched."""
+    s3.bucket(BUCKET)
+    keys = ["clip #1.mp4", "what?.mp4", "50%25.mp4"]
+    for n, key in enumerate(keys):
+        s3.put(BUCKET, key, video(duration=5 + n))
+    server = start_sandbox(s3_endpoint=s3.url)
+    index_id = Client(server, version).index_id()
+    rows = [{"index_id": index_id, "language": "en", "object": f"s3://{BUCKET}/{k}"} for k in keys]
+    manifest = tmp_path / "odd.json"
+    manifest.write_text(json.dumps(rows))
+    use(monkeypatch, server, tmp_path / "home", version)
+    monkeypatch.setattr(transfer, "MATCH_WINDOW", 10.0)
+    code, sent, err = transfer_json(capsys, str(manifest))
+    assert code == 0, err
+    assert [r["path"] for r in sent] == [r["object"] for r in rows]
+    assert [r["state"] for r in sent] == ["ready"] * 3
+    assert len(_tasks(server)) == 3
+
+    # From another job list the rows are found by the same names: already in the index.
+    monkeypatch.setattr(transfer, "MATCH_WINDOW", 2.0)
+    monkeypatch.setenv("UPLOADER_APP_HOME", str(tmp_path / "other-home"))
+    code, elsewhere, err = transfer_json(capsys, str(manifest))
+    assert code == 0, err
+    assert [r["state"] for r in elsewhere] == ["already_in_index"] * 3
+    assert len(_tasks(server)) == 3

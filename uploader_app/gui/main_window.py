@@ -8,7 +8,8 @@ a worker, and follows the engine's events (UX.md, "The main window, top to botto
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
@@ -31,6 +32,7 @@ from uploader_app import __version__
 from uploader_app.api.client import ApiClient
 from uploader_app.api.retry import RetryPolicy
 from uploader_app.gui import text
+from uploader_app.gui.background import Stream
 from uploader_app.gui.close_dialog import close_host
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
@@ -384,12 +386,17 @@ class MainWindow(QMainWindow):
         transfer and the matching of its tasks run in the background."""
         make_client, store = self._client_factory(), self.host.engine.store
 
-        def send() -> SendReport:
+        def send(cancel: threading.Event) -> Iterator[SendReport]:
+            # Cancellable: the v1.2 matching waits up to minutes, and quitting must stop it
+            # (background.cancel_all) rather than leave a thread running past the window.
             with make_client() as client:
-                return send_manifest(client, store, rows)
+                yield send_manifest(client, store, rows, cancel=cancel)
 
         self.manifest_tab.set_sending(True)
-        self.host.run_in_background(send, self._on_manifest_sent, self._on_manifest_failed)
+        stream = Stream(send, self)
+        stream.batch.connect(lambda reports: self._on_manifest_sent(reports[0]))
+        stream.failed.connect(self._on_manifest_failed)
+        stream.start()
 
     def _on_manifest_sent(self, report: SendReport) -> None:
         self.manifest_tab.set_sending(False)

@@ -118,6 +118,10 @@ def run_manifest_build(args: argparse.Namespace, out: TextIO | None = None) -> i
         print(place, file=sys.stderr)
         return EXIT_USAGE
     bucket, prefix = place
+    wrong = _option_problems(bucket, args.index, args.language)
+    if wrong:
+        print("\n".join(wrong), file=sys.stderr)
+        return EXIT_USAGE
     try:
         access = S3Access(args.profile)
         result = build_from_bucket(
@@ -140,7 +144,15 @@ def run_manifest_build(args: argparse.Namespace, out: TextIO | None = None) -> i
             file=sys.stderr,
         )
         return EXIT_INVALID
-    written = write_parts(result.rows, Path(args.output))
+    try:
+        written = write_parts(result.rows, Path(args.output))
+    except OSError as exc:
+        print(
+            f"The list could not be written to {args.output}: {exc.strerror or exc}. "
+            "Choose a folder you can write to.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     for path, count in written:
         print(f"Wrote {count:,} row(s) to {path}", file=stdout)
     print(
@@ -153,6 +165,18 @@ def run_manifest_build(args: argparse.Namespace, out: TextIO | None = None) -> i
     for problem in problems:
         print(format_problem(problem), file=stdout)
     return EXIT_OK if is_valid(problems) else EXIT_INVALID
+
+
+def _option_problems(bucket: str, index_id: str, language: str) -> list[str]:
+    """What is wrong with --index and --language, by the checks every row gets: said once
+    before the bucket is listed, not on each of thousands of rows after."""
+    probe = {"index_id": index_id, "language": language, "object": f"s3://{bucket}/probe.mp4"}
+    option = {"index_id": "--index", "language": "--language"}
+    return [
+        f"{option[p.field]}: {p.message} {p.hint}"
+        for p in check_document(ManifestDocument.from_rows([probe]))
+        if p.field in option
+    ]
 
 
 def write_parts(rows: Sequence[dict[str, str]], output: Path) -> list[tuple[Path, int]]:

@@ -45,6 +45,13 @@ NOT_STARTED_HINT = (
 V13_NO_TRANSCRIPTION = (
     "API v1.3 takes no transcription with a video, so {name} is sent without {sub}."
 )
+# Said once for a whole list: a sentence per row buries everything else (a built list has
+# hundreds of rows with subtitles).
+V13_NO_TRANSCRIPTIONS = (
+    "API v1.3 takes no transcription with a video, so {count} videos are sent without "
+    "theirs ({subs})."
+)
+NAMES_SHOWN = 3
 # What counts as "already there": the row was sent before and did not fail.
 _DONE = (JobState.READY, JobState.ALREADY_IN_INDEX)
 _ACTIVE = (JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE)
@@ -122,6 +129,7 @@ def enqueue_rows(
             )
         )
     report = SendReport()
+    unsent: list[tuple[str, str]] = []  # (video, transcription) names v1.3 cannot carry
     for added, is_new in store.add(news):
         job, created = added, is_new
         if not is_new and added.state in (JobState.FAILED, JobState.CANCELLED):
@@ -152,11 +160,15 @@ def enqueue_rows(
         else:
             report.in_progress.append(job.id)
         if created and route is Route.URL and "transcription" in job.options:
-            report.notes.append(
-                V13_NO_TRANSCRIPTION.format(
-                    name=job.name, sub=_object_name(job.options["transcription"])
-                )
-            )
+            unsent.append((job.name, _object_name(job.options["transcription"])))
+    if len(unsent) == 1:
+        ((name, sub),) = unsent
+        report.notes.append(V13_NO_TRANSCRIPTION.format(name=name, sub=sub))
+    elif unsent:
+        subs = ", ".join(sub for _, sub in unsent[:NAMES_SHOWN])
+        if len(unsent) > NAMES_SHOWN:
+            subs += f" and {len(unsent) - NAMES_SHOWN} more"
+        report.notes.append(V13_NO_TRANSCRIPTIONS.format(count=len(unsent), subs=subs))
     return report
 
 
@@ -207,6 +219,10 @@ def send_transfer(
         if not waiting or time.monotonic() >= deadline or waiter.is_set():
             break
         waiter.wait(match_every)
+    if waiter.is_set():
+        # Stopped (the window closed), not refused by the service: the rows stay waiting and
+        # go out with the next send of the list, like a send cut off by a crash.
+        return [store.get(job.id) for job in jobs]
     for job in waiting.values():
         _changed(_not_started(client, store, job, window), on_change)
     return [store.get(job.id) for job in jobs]
@@ -245,14 +261,16 @@ def send_manifest(
     *,
     profile: str | None = None,
     on_change: Callable[[Job], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> SendReport:
     """Send a checked manifest's rows: jobs for all; on v1.2 the one transfer and the matching
-    (blocking: call off the GUI thread); on v1.3 the runners send the queued rows. A failed
-    transfer request fails its rows with the reason and is raised."""
+    (blocking: call off the GUI thread; ``cancel`` stops it, leaving unmatched rows waiting);
+    on v1.3 the runners send the queued rows. A failed transfer request fails its rows with
+    the reason and is raised."""
     report = enqueue_rows(store, rows, client.version, profile=profile, on_job=on_change)
     if client.version == "v1.2" and report.sent:
         try:
-            send_transfer(client, store, report.sent, on_change=on_change)
+            send_transfer(client, store, report.sent, cancel=cancel, on_change=on_change)
         except ApiError as error:
             for job_id in report.sent:
                 failed = store.update(

@@ -446,7 +446,8 @@ def _check_transcription_content(number: int, uri: S3Uri, objects: ObjectReader)
     except BucketError as exc:
         return [_unreadable(number, "transcription", exc)]
     with tempfile.TemporaryDirectory(prefix="manifest-sub-") as folder:
-        local = Path(folder) / uri.name
+        # The suffix picks the parser; the key's own name may be no valid local file name.
+        local = Path(folder) / f"transcription{uri.suffix}"
         local.write_bytes(data)
         verdict = check_subtitle(local)
     if verdict.ok:

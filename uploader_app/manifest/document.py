@@ -289,9 +289,16 @@ def parse(raw: bytes) -> Parsed:
             repeated.setdefault(row_number[0], []).extend(twice)
         return dict(pairs)
 
-    decoder = json.JSONDecoder(object_pairs_hook=pairs_hook)
+    constants: list[str] = []
+
+    def constant_hook(name: str) -> float:
+        constants.append(name)
+        return float(name)
+
+    decoder = json.JSONDecoder(object_pairs_hook=pairs_hook, parse_constant=constant_hook)
     try:
         value, lines = _decode_tracking_rows(decoder, text, row_number)
+        _refuse_what_json_forbids(text, bool(constants))
     except json.JSONDecodeError as exc:
         return Parsed(syntax=_syntax_problem(exc))
     return Parsed(value=value, row_lines=lines, repeated_keys=repeated)
@@ -305,7 +312,7 @@ def _decode_tracking_rows(
     if start >= len(text):
         raise json.JSONDecodeError("Expecting value", text, start)
     if text[start] != "[":
-        value, end = decoder.raw_decode(text, start)
+        value, end = _raw_decode(decoder, text, start)
         _expect_end(text, end)
         return value, []
     rows: list[Any] = []
@@ -322,7 +329,7 @@ def _decode_tracking_rows(
         line += text.count("\n", counted, position)  # counted on from the last row: linear
         counted = position
         lines.append(line)
-        value, position = decoder.raw_decode(text, position)
+        value, position = _raw_decode(decoder, text, position)
         rows.append(value)
         position = _skip_space(text, position)
         if position < len(text) and text[position] == ",":
@@ -332,6 +339,36 @@ def _decode_tracking_rows(
             _expect_end(text, position + 1)
             return rows, lines
         raise json.JSONDecodeError("Expecting ',' delimiter", text, position)
+
+
+def _raw_decode(decoder: json.JSONDecoder, text: str, position: int) -> tuple[Any, int]:
+    try:
+        return decoder.raw_decode(text, position)
+    except RecursionError:
+        # json recurses once per nesting level: thousands of [ would end in a traceback.
+        raise json.JSONDecodeError("Nested too deeply", text, position) from None
+
+
+# A string token, or one of the constants Python's json reads although JSON has no such value.
+_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_what_json_forbids(text: str, constants_seen: bool) -> None:
+    """Python's json accepts NaN and Infinity, and a \\ud800 escape standing alone (half a
+    character); the service's JSON reader does not, and the half character cannot even be
+    written back or stored, so both are syntax errors at their place in the text."""
+    if not constants_seen and not _SURROGATE_ESCAPE.search(text):
+        return
+    for match in _STRING_OR_CONSTANT.finditer(text):
+        if match.group(1):
+            raise json.JSONDecodeError("Not a JSON value", text, match.start())
+        token = match.group(0)
+        if _SURROGATE_ESCAPE.search(token):
+            try:
+                json.loads(token).encode("utf-8")
+            except UnicodeEncodeError:
+                raise json.JSONDecodeError("Half a character", text, match.start()) from None
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -372,6 +409,21 @@ _SYNTAX_WORDS = (
         "Keep each value on one line.",
     ),
     ("Invalid \\escape", "A backslash is not followed by a valid escape", "Write \\\\ for a \\."),
+    (
+        "Nested too deeply",
+        "Lists or entries are nested inside each other too deeply to read",
+        "A manifest is one list of entries with text fields; download the list again.",
+    ),
+    (
+        "Not a JSON value",
+        "NaN or Infinity is not a value JSON allows",
+        "Write a number or text in double quotes instead, or remove the field.",
+    ),
+    (
+        "Half a character",
+        "A \\u escape in this text stands for half a character",
+        "Write the character itself, or both halves of its escape (such as \\ud83c\\udfac).",
+    ),
 )
 
 

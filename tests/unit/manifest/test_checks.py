@@ -158,6 +158,12 @@ BROKEN: list[tuple[str, str, tuple[int | None, str | None, str]]] = [
     ("same object twice", rows_text(GOOD_ROW, row(transcription=...), GOOD_ROW), (2, "object", "duplicate_object")),
     ("too many rows", rows_text(*[row(object=f"s3://b-b/{n}.mp4", transcription=...) for n in range(MAX_ROWS + 1)]), (MAX_ROWS + 1, None, "too_many_rows")),
     ("not utf-8", "[{\"index_id\": \"caf\xe9\"}]", (None, None, "json_invalid")),
+    ("NaN, which Python reads but JSON has not", rows_text(row(duration=1.5)).replace("1.5", "NaN"), (None, None, "json_invalid")),
+    ("-Infinity", rows_text(row(duration=1.5)).replace("1.5", "-Infinity"), (None, None, "json_invalid")),
+    ("half a character in a value", rows_text(row(object="s3://b-b/\ud800.mp4")), (None, None, "json_invalid")),
+    ("half a character in a key", rows_text(row(**{"\udc80": "x"})), (None, None, "json_invalid")),
+    ("nested too deeply", "[" * 100_000 + "]" * 100_000, (None, None, "json_invalid")),
+    ("a row nested too deeply", "[" + rows_text(GOOD_ROW)[1:-1] + ", {\"a\": " + "[" * 100_000 + "]" * 100_000 + "}]", (None, None, "json_invalid")),
 ]  # fmt: skip
 
 
@@ -206,6 +212,19 @@ def test_syntax_problem_gives_line_and_column() -> None:
     assert problem.where == "Line 4, column 16"
 
 
+def test_what_python_reads_but_json_forbids_is_placed_exactly() -> None:
+    """NaN and a lone \\ud800 escape are not JSON (the service refuses them, and half a
+    character cannot even be saved or stored), though Python's json reads both."""
+    text = '[\n  {"a": "NaN", "b": "\\\\ud800", "c": NaN}\n]\n'
+    (problem,) = check_text(text)
+    assert (problem.code, problem.line, problem.column) == ("json_invalid", 2, 37)
+    assert "NaN" in problem.message
+    text = '[\n  {"a": "\\ud83c\\udfac ok",\n   "b": "x\\ud800"}\n]\n'
+    (problem,) = check_text(text)
+    assert (problem.line, problem.column) == (3, 9)
+    assert "half a character" in problem.message
+
+
 def test_row_problems_carry_the_line_of_their_row() -> None:
     text = rows_text(*[row(object=f"s3://b-b/{n}.mp4") for n in range(2)], row(language="english"))
     (problem,) = check_text(text)
@@ -234,7 +253,11 @@ def test_index_not_in_the_account() -> None:
 # ---- property-based: any JSON-ish text is checked without a crash --------------------------
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
     ),
