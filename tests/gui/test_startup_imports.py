@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 # Each costs a noticeable part of start-up and is needed only after the window is shown:
-# boto3 for building a manifest from a bucket, werkzeug and jsonschema for the demo sandbox.
-LATER = ("boto3", "botocore", "werkzeug", "jsonschema")
+# boto3 for building a manifest from a bucket, werkzeug and jsonschema for the demo sandbox,
+# wakepy for the first upload, webvtt for the first WebVTT file, pycountry for a manifest.
+LATER = ("boto3", "botocore", "werkzeug", "jsonschema", "wakepy", "webvtt", "pycountry")
 
 
 def test_window_modules_leave_slow_libraries_for_later() -> None:
