@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -46,6 +47,10 @@ def test_demo_mode_opens_the_window_with_the_files_given(
     window = session.window
     assert window is not None and window.account.demo
     assert window.demo_strip.isVisible()
+    # The window is up before the sandbox is loaded; calls to its address wait until it serves.
+    loaded_before_show = session.demo_server is not None
+    assert not loaded_before_show
+    qtbot.waitUntil(lambda: session.demo_server is not None, timeout=20_000)
     assert session.demo_server is not None
     assert window.account.base_url == session.demo_server.base_url("v1.3")
     qtbot.waitUntil(window.files_tab.upload_button.isEnabled, timeout=20_000)
@@ -73,6 +78,7 @@ def test_a_key_entered_in_demo_mode_reopens_the_window_for_the_account(
     qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer
 ) -> None:
     session = _start(sessions, [], demo=True)
+    qtbot.waitUntil(lambda: session.demo_server is not None, timeout=20_000)
     demo_window, server = session.window, session.demo_server
     assert demo_window is not None and server is not None
 
@@ -83,6 +89,27 @@ def test_a_key_entered_in_demo_mode_reopens_the_window_for_the_account(
     assert not window.account.demo and not window.demo_strip.isVisible()
     assert session.demo_server is None
     qtbot.waitUntil(lambda: not load_settings_file().demo_mode, timeout=5_000)
+
+
+def test_a_key_entered_while_the_demo_loads_stops_the_demo(
+    qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer
+) -> None:
+    session = _start(sessions, [], demo=True)
+    demo_window = session.window
+    assert demo_window is not None and session.demo_server is None
+    port = int(demo_window.account.base_url.rsplit(":", 1)[1].split("/")[0])
+
+    demo_window.account_changed.emit(Account(sandbox.base_url(), TEST_API_KEY))
+
+    def demo_port_closed() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return True
+        return False
+
+    qtbot.waitUntil(demo_port_closed, timeout=20_000)
+    assert session.demo_server is None
 
 
 def test_a_broken_settings_file_is_said_in_the_window(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
@@ -35,10 +35,12 @@ from PySide6.QtWidgets import (
 from uploader_app.gui import text
 from uploader_app.gui.background import Stream, run_in_background
 from uploader_app.gui.manifest_model import Column, ManifestModel
-from uploader_app.manifest.build import BuildResult, build_from_bucket
 from uploader_app.manifest.checks import BucketError, Severity
 from uploader_app.manifest.document import ManifestDocument
 from uploader_app.manifest.uris import UriProblem, parse_s3_uri
+
+if TYPE_CHECKING:
+    from uploader_app.manifest.build import BuildResult
 
 logger = logging.getLogger(__name__)
 
@@ -445,7 +447,9 @@ class BuildDialog(QDialog):
         self.status.setText(f"Listing {address} …")
 
         def work() -> BuildResult:
-            from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 is slow)
+            # boto3 takes longer to import than the window takes to show: only when asked.
+            from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415
+            from uploader_app.manifest.build import build_from_bucket  # noqa: PLC0415
 
             return build_from_bucket(S3Access(profile), bucket, prefix, index_id, language)
 

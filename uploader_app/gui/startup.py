@@ -7,6 +7,7 @@ video ids never mix with a real account's (docs/gui.md, "Demo mode").
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,13 @@ from uploader_app.api.client import ApiClient
 from uploader_app.gui import background, crash_notice, file_open
 from uploader_app.gui.app import window_state
 from uploader_app.gui.main_window import MainWindow
-from uploader_app.gui.welcome import Account, WelcomeDialog, demo_account, start_demo_sandbox
+from uploader_app.gui.welcome import (
+    Account,
+    WelcomeDialog,
+    demo_base_url,
+    demo_listener,
+    start_demo_sandbox,
+)
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.engine import Engine
 from uploader_app.jobs.events import EngineEvent
@@ -99,6 +106,32 @@ class Session(QObject):
                 )
         self.open(account)
 
+    def start_demo(self, listener: socket.socket) -> None:
+        """Load and start the demo sandbox in a worker, after the window is shown; until it
+        serves, calls to its address wait in ``listener``'s queue."""
+        background.run_in_background(
+            lambda: start_demo_sandbox(listener=listener),
+            self._on_demo_started,
+            self._on_demo_failed,
+            self,
+        )
+
+    def _on_demo_started(self, server: SandboxServer) -> None:
+        window = self.window
+        if window is None or not window.account.demo:
+            server.stop()  # a key was entered meanwhile: the demo is over
+            return
+        self._demo_server = server
+
+    def _on_demo_failed(self, error: BaseException) -> None:
+        logger.error("the demo sandbox did not start: %r", error)
+        if self.window is not None:
+            self.window.show_banner(
+                "The demo could not start: the app could not write its demo data. Check that "
+                f"{config.app_home()} can be written to, then start the app again.",
+                offer_settings=False,
+            )
+
     def _stop_demo(self) -> None:
         if self._demo_server is not None:
             self._demo_server.stop()
@@ -134,11 +167,12 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
     settings = loaded.settings
     info = keys.load_key()
     server: SandboxServer | None = None
+    listener: socket.socket | None = None
     if info.key:
         account = Account(settings.base_url, info.key)
     elif demo or settings.demo_mode:
-        server = start_demo_sandbox()
-        account = demo_account(server)
+        listener = demo_listener()
+        account = Account(demo_base_url(listener), config.SANDBOX_DEMO_KEY, demo=True)
     else:
         welcome = WelcomeDialog(settings.base_url)
         if not welcome.exec() or welcome.account is None:
@@ -151,6 +185,8 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
         settings = replace(settings, demo_mode=True)
         save_settings_file(settings)
     session = Session(app, settings, account, server, log_file)
+    if listener is not None:
+        session.start_demo(listener)
     window = session.window
     if window is not None:
         if loaded.problems:

@@ -8,6 +8,7 @@ an account, and nothing leaves the computer.
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -50,8 +51,23 @@ class Account:
     key_note: str = ""  # said once, e.g. that the key is only kept until the app quits
 
 
-def start_demo_sandbox(speed: float = DEMO_SPEED) -> SandboxServer:
-    """The sandbox on a free loopback port with the demo key (blocking: call it in a worker)."""
+def demo_listener() -> socket.socket:
+    """A free loopback port, open at once: the demo's address is known, and calls to it wait,
+    while the sandbox itself loads after the window is shown (docs/gui.md, "Start-up")."""
+    return socket.create_server(("127.0.0.1", 0))
+
+
+def demo_base_url(listener: socket.socket) -> str:
+    """The API address of the demo sandbox that will serve ``listener``."""
+    host, port = listener.getsockname()[:2]
+    return f"http://{host}:{port}/v1.3"
+
+
+def start_demo_sandbox(
+    speed: float = DEMO_SPEED, listener: socket.socket | None = None
+) -> SandboxServer:
+    """The sandbox on a free loopback port (or ``listener``) with the demo key (blocking: call
+    it in a worker)."""
     # Imported here: the sandbox and its web toolkit cost 0.1 s of start-up that a window on a
     # real account never needs (docs/gui.md, "Start-up").
     from uploader_app.sandbox.server import SandboxServer  # noqa: PLC0415
@@ -62,6 +78,7 @@ def start_demo_sandbox(speed: float = DEMO_SPEED) -> SandboxServer:
         speed=speed,
         host="127.0.0.1",
         port=0,
+        listener=listener,
     )
     server.start()
     logger.info("demo sandbox listening at %s", server.url)

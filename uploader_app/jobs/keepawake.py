@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from wakepy import keep
-
 logger = logging.getLogger(__name__)
 
 
@@ -53,6 +51,9 @@ class KeepAwake:
 
 
 def _enter() -> AbstractContextManager[Any] | None:
+    # Loaded with the first upload, not with the window (docs/gui.md, "Start-up").
+    from wakepy import keep  # noqa: PLC0415
+
     try:
         mode: AbstractContextManager[Any] = keep.running(on_fail="pass")
         mode.__enter__()

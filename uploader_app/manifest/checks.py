@@ -16,8 +16,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-import pycountry
-
 from uploader_app.manifest.document import KNOWN_FIELDS, REQUIRED_FIELDS, ManifestDocument
 from uploader_app.manifest.uris import S3Uri, UriProblem, parse_s3_uri
 from uploader_app.models import UploadKind
@@ -299,6 +297,9 @@ def _check_index(number: int, index_id: str, indexes: Collection[str] | None) ->
 
 
 def _check_language(number: int, language: str) -> list[Problem]:
+    # Loaded with the first manifest checked, not with the window (docs/gui.md, "Start-up").
+    import pycountry  # noqa: PLC0415
+
     # pycountry matches codes in any case; the service takes them in lower case.
     if (
         len(language) == 2

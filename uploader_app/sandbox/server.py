@@ -117,8 +117,14 @@ class _Server(ThreadedWSGIServer):
     """werkzeug's threaded server, which knows its open connections so that stopping it
     closes the kept-alive ones too: they would otherwise be answered by a stopped sandbox."""
 
-    def __init__(self, host: str, port: int, app: SandboxApp) -> None:
-        super().__init__(host, port, app, handler=_Handler)
+    def __init__(
+        self, host: str, port: int, app: SandboxApp, listener: socket.socket | None = None
+    ) -> None:
+        fd = None if listener is None else listener.fileno()
+        super().__init__(host, port, app, handler=_Handler, fd=fd)
+        if listener is not None:
+            # Set by binding, which a given socket skips.
+            self.server_name, self.server_port = host, self.port
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
 
@@ -156,7 +162,10 @@ class SandboxServer:
         upload_headers: dict[str, str] | None = None,
         s3_endpoint: str | None = None,
         keep_log: bool = True,
+        listener: socket.socket | None = None,
     ) -> None:
+        """``listener``: a socket already bound and listening, served instead of opening
+        ``host``:``port`` (the window knows the demo's address before the sandbox is loaded)."""
         self.api_key = api_key or config.SANDBOX_DEMO_KEY
         self.sandbox = Sandbox(
             Path(data_dir),
@@ -171,6 +180,7 @@ class SandboxServer:
             self.sandbox, FaultPlan(faults), RateLimiter(rate_limit), keep_log=keep_log
         )
         self._host, self._port = host, port
+        self._listener = listener
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -214,7 +224,7 @@ class SandboxServer:
     def listen(self) -> _Server:
         """Open the port and pick up unfinished URL downloads and multipart assemblies; the
         caller serves."""
-        server = _Server(self._host, self._port, self.app)
+        server = _Server(self._host, self._port, self.app, self._listener)
         self._server = server
         self.sandbox.base_url = self.url
         resume(self.sandbox)
@@ -237,6 +247,8 @@ class SandboxServer:
             # Kept-alive connections would otherwise outlive the server and be answered by
             # a stopped sandbox.
             self._server.close_connections()
+        if self._listener is not None:
+            self._listener.close()  # the server served a copy of it; the port closes with both
         if self._thread is not None:
             self._thread.join(timeout=5)
             self.sandbox.close()

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import srt
-import webvtt
-from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +97,10 @@ def _parse_srt(text: str) -> tuple[list[Cue], str | None]:
 
 
 def _parse_vtt(text: str) -> tuple[list[Cue], str | None]:
+    # Loaded with the first WebVTT file, not with the window (docs/gui.md, "Start-up").
+    import webvtt  # noqa: PLC0415
+    from webvtt.errors import MalformedCaptionError, MalformedFileError  # noqa: PLC0415
+
     try:
         captions = webvtt.from_string(text, strict=True).captions
     except MalformedFileError:
