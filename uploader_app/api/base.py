@@ -10,9 +10,8 @@ import logging
 import mimetypes
 import threading
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Self, TypeVar
-from urllib.parse import unquote, urlsplit
 
 import requests
 
@@ -52,12 +51,6 @@ def _flag(value: bool) -> str:
 def _params(**values: Any) -> dict[str, Any]:
     """Query parameters without the ones left unset (None or empty sequences)."""
     return {k: v for k, v in values.items() if v is not None and v not in ((), [])}
-
-
-def _url_filename(url: str) -> str:
-    """The file name a URL upload gets: its last path segment, %-decoded (**assumption**, as
-    the sandbox does; the vendor does not document it)."""
-    return unquote(PurePosixPath(urlsplit(url).path).name)
 
 
 class ClientBase:
