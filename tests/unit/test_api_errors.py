@@ -27,7 +27,7 @@ from uploader_app.api.errors import (
 from uploader_app.api.messages import MESSAGES, STATUS_MESSAGES, message_for
 from uploader_app.config import ENV_API_KEY, ENV_BASE_URL
 
-# Every code listed in shared/api/README.md §5 (general, /indexes, /tasks, others seen).
+# Every code listed in docs/api-notes.md §5 (general, /indexes, /tasks, others seen).
 DOCUMENTED_CODES = [
     "parameter_invalid",
     "parameter_not_provided",
