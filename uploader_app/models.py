@@ -356,8 +356,7 @@ class Job:
         """The file name, or a URL's last path segment (%-decoded)."""
         if self.source_kind is SourceKind.FILE:
             return Path(self.source).name
-        parts = urlsplit(self.source)
-        return unquote(PurePosixPath(parts.path).name) or parts.netloc or self.source
+        return url_filename(self.source) or urlsplit(self.source).netloc or self.source
 
     @property
     def folder(self) -> str:
