@@ -1,4 +1,5 @@
-"""The import rules from STYLE.md: only gui/ touches Qt, the sandbox never borrows the client."""
+"""The import rules of docs/architecture.md: only gui/ touches Qt, the sandbox never borrows the
+client."""
 
 from __future__ import annotations
 
