@@ -356,21 +356,29 @@ def make_longer_sound(directory: Path, picture: float, sound: float) -> Path:
 
 
 def make_bare_stream(
-    directory: Path, codec: Literal["h264", "hevc"], fps: int, seconds: float
+    directory: Path,
+    codec: Literal["h264", "hevc"],
+    fps: int,
+    seconds: float,
+    preset: str = "ultrafast",
 ) -> Path:
-    """A raw H.264 or H.265 stream with no container, as some cameras and DVRs export."""
+    """A raw H.264 or H.265 stream with no container, as some cameras and DVRs export.
+
+    The ``ultrafast`` preset writes no B-frames; ``medium`` (x264's default) does.
+    """
     encoder = {"h264": "libx264", "hevc": "libx265"}[codec]
     quiet = ["-x265-params", "log-level=error"] if codec == "hevc" else []
 
     def build(out: Path) -> None:
         subprocess.run(
             [*_QUIET, "-f", "lavfi", "-i", f"testsrc=size=640x360:rate={fps}",
-             "-t", f"{seconds}", "-c:v", encoder, "-preset", "ultrafast", *quiet,
+             "-t", f"{seconds}", "-c:v", encoder, "-preset", preset, *quiet,
              "-pix_fmt", "yuv420p", "-f", codec, str(out)],
             check=True,
         )  # fmt: skip
 
-    return _cached(directory, f"bare {codec} {fps} {seconds}", codec, build)
+    key = f"bare {codec} {fps} {seconds}" + ("" if preset == "ultrafast" else f" {preset}")
+    return _cached(directory, key, codec, build)
 
 
 def make_subtitles_only(directory: Path) -> Path:
@@ -391,3 +399,28 @@ def make_zero_filled(source: Path, path: Path, keep: float = 0.5) -> Path:
     kept = int(len(data) * keep)
     path.write_bytes(data[:kept] + bytes(len(data) - kept))
     return path
+
+
+def make_fourcc_video(directory: Path, codec: Literal["ffv1", "wmv2"], container: str) -> Path:
+    """A 6 s video in a codec FFmpeg decodes but MediaInfo names only by its code (FFV1, WMV2)."""
+
+    def build(out: Path) -> None:
+        subprocess.run(
+            [*_QUIET, *_PICTURE, *_SOUND, "-t", "6", "-c:v", codec, "-c:a", "aac", str(out)],
+            check=True,
+        )
+
+    return _cached(directory, f"fourcc {codec} {container}", container, build)
+
+
+def make_raw_dv(directory: Path, seconds: float) -> Path:
+    """A raw DV file (``.dv``) with no sound, as tape capture and some camcorders write it."""
+
+    def build(out: Path) -> None:
+        subprocess.run(
+            [*_QUIET, "-f", "lavfi", "-i", "testsrc=size=720x576:rate=25",
+             "-t", f"{seconds}", "-target", "pal-dv", "-an", "-f", "dv", str(out)],
+            check=True,
+        )  # fmt: skip
+
+    return _cached(directory, f"raw dv {seconds}", "dv", build)

@@ -177,6 +177,9 @@ class ProbeResult:
     duration_note: str | None = None
     encrypted: bool = False  # copy protection (DRM): nobody without the key can decode it
     codec_problem: str | None = None  # why the picture cannot be decoded, in plain words
+    # The code of a picture format MediaInfo does not recognise: maybe undecodable, maybe
+    # only unknown to MediaInfo (a warning, not a refusal).
+    codec_unrecognised: str | None = None
     # Written live (Matroska/WebM with no total size): a cut end is where recording stopped.
     live_recording: bool = False
     zero_tail: bool = False  # the end of the file is all zero bytes: never filled in

@@ -224,7 +224,7 @@ def test_the_cli_sandbox_keeps_no_log_of_requests(
     monkeypatch.setattr(signal, "signal", lambda *_: None)  # only the main thread may set it
     args = argparse.Namespace(
         faults=None, data_dir=str(tmp_path / "cli"), api_key="cli-key", speed=100.0,
-        host="127.0.0.1", port=0, s3_dir=None,
+        host="127.0.0.1", port=0, s3_dir=None, s3_endpoint=None,
     )  # fmt: skip
     codes: list[int] = []
     thread = threading.Thread(target=lambda: codes.append(run_from_cli(args)))

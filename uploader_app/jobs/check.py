@@ -10,6 +10,7 @@ exit 0: nothing was rejected.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -43,7 +44,7 @@ class IndexUnavailableError(Exception):
 
 
 def run_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    stdout = out or sys.stdout
+    stdout = out or _standard_output(json_output=args.json)
     paths = [Path(p) for p in args.paths]
     # A mistyped name is a usage error, not a vanished file: say so for every such path
     # before probing anything or asking the API about the index.
@@ -69,6 +70,22 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
         for path in paths:
             print(f"No files found in {printable(str(path))}.", file=sys.stderr)
     return EXIT_REJECTED if counts[Verdict.REJECTED] else EXIT_OK
+
+
+def _standard_output(*, json_output: bool) -> TextIO:
+    """Standard output that no file name can break.
+
+    Redirected output is written in the system's code page (cp1252 on a Western Windows),
+    which cannot hold every name: JSON is then written as UTF-8, as JSON must be, and lines
+    show what the code page lacks as "?" instead of ending in a traceback.
+    """
+    stream = sys.stdout
+    if isinstance(stream, io.TextIOWrapper):
+        if json_output:
+            stream.reconfigure(encoding="utf-8")
+        else:
+            stream.reconfigure(errors="replace")
+    return stream
 
 
 def dash_name_hint(arguments: Sequence[str]) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -80,6 +81,12 @@ WORDING: dict[str, Wording] = {
         "Video format not readable",
         "This video cannot be played: {detail}.",
         "Export it again from your video editor as an MP4 (H.264) file.",
+    ),
+    "video_codec_unsupported/warning": Wording(
+        "Video format not recognised",
+        "Video format not recognised: its picture is stored in a format this app does not "
+        "know ({fourcc}), so the service may not be able to play it.",
+        "If it is refused, export it again from your video editor as an MP4 (H.264) file.",
     ),
     "video_still_writing": Wording(
         "File still being written",
@@ -201,7 +208,13 @@ def issue(code: str, verdict: Verdict, **values: object) -> Issue:
 def valid_text(text: str) -> str:
     """``text`` as valid UTF-8: a name in an old code page reaches Python with its
     undecodable bytes as surrogates, which no UTF-8 output can carry; they become U+FFFD."""
+    # Windows names can also hold unpaired UTF-16 halves, which "surrogateescape" refuses.
+    text = _UNPAIRED_HALF.sub("\ufffd", text)
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+# Surrogates other than the U+DC80-U+DCFF that stand for undecodable bytes.
+_UNPAIRED_HALF = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -214,7 +227,9 @@ def printable(text: str) -> str:
 
 
 def _escaped(ch: str) -> str:
-    return repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch
+    # Control characters and the Unicode line and paragraph separators would break the line;
+    # other invisible characters (right-to-left marks, emoji joiners) belong to real names.
+    return repr(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
 
 
 def format_duration(seconds: float) -> str:

@@ -51,8 +51,16 @@ ERROR_SPECIAL = "it is a special system file, not a video"
 ERROR_FOLDER = "it is a folder, not a file"
 ERROR_PERMISSION = "you do not have permission to open it"
 ERROR_CONTENT = "its content could not be read"
-ERROR_NAME_TOO_LONG = "its name or folder path is longer than this computer allows"
+ERROR_NAME_TOO_LONG = (
+    "its name or folder path is longer than this computer allows; give it a shorter name or "
+    "move it to a folder nearer the top of the drive"
+)
 ERROR_NOT_A_FOLDER = "a part of its path is a file, not a folder"
+
+# Picture formats also written as a bare stream with no container (MediaInfo then gives the
+# file and its picture the same format). DV does that too, but it is a format with its own
+# timing that the sampled parse reads right; a full parse counts each DV frame six times.
+_ELEMENTARY = frozenset({"AVC", "HEVC", "MPEG Video", "MPEG-4 Visual"})
 
 # Video formats FFmpeg (what the service decodes with, docs/limits.md) has no decoder for,
 # as MediaInfo names them or by their MP4/MOV codec id.
@@ -155,7 +163,8 @@ def _changing(path: Path, before: os.stat_result, probe: ProbeResult) -> bool:
         suspicious = (
             probe.is_truncated or probe.zero_tail or probe.live_recording or not probe.duration
         )
-        if not suspicious or time.time() - after.st_mtime > RECENT_SECONDS:
+        # abs(): a file dated in the future (a camera's clock ahead) is not being written now.
+        if not suspicious or abs(time.time() - after.st_mtime) > RECENT_SECONDS:
             return False
         # Looks cut off and was written a moment ago: a recorder or a copy may still be busy.
         time.sleep(SETTLE_SECONDS)
@@ -214,7 +223,8 @@ def _parse(path: Path, size: int, sniffed: Sniff, *, live: bool) -> ProbeResult:
         return ProbeResult(path=path, size=size, error=ERROR_MISSING)
     general = tracks.get("G", [{}])[0]
     videos = tracks.get("V", [])
-    bare = bool(videos) and general.get("Format") == videos[0].get("Format")
+    first = videos[0].get("Format") if videos else None
+    bare = first in _ELEMENTARY and general.get("Format") == first
     if (live and not general.get("Duration")) or bare:
         # A sampled parse cannot know these lengths (see FULL_PARSE_SPEED): read it all.
         tracks = _mediainfo(path, FULL_PARSE_SPEED) or tracks
@@ -343,11 +353,9 @@ def _result(
     frames = _number(video.get("FrameCount"))
     duration_note = None
     if bare:
-        # A bare stream has no timestamps: its length is frames / rate, and MediaInfo reads an
-        # H.264 stream's timing as fields, twice the frame rate FFmpeg plays it at (measured
-        # on x264 streams at 25, 30 and 50 frames/s; docs/validation.md).
+        # A bare stream has no timestamps: its length is frames / rate.
         if video.get("Format") == "AVC" and rate:
-            rate /= 2
+            rate = _bare_avc_rate(rate)
         duration = frames / rate if frames and rate else None
         duration_note = "it is a bare video stream with no container, so its length is an estimate"
     else:
@@ -378,8 +386,29 @@ def _result(
         duration_note=duration_note,
         encrypted=encrypted,
         codec_problem=_codec_problem(video),
+        codec_unrecognised=_unrecognised_codec(video),
         live_recording=live,
     )
+
+
+# Frame rates cameras, recorders and editors write (48 and 90 left out: rare, and too near
+# the rates MediaInfo reads for 50 and 100 frames/s streams with B-frames).
+_COMMON_RATES = (5, 7.5, 10, 12, 12.5, 15, 20, 23.976, 24, 25, 29.97, 30, 50, 59.94, 60, 100, 120)
+
+
+def _bare_avc_rate(measured: float) -> float:
+    """The frame rate FFmpeg plays a bare H.264 stream at, from the one MediaInfo reads.
+
+    MediaInfo times the stream by its picture order: about twice the real rate without
+    B-frames (50 for 25 frames/s) and about 1.1 times it with them (27.2 for 25). The reading
+    that lands nearer a common rate wins, and that rate is used (figures in docs/validation.md).
+    """
+
+    def nearest(rate: float) -> tuple[float, float]:
+        best = min(_COMMON_RATES, key=lambda common: abs(math.log(rate / common)))
+        return abs(math.log(rate / best)), best
+
+    return min(nearest(measured / 2), nearest(measured / 1.1))[1]
 
 
 def _main_track(videos: list[dict[str, str]]) -> int:
@@ -400,15 +429,29 @@ def _main_track(videos: list[dict[str, str]]) -> int:
 
 
 def _codec_problem(video: dict[str, str]) -> str | None:
+    """Why the picture cannot be decoded: a format FFmpeg has no decoder for, else None."""
     name = video.get("Format") or ""
     codec_id = video.get("CodecID") or ""
-    # MediaInfo only repeats the file's code when it does not know the format. Matroska's
-    # codec ids ("V_MJPEG") are standard names FFmpeg maps itself, so those are known.
-    if not name or (name == codec_id and not codec_id.startswith("V_")):
-        return f"its picture is stored in a format no video player knows ({name or 'unnamed'})"
     known = _UNDECODABLE_CODEC_IDS.get(codec_id) or (name if name in _UNDECODABLE_FORMATS else None)
     if known:
         return f"its picture is stored as {known}, which only the camera maker's software reads"
+    return None
+
+
+def _unrecognised_codec(video: dict[str, str]) -> str | None:
+    """The picture format's code when MediaInfo does not recognise it, else None.
+
+    MediaInfo repeats the file's code as the format name when it has no name for it, but it
+    does the same for formats FFmpeg decodes (FFV1, WMV2), so this is only a doubt: see
+    docs/validation.md. A description or web page for the code means MediaInfo knows it;
+    Matroska's codec ids ("V_MJPEG") are standard names FFmpeg maps itself.
+    """
+    name = video.get("Format") or ""
+    codec_id = video.get("CodecID") or ""
+    if video.get("CodecID/Info") or video.get("CodecID/Url") or codec_id.startswith("V_"):
+        return None
+    if not name or name == codec_id:
+        return name or "unnamed"
     return None
 
 
@@ -429,6 +472,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "FrameCount",
         "Default",
         "CodecID",
+        "CodecID/Info",
+        "CodecID/Url",
         "Encryption",
     ),
     "A": ("Format", "Encryption"),

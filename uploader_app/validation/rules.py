@@ -141,6 +141,11 @@ def _content_issues(probe: ProbeResult) -> Iterator[Issue]:
         )
 
 
+def _codec_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator[Issue]:
+    if probe.codec_unrecognised is not None:
+        yield issue("video_codec_unsupported", Verdict.WARNING, fourcc=probe.codec_unrecognised)
+
+
 def _size_rule(probe: ProbeResult, limits: Limits, target: Target) -> Iterator[Issue]:
     limit = limits.max_size
     size_text, limit_text = format_size(probe.size), format_size(limit)
@@ -276,6 +281,7 @@ Rule = Callable[[ProbeResult, Limits, Target], Iterator[Issue]]
 
 # The order here is the order problems are listed in; the first rejection is the headline.
 _RULES: tuple[Rule, ...] = (
+    _codec_rule,
     _size_rule,
     _resolution_rule,
     _aspect_rule,

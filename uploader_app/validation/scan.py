@@ -150,8 +150,10 @@ def _windows_problem(candidate: Candidate) -> str | None:
     if candidate.case_clash is not None:
         other = printable(candidate.case_clash)
         return f"“{other}” in the same folder differs from it only in upper and lower case"
-    parts = tuple(printable(p) for p in PurePosixPath(candidate.relative_path).parts)
-    return path_problem(parts, len(os.path.abspath(candidate.path)))  # noqa: PTH100
+    # Judged on the real name (an escaped line break would read as a backslash), shown escaped.
+    parts = PurePosixPath(candidate.relative_path).parts
+    problem = path_problem(parts, len(os.path.abspath(candidate.path)))  # noqa: PTH100
+    return None if problem is None else printable(problem)
 
 
 def walk(

@@ -10,6 +10,7 @@ import pytest
 
 from tests.media import long_spec, make_fifo, make_video, refuse_to_open
 from uploader_app.cli import main
+from uploader_app.validation.messages import printable
 
 Video = Callable[..., Path]
 
@@ -194,3 +195,18 @@ def test_index_that_cannot_be_read_is_a_plain_sentence(
     assert reading == "Reading index 6500aa…"
     assert error.startswith("Could not read index 6500aa: ")
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("a\udce9b", "a\ufffdb"),  # a Linux name in an old code page
+        ("a\ud800b", "a\ufffdb"),  # a Windows name with an unpaired UTF-16 half
+        ("a\u2028b\u2029c", "a\\u2028b\\u2029c"),  # line and paragraph separators
+        ("a\nb", "a\\nb"),
+        ("café 東京 \u200f🙂", "café 東京 \u200f🙂"),  # real names are left alone
+    ],
+)
+def test_names_are_shown_as_one_line_of_utf8(name: str, shown: str) -> None:
+    assert printable(name) == shown
+    printable(name).encode("utf-8")

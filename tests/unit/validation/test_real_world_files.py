@@ -24,9 +24,11 @@ from tests.media import (
     VideoSpec,
     make_anamorphic,
     make_bare_stream,
+    make_fourcc_video,
     make_fragmented,
     make_padded,
     make_protected,
+    make_raw_dv,
     make_recording,
     make_subtitles_only,
     make_truncated,
@@ -38,6 +40,7 @@ from tests.media import (
 )
 from uploader_app.cli import main
 from uploader_app.models import Target
+from uploader_app.validation import probe
 from uploader_app.validation.scan import scan
 
 SOUND = VideoSpec(duration=6.0, fps=10.0)
@@ -93,11 +96,25 @@ CASES: dict[str, Case] = {
     "DRM-encrypted MP4": Case(
         lambda cache, here: make_protected(cache), "rejected", "video_protected", "DRM"
     ),
+    # MediaInfo not naming a format is no proof FFmpeg cannot decode it: a warning.
     "codec nobody knows": Case(
         lambda cache, here: make_unknown_codec(cache, b"qqqq"),
-        "rejected",
+        "warning",
         "video_codec_unsupported",
         "qqqq",
+    ),
+    "FFV1 in AVI (MediaInfo names it by its code)": Case(
+        lambda cache, here: make_fourcc_video(cache, "ffv1", "avi"), "ok", None
+    ),
+    # MediaInfo gives no description for FFV1 in MOV: a doubt, never a refusal.
+    "FFV1 in MOV": Case(
+        lambda cache, here: make_fourcc_video(cache, "ffv1", "mov"),
+        "warning",
+        "video_codec_unsupported",
+        "FFV1",
+    ),
+    "Windows Media Video 8": Case(
+        lambda cache, here: make_fourcc_video(cache, "wmv2", "wmv"), "ok", None
     ),
     "ProRes RAW": Case(
         lambda cache, here: make_unknown_codec(cache, b"aprn"),
@@ -274,6 +291,26 @@ def test_bare_streams_get_their_real_length(
     assert [r["duration"] for r in rows] == [pytest.approx(6.0, abs=0.1)] * 3
 
 
+def test_bare_streams_with_b_frames_get_their_real_length(
+    video_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # x264's default preset writes B-frames: MediaInfo then reads about 1.1x the frame rate,
+    # not 2x, and halving it made a 6 s stream 11 s long.
+    streams = [make_bare_stream(video_dir, "h264", fps, 6.0, "medium") for fps in (15, 25, 30)]
+    _, rows, _ = check_json(capsys, *map(str, streams))
+    assert [r["duration"] for r in rows] == [pytest.approx(6.0, abs=0.1)] * 3
+
+
+def test_raw_dv_is_not_taken_for_a_bare_stream(
+    video_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # DV names itself the same in its container and its picture, like a bare H.264 stream,
+    # but carries its own timing: a full parse counted 6 frames per frame (30 s for 5 s).
+    _, [row], _ = check_json(capsys, str(make_raw_dv(video_dir, 5.0)))
+    assert row["duration"] == pytest.approx(5.0, abs=0.05)
+    assert (row["verdict"], row["code"]) == ("warning", "no_audio_track"), row["message"]
+
+
 def test_the_row_reports_the_measured_track(
     video_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -349,6 +386,20 @@ def test_a_finished_recording_is_not_kept_waiting(
     assert time.monotonic() - started < 2.0
 
 
+def test_a_clock_ahead_does_not_buy_every_recording_a_second_look(
+    video_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A camera or card reader whose clock is ahead dates files in the future: "written a
+    # moment ago" must not hold for them, or each recording in a drop waits half a second.
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    path = _copy(make_recording(video_dir, "webm", 6.0), tmp_path / "ahead.webm")
+    ahead = time.time() + 3600
+    os.utime(path, (ahead, ahead))
+    assert probe.probe_file(path).duration == pytest.approx(6.0, abs=0.1)
+    assert waits == []
+
+
 def test_a_name_that_is_not_utf8_is_checked_and_printed_as_utf8(
     video_dir: Path, tmp_path: Path
 ) -> None:
@@ -375,8 +426,32 @@ def test_a_line_break_in_a_name_stays_on_one_line(
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2  # the file's line and the summary
     assert out[0].startswith(f"warning   {tmp_path}/two\\nlines.mp4: [windows_name]")
+    # The reason names the line break, not the backslash of its escaped form.
+    assert "a line break or control character" in out[0]
+    assert "the character \\" not in out[0]
     _, [row], _ = check_json(capsys, str(path))
     assert row["path"] == str(path)  # JSON keeps the real name; it escapes the break itself
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_output_survives_a_console_that_cannot_show_the_name(
+    encoding: str, video_dir: Path, tmp_path: Path
+) -> None:
+    # Windows writes redirected output in the ANSI code page (cp1252 in Western Europe),
+    # which has no Japanese: the JSON must still be UTF-8, and the lines must not crash.
+    path = _copy(make_video(video_dir, SOUND), tmp_path / "東京 café.mp4")
+    command = [sys.executable, "-m", "uploader_app", "check", str(path)]
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "PYTHONUTF8": "0"}
+    shown = subprocess.run(
+        [*command, "--json"], capture_output=True, env=env, timeout=60, check=False
+    )
+    assert b"Traceback" not in shown.stderr, shown.stderr.decode(errors="replace")
+    [row] = json.loads(shown.stdout.decode("utf-8"))
+    assert row["path"] == str(path)
+    lines = subprocess.run(command, capture_output=True, env=env, timeout=60, check=False)
+    assert b"Traceback" not in lines.stderr, lines.stderr.decode(errors="replace")
+    assert lines.returncode == 0
+    assert lines.stdout.startswith(b"ok ")
 
 
 def test_a_name_longer_than_the_system_allows(
@@ -386,6 +461,8 @@ def test_a_name_longer_than_the_system_allows(
     status, [row], _ = check_json(capsys, str(path))
     assert (status, row["verdict"], row["code"]) == (1, "rejected", "unreadable")
     assert "longer than this computer allows" in row["message"]
+    # "Check that the file is still there" cannot help: say what can.
+    assert "shorter name" in row["message"]
     assert row["size"] is None
 
 
