@@ -81,6 +81,15 @@ def address_ok(url: str) -> bool:
     return True
 
 
+def api_key_well_formed(key: str) -> bool:
+    """Printable ASCII with no space or quote, as every Twelve Labs key is (``tlk_…``).
+
+    Anything else was copied along with the key (curly quotes, a zero-width space) and would
+    make http.client raise UnicodeEncodeError, since headers are Latin-1 (docs/settings.md).
+    """
+    return key.isascii() and key.isprintable() and not any(c in " \"'" for c in key)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """The address and key the API client should use.
 

@@ -362,8 +362,7 @@ class Job:
         if self.source_kind is SourceKind.MANIFEST_ROW:
             # An S3 key is not a URL: "#", "?" and "%" are part of the object's name.
             return self.source.rpartition("/")[2]
-        parts = urlsplit(self.source)
-        return unquote(PurePosixPath(parts.path).name) or parts.netloc or self.source
+        return url_filename(self.source) or urlsplit(self.source).netloc or self.source
 
     @property
     def folder(self) -> str:

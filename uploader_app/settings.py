@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
@@ -29,6 +28,7 @@ from uploader_app.config import (
     api_version_of,
     settings_path,
 )
+from uploader_app.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def save_settings_file(settings: AppSettings, path: Path | None = None) -> None:
             table.pop("base_url", None)
     text = "# Settings of the Video Indexing Uploader (docs/settings.md).\n" + tomli_w.dumps(table)
     try:
-        _write_atomically(where, text.encode("utf-8"))
+        write_atomically(where, text.encode("utf-8"))
     except OSError as exc:
         reason = (exc.strerror or str(exc)).lower()
         raise SettingsError(
@@ -222,17 +222,3 @@ _USING = "The default settings are used."
 _FIX_OR_DELETE = (
     "The default settings are used until it is corrected; saving the settings replaces it."
 )
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -1,7 +1,7 @@
 """A minimal HTTP sink for the upload benchmark: it reads bodies in 1 MiB ``readinto`` calls.
 
 Against a server slower than the client, every client looks equally fast; this one drains
-faster than any client here sends, so the client is the limit (see ../shared/PERFORMANCE.md).
+faster than any client here sends, so the client is the limit (see docs/performance.md).
 Benchmark-only code: it answers every request with a task-created body, each with an id of
 its own (the engine never lets two jobs report one task).
 

@@ -1,6 +1,9 @@
 """Cut the vendor's OpenAPI document down to what the sandbox emulates.
 
-    python tests/data/make_openapi_subset.py [../shared/api/openapi-v1.3.json]
+    python tests/data/make_openapi_subset.py [OPENAPI_JSON]
+
+OPENAPI_JSON is the vendor's document, https://docs.twelvelabs.io/openapi.json (docs/api-notes.md
+§0 says which copy was used); by default the copy kept beside the API research.
 
 writes ``tests/data/openapi-v1.3-subset.json``: the upload-related paths and every component
 they reference (transitively), with prose descriptions dropped. The contract tests read only
@@ -177,7 +180,7 @@ def subset(document: dict[str, Any]) -> dict[str, Any]:
         "info": {
             "title": document["info"].get("title", "Twelve Labs API"),
             "version": document["info"].get("version", "1.3"),
-            "x-subset-of": "https://docs.twelvelabs.io/openapi.json (see ../shared/api/README.md)",
+            "x-subset-of": "https://docs.twelvelabs.io/openapi.json (see docs/api-notes.md §0)",
         },
         "servers": document.get("servers", []),
         "paths": paths,

@@ -298,3 +298,28 @@ def test_login_with_a_key_pasted_inside_quotes_says_so_and_keeps_nothing(
     assert "API Key page" in err
     _no_technical_words(err)
     assert chain.passwords == {}
+
+
+@pytest.mark.parametrize(
+    "pasted", [f"\u201c{TEST_API_KEY}\u201d", f"{TEST_API_KEY}\u200b", "cl\u00e9\u0142"]
+)
+def test_a_mangled_key_in_the_environment_is_refused_in_words(
+    served: SandboxServer,
+    video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    pasted: str,
+) -> None:
+    # HTTP headers are Latin-1: sent as is, these keys crashed with UnicodeEncodeError.
+    monkeypatch.setenv("TWELVELABS_API_KEY", pasted)
+    assert main(["indexes"]) == 3
+    err = capsys.readouterr().err
+    assert "quotes" in err
+    _no_technical_words(err)
+    assert "Unicode" not in err
+    # check's own contract: an index that cannot be read is exit 2 (docs/cli.md).
+    assert main(["check", "--index", "6500aa", str(video("clip.mp4"))]) == 2
+    err = capsys.readouterr().err
+    assert "quotes" in err
+    _no_technical_words(err)
+    assert "Unicode" not in err

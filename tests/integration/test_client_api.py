@@ -253,8 +253,10 @@ def test_asset_from_file_and_url(
     assert direct.filename == "direct.mp4"
     assert seen[-1].sent == seen[-1].total > 0
     url, root = web
-    video("remote.mp4").replace(root / "remote.mp4")
-    remote = client.create_asset_from_url(f"{url}/remote.mp4")
+    video("remote.mp4").replace(root / "remote clip.mp4")
+    remote = client.create_asset_from_url(f"{url}/remote%20clip.mp4?x=1")
+    # Named after the URL's last path segment, %-decoded (models.url_filename).
+    assert remote.filename == "remote clip.mp4"
     for asset_id in (direct.id, remote.id):
         assert wait_asset(client, asset_id).status == "ready"
     listed = {a.id for a in client.iter_assets(page_limit=1)}

@@ -422,12 +422,14 @@ def test_a_url_task_is_fetched_and_indexed(
     api: Client, video: Video, web: tuple[str, Path]
 ) -> None:
     base, folder = web
-    video("clip.mp4").replace(folder / "clip.mp4")
-    created = api.post("/tasks", data={"index_id": api.index_id(), "video_url": f"{base}/clip.mp4"})
+    video("clip.mp4").replace(folder / "my clip.mp4")
+    url = f"{base}/my%20clip.mp4?x=1"
+    created = api.post("/tasks", data={"index_id": api.index_id(), "video_url": url})
     assert created.status_code == 200
     body = api.wait(f"/tasks/{created.json()['_id']}", terminal)
     assert body["status"] == "ready"
-    assert body["system_metadata"]["filename"] == "clip.mp4"
+    # Named as the client names it (models.url_filename): the last segment, %-decoded.
+    assert body["system_metadata"]["filename"] == "my clip.mp4"
     assert body["system_metadata"]["duration"] == 5.0
 
 

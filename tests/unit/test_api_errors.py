@@ -27,7 +27,7 @@ from uploader_app.api.errors import (
 from uploader_app.api.messages import MESSAGES, STATUS_MESSAGES, message_for
 from uploader_app.config import ENV_API_KEY, ENV_BASE_URL
 
-# Every code listed in shared/api/README.md §5 (general, /indexes, /tasks, others seen).
+# Every code listed in docs/api-notes.md §5 (general, /indexes, /tasks, others seen).
 DOCUMENTED_CODES = [
     "parameter_invalid",
     "parameter_not_provided",
@@ -81,6 +81,7 @@ OWN_CODES = [
     "cancelled",
     "upload_session_ended",
     "no_api_key",
+    "api_key_malformed",
     "api_version_unsupported",
     "file_changed",
     "already_claimed",
@@ -104,7 +105,9 @@ def test_every_code_has_plain_sentences(code: str) -> None:
     assert text.hint.endswith(".")
 
 
-@pytest.mark.parametrize("code", ["api_key_invalid", "unauthorized", "no_api_key"])
+@pytest.mark.parametrize(
+    "code", ["api_key_invalid", "unauthorized", "no_api_key", "api_key_malformed"]
+)
 def test_key_hints_name_both_ways_to_set_the_key(code: str) -> None:
     hint = MESSAGES[code].hint
     assert ENV_API_KEY in hint

@@ -77,6 +77,27 @@ def test_missing_key_says_no_key_is_set(key: str | None) -> None:
         ApiClient("https://api.twelvelabs.io/v1.3", "")
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        f"\u201c{FAKE_KEY}\u201d",
+        f"{FAKE_KEY}\u200b",
+        f"{FAKE_KEY}\u0142",
+        f"'{FAKE_KEY}'",
+        "tlk FAKE",
+    ],
+)
+def test_a_mangled_key_is_refused_in_words_before_anything_is_sent(key: str) -> None:
+    # Copied along with quotes or an invisible character: HTTP headers are Latin-1, so
+    # http.client raised UnicodeEncodeError at the first request.
+    with pytest.raises(AuthError) as caught:
+        ApiClient("https://api.twelvelabs.io/v1.3", key)
+    assert caught.value.code == "api_key_malformed"
+    assert "quotes" in caught.value.user_message
+    assert "TWELVELABS_API_KEY" in caught.value.hint
+    assert key not in str(caught.value)
+
+
 @pytest.mark.parametrize("url", ["https://api.twelvelabs.io", "https://api.twelvelabs.io/"])
 def test_base_url_without_a_version_gets_v13(url: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="uploader_app.api.transport")

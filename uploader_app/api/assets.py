@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from uploader_app.api.base import ClientBase, _flag, _params, _url_filename
+from uploader_app.api.base import ClientBase, _flag, _params
 from uploader_app.api.body import (
     FilePart,
     FileRange,
@@ -52,6 +52,7 @@ from uploader_app.api.types import (
     parse_indexed_asset,
     parse_presigned,
 )
+from uploader_app.models import url_filename
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class AssetEndpoints(ClientBase):
         recover: Recover[Asset] | None = None,
     ) -> Asset:
         """``POST /assets`` with ``method=url``: the service downloads the file."""
-        name = filename or _url_filename(url)
+        name = filename or url_filename(url)
         fields = self._asset_fields("url", name, enable_hls, enable_thumbnail, user_metadata)
         fields["url"] = url
         body = multipart_body(fields, cancel=cancel)

@@ -10,9 +10,8 @@ import logging
 import mimetypes
 import threading
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Self, TypeVar
-from urllib.parse import unquote, urlsplit
 
 import requests
 
@@ -38,7 +37,7 @@ from uploader_app.api.transport import Timeouts, make_session, versioned_base_ur
 from uploader_app.api.types import (
     Json,
 )
-from uploader_app.config import Settings
+from uploader_app.config import Settings, api_key_well_formed
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +53,12 @@ def _params(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v not in ((), [])}
 
 
-def _url_filename(url: str) -> str:
-    """The file name a URL upload gets: its last path segment, %-decoded (**assumption**, as
-    the sandbox does; the vendor does not document it)."""
-    return unquote(PurePosixPath(urlsplit(url).path).name)
-
-
 class ClientBase:
     """The connection to the Twelve Labs API; the API version is read from the base URL.
 
     A base URL without a version gets ``/v1.3``; one naming a version other than v1.2 or v1.3
-    raises ConfigError, and an empty key AuthError (``no_api_key``), before anything is sent.
+    raises ConfigError, and an empty key AuthError (``no_api_key``), a key with quotes, spaces or
+    non-ASCII characters AuthError (``api_key_malformed``), before anything is sent.
     ``retry`` defaults to the patient upload policy; pass ``RetryPolicy.interactive()`` for a
     one-off read someone waits on. ``sleep(seconds, cancel)`` is how the client waits between
     retries (tests pass a recording one). Methods that upload take ``progress`` (bytes of the
@@ -84,6 +78,10 @@ class ClientBase:
     ) -> None:
         if not api_key:
             raise AuthError("no_api_key", "no API key is set")
+        if not api_key_well_formed(api_key):
+            # Caught here, the one place every caller passes, rather than as a crash deep in
+            # http.client at the first request.
+            raise AuthError("api_key_malformed", "the API key holds characters no key has")
         self.base_url, self.version = versioned_base_url(base_url)
         self.chunk_size = chunk_size
         self._http = Requester(

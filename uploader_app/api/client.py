@@ -55,15 +55,10 @@ def _created_task(data: Json) -> CreatedTask:
 
 
 class ApiClient(AssetEndpoints):
-    """The Twelve Labs API over HTTP; the API version is read from the base URL.
+    """The Twelve Labs API over HTTP: every endpoint group in one object.
 
-    A base URL without a version gets ``/v1.3``; one naming a version other than v1.2 or v1.3
-    raises ConfigError, and an empty key AuthError (``no_api_key``), before anything is sent.
-    ``retry`` defaults to the patient upload policy; pass ``RetryPolicy.interactive()`` for a
-    one-off read someone waits on. ``sleep(seconds, cancel)`` is how the client waits between
-    retries (tests pass a recording one). Methods that upload take ``progress`` (bytes of the
-    file sent) and ``cancel`` (a ``threading.Event`` checked between chunks and during waits).
-    Its constructor is :class:`uploader_app.api.base.ClientBase`'s.
+    How it is built (the API version from the base URL, the checks made before anything is
+    sent, retry, sleep, ``progress`` and ``cancel``) is :class:`uploader_app.api.base.ClientBase`'s.
     """
 
     # ---- indexes ---------------------------------------------------------------------------

@@ -275,6 +275,12 @@ MESSAGES: dict[str, Message] = {
         "No API key is set.",
         f"Copy your key from the Twelve Labs dashboard, then {_KEY_PLACES}.",
     ),
+    "api_key_malformed": Message(
+        "API key not accepted",
+        "This is not an API key as Twelve Labs makes them: it holds quotes, spaces or other "
+        "characters that were probably copied along with it.",
+        f"Copy the key again from the Twelve Labs dashboard, then {_KEY_PLACES}.",
+    ),
     "api_version_unsupported": Message(
         "API version not supported",
         "This app speaks API v1.2 and v1.3; the server address names another version.",

@@ -184,6 +184,8 @@ def _failed(what: str, exc: ApiError) -> int:
     if isinstance(exc, AuthError):
         if exc.code == "no_api_key":
             _say(f"{what}: no API key is set. Run uploader-app login, or set {ENV_API_KEY}.")
+        elif exc.code == "api_key_malformed":
+            _say(f"{what}: {exc.user_message} {exc.hint}")
         else:
             _say(f"{what}: {REFUSED} {WHERE_TO_FIND} Then run uploader-app login.")
         return EXIT_CONFIG

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
+import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from uploader_app.files import write_atomically
 from uploader_app.models import Job, SourceKind
 
 COLUMNS = (
@@ -73,16 +73,10 @@ def write_csv(jobs: Sequence[Job], path: Path) -> int:
 
     UTF-8 with a BOM so spreadsheet programs read accented file names right.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".export-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=COLUMNS)
-            writer.writeheader()
-            for job in jobs:
-                writer.writerow(row_of(job))
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=COLUMNS)
+    writer.writeheader()
+    for job in jobs:
+        writer.writerow(row_of(job))
+    write_atomically(path, text.getvalue().encode("utf-8-sig"))
     return len(jobs)

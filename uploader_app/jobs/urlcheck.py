@@ -36,7 +36,7 @@ from uploader_app.models import (
     Verdict,
     url_filename,
 )
-from uploader_app.validation.messages import Wording, format_size
+from uploader_app.validation.messages import Wording, format_duration, format_size
 from uploader_app.validation.probe import probe_stream
 from uploader_app.validation.rules import evaluate, finding_of, size_issues
 from uploader_app.validation.sniff import Kind, sniff
@@ -99,7 +99,7 @@ WORDING: dict[str, Wording] = {
     ),
     "url_timeout": Wording(
         "No answer in time",
-        "{host} did not answer within {seconds} seconds.",
+        "{host} did not answer within {wait}.",
         "Try again later. If it keeps happening, the service will not get the file either.",
     ),
     "url_tls": Wording(
@@ -680,5 +680,5 @@ def _network_finding(
         code = "url_invalid"
     else:
         code = _NETWORK_CODES.get(error_from_exception(exc).code, "url_connection_lost")
-    values = {"host": host, "seconds": f"{timeout:g}", "url": url}
+    values = {"host": host, "wait": format_duration(timeout), "url": url}
     return _worded(url, code, values, filename=url_filename(url))

@@ -12,13 +12,13 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
+
+from uploader_app.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -243,17 +243,7 @@ class ManifestDocument:
         if target is None:
             raise ValueError("no file name to save to")
         data = self.to_bytes()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, data)
         self.path = target
         self._raw = data
         self.parsed = parse(data)

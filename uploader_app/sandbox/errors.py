@@ -1,4 +1,5 @@
-"""Vendor-shaped error answers: ``{"code", "message"}`` with the vendor's wording (api notes §5)."""
+"""Vendor-shaped error answers: ``{"code", "message"}`` with the vendor's wording
+(docs/api-notes.md §5)."""
 
 from __future__ import annotations
 

@@ -24,9 +24,6 @@ logger = logging.getLogger(__name__)
 FAULTS = frozenset(
     {"status", "rate_limit", "reset", "slow", "truncated", "non_json", "lost_answer", "s3_error"}
 )
-_KEYS = frozenset(
-    {"method", "path", "fault", "status", "times", "skip", "probability", "retry_after", "delay"}
-)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import boto3
 import requests
@@ -22,7 +22,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from uploader_app.models import Target, UploadKind
+from uploader_app.models import Target, UploadKind, url_filename
 from uploader_app.sandbox.judge import judge_asset, judge_file
 from uploader_app.sandbox.lifecycle import ASSET_PROCESSING_SECONDS
 from uploader_app.sandbox.records import AssetRecord, IndexRecord, MediaInfo, TaskRecord
@@ -51,7 +51,8 @@ def is_web_url(url: str) -> bool:
 
 
 def filename_of(url: str) -> str:
-    return PurePosixPath(unquote(urlsplit(url).path)).name or "video"
+    """The name a URL upload gets (models.url_filename), or "video" when its path has none."""
+    return url_filename(url) or "video"
 
 
 def download(sandbox: Sandbox, url: str, max_size: int) -> Download:

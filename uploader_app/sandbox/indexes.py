@@ -34,7 +34,7 @@ from uploader_app.sandbox.store import ids_of
 
 logger = logging.getLogger(__name__)
 
-# Options each version accepts (api notes §2).
+# Options each version accepts (docs/api-notes.md §2).
 OPTIONS = {
     "v1.3": {"visual", "audio"},
     "v1.2": {"visual", "conversation", "text_in_video", "logo"},

@@ -3,7 +3,7 @@
 The sandbox never has its own idea of the limits: it calls ``probe_file`` and ``evaluate``
 from :mod:`uploader_app.validation`, so the local check and the sandbox always agree. Only the
 wording differs: the app explains in plain words, the sandbox answers with the vendor's codes
-and message templates (api notes §5).
+and message templates (docs/api-notes.md §5).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ and a restarted sandbox picks up where it left off.
 
 A task's record holds ``phases``, an ordered map of status -> the epoch second it starts. The
 current status is the last phase that has started. Durations below are for ``speed=1`` (a
-realistic pace, per the vendor's status descriptions in api notes §3); ``speed`` divides them.
+realistic pace, per the vendor's status descriptions in docs/api-notes.md §3); ``speed``
+divides them.
 """
 
 from __future__ import annotations

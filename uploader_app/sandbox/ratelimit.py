@@ -1,9 +1,9 @@
 """Per-endpoint request counting with the vendor's ``X-Ratelimit-*`` headers.
 
 The vendor counts per endpoint over fixed windows and answers 429 ``too_many_requests`` past
-the limit (api notes §5). ``POST /tasks`` and ``POST /indexes/{id}/indexed-assets`` share one
-category there, and so they do here. The sandbox's default limit is generous so that normal
-use and tests never hit it; fault injection produces 429s on purpose.
+the limit (docs/api-notes.md §5). ``POST /tasks`` and ``POST /indexes/{id}/indexed-assets``
+share one category there, and so they do here. The sandbox's default limit is generous so
+that normal use and tests never hit it; fault injection produces 429s on purpose.
 """
 
 from __future__ import annotations

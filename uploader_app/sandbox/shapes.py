@@ -1,5 +1,5 @@
 """How each resource looks on the wire, per API version (v1.3 per the vendor's OpenAPI
-document; v1.2 per the v1.2-era SDK models, api notes §1-§3)."""
+document; v1.2 per the v1.2-era SDK models, docs/api-notes.md §1-§3)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 
-# v1.3 option words as a v1.2 client knows them: "conversation" became "audio" (api notes §2).
+# v1.3 option words as a v1.2 client knows them: "conversation" became "audio"
+# (docs/api-notes.md §2).
 # text_in_video and logo were folded into visual, so an index made on v1.3 shows plain visual.
 V12_OPTIONS = {"audio": "conversation"}
 

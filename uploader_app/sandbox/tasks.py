@@ -118,7 +118,7 @@ def _accept_file(
 
 
 def _transcription(sandbox: Sandbox, form: FormData, task_id: str) -> str | None:
-    """v1.2 only: an SRT/VTT file or URL given with the video (api notes §1)."""
+    """v1.2 only: an SRT/VTT file or URL given with the video (docs/api-notes.md §1)."""
     part = form.files.get("transcription_file")
     url = form.fields.get("transcription_url") or None
     if part is not None and url is not None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -264,27 +265,8 @@ class Store:
         """Add jobs in one transaction: each with True when new, or the existing job with the
         same ``dedup_key`` in the same index and False."""
         now = time.time()
-        names = (
-            "source_kind",
-            "source",
-            "index_id",
-            "state",
-            "route",
-            "size",
-            "duration",
-            "width",
-            "height",
-            "fingerprint",
-            "error_code",
-            "error_message",
-            "error_hint",
-            "options",
-            "dedup_key",
-            "source_mtime_ns",
-            "created_at",
-            "updated_at",
-            "finished_at",
-        )
+        given = tuple(f.name for f in dataclass_fields(NewJob))
+        names = (*given, "created_at", "updated_at", "finished_at")
         sql = (
             f"INSERT INTO jobs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
             "ON CONFLICT DO NOTHING RETURNING *"
@@ -293,7 +275,7 @@ class Store:
         with self.transaction() as db:
             for new in new_jobs:
                 values = {
-                    **{n: getattr(new, n) for n in names[:16]},
+                    **{n: getattr(new, n) for n in given},
                     "created_at": now,
                     "updated_at": now,
                     "finished_at": now if new.state.is_terminal else None,

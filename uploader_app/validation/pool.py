@@ -78,7 +78,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-# More workers than cores did not help in the measurements (PERFORMANCE.md); a cap keeps a
+# More workers than cores did not help in the measurements (docs/performance.md); a cap keeps a
 # many-core machine from opening dozens of files at once on a slow network drive.
 MAX_WORKERS = 8
 # Jobs in flight per worker: enough to keep every worker busy, small enough to stream.

@@ -5,11 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from uploader_app.models import Job, JobState, SourceKind
+from uploader_app.models import Job, JobState, Route, SourceKind
 from uploader_app.store import NewJob, Store, StoreError
 from uploader_app.store.schema import MIGRATIONS
 
@@ -232,3 +233,34 @@ def test_an_sqlite_too_old_for_the_store_is_said_in_words(
     monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
     with pytest.raises(StoreError, match=r"3\.31\.1.*3\.35"):
         Store(tmp_path / "jobs.sqlite3")
+
+
+def test_add_keeps_every_field_of_the_new_job(store: Store) -> None:
+    new = NewJob(
+        SourceKind.URL,
+        "https://media.example.com/talks/my%20clip.mp4?signature=abc",
+        "idx1",
+        state=JobState.REJECTED,
+        route=Route.URL,
+        size=1234,
+        duration=2.5,
+        width=640,
+        height=360,
+        fingerprint="sha256:feed",
+        error_code="video_duration_too_short",
+        error_message="Too short.",
+        error_hint="Use a longer video.",
+        options={"language": "en"},
+        dedup_key="url:my clip",
+        source_mtime_ns=987654321,
+    )
+    (job, created), *_ = store.add([new])
+    assert created
+    on_both = [f.name for f in fields(NewJob) if f.name in {g.name for g in fields(Job)}]
+    assert {n: getattr(job, n) for n in on_both} == {n: getattr(new, n) for n in on_both}
+    assert store.internals(job.id).source_mtime_ns == 987654321
+    assert job.finished_at is not None  # added already finished (rejected)
+    # A URL job is named after the file in its path, %-decoded (models.url_filename).
+    assert job.name == "my clip.mp4"
+    # The same video added again is the first job, found by its dedup key.
+    assert store.add([new]) == [(job, False)]
