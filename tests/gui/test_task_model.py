@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from tests.gui.helpers import Recorder, make_job
@@ -200,3 +200,28 @@ def test_index_names_replace_ids_once_known(model: TaskTableModel) -> None:
     assert seen.changed_rows() == {0, 1}
     model.add_index_names({"idx-1": "Marketing interviews"})  # nothing new: no repaint
     assert len(seen.changed) == 2
+
+
+def test_sorting_reorders_the_model_and_keeps_selections_on_their_jobs(
+    model: TaskTableModel, qtmodeltester: Any
+) -> None:
+    model.apply_events(
+        [
+            JobChanged(make_job(3, JobState.FAILED)),
+            JobChanged(make_job(4, JobState.UPLOADING)),
+        ]
+    )
+    proxy = TaskFilterProxy()
+    proxy.setSourceModel(model)
+    kept = QPersistentModelIndex(model.index(model.row_of(2) or 0, Column.NAME))
+    proxy.sort(Column.STATE, Qt.SortOrder.AscendingOrder)  # problems first, done last
+    assert [model.job_at(r).id for r in range(4)] == [3, 4, 1, 2]
+    assert [model.row_of(i) for i in (3, 4, 1, 2)] == [0, 1, 2, 3]
+    assert kept.row() == 3  # a selected row follows its job
+    assert proxy.data(proxy.index(0, Column.STATE)) == "Failed"
+    proxy.sort(Column.NAME, Qt.SortOrder.DescendingOrder)
+    assert [model.job_at(r).id for r in range(4)] == [4, 3, 2, 1]
+    model.apply_event(JobChanged(make_job(1, JobState.READY)))  # updates find the moved row
+    assert model.data(model.index(3, Column.STATE)) == "Ready"
+    qtmodeltester.check(model)
+    qtmodeltester.check(proxy)

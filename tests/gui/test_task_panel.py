@@ -7,8 +7,8 @@ import csv
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -327,3 +327,21 @@ def test_a_video_already_in_the_index_can_be_sent_again_from_the_menu(
     panel.resend_action.trigger()
     resent = wait_for_state(qtbot, panel, again.id, JobState.READY)
     assert resent.video_id and resent.video_id != known.video_id
+
+
+def test_files_dropped_on_the_list_are_handed_to_the_window(
+    qtbot: QtBot, rig: MakeRig, tmp_path: Path
+) -> None:
+    panel = rig().panel
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "clip.mp4")), QUrl("https://example.com/a")])
+    drop = QDropEvent(
+        QPointF(20, 20),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(panel.files_dropped) as dropped:
+        panel.table.dropEvent(drop)
+    assert dropped.args == [[tmp_path / "clip.mp4"]]  # local files only
