@@ -214,11 +214,30 @@ def test_totals_line_answers_how_long() -> None:
         speed=12_000_000,
         eta=400,
     )
-    assert totals_text(busy) == (
+    assert totals_text(busy, 1_800_000_000, 6_200_000_000) == (
         "4 uploading, 12 waiting, 1 being indexed · 1.8 GB of 6.2 GB · 12 MB/s · about 7 min left"
     )
     done = Totals(counts={JobState.READY: 3}, bytes_done=0, bytes_total=0, speed=None, eta=None)
     assert totals_text(done) == "All done · 3 videos ready"
+
+
+def test_a_failed_video_parks_no_bar_and_reads_as_failed(
+    make_window: MakeWindow, sandbox: SandboxServer
+) -> None:
+    """The store's totals span every job ever listed; a failed one counts its size but none
+    of it done. The status bar must not show that as a bar stuck at 90 % with bytes to go."""
+    window = make_window(sandbox)
+    window._show_totals(
+        Totals(
+            counts={JobState.READY: 3, JobState.FAILED: 1, JobState.NEEDS_ATTENTION: 1},
+            bytes_done=2_200_000,
+            bytes_total=2_500_000,
+            speed=None,
+            eta=4000,
+        )
+    )
+    assert not window.progress.isVisible()
+    assert window.totals_label.text() == "1 needs you, 1 failed"
 
 
 def test_keyboard_shortcuts_of_the_window(make_window: MakeWindow, sandbox: SandboxServer) -> None:
