@@ -19,6 +19,11 @@ from uploader_app.gui.url_tab import Column, UrlTab, split_addresses
 from uploader_app.models import Target, UrlFinding, Verdict
 
 
+def finding(url: str, verdict: Verdict, message: str) -> UrlFinding:
+    """A verdict as check_url gives it, for tests that stand in for the network."""
+    return UrlFinding(url, verdict, None, message, "", None, None, None, None, None, "a.mp4")
+
+
 def test_split_addresses_one_a_line() -> None:
     pasted = "  https://a.example/x.mp4 \n\nhttps://b.example/y.mp4\nhttps://a.example/x.mp4\n"
     assert split_addresses(pasted) == ["https://a.example/x.mp4", "https://b.example/y.mp4"]
@@ -100,10 +105,8 @@ def test_a_check_for_the_previous_index_never_overwrites_the_new_verdict(
     def check(url: str, target: Target) -> UrlFinding:
         if target == strict:
             release.wait(10)  # the old index's check is slow
-            return UrlFinding(
-                url, Verdict.REJECTED, "no_audio", "No sound.", "", *[None] * 5, "silent.mp4"
-            )
-        return UrlFinding(url, Verdict.OK, None, "Ready to upload.", "", *[None] * 5, "silent.mp4")
+            return finding(url, Verdict.REJECTED, "No sound.")
+        return finding(url, Verdict.OK, "Ready to upload.")
 
     monkeypatch.setattr(url_tab, "check_url", check)
     tab = UrlTab()
@@ -126,7 +129,7 @@ def test_queued_addresses_leave_the_list_in_place(
     selection."""
 
     def check(url: str, target: Target) -> UrlFinding:
-        return UrlFinding(url, Verdict.OK, None, "Ready to upload.", "", *[None] * 5, "a.mp4")
+        return finding(url, Verdict.OK, "Ready to upload.")
 
     monkeypatch.setattr(url_tab, "check_url", check)
     tab = UrlTab()
