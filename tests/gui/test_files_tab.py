@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -193,3 +194,32 @@ def test_delete_takes_selected_files_off_the_list(
     assert [r.path for r in tab.model.rows] == [b]
     assert a.exists()
     assert tab.upload_button.text() == "Upload 1 video"
+
+
+def test_sent_files_leave_the_list_in_place(
+    qtbot: QtBot, qsettings: QSettings, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Rows leave in place (never a model reset), so a long list keeps its selection and
+    scroll position, and the counts and the button follow."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    clip = video("clip.mp4")
+    names = [f"clip-{n}.mp4" for n in range(6)]
+    for name in names:
+        shutil.copy(clip, folder / name)
+    tab = _tab(qtbot, qsettings)
+    tab.add_paths([folder])
+    _wait_checked(qtbot, tab, rows=6)
+    for number in range(6):  # copies of one file: tick the look-alikes too
+        index = tab.model.index(number, Column.NAME)
+        tab.model.setData(index, Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    paths = [r.path for r in tab.model.rows]
+    tab.table.selectRow(5)
+    with qtbot.assertNotEmitted(tab.model.modelReset):
+        tab.mark_queued([paths[0], paths[1], paths[3]])
+    assert [r.path for r in tab.model.rows] == [paths[2], paths[4], paths[5]]
+    selected = tab.table.selectionModel().selectedRows()
+    assert [tab.model.rows[i.row()].path for i in selected] == [paths[5]]
+    assert tab.model.tally().total == 3
+    assert tab.summary.text() == "3 files: 3 ready"
+    assert tab.upload_button.text() == "Upload 3 videos"

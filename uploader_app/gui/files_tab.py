@@ -128,6 +128,7 @@ class FilesTab(QWidget):
         self.setAcceptDrops(True)
         self._build()
         self.model.rowsInserted.connect(self._refresh)
+        self.model.rowsRemoved.connect(self._refresh)
         self.model.dataChanged.connect(self._refresh)
         self.model.modelReset.connect(self._refresh)
         self._refresh()
