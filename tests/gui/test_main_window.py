@@ -13,13 +13,15 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
+from tests.gui.helpers import make_job
 from tests.local_http import ranged_files_in, serving
 from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow, totals_text
 from uploader_app.gui.settings_dialog import Saved
+from uploader_app.gui.task_model import Column
 from uploader_app.gui.startup import make_host
 from uploader_app.gui.welcome import Account
 from uploader_app.jobs.engine import Totals
-from uploader_app.jobs.events import BatchProblem, BatchProblemCleared
+from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
 from uploader_app.models import JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
@@ -248,3 +250,15 @@ def test_keyboard_shortcuts_of_the_window(make_window: MakeWindow, sandbox: Sand
     assert QKeySequence("Ctrl+,") in window.settings_action.shortcuts()
     menu_actions = window.file_menu.actions()
     assert files.add_files_action in menu_actions and files.add_folder_action in menu_actions
+
+
+def test_earlier_jobs_in_other_indexes_show_the_index_by_name(
+    make_window: MakeWindow, sandbox: SandboxServer
+) -> None:
+    window = make_window(sandbox)
+    others = [i for i in window.picker.indexes if i != window.picker.current]
+    assert others, "the sandbox lists several demo indexes"
+    model = window.task_panel.model
+    job = replace(make_job(1, JobState.READY), index_id=others[0].id)
+    model.apply_event(JobChanged(job))
+    assert model.data(model.index(0, Column.INDEX)) == others[0].name

@@ -411,8 +411,9 @@ class MainWindow(QMainWindow):
     def _on_index_changed(self, index: Index | None, api_version: str) -> None:
         target = self.picker.target()
         index_id = index.id if index else None
-        if index is not None:
-            self.task_panel.model.add_index_names({index.id: index.name})
+        # Every index by name, not only the chosen one: earlier jobs went to others too, and
+        # the list must never show a bare id (UX.md, "Never show").
+        self.task_panel.model.add_index_names({i.id: i.name for i in self.picker.indexes})
         self.files_tab.set_index(index_id, target, api_version, self.picker.limits_text())
         self.url_tab.set_index(index_id, target)
         self.manifest_tab.set_index(index_id)
