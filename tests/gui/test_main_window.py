@@ -17,8 +17,8 @@ from tests.gui.helpers import make_job
 from tests.local_http import ranged_files_in, serving
 from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow, totals_text
 from uploader_app.gui.settings_dialog import Saved
-from uploader_app.gui.task_model import Column
 from uploader_app.gui.startup import make_host
+from uploader_app.gui.task_model import Column
 from uploader_app.gui.welcome import Account
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
