@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from uploader_app.gui import files_tab
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.findings_model import Column
 from uploader_app.models import Index, IndexModel, Target, Verdict
+from uploader_app.validation.scan import Candidate
 
 
 def _drop(tab: FilesTab, paths: list[Path]) -> None:
@@ -223,3 +227,26 @@ def test_sent_files_leave_the_list_in_place(
     assert tab.model.tally().total == 3
     assert tab.summary.text() == "3 files: 3 ready"
     assert tab.upload_button.text() == "Upload 3 videos"
+
+
+def test_a_check_that_breaks_down_says_so_and_stays_said(
+    qtbot: QtBot, qsettings: QSettings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A probe worker that dies (killed for memory, a crashing decoder) ends the check; the
+    summary must say so rather than "Checking 1 of 2…" for ever."""
+
+    def breaks(
+        roots: Sequence[Path], again: object, target: object, version: object, cancel: object
+    ) -> Iterator[object]:
+        for n, root in enumerate(roots):
+            yield Candidate(root, root.name, True, None)
+            if n:
+                raise BrokenProcessPool("a probe worker died")
+
+    monkeypatch.setattr(files_tab, "check_files", breaks)
+    tab = _tab(qtbot, qsettings)
+    tab.add_paths([tmp_path / "a.mp4", tmp_path / "b.mp4"])
+    qtbot.waitUntil(lambda: not tab.checking, timeout=5000)
+    assert tab.model.rowCount() == 2
+    assert tab.summary.text().startswith("Checking stopped on an unexpected problem.")
+    assert "Add the files again" in tab.summary.text()
