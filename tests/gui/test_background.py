@@ -86,3 +86,26 @@ def test_run_in_background_gives_the_result_or_the_error(qtbot: QtBot) -> None:
     run_in_background(boom, results.append, errors.append)
     qtbot.waitUntil(lambda: results == [42] and len(errors) == 1, timeout=5000)
     assert isinstance(errors[0], ValueError)
+
+
+def test_an_item_never_waits_for_the_next_one(qtbot: QtBot) -> None:
+    """Two results close together, then a slow one: the second must show within a batch
+    interval, not when the slow one ends (a URL check can take its whole timeout)."""
+    release = threading.Event()
+
+    def produce(_cancel: threading.Event) -> Iterator[str]:
+        yield "first"
+        yield "second"
+        release.wait(10)
+        yield "slow"
+
+    seen: list[str] = []
+    stream = Stream(produce)
+    stream.batch.connect(seen.extend)
+    stream.start()
+    try:
+        qtbot.waitUntil(lambda: seen == ["first", "second"], timeout=1000)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: stream.done, timeout=5000)
+    assert seen == ["first", "second", "slow"]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from uploader_app.gui import files_tab
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.findings_model import Column
 from uploader_app.models import Index, IndexModel, Target, Verdict
+from uploader_app.validation.scan import Candidate
 
 
 def _drop(tab: FilesTab, paths: list[Path]) -> None:
@@ -193,3 +198,55 @@ def test_delete_takes_selected_files_off_the_list(
     assert [r.path for r in tab.model.rows] == [b]
     assert a.exists()
     assert tab.upload_button.text() == "Upload 1 video"
+
+
+def test_sent_files_leave_the_list_in_place(
+    qtbot: QtBot, qsettings: QSettings, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Rows leave in place (never a model reset), so a long list keeps its selection and
+    scroll position, and the counts and the button follow."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    clip = video("clip.mp4")
+    names = [f"clip-{n}.mp4" for n in range(6)]
+    for name in names:
+        shutil.copy(clip, folder / name)
+    tab = _tab(qtbot, qsettings)
+    tab.add_paths([folder])
+    _wait_checked(qtbot, tab, rows=6)
+    for number in range(6):  # copies of one file: tick the look-alikes too
+        index = tab.model.index(number, Column.NAME)
+        tab.model.setData(index, Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    paths = [r.path for r in tab.model.rows]
+    tab.table.selectRow(5)
+    with qtbot.assertNotEmitted(tab.model.modelReset):
+        tab.mark_queued([paths[0], paths[1], paths[3]])
+    assert [r.path for r in tab.model.rows] == [paths[2], paths[4], paths[5]]
+    selected = tab.table.selectionModel().selectedRows()
+    assert [tab.model.rows[i.row()].path for i in selected] == [paths[5]]
+    assert tab.model.tally().total == 3
+    assert tab.summary.text() == "3 files: 3 ready"
+    assert tab.upload_button.text() == "Upload 3 videos"
+
+
+def test_a_check_that_breaks_down_says_so_and_stays_said(
+    qtbot: QtBot, qsettings: QSettings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A probe worker that dies (killed for memory, a crashing decoder) ends the check; the
+    summary must say so rather than "Checking 1 of 2…" for ever."""
+
+    def breaks(
+        roots: Sequence[Path], again: object, target: object, version: object, cancel: object
+    ) -> Iterator[object]:
+        for n, root in enumerate(roots):
+            yield Candidate(root, root.name, True, None)
+            if n:
+                raise BrokenProcessPool("a probe worker died")
+
+    monkeypatch.setattr(files_tab, "check_files", breaks)
+    tab = _tab(qtbot, qsettings)
+    tab.add_paths([tmp_path / "a.mp4", tmp_path / "b.mp4"])
+    qtbot.waitUntil(lambda: not tab.checking, timeout=5000)
+    assert tab.model.rowCount() == 2
+    assert tab.summary.text().startswith("Checking stopped on an unexpected problem.")
+    assert "Add the files again" in tab.summary.text()

@@ -13,13 +13,15 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
+from tests.gui.helpers import make_job
 from tests.local_http import ranged_files_in, serving
 from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow, totals_text
 from uploader_app.gui.settings_dialog import Saved
 from uploader_app.gui.startup import make_host
+from uploader_app.gui.task_model import Column
 from uploader_app.gui.welcome import Account
 from uploader_app.jobs.engine import Totals
-from uploader_app.jobs.events import BatchProblem, BatchProblemCleared
+from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
 from uploader_app.models import JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
@@ -214,11 +216,30 @@ def test_totals_line_answers_how_long() -> None:
         speed=12_000_000,
         eta=400,
     )
-    assert totals_text(busy) == (
+    assert totals_text(busy, 1_800_000_000, 6_200_000_000) == (
         "4 uploading, 12 waiting, 1 being indexed · 1.8 GB of 6.2 GB · 12 MB/s · about 7 min left"
     )
     done = Totals(counts={JobState.READY: 3}, bytes_done=0, bytes_total=0, speed=None, eta=None)
     assert totals_text(done) == "All done · 3 videos ready"
+
+
+def test_a_failed_video_parks_no_bar_and_reads_as_failed(
+    make_window: MakeWindow, sandbox: SandboxServer
+) -> None:
+    """The store's totals span every job ever listed; a failed one counts its size but none
+    of it done. The status bar must not show that as a bar stuck at 90 % with bytes to go."""
+    window = make_window(sandbox)
+    window._show_totals(
+        Totals(
+            counts={JobState.READY: 3, JobState.FAILED: 1, JobState.NEEDS_ATTENTION: 1},
+            bytes_done=2_200_000,
+            bytes_total=2_500_000,
+            speed=None,
+            eta=4000,
+        )
+    )
+    assert not window.progress.isVisible()
+    assert window.totals_label.text() == "1 needs you, 1 failed"
 
 
 def test_keyboard_shortcuts_of_the_window(make_window: MakeWindow, sandbox: SandboxServer) -> None:
@@ -229,3 +250,15 @@ def test_keyboard_shortcuts_of_the_window(make_window: MakeWindow, sandbox: Sand
     assert QKeySequence("Ctrl+,") in window.settings_action.shortcuts()
     menu_actions = window.file_menu.actions()
     assert files.add_files_action in menu_actions and files.add_folder_action in menu_actions
+
+
+def test_earlier_jobs_in_other_indexes_show_the_index_by_name(
+    make_window: MakeWindow, sandbox: SandboxServer
+) -> None:
+    window = make_window(sandbox)
+    others = [i for i in window.picker.indexes if i != window.picker.current]
+    assert others, "the sandbox lists several demo indexes"
+    model = window.task_panel.model
+    job = replace(make_job(1, JobState.READY), index_id=others[0].id)
+    model.apply_event(JobChanged(job))
+    assert model.data(model.index(0, Column.INDEX)) == others[0].name

@@ -118,3 +118,18 @@ def test_an_unusable_address_is_not_saved(qtbot: QtBot, address: str, said: str)
     assert dialog.problem_label.text() == said
     assert _saved(dialog) is None
     assert load_settings_file().base_url == AppSettings().base_url
+
+
+def test_cancel_while_saving_waits_for_the_save(qtbot: QtBot, sandbox: SandboxServer) -> None:
+    """The save goes on in the background whatever the dialog does: cancelled half-way, the
+    new key and settings were on disk while the window went on with the old ones."""
+    dialog = _dialog(qtbot, AppSettings(base_url=sandbox.base_url()))
+    dialog.uploads_spin.setValue(3)
+    dialog.key_edit.setText(TEST_API_KEY)
+    dialog.save_button.click()
+    dialog.reject()
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: _saved(dialog) is not None, timeout=15_000)
+    saved = _saved(dialog)
+    assert saved is not None and saved.key == TEST_API_KEY
+    assert load_settings_file().concurrent_uploads == 3

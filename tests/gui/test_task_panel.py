@@ -235,6 +235,8 @@ def test_tray_says_when_a_batch_finishes(
     r = rig()
     host, panel = r.host, r.panel
     tray = Tray(host, panel.model)
+    # Without an icon the platform shows no tray icon, and so none of its notifications.
+    assert not tray.icon.icon().isNull()
     said: list[tuple[str, str]] = []
     tray.notified.connect(lambda title, message: said.append((title, message)))
     r.add(video("x.mp4"), video("y.mp4", duration=7.0))

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.local_http import ranged_files_in, serving
+from uploader_app.gui import url_tab
 from uploader_app.gui.url_tab import Column, UrlTab, split_addresses
-from uploader_app.models import Verdict
+from uploader_app.models import Target, UrlFinding, Verdict
+
+
+def finding(url: str, verdict: Verdict, message: str) -> UrlFinding:
+    """A verdict as check_url gives it, for tests that stand in for the network."""
+    return UrlFinding(url, verdict, None, message, "", None, None, None, None, None, "a.mp4")
 
 
 def test_split_addresses_one_a_line() -> None:
@@ -84,3 +92,56 @@ def test_typed_addresses_are_checked_with_ctrl_enter(qtbot: QtBot) -> None:
     assert tab.model.rows[0].verdict is Verdict.REJECTED
     assert "web address" in tab.model.rows[0].status
     assert "Choose the index" in tab.upload_button.toolTip()
+
+
+def test_a_check_for_the_previous_index_never_overwrites_the_new_verdict(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changing the index checks every address again; a check still running for the old
+    index (its limits) must not land on the row after the new one."""
+    strict = Target(require_audio=True)
+    release = threading.Event()
+
+    def check(url: str, target: Target) -> UrlFinding:
+        if target == strict:
+            release.wait(10)  # the old index's check is slow
+            return finding(url, Verdict.REJECTED, "No sound.")
+        return finding(url, Verdict.OK, "Ready to upload.")
+
+    monkeypatch.setattr(url_tab, "check_url", check)
+    tab = UrlTab()
+    qtbot.addWidget(tab)
+    tab.set_index("strict-index", strict)
+    tab.add_urls(["https://example.com/silent.mp4"])
+    tab.set_index("relaxed-index", Target())
+    qtbot.waitUntil(lambda: tab.model.rows[0].verdict is Verdict.OK, timeout=5000)
+    release.set()
+    qtbot.wait(300)  # the old check ends now; its verdict must be dropped
+    qtbot.waitUntil(lambda: not tab.checking, timeout=5000)
+    assert [r.verdict for r in tab.model.rows] == [Verdict.OK]
+    assert tab.upload_button.text() == "Upload 1 video"
+
+
+def test_queued_addresses_leave_the_list_in_place(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows leave one by one (never a model reset), so the rows that stay keep their
+    selection."""
+
+    def check(url: str, target: Target) -> UrlFinding:
+        return finding(url, Verdict.OK, "Ready to upload.")
+
+    monkeypatch.setattr(url_tab, "check_url", check)
+    tab = UrlTab()
+    qtbot.addWidget(tab)
+    tab.set_index("idx", None)
+    urls = [f"https://example.com/{n}.mp4" for n in range(3)]
+    tab.add_urls(urls)
+    qtbot.waitUntil(lambda: not tab.checking, timeout=5000)
+    tab.table.selectRow(2)
+    with qtbot.assertNotEmitted(tab.model.modelReset):
+        tab.mark_queued(urls[:1])
+    assert [r.url for r in tab.model.rows] == urls[1:]
+    selected = tab.table.selectionModel().selectedRows()
+    assert [tab.model.rows[i.row()].url for i in selected] == [urls[2]]
+    assert tab.upload_button.text() == "Upload 2 videos"

@@ -66,3 +66,17 @@ def test_demo_mode_starts_a_sandbox_on_loopback(qtbot: QtBot) -> None:
         assert keys.load_key().key is None  # the demo key is never stored
     finally:
         server.stop()
+
+
+def test_closing_while_the_demo_starts_waits_for_it(qtbot: QtBot) -> None:
+    """Escape or the close button while a key is tested or the demo starts would end the app
+    with that work's thread still running, which aborts the process; the dialog stays until
+    the work is done."""
+    dialog = _welcome(qtbot, config.DEFAULT_BASE_URL)
+    dialog.demo_button.click()
+    dialog.reject()
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.demo_server is not None, timeout=15_000)
+    assert dialog.demo_server is not None
+    dialog.demo_server.stop()
+    assert dialog.result() == QDialog.DialogCode.Accepted

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from uploader_app import __version__
-from uploader_app.config import APP_DISPLAY_NAME, APP_ID
+from uploader_app.config import APP_DISPLAY_NAME, APP_ID, ENV_HOME, app_home
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ DISPLAY_NAME = APP_DISPLAY_NAME
 ENV_DEMO = "UPLOADER_APP_DEMO"
 # Set to "dark" or "light" to force a palette (screenshots, and desktops that report none).
 ENV_THEME = "UPLOADER_APP_THEME"
+WINDOW_STATE_FILE = "window.ini"  # in the app's folder when UPLOADER_APP_HOME is set
 
 NO_DISPLAY = (
     "No display found, so the window cannot open. Use the command line instead: uploader-app --help"
@@ -140,7 +141,13 @@ def dark_palette() -> QPalette:
 
 
 def window_state() -> QSettings:
-    """Where the window keeps its size, splitter and columns (GUI-only state)."""
+    """Where the window keeps its size, splitter and columns (GUI-only state).
+
+    ``UPLOADER_APP_HOME`` moves everything into one folder (docs/settings.md), this too: a
+    test run or a portable copy must neither read nor change the user's own window state.
+    """
+    if os.environ.get(ENV_HOME, "").strip():
+        return QSettings(str(app_home() / WINDOW_STATE_FILE), QSettings.Format.IniFormat)
     return QSettings()
 
 

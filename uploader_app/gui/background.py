@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from uploader_app.api.errors import ApiError
 
@@ -39,29 +38,28 @@ _RUNNING: set[Stream] = set()
 
 
 class _Worker(QObject):
-    batch = Signal(list)
+    """Runs the producer on its thread; items go to ``put``, the GUI thread collects them."""
+
+    flush = Signal()
     failed = Signal(object)
     finished = Signal()
 
-    def __init__(self, producer: Producer, cancel: threading.Event) -> None:
+    def __init__(
+        self, producer: Producer, cancel: threading.Event, put: Callable[[Any], None]
+    ) -> None:
         super().__init__()
         self._producer = producer
         self._cancel = cancel
+        self._put = put
 
     @Slot()
     def run(self) -> None:
-        pending: list[Any] = []
-        last = time.monotonic()
         try:
             for item in self._producer(self._cancel):
-                if item is not FLUSH:
-                    pending.append(item)
-                now = time.monotonic()
-                if pending and (item is FLUSH or now - last >= BATCH_INTERVAL):
-                    self.batch.emit(pending)
-                    pending, last = [], now
-            if pending:
-                self.batch.emit(pending)
+                if item is FLUSH:
+                    self.flush.emit()
+                else:
+                    self._put(item)
         except Exception as exc:
             # Handed to the GUI thread, which words it for the user. A service's answer is an
             # expected outcome; anything else gets its traceback for the person who helps.
@@ -69,8 +67,6 @@ class _Worker(QObject):
                 logger.info("background work failed: %r", exc)
             else:
                 logger.exception("background work failed")
-            if pending:
-                self.batch.emit(pending)
             self.failed.emit(exc)
         finally:
             self.finished.emit()
@@ -83,8 +79,10 @@ class _Worker(QObject):
 class Stream(QObject):
     """A producer running in its own QThread; ``batch`` carries lists of its items.
 
-    ``finished`` is emitted once, after the last batch, whether the producer ended, failed or
-    was cancelled.
+    Items wait in a list the GUI thread empties every ``BATCH_INTERVAL`` on a timer, so none
+    waits for the next one to be produced (a slow probe or URL check after a quick one), and
+    the view repaints at most 20 times a second. ``finished`` is emitted once, after the last
+    batch, whether the producer ended, failed or was cancelled.
     """
 
     batch = Signal(list)
@@ -94,19 +92,25 @@ class Stream(QObject):
     def __init__(self, producer: Producer, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.cancel_event = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: list[Any] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(round(BATCH_INTERVAL * 1000))
+        self._timer.timeout.connect(self._hand_over)
         self._thread = QThread()
         self._thread.setObjectName("stream")
-        self._worker = _Worker(producer, self.cancel_event)
+        self._worker = _Worker(producer, self.cancel_event, self._put)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         # Queued: these arrive in this (the GUI) thread's event loop.
-        self._worker.batch.connect(self.batch)
-        self._worker.failed.connect(self.failed)
+        self._worker.flush.connect(self._hand_over)
+        self._worker.failed.connect(self._on_worker_failed)
         self._worker.finished.connect(self._on_worker_finished)
         self._done = False
 
     def start(self) -> None:
         _RUNNING.add(self)
+        self._timer.start()
         self._thread.start()
 
     def cancel(self) -> None:
@@ -121,9 +125,28 @@ class Stream(QObject):
         """Block until the thread has ended (shutdown and tests only, never in a slot)."""
         return self._thread.wait(timeout_ms)
 
+    def _put(self, item: Any) -> None:
+        """Called on the worker thread."""
+        with self._lock:
+            self._pending.append(item)
+
+    @Slot()
+    def _hand_over(self) -> None:
+        with self._lock:
+            items, self._pending = self._pending, []
+        if items:
+            self.batch.emit(items)
+
+    @Slot(object)
+    def _on_worker_failed(self, error: object) -> None:
+        self._hand_over()  # what came before the failure arrives before it
+        self.failed.emit(error)
+
     @Slot()
     def _on_worker_finished(self) -> None:
         self._thread.wait()
+        self._timer.stop()
+        self._hand_over()
         self._done = True
         _RUNNING.discard(self)
         self.finished.emit()

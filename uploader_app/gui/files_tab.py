@@ -124,10 +124,12 @@ class FilesTab(QWidget):
         # index id -> paths with a job in that index (fed by the window from engine events)
         self._sent: dict[str, set[str]] = {}
         self._sending = False
+        self._broken = ""  # a check that broke down, said until the list changes
         self.model = FindingsModel(self)
         self.setAcceptDrops(True)
         self._build()
         self.model.rowsInserted.connect(self._refresh)
+        self.model.rowsRemoved.connect(self._refresh)
         self.model.dataChanged.connect(self._refresh)
         self.model.modelReset.connect(self._refresh)
         self._refresh()
@@ -327,6 +329,7 @@ class FilesTab(QWidget):
     @Slot()
     def clear(self) -> None:
         self._cancel_streams()
+        self._broken = ""
         self.model.clear()
 
     @property
@@ -365,6 +368,7 @@ class FilesTab(QWidget):
     # ---- internals -----------------------------------------------------------------------
 
     def _start(self, roots: list[Path], again: list[FileRow]) -> None:
+        self._broken = ""
         target, version = self._target, self._api_version
         stream = Stream(lambda cancel: check_files(roots, again, target, version, cancel), self)
         stream.batch.connect(self._on_batch)
@@ -394,10 +398,11 @@ class FilesTab(QWidget):
     @Slot(object)
     def _on_failed(self, error: object) -> None:
         logger.error("checking files failed: %r", error)
-        self.summary.setText(
+        self._broken = (
             "Checking stopped on an unexpected problem. Add the files again; if it happens "
             "again, the log file has the details."
         )
+        self._refresh()
 
     def _on_stream_finished(self, stream: Stream) -> None:
         if stream in self._streams:
@@ -425,7 +430,7 @@ class FilesTab(QWidget):
         )
         self.clear_button.setEnabled(not empty)
         self.accept_button.setVisible(self.model.unticked_warnings > 0)
-        self.summary.setText(self._summary_text(tally))
+        self.summary.setText(self._broken or self._summary_text(tally))
         noun = text.count(tally.to_send, "video")
         self.upload_button.setText(f"Upload {noun}" if tally.to_send else "Upload")
         self.upload_button.setAccessibleName(f"Upload {noun}")

@@ -272,15 +272,26 @@ class FindingsModel(QAbstractTableModel):
     def remove_paths(self, paths: Iterable[Path]) -> None:
         """Drop the rows of these files (they were sent); rows after them move up."""
         gone = {_key(p) for p in paths}
-        if not gone:
+        numbers = sorted((self._by_path[k] for k in gone if k in self._by_path), reverse=True)
+        if not numbers:
             return
-        self.beginResetModel()
-        self._rows = [r for r in self._rows if _key(r.path) not in gone]
+        # Runs of adjacent rows, last first, each removed in place: the rows that stay keep
+        # their selection and the view its scroll position (a reset would lose both).
+        runs: list[tuple[int, int]] = []
+        for number in numbers:
+            if runs and runs[-1][0] == number + 1:
+                runs[-1] = (number, runs[-1][1])
+            else:
+                runs.append((number, number))
+        for first, last in runs:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            for row in self._rows[first : last + 1]:
+                self._count(row, -1)
+            del self._rows[first : last + 1]
+            self.endRemoveRows()
         self._by_path = {_key(r.path): n for n, r in enumerate(self._rows)}
         kept = {r.relative for r in self._rows}
         self._lookalikes = {k: v for k, v in self._lookalikes.items() if v in kept}
-        self._recount()
-        self.endResetModel()
 
     def clear(self) -> None:
         self.beginResetModel()

@@ -152,6 +152,11 @@ class IndexPicker(QWidget):
         return self._indexes[number] if 0 <= number < len(self._indexes) else None
 
     @property
+    def indexes(self) -> list[Index]:
+        """Every index of the account, as last listed."""
+        return list(self._indexes)
+
+    @property
     def api_version(self) -> str:
         return self._api_version
 

@@ -418,8 +418,9 @@ class MainWindow(QMainWindow):
     def _on_index_changed(self, index: Index | None, api_version: str) -> None:
         target = self.picker.target()
         index_id = index.id if index else None
-        if index is not None:
-            self.task_panel.model.add_index_names({index.id: index.name})
+        # Every index by name, not only the chosen one: earlier jobs went to others too, and
+        # the list must never show a bare id (UX.md, "Never show").
+        self.task_panel.model.add_index_names({i.id: i.name for i in self.picker.indexes})
         self.files_tab.set_index(index_id, target, api_version, self.picker.limits_text())
         self.url_tab.set_index(index_id, target)
         self.manifest_tab.set_index(index_id)
@@ -482,8 +483,11 @@ class MainWindow(QMainWindow):
 
     def _show_totals(self, totals: Totals) -> None:
         self._totals_running = False
-        self.totals_label.setText(totals_text(totals))
-        done, total = totals.bytes_done, totals.bytes_total
+        # Bytes of the running batch, not of every job ever listed: a failed or old job must
+        # not park the bar short of the end or stretch the time left (UX.md, "Time, not only
+        # bytes").
+        done, total = self.task_panel.model.batch_bytes()
+        self.totals_label.setText(totals_text(totals, done, total))
         self.progress.setVisible(bool(total) and done < total)
         if total:
             self.progress.setValue(round(1000 * done / total))
@@ -506,8 +510,9 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def totals_text(totals: Totals) -> str:
-    """``4 uploading, 12 waiting · 1.8 of 6.2 GB · 12 MB/s · about 7 min left``."""
+def totals_text(totals: Totals, batch_done: int = 0, batch_total: int = 0) -> str:
+    """``4 uploading, 12 waiting · 1.8 of 6.2 GB · 12 MB/s · about 7 min left``; the bytes and
+    the time left are those of the running batch (``batch_done`` of ``batch_total``)."""
     counts = totals.counts
     parts = []
     uploading = counts.get(JobState.UPLOADING, 0)
@@ -519,17 +524,20 @@ def totals_text(totals: Totals) -> str:
         parts.append(f"{waiting:,} waiting")
     if on_service:
         parts.append(f"{on_service:,} being indexed")
-    needs = counts.get(JobState.NEEDS_ATTENTION, 0) + counts.get(JobState.FAILED, 0)
+    # The same words as the list's filters, so "1 failed" is found under "Failed".
+    needs = counts.get(JobState.NEEDS_ATTENTION, 0)
     if needs:
-        parts.append(f"{needs:,} need you")
+        parts.append(f"{needs:,} {'needs' if needs == 1 else 'need'} you")
+    failed = counts.get(JobState.FAILED, 0)
+    if failed:
+        parts.append(f"{failed:,} failed")
     if not parts:
         ready = counts.get(JobState.READY, 0) + counts.get(JobState.ALREADY_IN_INDEX, 0)
         return f"All done · {text.count(ready, 'video')} ready" if ready else ""
     line = ", ".join(parts)
-    if totals.bytes_total and totals.bytes_done < totals.bytes_total:
-        line += f" · {short_size(totals.bytes_done)} of {short_size(totals.bytes_total)}"
-    if uploading and totals.speed:
-        line += f" · {format_speed(totals.speed)}"
-    if totals.eta:
-        line += f" · {format_eta(totals.eta)}"
+    if batch_total and batch_done < batch_total:
+        line += f" · {short_size(batch_done)} of {short_size(batch_total)}"
+        if uploading and totals.speed:
+            line += f" · {format_speed(totals.speed)}"
+            line += f" · {format_eta((batch_total - batch_done) / totals.speed)}"
     return line

@@ -102,6 +102,7 @@ class SettingsDialog(QDialog):
         self._settings = settings
         self._key_info: KeyInfo | None = None
         self._busy = False
+        self._saving = False
         self.saved: Saved | None = None
         self._build()
         self._load(settings)
@@ -233,6 +234,12 @@ class SettingsDialog(QDialog):
     def _on_address_edited(self, address: str) -> None:
         self.version_label.setText(version_text(address.strip()))
 
+    def reject(self) -> None:
+        """Cancel and Escape wait for a save under way: it finishes in the background anyway,
+        and the window must then take up what was saved (the new key, the new address)."""
+        if not self._saving:
+            super().reject()
+
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         for widget in (self.test_button, self.save_button, self.remove_key_button):
@@ -291,6 +298,7 @@ class SettingsDialog(QDialog):
             self.address_edit.setFocus()
             return
         self._set_busy(True)
+        self._saving = True
         self.problem_label.setText("Checking the new key…" if key else "Saving…")
         run_in_background(
             lambda: save_all(settings, key), self._on_saved, self._on_save_failed, self
@@ -298,6 +306,7 @@ class SettingsDialog(QDialog):
 
     def _on_saved(self, result: KeyProblem | Saved) -> None:
         self._set_busy(False)
+        self._saving = False
         if isinstance(result, KeyProblem):
             hint = f" {result.hint}" if result.hint else ""
             self.problem_label.setText(f"Nothing was saved. {result.title}. {result.message}{hint}")
@@ -307,6 +316,7 @@ class SettingsDialog(QDialog):
 
     def _on_save_failed(self, error: BaseException) -> None:
         self._set_busy(False)
+        self._saving = False
         if isinstance(error, SettingsError):
             self.problem_label.setText(str(error))  # already plain words, with the fix
             return

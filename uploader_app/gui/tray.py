@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from uploader_app.gui.app import app_icon
 from uploader_app.gui.task_model import Category, TaskTableModel
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import EngineEvent, JobChanged
@@ -21,7 +21,6 @@ from uploader_app.models import JobState
 
 logger = logging.getLogger(__name__)
 
-ICON_PATH = Path(__file__).resolve().parents[2] / "resources" / "icon.png"
 # The tray redraws its progress ring at most this often: a tray icon is not a progress bar.
 REDRAW_SECONDS = 1.0
 _ICON_SIZE = 64
@@ -37,7 +36,9 @@ class Tray(QObject):
     ) -> None:
         super().__init__(parent)
         self._model = model
-        self._base = QIcon(str(ICON_PATH)) if ICON_PATH.exists() else QIcon()
+        # The app's own icon (resources/icon.svg, found in the bundle too): without one the
+        # platform shows no tray icon, and so no notification either.
+        self._base = app_icon()
         self._icon = QSystemTrayIcon(self._base, self)
         self._icon.setToolTip("Video Indexing Uploader")
         self._notifications = True

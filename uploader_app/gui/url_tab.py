@@ -197,10 +197,13 @@ class UrlModel(QAbstractTableModel):
                 self._set(number, UrlRow(finding.url, finding, chosen))
 
     def remove(self, urls: Sequence[str]) -> None:
+        """Row by row, never a reset: the rows that stay keep their selection and place."""
         gone = set(urls)
-        self.beginResetModel()
-        self._rows = [r for r in self._rows if r.url not in gone]
-        self.endResetModel()
+        for number in reversed(range(len(self._rows))):
+            if self._rows[number].url in gone:
+                self.beginRemoveRows(QModelIndex(), number, number)
+                del self._rows[number]
+                self.endRemoveRows()
 
     def to_send(self) -> list[str]:
         return [r.url for r in self._rows if r.will_send]
@@ -224,8 +227,8 @@ class UrlTab(QWidget):
         self.model = UrlModel(self)
         self._build()
         self.model.rowsInserted.connect(self._refresh)
+        self.model.rowsRemoved.connect(self._refresh)
         self.model.dataChanged.connect(self._refresh)
-        self.model.modelReset.connect(self._refresh)
         self._refresh()
 
     def _build(self) -> None:
@@ -301,6 +304,8 @@ class UrlTab(QWidget):
         self._index_id = index_id
         self._target = target or DEFAULT_TARGET
         if changed and self.model.rowCount():
+            # The old index's checks still running would land on the rows after the new ones.
+            self.shutdown()
             urls = [r.url for r in self.model.rows]
             self.model.remove(urls)
             self.add_urls(urls)
@@ -347,8 +352,11 @@ class UrlTab(QWidget):
             self.upload_requested.emit(urls)
 
     def shutdown(self) -> None:
+        """Stop the running checks; what they still find is dropped."""
         for stream in self._streams:
             stream.cancel()
+            stream.batch.disconnect(self.model.apply)
+        self._streams = []
 
     @property
     def checking(self) -> bool:

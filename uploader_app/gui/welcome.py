@@ -204,6 +204,12 @@ class WelcomeDialog(QDialog):
         self.demo_button.setEnabled(not self._busy)
         self.key_edit.setEnabled(not self._busy)
 
+    def reject(self) -> None:
+        """Escape and the close button wait while a key is tested or the demo starts: the app
+        would end with that work's thread still running, which aborts the process."""
+        if not self._busy:
+            super().reject()
+
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self._busy = busy
         self.problem_label.setText(message)
