@@ -110,7 +110,9 @@ def write_report(
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / name
             partial = path.with_suffix(".partial")
-            partial.write_text(text, encoding="utf-8")
+            # A file name that is not UTF-8 reaches Python as lone surrogates (in sys.argv and
+            # in messages): written escaped, as the traceback module shows them.
+            partial.write_text(text, encoding="utf-8", errors="backslashreplace")
             partial.replace(path)
         except OSError:
             continue
@@ -127,7 +129,10 @@ def format_report(
     where: str = "main thread",
 ) -> str:
     """The report's text (not yet redacted): what happened first, the details below."""
-    summary = str(exc).strip() or "(no message)"
+    try:
+        summary = str(exc).strip() or "(no message)"
+    except Exception:  # an error's own __str__ may fail; the report must not
+        summary = "(its message could not be read)"
     lines = [
         f"{config.APP_DISPLAY_NAME} ran into an unexpected problem.",
         "Please send this file to whoever supports the app. It holds no API key.",
