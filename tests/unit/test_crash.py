@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from uploader_app import crash, logfile
 
@@ -114,7 +118,7 @@ def test_an_unusable_data_folder_falls_back_to_the_temporary_folder(tmp_path: Pa
     assert path is not None
     assert not path.is_relative_to(tmp_path)
     assert path.read_text(encoding="utf-8").startswith("Video Indexing Uploader ran into")
-    path.unlink()
+    shutil.rmtree(path.parent)
 
 
 def test_a_non_utf8_file_name_on_the_command_line_still_gives_a_report(tmp_path: Path) -> None:
@@ -150,3 +154,23 @@ def test_an_error_whose_message_cannot_be_made_still_gives_a_report(tmp_path: Pa
 
     assert path is not None
     assert "What happened: UnprintableError" in path.read_text(encoding="utf-8")
+
+
+def test_the_fallback_folder_is_private_to_this_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another user of the machine crashed first: the shared temporary folder holds their
+    # folder under the app's name, which this user cannot write into.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "uploader-app").write_text("someone else's")
+    blocked = tmp_path / "data"
+    blocked.write_text("not a folder")
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        path = crash.write_report(ValueError, exc, exc.__traceback__, directory=blocked / "r")
+
+    assert path is not None
+    assert path.read_text(encoding="utf-8").startswith("Video Indexing Uploader ran into")
+    if sys.platform != "win32":
+        assert path.parent.stat().st_mode & 0o077 == 0
