@@ -10,7 +10,8 @@ SYSTEM_PACKAGES := ffmpeg mediainfo curl xvfb xauth libegl1 libgl1 libxkbcommon0
 	libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libglib2.0-0 \
 	libxcb-icccm4 libxcb-keysyms1
 # The bundle's smoke test: dpkg-deb builds the .deb, desktop-file-validate checks its launcher.
-SYSTEM_PACKAGES += desktop-file-utils
+# cairosvg (the icon script) loads the system's Cairo.
+SYSTEM_PACKAGES += desktop-file-utils libcairo2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck unit bench package system-deps venv clean icons deb smoke
@@ -62,7 +63,7 @@ PACKAGING_SCRIPTS := packaging/make_icons.py packaging/build_deb.py packaging/la
 	packaging/figures.py
 ICONS := build/icons
 
-icons: $(STAMP)
+icons: system-deps $(STAMP)
 	$(PY) packaging/make_icons.py $(ICONS) >/dev/null
 
 package: icons

@@ -103,20 +103,29 @@ def write_report(
     text = logfile.redact(format_report(exc_type, exc, tb, where=where))
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     name = f"crash-{stamp}-{os.getpid()}.txt"
-    # The data folder first; the temporary folder when it cannot be written (a full or
-    # read-only home), so the report still exists somewhere the message can point to.
-    for folder in (directory, Path(tempfile.gettempdir()) / config.APP_NAME / REPORTS_FOLDER):
+    # The data folder first; a fresh private folder in the temporary folder when it cannot be
+    # written (a full or read-only home), so the report still exists somewhere the message can
+    # point to. Private and new: a shared name there may belong to another user of the machine.
+    try:
+        _save(directory / name, text)
+    except OSError:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / name
-            partial = path.with_suffix(".partial")
-            partial.write_text(text, encoding="utf-8")
-            partial.replace(path)
+            fallback = Path(tempfile.mkdtemp(prefix=f"{config.APP_NAME}-{REPORTS_FOLDER}-"))
+            _save(fallback / name, text)
         except OSError:
-            continue
-        _prune(folder)
-        return path
-    return None
+            return None
+        return fallback / name
+    _prune(directory)
+    return directory / name
+
+
+def _save(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    # A file name that is not UTF-8 reaches Python as lone surrogates (in sys.argv and in
+    # messages): written escaped, as the traceback module shows them.
+    partial.write_text(text, encoding="utf-8", errors="backslashreplace")
+    partial.replace(path)
 
 
 def format_report(
@@ -127,7 +136,10 @@ def format_report(
     where: str = "main thread",
 ) -> str:
     """The report's text (not yet redacted): what happened first, the details below."""
-    summary = str(exc).strip() or "(no message)"
+    try:
+        summary = str(exc).strip() or "(no message)"
+    except Exception:  # an error's own __str__ may fail; the report must not
+        summary = "(its message could not be read)"
     lines = [
         f"{config.APP_DISPLAY_NAME} ran into an unexpected problem.",
         "Please send this file to whoever supports the app. It holds no API key.",

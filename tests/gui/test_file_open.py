@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from uploader_app import keys
+from uploader_app.gui import startup
 from uploader_app.gui.startup import start
+from uploader_app.gui.welcome import demo_account, start_demo_sandbox
 
 
 def test_an_opened_video_lands_in_the_files_tab(qtbot: QtBot, video: Callable[..., Path]) -> None:
@@ -26,6 +30,38 @@ def test_an_opened_video_lands_in_the_files_tab(qtbot: QtBot, video: Callable[..
 
         qtbot.waitUntil(lambda: [r.path for r in window.files_tab.model.rows] == [clip])
         assert window.tabs.currentWidget() is window.files_tab
+    finally:
+        window.close()
+        session.shutdown()
+
+
+def test_a_video_opened_while_the_welcome_screen_is_up_reaches_the_window(
+    qtbot: QtBot, video: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First launch on macOS: the video dropped on the Dock icon arrives during the welcome."""
+    clip = video("clip.mp4")
+    instance = QApplication.instance()
+    assert isinstance(instance, QApplication)
+    app: QApplication = instance
+
+    class Welcome:
+        """The welcome screen, answered with demo mode once the desktop sent the video."""
+
+        def __init__(self, _base_url: str) -> None:
+            self.demo_server = start_demo_sandbox()
+            self.account = demo_account(self.demo_server)
+
+        def exec(self) -> int:
+            QApplication.sendEvent(app, QFileOpenEvent(str(clip)))
+            return 1
+
+    monkeypatch.setattr(startup, "WelcomeDialog", Welcome)
+    monkeypatch.setattr(keys, "load_key", lambda: keys.KeyInfo(None, "none"))
+    session = startup.start(app, [], demo=False)
+    assert session is not None and session.window is not None
+    window = session.window
+    try:
+        qtbot.waitUntil(lambda: [r.path for r in window.files_tab.model.rows] == [clip])
     finally:
         window.close()
         session.shutdown()

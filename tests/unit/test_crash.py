@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from uploader_app import crash, logfile
 
@@ -114,4 +118,59 @@ def test_an_unusable_data_folder_falls_back_to_the_temporary_folder(tmp_path: Pa
     assert path is not None
     assert not path.is_relative_to(tmp_path)
     assert path.read_text(encoding="utf-8").startswith("Video Indexing Uploader ran into")
-    path.unlink()
+    shutil.rmtree(path.parent)
+
+
+def test_a_non_utf8_file_name_on_the_command_line_still_gives_a_report(tmp_path: Path) -> None:
+    # A name that is not UTF-8 reaches sys.argv as lone surrogates, which UTF-8 cannot encode.
+    program = "import sys\nfrom pathlib import Path\nfrom uploader_app import crash\n"
+    program += "crash.install(Path(sys.argv[1]))\nraise ValueError(f'cannot read {sys.argv[2]}')\n"
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [sys.executable, "-c", program, os.fsencode(reports), b"caf\xe9.mp4"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+        timeout=60,
+        check=False,
+    )
+
+    assert "Error in sys.excepthook" not in done.stderr, done.stderr
+    [report] = list(reports.glob("crash-*.txt"))
+    text = report.read_text(encoding="utf-8")
+    assert "cannot read caf\\udce9.mp4" in text
+    assert not list(reports.glob("*.partial"))
+
+
+def test_an_error_whose_message_cannot_be_made_still_gives_a_report(tmp_path: Path) -> None:
+    class UnprintableError(Exception):
+        def __str__(self) -> str:
+            raise ValueError("no text")
+
+    try:
+        raise UnprintableError
+    except UnprintableError as exc:
+        path = crash.write_report(UnprintableError, exc, exc.__traceback__, directory=tmp_path)
+
+    assert path is not None
+    assert "What happened: UnprintableError" in path.read_text(encoding="utf-8")
+
+
+def test_the_fallback_folder_is_private_to_this_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another user of the machine crashed first: the shared temporary folder holds their
+    # folder under the app's name, which this user cannot write into.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "uploader-app").write_text("someone else's")
+    blocked = tmp_path / "data"
+    blocked.write_text("not a folder")
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        path = crash.write_report(ValueError, exc, exc.__traceback__, directory=blocked / "r")
+
+    assert path is not None
+    assert path.read_text(encoding="utf-8").startswith("Video Indexing Uploader ran into")
+    if sys.platform != "win32":
+        assert path.parent.stat().st_mode & 0o077 == 0

@@ -21,18 +21,22 @@ logger = logging.getLogger(__name__)
 
 
 class FileOpenFilter(QObject):
-    """Install on the QApplication; ``window()`` gives the window of the current account."""
+    """Install on the QApplication before the welcome screen; ``window`` gives the window of
+    the current account once there is one. Files that come before it are kept for it: on a
+    first launch, the video dropped on the Dock icon arrives while the welcome screen is up."""
 
-    def __init__(self, window: Callable[[], MainWindow | None], parent: QObject) -> None:
+    def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        self._window = window
+        self.window: Callable[[], MainWindow | None] = lambda: None
+        self.pending: list[Path] = []
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.FileOpen or not isinstance(event, QFileOpenEvent):
             return super().eventFilter(watched, event)
-        window = self._window()
-        if window is None:  # the welcome screen is still up: nothing to add the file to yet
-            logger.info("an opened file arrived before the window: %s", event.file())
+        window = self.window()
+        if window is None:
+            logger.info("an opened file arrived before the window; kept for it: %s", event.file())
+            self.pending.append(Path(event.file()))
             return True
         window.add_paths([Path(event.file())])
         window.raise_()

@@ -163,6 +163,8 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
     """Show the window (after the welcome screen when no key is known); None if the welcome
     screen was closed."""
     log_file = setup_logging()
+    opened = file_open.FileOpenFilter(app)
+    app.installEventFilter(opened)
     loaded = read_settings()
     settings = loaded.settings
     info = keys.load_key()
@@ -178,6 +180,7 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
         if not welcome.exec() or welcome.account is None:
             if welcome.demo_server is not None:
                 welcome.demo_server.stop()
+            app.removeEventFilter(opened)
             return None
         account, server = welcome.account, welcome.demo_server
     if account.demo and not settings.demo_mode:
@@ -191,8 +194,9 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
     if window is not None:
         if loaded.problems:
             window.show_banner(" ".join(loaded.problems), offer_settings=True)
-        if paths:
-            window.add_paths(paths)
+        if paths or opened.pending:
+            window.add_paths([*paths, *opened.pending])
         crash_notice.offer_crash_report(window)
-    app.installEventFilter(file_open.FileOpenFilter(lambda: session.window, session))
+    opened.pending.clear()
+    opened.window = lambda: session.window
     return session
