@@ -61,7 +61,9 @@ TOTALS_INTERVAL_MS = 1000  # the status bar's figures: once a second is plenty f
 # Key and index problems are fixed in Settings; the banner offers the way there.
 # A job in these states has not put (and will not put) its file in the index.
 UNSENT_STATES = frozenset({JobState.REJECTED, JobState.CANCELLED})
-KEY_PROBLEMS = frozenset({"api_key_invalid", "api_key_expired", "unauthorized", "no_api_key"})
+KEY_PROBLEMS = frozenset(
+    {"api_key_invalid", "api_key_expired", "api_key_malformed", "unauthorized", "no_api_key"}
+)
 
 
 class MainWindow(QMainWindow):

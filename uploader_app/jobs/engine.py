@@ -475,7 +475,13 @@ class Engine:
     def preflight(self, index_id: str) -> None:
         """Check the key and the index once before a batch; a problem stops every upload
         (a BatchProblem event) until it is fixed, and success clears one."""
-        client = self._client_factory_interactive()
+        try:
+            # A missing or malformed key is refused while the client is built: the same
+            # batch problem as a key the service refuses.
+            client = self._client_factory_interactive()
+        except AuthError as error:
+            self._raise_problem(error.code, error.title, error.user_message, error.hint)
+            return
         try:
             client.get_index(index_id)
         except AuthError as error:
