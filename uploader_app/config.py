@@ -91,19 +91,12 @@ def api_key_well_formed(key: str) -> bool:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """The address and key the API client should use.
+    """The address and key named by the environment (or ``env``) alone.
 
-    Without ``env``: the environment first, then the settings file and the OS keychain
-    (``keys.client_settings``, docs/settings.md), so every caller sees a key saved by
-    ``uploader-app login`` or the window. With ``env``: only that mapping (tests).
+    The app's callers want ``keys.client_settings()``, which adds the settings file and the OS
+    keychain (docs/settings.md); this lowest layer never reaches up to them.
     """
-    if env is None:
-        # Imported here: keys and settings import this module, and reading the keychain
-        # belongs to them; this entry point only keeps older callers on the same rules.
-        from uploader_app.keys import client_settings  # noqa: PLC0415
-
-        return client_settings()
-    source = env
+    source = os.environ if env is None else env
     base_url = source.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
     api_key = source.get(ENV_API_KEY, "").strip() or None
     return Settings(base_url=base_url.rstrip("/"), api_key=api_key)

@@ -103,14 +103,17 @@ def test_the_client_gets_the_settings_address_and_the_current_key(
     assert client_settings().base_url == "http://127.0.0.1:9/v1.3"
 
 
-def test_older_callers_of_config_load_settings_see_the_saved_key_and_address(
+def test_commands_see_the_saved_key_and_address_while_config_reads_the_environment_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     save_settings_file(AppSettings(base_url="http://127.0.0.1:4010/v1.2"))
     save_key(SAVED)
-    chosen = load_settings()
+    chosen = client_settings()
     assert (chosen.base_url, chosen.api_key) == ("http://127.0.0.1:4010/v1.2", SAVED)
+    # config is the lowest layer: it never opens the keychain or the settings file.
+    assert load_settings().api_key is None
     monkeypatch.setenv("TWELVELABS_API_KEY", "env-key-not-a-secret")
+    assert client_settings().api_key == "env-key-not-a-secret"
     assert load_settings().api_key == "env-key-not-a-secret"
     # An explicit mapping is read alone, as before.
     assert load_settings({}).api_key is None

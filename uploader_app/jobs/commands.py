@@ -37,7 +37,7 @@ from rich.table import Table
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError
-from uploader_app.config import load_settings, store_path
+from uploader_app.config import store_path
 from uploader_app.jobs.engine import Engine, EngineOptions
 from uploader_app.jobs.events import (
     BatchProblem,
@@ -48,6 +48,7 @@ from uploader_app.jobs.events import (
 )
 from uploader_app.jobs.recovery import GRACE
 from uploader_app.jobs.runner import ThreadRunner
+from uploader_app.keys import client_settings
 from uploader_app.models import Job, JobState, SourceKind
 from uploader_app.settings import load_settings_file
 from uploader_app.store import Store, StoreError
@@ -118,7 +119,7 @@ def _options(args: argparse.Namespace) -> EngineOptions:
 
 
 def _send(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
-    settings = load_settings()
+    settings = client_settings()
     try:
         ApiClient(settings.base_url, settings.api_key or "").close()
     except ApiError as error:

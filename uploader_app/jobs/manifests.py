@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from uploader_app.config import load_settings
+from uploader_app.keys import client_settings
 from uploader_app.manifest.checks import (
     MAX_ROWS,
     BucketError,
@@ -94,7 +94,7 @@ def _account_indexes() -> set[str]:
 
     print("Reading the indexes of your account…", file=sys.stderr, flush=True)
     try:
-        with ApiClient.from_settings(load_settings(), retry=RetryPolicy.interactive()) as client:
+        with ApiClient.from_settings(client_settings(), retry=RetryPolicy.interactive()) as client:
             return {index.id for index in client.iter_indexes()}
     except ApiError as exc:
         logger.debug("listing indexes failed: %r", exc)

@@ -16,7 +16,7 @@ from typing import TextIO
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError
-from uploader_app.config import load_settings, store_path
+from uploader_app.config import store_path
 from uploader_app.jobs.commands import (
     _SENT,
     EXIT_CONFIG,
@@ -36,6 +36,7 @@ from uploader_app.jobs.events import JobChanged
 from uploader_app.jobs.manifests import format_problem
 from uploader_app.jobs.runner import ThreadRunner
 from uploader_app.jobs.transfer import send_manifest
+from uploader_app.keys import client_settings
 from uploader_app.manifest.checks import check_document, is_valid
 from uploader_app.manifest.document import ManifestDocument
 from uploader_app.store import Store, StoreError
@@ -55,7 +56,7 @@ def run_transfer(args: argparse.Namespace, out: TextIO | None = None) -> int:
             print(format_problem(problem), file=sys.stderr)
         print("Nothing was sent: fix the errors above, then send again.", file=sys.stderr)
         return EXIT_FAILED
-    settings = load_settings()
+    settings = client_settings()
     try:
         ApiClient(settings.base_url, settings.api_key or "").close()
     except ApiError as error:
