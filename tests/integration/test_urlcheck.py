@@ -382,7 +382,9 @@ def test_probing_stops_at_its_time_budget(
     _put(video, folder, "talk.mp4", duration=600.0, fps=10.0)
     monkeypatch.setattr(urlcheck, "PROBE_TIME_FACTOR", 0)
     found = check_url(f"{base}/talk.mp4", URL_TARGET)
-    assert len(served) == 1  # the first block only
+    # The first block at most: with no time left the client may hang up before the server
+    # has finished (and logged) even that one (seen once in a clean-clone CI run).
+    assert len(served) <= 1
     assert (found.verdict, found.code) == (Verdict.OK, None)
     assert found.duration is None
 
