@@ -118,17 +118,26 @@ def _options(args: argparse.Namespace) -> EngineOptions:
 # ---- upload / url ---------------------------------------------------------------------------
 
 
-def _send(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
+def client_factory() -> Callable[[], ApiClient] | None:
+    """Makes clients for the saved address and key; None, with the problem said, when either
+    is unusable, so a command exits 3 before it sends anything."""
     settings = client_settings()
-    try:
-        ApiClient(settings.base_url, settings.api_key or "").close()
-    except ApiError as error:
-        _say_problem(error.title, error.user_message, error.hint)
-        return EXIT_CONFIG
 
     def client() -> ApiClient:
         return ApiClient(settings.base_url, settings.api_key or "")
 
+    try:
+        client().close()
+    except ApiError as error:
+        _say_problem(error.title, error.user_message, error.hint)
+        return None
+    return client
+
+
+def _send(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
+    client = client_factory()
+    if client is None:
+        return EXIT_CONFIG
     if args.command == "upload":
         missing = [p for p in args.paths if not Path(p).exists()]
         if missing:

@@ -29,6 +29,7 @@ from uploader_app.jobs.commands import (
     _say_problem,
     _View,
     _wait,
+    client_factory,
     job_json,
 )
 from uploader_app.jobs.engine import Engine
@@ -36,7 +37,6 @@ from uploader_app.jobs.events import JobChanged
 from uploader_app.jobs.manifests import format_problem
 from uploader_app.jobs.runner import ThreadRunner
 from uploader_app.jobs.transfer import send_manifest
-from uploader_app.keys import client_settings
 from uploader_app.manifest.checks import check_document, is_valid
 from uploader_app.manifest.document import ManifestDocument
 from uploader_app.store import Store, StoreError
@@ -56,16 +56,9 @@ def run_transfer(args: argparse.Namespace, out: TextIO | None = None) -> int:
             print(format_problem(problem), file=sys.stderr)
         print("Nothing was sent: fix the errors above, then send again.", file=sys.stderr)
         return EXIT_FAILED
-    settings = client_settings()
-    try:
-        ApiClient(settings.base_url, settings.api_key or "").close()
-    except ApiError as error:
-        _say_problem(error.title, error.user_message, error.hint)
+    client = client_factory()
+    if client is None:
         return EXIT_CONFIG
-
-    def client() -> ApiClient:
-        return ApiClient(settings.base_url, settings.api_key or "")
-
     try:
         store = Store(store_path())
     except StoreError as exc:
