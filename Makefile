@@ -14,7 +14,8 @@ SYSTEM_PACKAGES := ffmpeg mediainfo curl xvfb xauth libegl1 libgl1 libxkbcommon0
 SYSTEM_PACKAGES += desktop-file-utils libcairo2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck unit bench package system-deps venv clean icons deb smoke
+.PHONY: run test lint typecheck unit bench package system-deps venv clean icons deb smoke \
+	reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,11 @@ unit: $(STAMP)
 	$(VENV)/bin/pytest -q
 
 test: system-deps $(STAMP) lint typecheck unit smoke
+
+# Issue 19's long runs: the whole of tests/reliability, soak and kill runs included (`make test`
+# runs only its fast subset: the `soak` marker is deselected there).
+reliability: system-deps $(STAMP)
+	$(VENV)/bin/pytest -q -m "" tests/reliability
 
 bench: system-deps $(STAMP)
 	$(VENV)/bin/python -m tests.benchmarks

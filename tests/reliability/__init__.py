@@ -1,0 +1,1 @@
+"""Issue 19: faults, crashes, hostile input, soak, office networks and secrets."""
