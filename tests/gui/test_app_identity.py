@@ -9,7 +9,8 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from uploader_app.config import APP_DISPLAY_NAME, APP_ID, ENV_HOME
-from uploader_app.gui.app import make_application, window_state
+from uploader_app.gui.app import make_application
+from uploader_app.gui.places import window_state
 
 
 def test_the_app_carries_the_launcher_id_and_the_icon(qtbot: QtBot) -> None:

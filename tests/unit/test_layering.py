@@ -83,3 +83,45 @@ def test_store_sits_on_models_only() -> None:
         ]
         bad = [n for n in bad if not n.startswith("uploader_app.store")]
         assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"
+
+
+def _gui_imports(path: Path) -> set[str]:
+    """The gui modules ``path`` imports, at the top or inside a function (a late import still
+    ties the two modules together), but not under ``if TYPE_CHECKING``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for inner in ast.walk(node)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module == "uploader_app.gui":
+            found.update(f"uploader_app.gui.{a.name}" for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return {n.removeprefix("uploader_app.gui.") for n in found if n.startswith("uploader_app.gui.")}
+
+
+def test_gui_modules_import_one_way() -> None:
+    """No circle of imports inside gui/: each module only leans on modules below it."""
+    graph = {p.stem: _gui_imports(p) for p in _modules("gui") if p.stem != "__init__"}
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in path:
+            circle = [*path[path.index(module) :], module]
+            pytest.fail("import circle in gui/: " + " -> ".join(circle))
+        if module in done:
+            return
+        for imported in sorted(graph.get(module, ())):
+            visit(imported, [*path, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])

@@ -11,12 +11,13 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from uploader_app import __version__
-from uploader_app.config import APP_DISPLAY_NAME, APP_ID, ENV_HOME, app_home
+from uploader_app.config import APP_DISPLAY_NAME, APP_ID
+from uploader_app.gui.places import app_icon
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ DISPLAY_NAME = APP_DISPLAY_NAME
 ENV_DEMO = "UPLOADER_APP_DEMO"
 # Set to "dark" or "light" to force a palette (screenshots, and desktops that report none).
 ENV_THEME = "UPLOADER_APP_THEME"
-WINDOW_STATE_FILE = "window.ini"  # in the app's folder when UPLOADER_APP_HOME is set
 
 NO_DISPLAY = (
     "No display found, so the window cannot open. Use the command line instead: uploader-app --help"
@@ -44,22 +44,6 @@ def display_available(env: dict[str, str] | None = None, platform: str = sys.pla
     if platform.startswith(("win", "darwin")):
         return True
     return bool(source.get("DISPLAY") or source.get("WAYLAND_DISPLAY"))
-
-
-def resource_path(name: str) -> Path:
-    """A file in ``resources/``: beside the package in a checkout, in the bundle when frozen."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
-    return root / "resources" / name
-
-
-def app_icon() -> QIcon:
-    icon = QIcon()
-    for name in ("icon.svg", "icon.png"):
-        path = resource_path(name)
-        if path.is_file():
-            icon.addFile(str(path))
-    return icon
 
 
 def make_application(argv: list[str]) -> QApplication:
@@ -138,17 +122,6 @@ def dark_palette() -> QPalette:
     for colour_role in (role.WindowText, role.Text, role.ButtonText):
         palette.setColor(group.Disabled, colour_role, QColor("#7a7a7a"))
     return palette
-
-
-def window_state() -> QSettings:
-    """Where the window keeps its size, splitter and columns (GUI-only state).
-
-    ``UPLOADER_APP_HOME`` moves everything into one folder (docs/settings.md), this too: a
-    test run or a portable copy must neither read nor change the user's own window state.
-    """
-    if os.environ.get(ENV_HOME, "").strip():
-        return QSettings(str(app_home() / WINDOW_STATE_FILE), QSettings.Format.IniFormat)
-    return QSettings()
 
 
 def run_gui(argv: list[str]) -> int:

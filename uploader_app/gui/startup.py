@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QApplication
 from uploader_app import config, keys
 from uploader_app.api.client import ApiClient
 from uploader_app.gui import background, crash_notice, file_open
-from uploader_app.gui.app import window_state
 from uploader_app.gui.main_window import MainWindow
+from uploader_app.gui.places import window_state
 from uploader_app.gui.welcome import (
     Account,
     WelcomeDialog,

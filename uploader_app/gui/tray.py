@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from uploader_app.gui.app import app_icon
+from uploader_app.gui.places import app_icon
 from uploader_app.gui.task_model import Category, TaskTableModel
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import EngineEvent, JobChanged
