@@ -33,13 +33,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def opens_window(args: list[str]) -> bool:
-    """No arguments, or only existing files and folders (what a desktop passes when videos
-    are dropped on the app's icon); a subcommand's name always means the command line."""
+    """No arguments, or only files and folders (what a desktop passes when videos are dropped
+    on the app's icon); a subcommand's name always means the command line.
+
+    A file that is no longer there still opens the window, where its row says so: a launcher
+    started without a terminal has nowhere to show the command line's error. A bare word that
+    names nothing ("chek") is a mistyped command, for the command line to answer.
+    """
     if not args:
         return True
     if args[0] in _subcommands() or any(a.startswith("-") for a in args):
         return False
-    return all(Path(a).exists() for a in args)
+    return all(_names_a_file(a) for a in args)
+
+
+def _names_a_file(arg: str) -> bool:
+    path = Path(arg)
+    return path.exists() or path.is_absolute() or len(path.parts) > 1 or bool(path.suffix)
 
 
 def _subcommands() -> frozenset[str]:

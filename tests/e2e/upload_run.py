@@ -90,10 +90,7 @@ def run(out: Path, timeout: float = 240.0) -> RunResult:
             window = screen.wait_for_window(TITLE, timeout=60)
             time.sleep(4.0)  # the Files tab checks the three files
             screen.focus(window)
-            # Tab to the "Send to" list, the tabs, then into the Files tab, where Enter presses
-            # its default button, "Upload 4 videos".
-            for _ in range(3):
-                screen.press("Tab")
+            # Once the files are checked, "Upload 4 videos" has the focus: Enter sends them.
             screen.press("Return")
             _wait("four jobs queued", lambda: len(_jobs(home)) == len(clips), timeout)
             shutil.move(moved, aside)  # a person tidies up a folder too early

@@ -22,7 +22,7 @@ from uploader_app.gui.task_model import Column
 from uploader_app.gui.welcome import Account
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
-from uploader_app.models import JobState
+from uploader_app.models import JobState, Verdict
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
 
@@ -262,3 +262,39 @@ def test_earlier_jobs_in_other_indexes_show_the_index_by_name(
     job = replace(make_job(1, JobState.READY), index_id=others[0].id)
     model.apply_event(JobChanged(job))
     assert model.data(model.index(0, Column.INDEX)) == others[0].name
+
+
+def test_handed_over_files_get_the_focus_on_upload_and_a_missing_one_says_why(
+    qtbot: QtBot,
+    qsettings: QSettings,
+    sandbox: SandboxServer,
+    video: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    """As at start with files on the command line: listed before the indexes are; once the
+    verdicts are in, Enter alone sends (the Upload button has the focus). A file that is no
+    longer there is a rejected row with a plain reason, not a silent exit."""
+    account = Account(sandbox.base_url(), TEST_API_KEY)
+    settings = AppSettings(base_url=sandbox.base_url())
+    host = make_host(account, settings)
+    window = MainWindow(account, settings, host, qsettings)
+    qtbot.addWidget(window)
+    host.start()
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    gone = tmp_path / "moved away.mp4"
+    window.add_paths([video("a.mp4"), gone])
+    window.picker.refresh()
+    files = window.files_tab
+    try:
+        qtbot.waitUntil(files.upload_button.hasFocus, timeout=30_000)
+        assert files.upload_button.text() == "Upload 1 video"
+        [missing] = [r for r in files.model.rows if r.path == gone]
+        assert missing.verdict is Verdict.REJECTED
+        assert "no longer there" in missing.status
+        QTest.keyClick(files.upload_button, Qt.Key.Key_Return)  # the focused widget
+        qtbot.waitUntil(lambda: window.task_panel.model.rowCount() == 1, timeout=15_000)
+    finally:
+        host.shutdown(keep=True)
+        files.shutdown()

@@ -16,7 +16,8 @@ from pytestqt.qtbot import QtBot
 from tests.local_http import ranged_files_in, serving
 from uploader_app.gui import url_tab
 from uploader_app.gui.url_tab import Column, UrlTab, split_addresses
-from uploader_app.models import Target, UrlFinding, Verdict
+from uploader_app.models import Target, UploadKind, UrlFinding, Verdict
+from uploader_app.validation import limits
 
 
 def finding(url: str, verdict: Verdict, message: str) -> UrlFinding:
@@ -103,7 +104,7 @@ def test_a_check_for_the_previous_index_never_overwrites_the_new_verdict(
     release = threading.Event()
 
     def check(url: str, target: Target) -> UrlFinding:
-        if target == strict:
+        if target.require_audio:
             release.wait(10)  # the old index's check is slow
             return finding(url, Verdict.REJECTED, "No sound.")
         return finding(url, Verdict.OK, "Ready to upload.")
@@ -145,3 +146,71 @@ def test_queued_addresses_leave_the_list_in_place(
     selected = tab.table.selectionModel().selectedRows()
     assert [tab.model.rows[i.row()].url for i in selected] == [urls[2]]
     assert tab.upload_button.text() == "Upload 2 videos"
+
+
+def _shown(qtbot: QtBot) -> UrlTab:
+    tab = UrlTab()
+    qtbot.addWidget(tab)
+    tab.set_index("idx", None)
+    tab.show()
+    tab.activateWindow()
+    qtbot.waitUntil(tab.isActiveWindow)
+    return tab
+
+
+def test_ctrl_enter_checks_then_enter_sends(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typed addresses, then the keyboard alone: Ctrl+Enter checks them; once checked, the
+    Upload button has the focus and Enter sends them."""
+    monkeypatch.setattr(url_tab, "check_url", lambda url, target: finding(url, Verdict.OK, ""))
+    tab = _shown(qtbot)
+    tab.editor.setFocus()
+    QTest.keyClicks(tab.editor, "https://example.com/a.mp4")
+    QTest.keyClick(tab.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not tab.checking and tab.upload_button.hasFocus(), timeout=5000)
+    with qtbot.waitSignal(tab.upload_requested, timeout=2000) as sent:
+        QTest.keyClick(tab.upload_button, Qt.Key.Key_Return)  # the focused widget
+    assert sent.args[0] == ["https://example.com/a.mp4"]
+
+
+def test_ctrl_enter_in_the_empty_box_and_enter_in_the_list_send(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(url_tab, "check_url", lambda url, target: finding(url, Verdict.OK, ""))
+    tab = _shown(qtbot)
+    tab.add_urls(["https://example.com/a.mp4"])
+    qtbot.waitUntil(lambda: not tab.checking, timeout=5000)
+    tab.editor.setFocus()
+    with qtbot.waitSignal(tab.upload_requested, timeout=2000):
+        QTest.keyClick(tab.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    tab.table.setFocus()
+    with qtbot.waitSignal(tab.upload_requested, timeout=2000):
+        QTest.keyClick(tab.table, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)
+    # In the text box, Enter is a new line, never a send.
+    tab.editor.setFocus()
+    QTest.keyClicks(tab.editor, "https://example.com/b.mp4")
+    with qtbot.assertNotEmitted(tab.upload_requested):
+        QTest.keyClick(tab.editor, Qt.Key.Key_Return)
+    assert tab.editor.toPlainText() == "https://example.com/b.mp4\n"
+
+
+def test_addresses_are_judged_with_the_url_routes_limits(
+    qtbot: QtBot, video: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service fetches a URL itself, under the URL route's cap, not the file route's: with
+    that cap below the video's size (and the file route's above it), the address is refused."""
+    site = tmp_path / "site"
+    site.mkdir()
+    clip = shutil.copy(video(duration=5.0), site / "clip.mp4")
+    size = Path(clip).stat().st_size
+    monkeypatch.setitem(limits.MAX_SIZE, UploadKind.URL, size - 1)
+    assert limits.MAX_SIZE[UploadKind.TASK_FILE] > size
+    tab = UrlTab()
+    qtbot.addWidget(tab)
+    tab.set_index("idx", Target(listens_to_audio=True))
+    assert tab.target.kind is UploadKind.URL
+    with serving(ranged_files_in(site, [])) as base:
+        tab.add_urls([f"{base}/clip.mp4"])
+        qtbot.waitUntil(lambda: not tab.checking, timeout=30_000)
+    row = tab.model.rows[0]
+    assert row.verdict is Verdict.REJECTED, row.status
+    assert "Can't be sent" in row.status

@@ -23,11 +23,19 @@ def test_existing_files_and_folders_open_the_window(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "args",
-    [["check", "clip.mp4"], ["sandbox"], ["--version"], ["-v"], ["no-such-file.mp4"]],
+    "args", [["check", "clip.mp4"], ["sandbox"], ["--version"], ["-v"], ["chek"]]
 )
-def test_commands_options_and_missing_paths_run_the_command_line(args: list[str]) -> None:
+def test_commands_options_and_mistyped_commands_run_the_command_line(args: list[str]) -> None:
     assert not opens_window(args)
+
+
+@pytest.mark.parametrize(
+    "args", [["no-such-file.mp4"], ["/media/gone/clip.mov"], ["Holiday/day 1"]]
+)
+def test_files_that_are_gone_still_open_the_window(args: list[str]) -> None:
+    """The window lists them as rejected rows with the reason; the command line's error would
+    go nowhere when a launcher started the app."""
+    assert opens_window(args)
 
 
 def test_a_subcommand_wins_over_a_file_of_that_name(

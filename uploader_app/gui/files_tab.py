@@ -21,7 +21,6 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDropEvent,
     QKeySequence,
-    QShortcut,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,10 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from uploader_app.gui import text
 from uploader_app.gui.background import FLUSH, Stream
+from uploader_app.gui.controls import button, shortcut, show_upload, upload_button
 from uploader_app.gui.findings_model import Column, FileRow, FindingsModel, Tally
 from uploader_app.models import Finding, Target
+from uploader_app.validation.messages import count
 from uploader_app.validation.pool import imap_unordered
 from uploader_app.validation.scan import Candidate, check_item, walk
 from uploader_app.validation.subtitles import find_subtitle
@@ -125,6 +125,7 @@ class FilesTab(QWidget):
         self._sent: dict[str, set[str]] = {}
         self._sending = False
         self._broken = ""  # a check that broke down, said until the list changes
+        self._focus_upload = False
         self.model = FindingsModel(self)
         self.setAcceptDrops(True)
         self._build()
@@ -161,14 +162,15 @@ class FilesTab(QWidget):
         self.limits_label = QLabel()
         self.limits_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.limits_label.setAccessibleName("Limits of the chosen index")
-        self.add_files_button = QPushButton("Add files…")
-        self.add_files_button.setAccessibleName("Add files")
-        self.add_files_button.setToolTip("Choose videos to add (Ctrl+O)")
-        self.add_files_button.clicked.connect(self.choose_files)
-        self.add_folder_button = QPushButton("Add folder…")
-        self.add_folder_button.setAccessibleName("Add folder")
-        self.add_folder_button.setToolTip("Add every video in a folder (Ctrl+Shift+O)")
-        self.add_folder_button.clicked.connect(self.choose_folder)
+        self.add_files_button = button(
+            "Add files…", "Add files", "Choose videos to add (Ctrl+O)", self.choose_files
+        )
+        self.add_folder_button = button(
+            "Add folder…",
+            "Add folder",
+            "Add every video in a folder (Ctrl+Shift+O)",
+            self.choose_folder,
+        )
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.add_files_button)
@@ -216,11 +218,7 @@ class FilesTab(QWidget):
         self.clear_button = QPushButton("Clear list")
         self.clear_button.setAccessibleName("Clear the list of files")
         self.clear_button.clicked.connect(self.clear)
-        self.upload_button = QPushButton()
-        self.upload_button.setObjectName("uploadButton")
-        self.upload_button.setDefault(True)
-        self.upload_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowUp))
-        self.upload_button.clicked.connect(self.request_upload)
+        self.upload_button = upload_button("uploadButton", self.request_upload)
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
         bottom.addWidget(self.clear_button)
@@ -233,14 +231,15 @@ class FilesTab(QWidget):
         layout.addWidget(self.table, 3)
         layout.addLayout(bottom)
         # Delete takes the selected files off this list (nothing on disk is touched).
-        remove = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
-        remove.setContext(Qt.ShortcutContext.WidgetShortcut)
-        remove.activated.connect(self.remove_selected)
+        shortcut(
+            QKeySequence.StandardKey.Delete,
+            self.table,
+            self.remove_selected,
+            Qt.ShortcutContext.WidgetShortcut,
+        )
         # Enter sends, as the default button of a dialog would (a tab page has no default).
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(self.request_upload)
+            shortcut(key, self, self.request_upload)
         self.setTabOrder(self.add_files_button, self.add_folder_button)
         self.setTabOrder(self.add_folder_button, self.table)
         self.setTabOrder(self.table, self.clear_button)
@@ -308,9 +307,15 @@ class FilesTab(QWidget):
             self._remember_folder(Path(name).parent)
             self.add_paths([Path(name)])
 
-    def add_paths(self, paths: Sequence[Path]) -> None:
-        """List and check files and folders (dropped, chosen or given on the command line)."""
+    def add_paths(self, paths: Sequence[Path], *, focus_upload: bool = False) -> None:
+        """List and check files and folders (dropped, chosen or given on the command line).
+
+        ``focus_upload``: the files were handed over (command line, the app's icon), so no
+        control has the focus yet; once the verdicts are in and the index is known, the Upload
+        button takes it and Enter sends.
+        """
         if paths:
+            self._focus_upload = self._focus_upload or focus_upload
             self._start(roots=list(paths), again=[])
 
     @Slot()
@@ -431,12 +436,10 @@ class FilesTab(QWidget):
         self.clear_button.setEnabled(not empty)
         self.accept_button.setVisible(self.model.unticked_warnings > 0)
         self.summary.setText(self._broken or self._summary_text(tally))
-        noun = text.count(tally.to_send, "video")
-        self.upload_button.setText(f"Upload {noun}" if tally.to_send else "Upload")
-        self.upload_button.setAccessibleName(f"Upload {noun}")
-        reason = self._why_not(tally.to_send)
-        self.upload_button.setEnabled(reason is None)
-        self.upload_button.setToolTip(reason or f"Send {noun} to the chosen index (Enter)")
+        show_upload(self.upload_button, tally.to_send, self._why_not(tally.to_send))
+        if self._focus_upload and self.upload_button.isEnabled() and not self.checking:
+            self._focus_upload = False
+            self.upload_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     @staticmethod
     def _summary_text(tally: Tally) -> str:
@@ -444,7 +447,7 @@ class FilesTab(QWidget):
             return ""
         parts = [f"{tally.ready:,} ready"]
         if tally.warnings:
-            parts.append(text.count(tally.warnings, "with a warning", "with warnings"))
+            parts.append(count(tally.warnings, "with a warning", "with warnings"))
         if tally.cannot:
             parts.append(f"{tally.cannot:,} can't be sent")
         if tally.skipped:
@@ -452,7 +455,7 @@ class FilesTab(QWidget):
         done = ", ".join(parts)
         if tally.checked < tally.total:
             return f"Checking {tally.checked:,} of {tally.total:,}… {done}"
-        return f"{text.count(tally.total, 'file')}: {done}"
+        return f"{count(tally.total, 'file')}: {done}"
 
     def _why_not(self, to_send: int) -> str | None:
         """Why the Upload button is disabled, in words; None when it can be pressed."""

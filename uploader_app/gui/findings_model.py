@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QIcon
 
 from uploader_app.gui import text
+from uploader_app.gui.check_table import CheckTableModel, Tickable, sentence, verdict_status
 from uploader_app.gui.icons import verdict_icon
 from uploader_app.gui.job_text import short_size
 from uploader_app.models import Finding, Verdict
 
 logger = logging.getLogger(__name__)
-
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class Column(IntEnum):
@@ -36,18 +35,8 @@ class Column(IntEnum):
     STATUS = 5
 
 
-HEADERS = {
-    Column.NAME: "Name",
-    Column.FOLDER: "Folder",
-    Column.DURATION: "Length",
-    Column.RESOLUTION: "Picture",
-    Column.SIZE: "Size",
-    Column.STATUS: "Check",
-}
-
-
 @dataclass(frozen=True)
-class FileRow:
+class FileRow(Tickable):
     """A file in the list; ``finding`` is None while it is being checked."""
 
     path: Path
@@ -57,18 +46,6 @@ class FileRow:
     chosen: bool = True  # ticked to send (warnings and look-alikes start unticked)
     duplicate_of: str | None = None  # relative path of the row it looks identical to
     already_sent: bool = False  # a job for this file and index exists already
-
-    @property
-    def verdict(self) -> Verdict | None:
-        return self.finding.verdict if self.finding else None
-
-    @property
-    def can_send(self) -> bool:
-        return self.verdict in (Verdict.OK, Verdict.WARNING)
-
-    @property
-    def will_send(self) -> bool:
-        return self.can_send and self.chosen
 
     @property
     def folder(self) -> str:
@@ -81,10 +58,8 @@ class FileRow:
         finding = self.finding
         if finding is None:
             return "Checking…"
-        if finding.verdict is Verdict.REJECTED:
-            return _sentence(f"Can't be sent: {finding.message}", finding.hint)
-        if finding.verdict is Verdict.SKIPPED:
-            return _sentence(f"Left out: {finding.message}", finding.hint)
+        if not self.can_send:
+            return verdict_status(finding.verdict, finding.message, finding.hint, self.chosen)
         if self.already_sent:
             return "Already sent to this index. Tick it to send it again."
         if self.duplicate_of:
@@ -92,14 +67,7 @@ class FileRow:
                 f"Same length and size as {self.duplicate_of}: probably the same video. "
                 "Tick it to send it as well."
             )
-        if finding.verdict is Verdict.WARNING:
-            tick = "" if self.chosen else " Tick it to send it anyway."
-            return _sentence(finding.message, finding.hint) + tick
-        return "Ready to upload"
-
-
-def _sentence(message: str, hint: str) -> str:
-    return f"{message} {hint}".strip() if hint else message
+        return verdict_status(finding.verdict, finding.message, finding.hint, self.chosen)
 
 
 def _key(path: Path) -> str:
@@ -117,12 +85,14 @@ class Tally:
     skipped: int
 
 
-class FindingsModel(QAbstractTableModel):
+class FindingsModel(CheckTableModel[FileRow]):
     """Rows are added with :meth:`add_found` and filled in with :meth:`apply_findings`."""
+
+    HEADERS = ("Name", "Folder", "Length", "Picture", "Size", "Check")
+    TICK_COLUMN = Column.NAME
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[FileRow] = []
         self._by_path: dict[str, int] = {}
         # (size, rounded length, width, height) -> relative path of the first file seen
         self._lookalikes: dict[tuple[int, float, int | None, int | None], str] = {}
@@ -133,34 +103,11 @@ class FindingsModel(QAbstractTableModel):
 
     # ---- Qt model ------------------------------------------------------------------------
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[Column(section)]
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = Column(index.column())
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._display(row, column)
+    def _more_data(self, row: FileRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.STATUS:
                 return self._details(row)
             return str(row.path) if column == Column.NAME else None
-        if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
-            return self._icon(row)
-        if role == Qt.ItemDataRole.CheckStateRole and column == Column.NAME and row.can_send:
-            return Qt.CheckState.Checked if row.chosen else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (
             Column.DURATION,
             Column.RESOLUTION,
@@ -169,27 +116,7 @@ class FindingsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if index.isValid() and index.column() == Column.NAME and self._rows[index.row()].can_send:
-            return base | Qt.ItemFlag.ItemIsUserCheckable
-        return base
-
-    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if not (index.isValid() and role == Qt.ItemDataRole.CheckStateRole):
-            return False
-        row = self._rows[index.row()]
-        if not row.can_send:
-            return False
-        checked = Qt.CheckState(value) == Qt.CheckState.Checked
-        self._replace(index.row(), replace(row, chosen=checked))
-        return True
-
     # ---- content -------------------------------------------------------------------------
-
-    @property
-    def rows(self) -> Sequence[FileRow]:
-        return self._rows
 
     def add_found(self, found: Iterable[tuple[Path, str, bool]]) -> int:
         """Append rows for files just found (path, relative path, explicit); returns how many
@@ -322,10 +249,6 @@ class FindingsModel(QAbstractTableModel):
 
     # ---- helpers -------------------------------------------------------------------------
 
-    def _replace(self, number: int, row: FileRow) -> None:
-        self._store(number, row)
-        self.dataChanged.emit(self.index(number, 0), self.index(number, len(Column) - 1))
-
     def _store(self, number: int, row: FileRow) -> None:
         """Put ``row`` at ``number`` and keep the counts in step."""
         self._count(self._rows[number], -1)
@@ -342,8 +265,7 @@ class FindingsModel(QAbstractTableModel):
         for row in self._rows:
             self._count(row, 1)
 
-    @staticmethod
-    def _display(row: FileRow, column: Column) -> str:
+    def _display(self, row: FileRow, column: int) -> str:
         probe = row.finding.probe if row.finding else None
         if column == Column.NAME:
             return row.path.name
@@ -366,10 +288,9 @@ class FindingsModel(QAbstractTableModel):
         finding = row.finding
         if finding is None or len(finding.issues) < 2:
             return row.status
-        return "\n".join(_sentence(i.message, i.hint) for i in finding.issues)
+        return "\n".join(sentence(i.message, i.hint) for i in finding.issues)
 
-    @staticmethod
-    def _icon(row: FileRow) -> QIcon | None:
+    def _icon(self, row: FileRow) -> QIcon | None:
         if row.verdict is None:
             return None
         shown = Verdict.SKIPPED if row.already_sent or row.duplicate_of else row.verdict

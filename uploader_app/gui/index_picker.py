@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
 from uploader_app.api.client import ApiClient
 from uploader_app.gui import text
 from uploader_app.gui.background import run_in_background
+from uploader_app.gui.controls import explain, labelled, shortcut
 from uploader_app.gui.text import problem_text
 from uploader_app.models import Index, IndexModel, Target
+from uploader_app.validation.messages import count
 
 logger = logging.getLogger(__name__)
 
@@ -112,21 +114,26 @@ class IndexPicker(QWidget):
         self.status_label.setAccessibleName("Index list status")
         self.status_label.setWordWrap(True)
         self.status_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.refresh_button = QToolButton()
+        self.refresh_button = labelled(
+            QToolButton(),
+            "",
+            "Refresh the list of indexes",
+            "Refresh the list of indexes (F5)",
+            self.refresh,
+        )
         self.refresh_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
-        self.refresh_button.setAccessibleName("Refresh the list of indexes")
-        self.refresh_button.setToolTip("Refresh the list of indexes (F5)")
-        self.refresh_button.clicked.connect(self.refresh)
-        self.new_button = QToolButton()
-        self.new_button.setText("New index…")
+        self.new_button = labelled(
+            QToolButton(),
+            "New index…",
+            "Create a new index",
+            "Create a new index to send videos to",
+            self.create_index,
+        )
         self.new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.new_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder))
-        self.new_button.setAccessibleName("Create a new index")
-        self.new_button.setToolTip("Create a new index to send videos to")
-        self.new_button.clicked.connect(self.create_index)
-        shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self)
-        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-        shortcut.activated.connect(self.refresh)
+        shortcut(
+            QKeySequence.StandardKey.Refresh, self, self.refresh, Qt.ShortcutContext.WindowShortcut
+        )
 
         top = QHBoxLayout()
         top.addWidget(label)
@@ -236,9 +243,7 @@ class IndexPicker(QWidget):
         index = self.current
         self.models_label.setText(text.model_summary(index) if index else "")
         self.limits_label.setText(self.limits_text())
-        self.combo.setToolTip(
-            f"{index.name}: {text.count(index.video_count, 'video')}" if index else ""
-        )
+        self.combo.setToolTip(f"{index.name}: {count(index.video_count, 'video')}" if index else "")
 
 
 class NewIndexDialog(QDialog):
@@ -315,8 +320,9 @@ class NewIndexDialog(QDialog):
             reason = "Give the index a name."
         elif not (self.sight_box.isChecked() or self.sound_box.isChecked()):
             reason = "Tick at least one of what is seen or what is heard."
-        self.create_button.setEnabled(reason is None and not self._busy)
-        self.create_button.setToolTip(reason or "")
+        if self._busy:
+            reason = reason or "Creating the index…"
+        explain(self.create_button, reason)
 
     @Slot()
     def _create(self) -> None:

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 from uploader_app import __version__
 from uploader_app.api.client import ApiClient
 from uploader_app.api.retry import RetryPolicy
-from uploader_app.gui import text
 from uploader_app.gui.background import Stream
 from uploader_app.gui.close_dialog import close_host
 from uploader_app.gui.files_tab import FilesTab
@@ -50,6 +49,7 @@ from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChang
 from uploader_app.jobs.transfer import SendReport, send_manifest
 from uploader_app.models import Finding, Index, Job, JobState, SourceKind
 from uploader_app.settings import AppSettings
+from uploader_app.validation.messages import count
 
 logger = logging.getLogger(__name__)
 
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
     def add_paths(self, paths: Sequence[Path]) -> None:
         """Files and folders from the command line or the app's icon: into the Files tab."""
         self._show_files_tab()
-        self.files_tab.add_paths(paths)
+        self.files_tab.add_paths(paths, focus_upload=True)
 
     @Slot()
     def _show_files_tab(self) -> None:
@@ -352,7 +352,7 @@ class MainWindow(QMainWindow):
         self.files_tab.set_sending(False)
         self.files_tab.mark_queued([f.path for f in findings])
         self.host.wake()
-        added = text.count(len(jobs), "video")
+        added = count(len(jobs), "video")
         self.statusBar().showMessage(f"{added} added to the uploads into {index.name}.", 8000)
 
     @Slot(list)
@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
         index = self.picker.current
         if index is None:
             return
-        engine, target = self.host.engine, self.picker.target()
+        engine, target = self.host.engine, self.url_tab.target
         self.url_tab.set_sending(True)
         self.host.run_in_background(
             lambda: engine.add_urls(urls, index.id, target=target),
@@ -372,7 +372,7 @@ class MainWindow(QMainWindow):
         self.url_tab.set_sending(False)
         self.url_tab.mark_queued(urls)
         self.host.wake()
-        added = text.count(len(jobs), "video")
+        added = count(len(jobs), "video")
         self.statusBar().showMessage(f"{added} added to the uploads into {index.name}.", 8000)
 
     def _on_queue_failed(self, error: BaseException) -> None:
@@ -405,9 +405,9 @@ class MainWindow(QMainWindow):
         for job in report.jobs:
             self.task_panel.model.apply_event(JobChanged(job))
         self.host.wake()
-        words = [f"{text.count(len(report.sent), 'video')} sent from the list."]
+        words = [f"{count(len(report.sent), 'video')} sent from the list."]
         if report.already:
-            words.append(f"{text.count(len(report.already), 'video')} already in the index.")
+            words.append(f"{count(len(report.already), 'video')} already in the index.")
         self.statusBar().showMessage(" ".join([*words, *report.notes]), 15_000)
 
     def _on_manifest_failed(self, error: BaseException) -> None:
@@ -535,7 +535,7 @@ def totals_text(totals: Totals, batch_done: int = 0, batch_total: int = 0) -> st
         parts.append(f"{failed:,} failed")
     if not parts:
         ready = counts.get(JobState.READY, 0) + counts.get(JobState.ALREADY_IN_INDEX, 0)
-        return f"All done · {text.count(ready, 'video')} ready" if ready else ""
+        return f"All done · {count(ready, 'video')} ready" if ready else ""
     line = ", ".join(parts)
     if batch_total and batch_done < batch_total:
         line += f" · {short_size(batch_done)} of {short_size(batch_total)}"

@@ -38,6 +38,7 @@ from uploader_app.gui.manifest_model import Column, ManifestModel
 from uploader_app.manifest.checks import BucketError, Severity
 from uploader_app.manifest.document import ManifestDocument
 from uploader_app.manifest.uris import UriProblem, parse_s3_uri
+from uploader_app.validation.messages import count
 
 if TYPE_CHECKING:
     from uploader_app.manifest.build import BuildResult
@@ -361,12 +362,12 @@ class ManifestTab(QWidget):
             first = self.model.first_error()
             where = f" First: {first.where}: {first.message}" if first else ""
             self.summary.setText(
-                f"{name}{changed}: {text.count(errors, 'problem')} to fix before sending.{where}"
+                f"{name}{changed}: {count(errors, 'problem')} to fix before sending.{where}"
             )
         else:
-            also = f", {text.count(warnings, 'warning')}" if warnings else ""
-            self.summary.setText(f"{name}{changed}: {text.count(rows, 'row')} ready{also}.")
-        self.send_button.setText(f"Send {text.count(rows, 'video')}" if rows else "Send")
+            also = f", {count(warnings, 'warning')}" if warnings else ""
+            self.summary.setText(f"{name}{changed}: {count(rows, 'row')} ready{also}.")
+        self.send_button.setText(f"Send {count(rows, 'video')}" if rows else "Send")
         self.send_button.setEnabled(bool(rows) and not self._sending)
         self.send_button.setToolTip(
             "Fix the marked problems first; Send shows the first one." if errors else ""
@@ -460,7 +461,7 @@ class BuildDialog(QDialog):
         self.buttons.setEnabled(True)
         if not result.rows:
             self.status.setText(
-                f"No videos there ({text.count(result.listed, 'object')} listed). "
+                f"No videos there ({count(result.listed, 'object')} listed). "
                 "Check the bucket and folder."
             )
             return

@@ -61,6 +61,7 @@ from uploader_app.gui.task_model import (
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import EngineEvent, JobNotice
 from uploader_app.models import Job, JobState, SourceKind
+from uploader_app.validation.messages import count
 
 logger = logging.getLogger(__name__)
 
@@ -421,8 +422,7 @@ class TaskPanel(QWidget):
         ids = [job.video_id for job in self.selected_jobs() if job.video_id]
         if ids:
             QGuiApplication.clipboard().setText("\n".join(ids))
-            word = "id" if len(ids) == 1 else "ids"
-            self.show_notice(f"Copied {len(ids)} video {word}.")
+            self.show_notice(f"Copied {count(len(ids), 'video id')}.")
 
     def show_in_folder(self) -> None:
         for job in self.selected_jobs():
@@ -442,8 +442,8 @@ class TaskPanel(QWidget):
         """Write every job to ``path`` (off the GUI thread) and say how many rows went."""
 
         def done(rows: object) -> None:
-            noun = "row" if rows == 1 else "rows"
-            self.show_notice(f"Saved {rows} {noun} to {path.name}.")
+            number = rows if isinstance(rows, int) else 0
+            self.show_notice(f"Saved {count(number, 'row')} to {path.name}.")
 
         self.host.run_in_background(
             lambda: self.host.engine.export_csv(path), done, self._on_problem
@@ -517,7 +517,7 @@ class TaskPanel(QWidget):
         counts = self.model.counts()
         for category, button in self._filters.items():
             words = _FILTER_WORDS[category]
-            count = counts[category]
+            number = counts[category]
             button.setText(
-                f"{words} ({count})" if count and category is not Category.ALL else words
+                f"{words} ({number})" if number and category is not Category.ALL else words
             )

@@ -29,12 +29,6 @@ def resolution(width: int | None, height: int | None) -> str:
     return f"{width}×{height}" if width and height else ""
 
 
-def count(number: int, noun: str, plural: str | None = None) -> str:
-    """``1 video``, ``1,240 videos``."""
-    word = noun if number == 1 else (plural or f"{noun}s")
-    return f"{number:,} {word}"
-
-
 def model_name(model: IndexModel) -> str:
     """``marengo3.0`` -> ``Marengo 3.0``."""
     family = model.family

@@ -18,6 +18,7 @@ from uploader_app.gui.task_model import Category, TaskTableModel
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import EngineEvent, JobChanged
 from uploader_app.models import JobState
+from uploader_app.validation.messages import count
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +91,13 @@ class Tray(QObject):
         self._finished.clear()
         parts = []
         if done:
-            parts.append(f"{_videos(done)} {'is' if done == 1 else 'are'} in the index.")
+            parts.append(f"{count(done, 'video')} {'is' if done == 1 else 'are'} in the index.")
         if failed:
-            parts.append(f"{failed if parts else _videos(failed)} failed: the list says why.")
+            parts.append(
+                f"{failed if parts else count(failed, 'video')} failed: the list says why."
+            )
         if stopped:
-            parts.append(f"{stopped if parts else _videos(stopped)} stopped.")
+            parts.append(f"{stopped if parts else count(stopped, 'video')} stopped.")
         self._notify("Uploads finished", " ".join(parts))
         self._set_percent(None)
 
@@ -129,10 +132,6 @@ class Tray(QObject):
     @property
     def percent(self) -> int | None:
         return self._percent
-
-
-def _videos(count: int) -> str:
-    return f"{count} video" if count == 1 else f"{count} videos"
 
 
 def _ring(base: QIcon, percent: int) -> QIcon:

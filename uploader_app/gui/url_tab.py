@@ -14,16 +14,14 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
-    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -31,15 +29,16 @@ from PySide6.QtWidgets import (
 
 from uploader_app.gui import text
 from uploader_app.gui.background import Stream
+from uploader_app.gui.check_table import CheckTableModel, Tickable, verdict_status
+from uploader_app.gui.controls import button, shortcut, show_upload, upload_button
 from uploader_app.gui.files_tab import DEFAULT_TARGET
-from uploader_app.gui.icons import verdict_icon
 from uploader_app.gui.job_text import short_size
 from uploader_app.jobs.urlcheck import check_url
-from uploader_app.models import Target, UrlFinding, Verdict
+from uploader_app.models import Target, UploadKind, UrlFinding, Verdict
+from uploader_app.validation.messages import count
 
 logger = logging.getLogger(__name__)
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 CHECKS_AT_ONCE = 4  # addresses checked in parallel: each mostly waits on its server
 
 
@@ -51,38 +50,18 @@ class Column(IntEnum):
     STATUS = 4
 
 
-HEADERS = ("Address", "Length", "Picture", "Size", "Check")
-
-
 @dataclass(frozen=True)
-class UrlRow:
+class UrlRow(Tickable):
     url: str
     finding: UrlFinding | None = None
     chosen: bool = True
-
-    @property
-    def verdict(self) -> Verdict | None:
-        return self.finding.verdict if self.finding else None
-
-    @property
-    def can_send(self) -> bool:
-        return self.verdict in (Verdict.OK, Verdict.WARNING)
-
-    @property
-    def will_send(self) -> bool:
-        return self.can_send and self.chosen
 
     @property
     def status(self) -> str:
         finding = self.finding
         if finding is None:
             return "Checking…"
-        said = f"{finding.message} {finding.hint}".strip()
-        if finding.verdict is Verdict.OK:
-            return "Ready to upload"
-        if finding.verdict is Verdict.WARNING:
-            return said + ("" if self.chosen else " Tick it to send it anyway.")
-        return f"Can't be sent: {said}"
+        return verdict_status(finding.verdict, finding.message, finding.hint, self.chosen)
 
 
 def split_addresses(pasted: str) -> list[str]:
@@ -110,72 +89,28 @@ def check_urls(
                 yield future.result()
 
 
-class UrlModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[UrlRow] = []
+class UrlModel(CheckTableModel[UrlRow]):
+    HEADERS = ("Address", "Length", "Picture", "Size", "Check")
+    TICK_COLUMN = Column.ADDRESS
 
-    @property
-    def rows(self) -> Sequence[UrlRow]:
-        return self._rows
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row, column = self._rows[index.row()], Column(index.column())
+    def _display(self, row: UrlRow, column: int) -> str:
         finding = row.finding
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            if column == Column.ADDRESS:
-                return row.url
-            if column == Column.STATUS:
-                return row.status
-            if finding is None:
-                return ""
-            if column == Column.DURATION:
-                return text.clock(finding.duration)
-            if column == Column.RESOLUTION:
-                return text.resolution(finding.width, finding.height)
-            return short_size(finding.size) if finding.size is not None else ""
+        if column == Column.ADDRESS:
+            return row.url
+        if column == Column.STATUS:
+            return row.status
+        if finding is None:
+            return ""
+        if column == Column.DURATION:
+            return text.clock(finding.duration)
+        if column == Column.RESOLUTION:
+            return text.resolution(finding.width, finding.height)
+        return short_size(finding.size) if finding.size is not None else ""
+
+    def _more_data(self, row: UrlRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and column in (Column.ADDRESS, Column.STATUS):
             return row.url if column == Column.ADDRESS else row.status
-        if role == Qt.ItemDataRole.DecorationRole and column == Column.ADDRESS:
-            return verdict_icon(row.verdict) if row.verdict else None
-        if role == Qt.ItemDataRole.CheckStateRole and column == Column.ADDRESS and row.can_send:
-            return Qt.CheckState.Checked if row.chosen else Qt.CheckState.Unchecked
         return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if (
-            index.isValid()
-            and index.column() == Column.ADDRESS
-            and self._rows[index.row()].can_send
-        ):
-            return base | Qt.ItemFlag.ItemIsUserCheckable
-        return base
-
-    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if not (index.isValid() and role == Qt.ItemDataRole.CheckStateRole):
-            return False
-        row = self._rows[index.row()]
-        if not row.can_send:
-            return False
-        chosen = Qt.CheckState(value) == Qt.CheckState.Checked
-        self._set(index.row(), replace(row, chosen=chosen))
-        return True
 
     def add(self, urls: Sequence[str]) -> list[str]:
         """Append rows for addresses not listed yet; returns those."""
@@ -194,7 +129,7 @@ class UrlModel(QAbstractTableModel):
             number = where.get(finding.url)
             if number is not None:
                 chosen = finding.verdict is Verdict.OK
-                self._set(number, UrlRow(finding.url, finding, chosen))
+                self._replace(number, UrlRow(finding.url, finding, chosen))
 
     def remove(self, urls: Sequence[str]) -> None:
         """Row by row, never a reset: the rows that stay keep their selection and place."""
@@ -208,10 +143,6 @@ class UrlModel(QAbstractTableModel):
     def to_send(self) -> list[str]:
         return [r.url for r in self._rows if r.will_send]
 
-    def _set(self, number: int, row: UrlRow) -> None:
-        self._rows[number] = row
-        self.dataChanged.emit(self.index(number, 0), self.index(number, len(Column) - 1))
-
 
 class UrlTab(QWidget):
     """``upload_requested(urls)`` asks the window to queue the ticked, checked addresses."""
@@ -220,7 +151,7 @@ class UrlTab(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._target = DEFAULT_TARGET
+        self._target = replace(DEFAULT_TARGET, kind=UploadKind.URL)
         self._index_id: str | None = None
         self._streams: list[Stream] = []
         self._sending = False
@@ -243,20 +174,26 @@ class UrlTab(QWidget):
         self.editor.setPlaceholderText("https://example.com/videos/interview-01.mp4")
         self.editor.setTabChangesFocus(True)
         self.editor.setMaximumHeight(110)
-        self.check_button = QPushButton("Check addresses")
-        self.check_button.setAccessibleName("Check the addresses")
-        self.check_button.setToolTip("Check every address typed or pasted above (Ctrl+Enter)")
-        self.check_button.clicked.connect(self.check_typed)
-        check_shortcut = QShortcut(QKeySequence("Ctrl+Return"), self.editor)
-        check_shortcut.activated.connect(self.check_typed)
-        self.paste_button = QPushButton("Paste addresses")
-        self.paste_button.setAccessibleName("Paste addresses")
-        self.paste_button.setToolTip("Paste addresses from the clipboard and check them (Ctrl+V)")
-        self.paste_button.clicked.connect(self.paste)
+        self.check_button = button(
+            "Check addresses",
+            "Check the addresses",
+            "Check every address typed or pasted above (Ctrl+Enter)",
+            self.check_typed,
+        )
+        self.paste_button = button(
+            "Paste addresses",
+            "Paste addresses",
+            "Paste addresses from the clipboard and check them (Ctrl+V)",
+            self.paste,
+        )
+        for widget in (self.check_button, self.paste_button):
+            widget.setAutoDefault(True)  # Enter on a focused button presses it, as Space does
+        # In the text box Enter starts a new line; Ctrl+Enter checks what was typed, or with
+        # nothing typed sends what was checked.
+        for key in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut(key, self.editor, self._on_ctrl_enter, Qt.ShortcutContext.WidgetShortcut)
         # Ctrl+V anywhere in the tab but the editor (which pastes as usual) adds and checks.
-        paste_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
-        paste_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        paste_shortcut.activated.connect(self.paste)
+        shortcut(QKeySequence.StandardKey.Paste, self, self.paste)
         row = QHBoxLayout()
         row.addWidget(self.paste_button)
         row.addWidget(self.check_button)
@@ -278,11 +215,7 @@ class UrlTab(QWidget):
 
         self.summary = QLabel()
         self.summary.setAccessibleName("Check summary")
-        self.upload_button = QPushButton()
-        self.upload_button.setObjectName("queueUrlsButton")
-        self.upload_button.setDefault(True)
-        self.upload_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowUp))
-        self.upload_button.clicked.connect(self.request_upload)
+        self.upload_button = upload_button("queueUrlsButton", self.request_upload)
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
         bottom.addWidget(self.upload_button)
@@ -298,11 +231,33 @@ class UrlTab(QWidget):
         self.setTabOrder(self.check_button, self.table)
         self.setTabOrder(self.table, self.upload_button)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter sends, as a dialog's default button would (a tab page has none): it reaches
+        here from the list and the summary; the text box keeps it for a new line."""
+        plain = event.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        )
+        if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.request_upload()
+            return
+        super().keyPressEvent(event)
+
+    @property
+    def target(self) -> Target:
+        """What the addresses are checked against: the index's models on the URL route."""
+        return self._target
+
     def set_index(self, index_id: str | None, target: Target | None) -> None:
-        """Another index: its limits apply, so every address is checked again."""
-        changed = (index_id, target) != (self._index_id, self._target)
+        """Another index: its limits apply, so every address is checked again.
+
+        A URL is fetched by the service, not uploaded from here, so the URL route's limits
+        apply (``validation/limits.py``, by model version and route), not the file route's.
+        """
+        checked_as = replace(target or DEFAULT_TARGET, kind=UploadKind.URL)
+        changed = (index_id, checked_as) != (self._index_id, self._target)
         self._index_id = index_id
-        self._target = target or DEFAULT_TARGET
+        self._target = checked_as
         if changed and self.model.rowCount():
             # The old index's checks still running would land on the rows after the new ones.
             self.shutdown()
@@ -325,6 +280,13 @@ class UrlTab(QWidget):
             self.editor.paste()
             return
         self.add_urls(split_addresses(QGuiApplication.clipboard().text()))
+
+    @Slot()
+    def _on_ctrl_enter(self) -> None:
+        if self.editor.toPlainText().strip():
+            self.check_typed()
+        else:
+            self.request_upload()
 
     @Slot()
     def check_typed(self) -> None:
@@ -366,6 +328,15 @@ class UrlTab(QWidget):
         if stream in self._streams:
             self._streams.remove(stream)
         self._refresh()
+        # Checked after Ctrl+Enter: the emptied text box would take Enter for a new line, so
+        # the Upload button takes the focus and Enter sends.
+        if (
+            not self.checking
+            and self.editor.hasFocus()
+            and not self.editor.toPlainText().strip()
+            and self.upload_button.isEnabled()
+        ):
+            self.upload_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     @Slot()
     def _refresh(self) -> None:
@@ -381,12 +352,7 @@ class UrlTab(QWidget):
             parts = [f"{to_send:,} ready to send"]
             if cannot:
                 parts.append(f"{cannot:,} can't be sent")
-            self.summary.setText(
-                f"{text.count(len(rows), 'address', 'addresses')}: " + ", ".join(parts)
-            )
-        noun = text.count(to_send, "video")
-        self.upload_button.setText(f"Upload {noun}" if to_send else "Upload")
-        self.upload_button.setAccessibleName(f"Upload {noun}")
+            self.summary.setText(f"{count(len(rows), 'address', 'addresses')}: " + ", ".join(parts))
         reason = None
         if self._sending:
             reason = "Adding the videos to the uploads…"
@@ -400,5 +366,4 @@ class UrlTab(QWidget):
                 if self.checking
                 else ("None of the addresses can be sent: each row says why.")
             )
-        self.upload_button.setEnabled(reason is None)
-        self.upload_button.setToolTip(reason or f"Send {noun} to the chosen index (Enter)")
+        show_upload(self.upload_button, to_send, reason)

@@ -240,16 +240,16 @@ def format_duration(seconds: float) -> str:
     """
     hundredths = _hundredths(seconds)
     if hundredths < 60 * 100:
-        return _plural(_number(seconds), "second")
+        return count(_number(seconds), "second")
     whole_minutes, rest = divmod(hundredths, 60 * 100)
     hours, minutes = divmod(whole_minutes, 60)
     parts = []
     if hours:
-        parts.append(_plural(str(hours), "hour"))
+        parts.append(count(str(hours), "hour"))
     if minutes:
-        parts.append(_plural(str(minutes), "minute"))
+        parts.append(count(str(minutes), "minute"))
     if rest:
-        parts.append(_plural(_number(rest / 100), "second"))
+        parts.append(count(_number(rest / 100), "second"))
     return " ".join(parts)
 
 
@@ -258,7 +258,7 @@ def format_size(size: int) -> str:
     for unit, factor in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
         if size >= factor:
             return f"{_number(size / factor)} {unit}"
-    return _plural(str(size), "byte")
+    return count(str(size), "byte")
 
 
 def format_ratio(ratio: float) -> str:
@@ -281,5 +281,7 @@ def _hundredths(value: float) -> int:
     return math.floor(value * 100 + 0.5)
 
 
-def _plural(amount: str, unit: str) -> str:
-    return f"{amount} {unit}" if amount == "1" else f"{amount} {unit}s"
+def count(amount: int | str, noun: str, plural: str | None = None) -> str:
+    """``1 video``, ``1,240 videos``, ``2.5 seconds``: the one plural rule of the app."""
+    figure = f"{amount:,}" if isinstance(amount, int) else amount
+    return f"{figure} {noun}" if figure == "1" else f"{figure} {plural or noun + 's'}"

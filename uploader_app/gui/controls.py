@@ -1,0 +1,75 @@
+"""Buttons and keys the tabs and the index bar make the same way (docs/ux.md, "Habits").
+
+Every control gets an accessible name and a tooltip; a button that cannot be pressed says why
+in its tooltip; each tab's primary action counts what it sends ("Upload 36 videos").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractButton, QPushButton, QStyle, QWidget
+
+from uploader_app.validation.messages import count
+
+logger = logging.getLogger(__name__)
+
+Keys = QKeySequence | QKeySequence.StandardKey | Qt.Key | str
+
+
+Button = TypeVar("Button", bound=QAbstractButton)
+
+
+def labelled(widget: Button, label: str, name: str, tip: str, slot: Callable[[], object]) -> Button:
+    """``widget`` with its words, accessible name, tooltip and action."""
+    widget.setText(label)
+    widget.setAccessibleName(name)
+    widget.setToolTip(tip)
+    widget.clicked.connect(slot)
+    return widget
+
+
+def button(label: str, name: str, tip: str, slot: Callable[[], object]) -> QPushButton:
+    return labelled(QPushButton(), label, name, tip, slot)
+
+
+def shortcut(
+    keys: Keys,
+    owner: QWidget,
+    slot: Callable[[], object],
+    context: Qt.ShortcutContext = Qt.ShortcutContext.WidgetWithChildrenShortcut,
+) -> QShortcut:
+    """``keys`` call ``slot`` while the focus is in ``owner`` (or as ``context`` says)."""
+    sequence = keys if isinstance(keys, QKeySequence) else QKeySequence(keys)
+    made = QShortcut(sequence, owner)
+    made.setContext(context)
+    made.activated.connect(slot)
+    return made
+
+
+def explain(widget: QAbstractButton, reason: str | None, ready_tip: str = "") -> None:
+    """Enabled without a reason; otherwise disabled, with the reason as its tooltip."""
+    widget.setEnabled(reason is None)
+    widget.setToolTip(reason or ready_tip)
+
+
+def upload_button(object_name: str, slot: Callable[[], object]) -> QPushButton:
+    """A tab's primary action; its words come from :func:`show_upload`."""
+    widget = QPushButton()
+    widget.setObjectName(object_name)
+    widget.setDefault(True)
+    widget.setIcon(widget.style().standardIcon(QStyle.StandardPixmap.SP_ArrowUp))
+    widget.clicked.connect(slot)
+    return widget
+
+
+def show_upload(widget: QPushButton, to_send: int, reason: str | None) -> None:
+    """ "Upload 36 videos", enabled, or "Upload" with why it cannot be pressed yet."""
+    noun = count(to_send, "video")
+    widget.setText(f"Upload {noun}" if to_send else "Upload")
+    widget.setAccessibleName(f"Upload {noun}")
+    explain(widget, reason, f"Send {noun} to the chosen index (Enter)")
