@@ -7,24 +7,27 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from tests.gui.helpers import make_job
 from tests.local_http import ranged_files_in, serving
+from uploader_app.api.client import ApiClient
 from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow, totals_text
-from uploader_app.gui.settings_dialog import Saved
+from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.startup import make_host
 from uploader_app.gui.task_model import Column
 from uploader_app.gui.welcome import Account
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
-from uploader_app.models import JobState, Verdict
+from uploader_app.models import Finding, JobState, Target, Verdict
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
+from uploader_app.validation.scan import scan
 
 MakeWindow = Callable[..., MainWindow]
 
@@ -298,3 +301,79 @@ def test_handed_over_files_get_the_focus_on_upload_and_a_missing_one_says_why(
     finally:
         host.shutdown(keep=True)
         files.shutdown()
+
+
+MISSING_INDEX = "0123456789abcdef01234567"  # shaped like an id; no such index in the sandbox
+
+
+def _checked(clip: Path) -> list[Finding]:
+    """The file as the Files tab hands it over (checked, not yet sent)."""
+    return list(scan([clip], Target(listens_to_audio=True)))
+
+
+def _select_only(window: MainWindow) -> None:
+    panel = window.task_panel
+    panel.table.selectRow(0)
+    assert len(panel.selected_jobs()) == 1
+
+
+def test_a_row_whose_index_is_gone_offers_another_index(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    window = make_window(sandbox)
+    clip = video("a.mp4")
+    window.host.engine.add_findings(_checked(clip), MISSING_INDEX)
+    window.host.wake()
+    panel = window.task_panel
+    qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.NEEDS_ATTENTION], timeout=30_000)
+    _select_only(window)
+    assert panel.fix_button.isVisible()
+    assert panel.fix_action.text() == "Choose another index…"
+    panel._show_menu(panel.table.visualRect(panel.proxy.index(0, 0)).center())
+    assert panel._menu.actions()[0] is panel.fix_action
+    panel._menu.close()
+
+    panel.fix_action.trigger()
+    # The row leaves the list; the file is back in the Files tab, checked for the index
+    # chosen now, and the index list has the focus.
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=15_000)
+    assert window.tabs.currentWidget() is window.files_tab
+    qtbot.waitUntil(lambda: window.files_tab.model.tally().checked == 1, timeout=30_000)
+    assert [r.path for r in window.files_tab.model.rows] == [clip]
+    assert window.files_tab.upload_button.text() == "Upload 1 video"
+
+
+def test_a_row_whose_key_was_refused_offers_a_new_key(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    account = Account(sandbox.base_url(), "not-the-key")
+    settings = AppSettings(base_url=sandbox.base_url())
+    host = make_host(account, settings)
+    window = MainWindow(account, settings, host, qsettings)
+    qtbot.addWidget(window)
+    host.start()
+    window.show()
+    try:
+        with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+            index_id = client.list_indexes().items[0].id
+        host.engine.add_findings(_checked(video("a.mp4")), index_id)
+        host.wake()
+        qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.NEEDS_ATTENTION], timeout=30_000)
+        _select_only(window)
+        panel = window.task_panel
+        assert panel.fix_action.text() == "Enter a new key…"
+        assert panel.fix_button.isVisible()
+
+        seen: list[bool] = []
+
+        def look_and_close() -> None:
+            dialog = QApplication.activeModalWidget()
+            assert isinstance(dialog, SettingsDialog)
+            seen.append(dialog.key_edit.hasFocus())
+            dialog.reject()
+
+        QTimer.singleShot(300, look_and_close)
+        panel.fix_button.click()
+        assert seen == [True]
+    finally:
+        host.shutdown(keep=True)

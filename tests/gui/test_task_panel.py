@@ -14,12 +14,13 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import MakeHost, MakeRig, wait_for_state
-from tests.gui.helpers import Recorder
+from tests.gui.helpers import Recorder, make_job
 from uploader_app.gui.close_dialog import CloseDialog, close_host
 from uploader_app.gui.task_model import Category, Column
 from uploader_app.gui.task_panel import TaskPanel
 from uploader_app.gui.tray import Tray
 from uploader_app.gui.workers import EngineHost
+from uploader_app.jobs.events import JobChanged
 from uploader_app.models import Finding, JobState, Verdict
 from uploader_app.validation.probe import probe_file
 
@@ -354,3 +355,27 @@ def test_files_dropped_on_the_list_are_handed_to_the_window(
     with qtbot.waitSignal(panel.files_dropped) as dropped:
         panel.table.dropEvent(drop)
     assert dropped.args == [[tmp_path / "clip.mp4"]]  # local files only
+
+
+def test_a_row_stopped_by_the_plan_says_what_to_do(qtbot: QtBot, rig: MakeRig) -> None:
+    """The plan's allowance cannot be fixed from here: the row's fix says what will."""
+    panel = rig().panel
+    used_up = make_job(
+        901,
+        JobState.NEEDS_ATTENTION,
+        error_code="usage_limit_exceeded",
+        error_message="Your Twelve Labs plan has used up its indexing allowance.",
+        error_hint="Upgrade the plan or wait for the allowance to renew, then upload again.",
+    )
+    panel.model.apply_events([JobChanged(used_up), JobChanged(make_job(902, JobState.FAILED))])
+    select(panel, 902)
+    assert not panel.fix_button.isVisible()  # a plain failure has Try again, no other fix
+    select(panel, 901)
+    assert panel.fix_button.isVisible()
+    assert panel.fix_action.text() == "What to do…"
+    panel.fix_action.trigger()
+    box = panel.plan_box
+    qtbot.waitUntil(box.isVisible)
+    assert "used up its indexing allowance" in box.text()
+    assert "Resume" in box.text()
+    box.accept()

@@ -6,6 +6,7 @@ Plain functions with no Qt, so the table, the tray and the tests share one wordi
 from __future__ import annotations
 
 import math
+from enum import Enum
 
 from uploader_app.models import Job, JobState
 
@@ -47,6 +48,37 @@ def state_words(job: Job, indexing_estimate: str = INDEXING_TYPICAL) -> str:
 def reason_words(job: Job) -> str:
     """What went wrong and what to do, or "" when nothing did."""
     return " ".join(part for part in (job.error_message.strip(), job.error_hint.strip()) if part)
+
+
+class Fix(Enum):
+    """What a person does about a job that waits on them, as its action reads."""
+
+    NEW_KEY = "Enter a new key…"
+    OTHER_INDEX = "Choose another index…"
+    PLAN = "What to do…"
+
+
+# The codes of a key that was refused or is missing (api/messages.py): a new key fixes them.
+KEY_PROBLEMS = frozenset(
+    {"api_key_invalid", "api_key_expired", "api_key_malformed", "unauthorized", "no_api_key"}
+)
+# The engine's word for an index that is gone (docs/engine.md, "Needs attention").
+INDEX_MISSING = "index_missing"
+PLAN_USED_UP = "usage_limit_exceeded"
+
+
+def fix_for(job: Job) -> Fix | None:
+    """The fix a row offers, for a job stopped by its key, its index or the plan."""
+    if job.state is not JobState.NEEDS_ATTENTION:
+        return None
+    code = job.error_code or ""
+    if code in KEY_PROBLEMS:
+        return Fix.NEW_KEY
+    if code == INDEX_MISSING:
+        return Fix.OTHER_INDEX
+    if code == PLAN_USED_UP:
+        return Fix.PLAN
+    return None
 
 
 def short_size(size: float) -> str:

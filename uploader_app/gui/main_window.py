@@ -35,7 +35,7 @@ from uploader_app.gui.background import Stream
 from uploader_app.gui.close_dialog import close_host
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
-from uploader_app.gui.job_text import format_eta, format_speed, short_size
+from uploader_app.gui.job_text import KEY_PROBLEMS, format_eta, format_speed, short_size
 from uploader_app.gui.manifest_tab import ManifestTab
 from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.task_panel import TaskPanel
@@ -58,12 +58,8 @@ SPLITTER_KEY = "window/splitter"
 TAB_KEY = "window/tab"
 COLUMNS_KEY = "window/task_columns"
 TOTALS_INTERVAL_MS = 1000  # the status bar's figures: once a second is plenty for a person
-# Key and index problems are fixed in Settings; the banner offers the way there.
 # A job in these states has not put (and will not put) its file in the index.
 UNSENT_STATES = frozenset({JobState.REJECTED, JobState.CANCELLED})
-KEY_PROBLEMS = frozenset(
-    {"api_key_invalid", "api_key_expired", "api_key_malformed", "unauthorized", "no_api_key"}
-)
 
 
 class MainWindow(QMainWindow):
@@ -189,6 +185,8 @@ class MainWindow(QMainWindow):
 
         self.task_panel = TaskPanel(self.host)
         self.task_panel.files_dropped.connect(self._on_dropped_on_list)
+        self.task_panel.key_fix_requested.connect(lambda: self.open_settings(focus_key=True))
+        self.task_panel.index_fix_requested.connect(self._send_elsewhere)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.tabs)
@@ -307,6 +305,22 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def _on_dropped_on_list(self, paths: list[Path]) -> None:
         self.add_paths(paths)
+
+    @Slot(list)
+    def _send_elsewhere(self, jobs: list[Job]) -> None:
+        """Videos whose index is gone go back to their tab, to be checked for the index chosen
+        now (the deleted one leaves the list when it is listed again)."""
+        urls = [j.source for j in jobs if j.source_kind is SourceKind.URL]
+        paths = [Path(j.source) for j in jobs if j.source_kind is SourceKind.FILE]
+        if urls:
+            self.tabs.setCurrentWidget(self.url_tab)
+            self.url_tab.add_urls(urls)
+        if paths:
+            self._show_files_tab()
+            self.files_tab.add_paths(paths)
+        self.picker.refresh()
+        self.picker.combo.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.statusBar().showMessage("Choose the index to send them to, at the top.", 15_000)
 
     def open_settings(self, *, focus_key: bool = False) -> None:
         dialog = SettingsDialog(self.settings, focus_key=focus_key, parent=self)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -50,6 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from uploader_app.gui.job_text import Fix, fix_for, reason_words
 from uploader_app.gui.task_model import (
     JOB_ROLE,
     PROGRESS_ROLE,
@@ -111,6 +113,18 @@ _WIDTHS = {
     Column.REASON: 420,
     Column.IDS: 260,
 }
+
+_FIX_TIPS = {
+    Fix.NEW_KEY: "Enter a new API key in the settings",
+    Fix.OTHER_INDEX: "Send these videos to another index",
+    Fix.PLAN: "What to do when the plan's allowance is used up",
+}
+
+
+def _first_fix(jobs: Sequence[Job]) -> Fix | None:
+    """The fix of the first selected row that has one (a key problem stops them all)."""
+    return next((fix for fix in map(fix_for, jobs) if fix is not None), None)
+
 
 _PROBLEM = "That did not work. Try again; if it keeps happening, the log file has the details."
 
@@ -191,6 +205,8 @@ class TaskPanel(QWidget):
     """Every job of every session: what it is doing, and pause/resume/stop/retry/remove."""
 
     files_dropped = Signal(list)  # list[Path] dropped on the table, for the Files tab
+    key_fix_requested = Signal()  # a row's "Enter a new key…": the window opens the key field
+    index_fix_requested = Signal(list)  # list[Job] taken off the list, to send to another index
 
     def __init__(self, host: EngineHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -294,6 +310,15 @@ class TaskPanel(QWidget):
         layout.addLayout(self.buttons)
 
     def _build_actions(self) -> None:
+        # The fix for what stops the selected row (a key, an index, the plan), first in line;
+        # its words follow the row (docs/task-list.md, "Fixes").
+        self.fix_action = QAction(Fix.NEW_KEY.value, self)
+        self.fix_action.triggered.connect(self.fix)
+        self.fix_button = QToolButton()
+        self.fix_button.setDefaultAction(self.fix_action)
+        self.fix_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.fix_button.setAccessibleName("Fix what stops the selected upload")
+        self.buttons.addWidget(self.fix_button)
         self.pause_action = self._action("Pause", "Pause the selected uploads", self.pause)
         self.resume_action = self._action("Resume", "Resume the selected uploads", self.resume)
         self.cancel_action = self._action("Stop", "Stop the selected uploads", self.cancel)
@@ -364,7 +389,17 @@ class TaskPanel(QWidget):
         self.remove_action.setEnabled(bool(states & _REMOVABLE))
         self.copy_action.setEnabled(any(job.video_id for job in jobs))
         self.show_action.setEnabled(any(job.source_kind is SourceKind.FILE for job in jobs))
+        self._offer_fix(jobs)
         self._show_details(jobs)
+
+    def _offer_fix(self, jobs: list[Job]) -> None:
+        fix = _first_fix(jobs)
+        self.fix_action.setEnabled(fix is not None)
+        self.fix_button.setVisible(fix is not None)
+        if fix is not None:
+            self.fix_action.setText(fix.value)
+            self.fix_action.setToolTip(_FIX_TIPS[fix])
+            self.fix_button.setAccessibleName(_FIX_TIPS[fix])
 
     def _show_details(self, jobs: list[Job]) -> None:
         """The whole reason and fix of the one selected row, wrapped: the table cell is too
@@ -418,6 +453,46 @@ class TaskPanel(QWidget):
         if ids:
             self.host.control(method, ids, on_done, self._on_problem)
 
+    def fix(self) -> None:
+        """What the selected rows' problem asks of the person, as the action says."""
+        jobs = self.selected_jobs()
+        fix = _first_fix(jobs)
+        if fix is Fix.NEW_KEY:
+            self.key_fix_requested.emit()
+        elif fix is Fix.OTHER_INDEX:
+            self._send_elsewhere([job for job in jobs if fix_for(job) is fix])
+        elif fix is Fix.PLAN:
+            self._explain_plan(next(job for job in jobs if fix_for(job) is fix))
+
+    def _send_elsewhere(self, jobs: list[Job]) -> None:
+        # A manifest's row names its index in the manifest: it stays, its reason says what
+        # to change there. Files and addresses leave the list and go back to their tab.
+        moving = [job for job in jobs if job.source_kind is not SourceKind.MANIFEST_ROW]
+        ids = [job.id for job in moving]
+
+        def moved(_result: object) -> None:
+            self.model.remove_jobs(ids)
+            self.index_fix_requested.emit(moving)
+
+        if ids:
+            self._control(self.host.engine.remove, ids, moved)
+        else:
+            self.index_fix_requested.emit([])
+
+    def _explain_plan(self, job: Job) -> None:
+        """The plan's allowance is used up: nothing here can fix it, so say what will."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Plan limit reached",
+            f"{reason_words(job)}\n\nWhen the plan allows more, select these uploads and "
+            "choose Resume: they continue where they stopped.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setAccessibleName("What to do about the plan limit")
+        box.open()
+        self.plan_box = box  # kept while shown (and for tests)
+
     def copy_ids(self) -> None:
         ids = [job.video_id for job in self.selected_jobs() if job.video_id]
         if ids:
@@ -464,6 +539,9 @@ class TaskPanel(QWidget):
         if not self.selected_jobs():
             return
         menu = QMenu(self)
+        if self.fix_action.isEnabled():
+            menu.addAction(self.fix_action)
+            menu.addSeparator()
         for action in (
             self.pause_action,
             self.resume_action,
