@@ -377,3 +377,14 @@ def test_a_row_whose_key_was_refused_offers_a_new_key(
         assert seen == [True]
     finally:
         host.shutdown(keep=True)
+
+
+def test_the_uploads_list_gets_a_fair_share_at_first(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer
+) -> None:
+    """No remembered sizes: the list shows about eight rows under the Files tab, not four."""
+    window = make_window(sandbox)
+    tabs, uploads = window.splitter.sizes()
+    assert abs(tabs - uploads) <= 0.1 * (tabs + uploads)
+    table = window.task_panel.table
+    assert table.viewport().height() >= 7 * table.verticalHeader().defaultSectionSize()

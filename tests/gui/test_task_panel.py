@@ -7,17 +7,19 @@ import csv
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
+import pytest
+from PySide6.QtCore import QMimeData, QModelIndex, QPointF, QRect, Qt, QTimer, QUrl
+from PySide6.QtGui import QColor, QDropEvent, QGuiApplication, QImage, QPalette
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import MakeHost, MakeRig, wait_for_state
 from tests.gui.helpers import Recorder, make_job
+from uploader_app.gui.app import dark_palette
 from uploader_app.gui.close_dialog import CloseDialog, close_host
 from uploader_app.gui.task_model import Category, Column
-from uploader_app.gui.task_panel import TaskPanel
+from uploader_app.gui.task_panel import ProgressDelegate, TaskPanel
 from uploader_app.gui.tray import Tray
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import JobChanged
@@ -379,3 +381,46 @@ def test_a_row_stopped_by_the_plan_says_what_to_do(qtbot: QtBot, rig: MakeRig) -
     assert "used up its indexing allowance" in box.text()
     assert "Resume" in box.text()
     box.accept()
+
+
+def _text_pixels(image: QImage, rect: QRect, colour: QColor) -> int:
+    """Pixels of ``rect`` within a small distance of ``colour`` (anti-aliased glyph cores)."""
+    found = 0
+    for x in range(rect.left(), rect.right() + 1):
+        for y in range(rect.top(), rect.bottom() + 1):
+            pixel = image.pixelColor(x, y)
+            if (
+                abs(pixel.red() - colour.red())
+                + abs(pixel.green() - colour.green())
+                + abs(pixel.blue() - colour.blue())
+                < 60
+            ):
+                found += 1
+    return found
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_percentage_is_drawn_beside_the_bar_in_the_text_colour(
+    qtbot: QtBot, rig: MakeRig, *, dark: bool
+) -> None:
+    panel = rig().panel
+    if dark:
+        panel.setPalette(dark_palette())
+    panel.model.apply_events([JobChanged(make_job(903, JobState.UPLOADING, bytes_sent=420))])
+    source_row = panel.model.row_of(903)
+    assert source_row is not None
+    row = panel.proxy.mapFromSource(panel.model.index(source_row, 0)).row()
+    cell = panel.table.visualRect(panel.proxy.index(row, Column.PROGRESS))
+    option = QStyleOptionViewItem()
+    option.rect = cell
+    option.fontMetrics = panel.table.fontMetrics()
+    delegate = panel.table.itemDelegateForColumn(Column.PROGRESS)
+    assert isinstance(delegate, ProgressDelegate)
+    bar, text = delegate.parts(option)
+    assert not bar.intersects(text)
+    assert text.width() >= panel.table.fontMetrics().horizontalAdvance("100%")
+    assert bar.width() >= 40
+
+    image = panel.table.viewport().grab().toImage()
+    ink = panel.table.palette().color(QPalette.ColorRole.Text)
+    assert _text_pixels(image, text, ink) > 5  # "42%" in the list's own text colour

@@ -191,8 +191,8 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.task_panel)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
 
         layout.addWidget(self.demo_strip)
@@ -266,8 +266,10 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         splitter = self._state.value(SPLITTER_KEY)
-        if isinstance(splitter, QByteArray):
-            self.splitter.restoreState(splitter)
+        if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
+            # Half each at first (scaled to the window, minimums permitting): left to the size
+            # hints, the tabs took two thirds and the uploads list showed about four rows.
+            self.splitter.setSizes([500, 500])
         columns = self._state.value(COLUMNS_KEY)
         if isinstance(columns, QByteArray):
             self.task_panel.table.horizontalHeader().restoreState(columns)

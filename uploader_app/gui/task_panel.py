@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeySequence,
     QPainter,
+    QPalette,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -107,7 +108,7 @@ _VISUAL_ORDER = (
 _WIDTHS = {
     Column.NAME: 170,
     Column.STATE: 220,
-    Column.PROGRESS: 100,
+    Column.PROGRESS: 140,
     Column.SPEED: 70,
     Column.ETA: 140,
     Column.REASON: 420,
@@ -130,7 +131,21 @@ _PROBLEM = "That did not work. Try again; if it keeps happening, the log file ha
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Draws a progress bar in the cells that carry one (PROGRESS_ROLE), text elsewhere."""
+    """Draws a progress bar in the cells that carry one (PROGRESS_ROLE), text elsewhere.
+
+    The percentage sits beside the bar in the list's own text colour, never on the bar: over
+    the fill some styles draw it in a colour that vanishes (white on a light bar, dark on a
+    dark one).
+    """
+
+    def parts(self, option: QStyleOptionViewItem) -> tuple[QRect, QRect]:
+        """Where the bar and the percentage go in this cell."""
+        rect: QRect = option.rect
+        room = option.fontMetrics.horizontalAdvance("100%") + 6
+        inner = rect.adjusted(2, 3, -2, -3)
+        text = QRect(inner.right() - room + 1, rect.top(), room, rect.height())
+        bar = QRect(inner.left(), inner.top(), max(0, inner.width() - room - 2), inner.height())
+        return bar, text
 
     def paint(
         self,
@@ -142,19 +157,34 @@ class ProgressDelegate(QStyledItemDelegate):
         if percent is None:
             super().paint(painter, option, index)
             return
+        # The row's background (selection, alternate colour) first, as for any other cell.
+        background = QStyleOptionViewItem(option)
+        self.initStyleOption(background, index)
+        background.text = ""
+        widget = option.widget
+        style = widget.style() if widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
+        bar_rect, text_rect = self.parts(option)
         bar = QStyleOptionProgressBar()
-        rect: QRect = option.rect
-        bar.rect = rect.adjusted(2, 3, -2, -3)
+        bar.rect = bar_rect
+        bar.palette = option.palette
         bar.minimum = 0
         bar.maximum = 100
         bar.progress = int(percent)
-        bar.text = f"{percent}%"
-        bar.textVisible = True
-        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        bar.textVisible = False
         # Qt 6 reads the orientation from this flag; without it the bar is drawn upright.
         bar.state = option.state | QStyle.StateFlag.State_Horizontal
-        style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setPen(option.palette.color(role))
+        painter.drawText(
+            text_rect,
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+            f"{percent}%",
+        )
+        painter.restore()
 
 
 class TaskTable(QTableView):
