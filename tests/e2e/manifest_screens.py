@@ -1,6 +1,7 @@
 """Screenshots of the Manifest tab: the vendor guide's list with its error marked, and a list
 being built from a bucket. ``python -m tests.e2e.manifest_screens [FOLDER]`` (default
-docs/screenshots); look at each picture before committing it (STYLE.md, "Screenshots").
+docs/screenshots); look at each picture before committing it
+(docs/ux.md, "How the window's code is built").
 
 The window runs in this process on a sandbox in demo mode, S3 is a moto server, both on
 127.0.0.1; Qt draws offscreen, so no display is needed.

@@ -7,7 +7,8 @@ tries it again. Pictures are taken of the uploads in progress, the failure and t
 batch. The app's own job store (read-only, beside the app) says when every video is ready.
 
 ``python -m tests.e2e.upload_run [FOLDER]`` saves the pictures in FOLDER (default
-docs/screenshots); look at each one before committing it (STYLE.md, "Screenshots").
+docs/screenshots); look at each one before committing it
+(docs/ux.md, "How the window's code is built").
 """
 
 from __future__ import annotations

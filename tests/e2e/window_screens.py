@@ -1,6 +1,7 @@
 """Screenshots of the real app under Xvfb: welcome, a folder drop with mixed verdicts,
 settings, and the dark palette. ``python -m tests.e2e.window_screens [FOLDER]`` (default
-docs/screenshots); look at each picture before committing it (STYLE.md, "Screenshots")."""
+docs/screenshots); look at each picture before committing it
+(docs/ux.md, "How the window's code is built")."""
 
 from __future__ import annotations
 

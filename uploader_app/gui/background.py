@@ -1,4 +1,5 @@
-"""Blocking work off the GUI thread: a QObject worker moved to a QThread (STYLE.md).
+"""Blocking work off the GUI thread: a QObject worker moved to a QThread
+(docs/ux.md, "How the window's code is built").
 
 :class:`Stream` runs a producer (a function returning an iterable) in its own thread and hands
 its items to the GUI thread in batches, at most every ``BATCH_INTERVAL`` seconds, so a scan of

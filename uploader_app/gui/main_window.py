@@ -2,7 +2,7 @@
 (task list) and, at the bottom, whether it is working and how long it will take.
 
 The window is a view over the engine: it queues checked files and addresses with the engine in
-a worker, and follows the engine's events (UX.md, "The main window, top to bottom").
+a worker, and follows the engine's events (docs/ux.md, "The main window, top to bottom").
 """
 
 from __future__ import annotations
@@ -437,7 +437,7 @@ class MainWindow(QMainWindow):
         target = self.picker.target()
         index_id = index.id if index else None
         # Every index by name, not only the chosen one: earlier jobs went to others too, and
-        # the list must never show a bare id (UX.md, "Never show").
+        # the list must never show a bare id (docs/ux.md, "Never show").
         self.task_panel.model.add_index_names({i.id: i.name for i in self.picker.indexes})
         self.files_tab.set_index(index_id, target, api_version, self.picker.limits_text())
         self.url_tab.set_index(index_id, target)
@@ -502,7 +502,7 @@ class MainWindow(QMainWindow):
     def _show_totals(self, totals: Totals) -> None:
         self._totals_running = False
         # Bytes of the running batch, not of every job ever listed: a failed or old job must
-        # not park the bar short of the end or stretch the time left (UX.md, "Time, not only
+        # not park the bar short of the end or stretch the time left (docs/ux.md, "Time, not only
         # bytes").
         done, total = self.task_panel.model.batch_bytes()
         self.totals_label.setText(totals_text(totals, done, total))
