@@ -1,6 +1,7 @@
 """Screenshots of the real app under Xvfb: welcome, a folder drop with mixed verdicts,
-settings, and the dark palette. ``python -m tests.e2e.window_screens [FOLDER]`` (default
-docs/screenshots); look at each picture before committing it
+settings, and the dark palette (checked files, then uploading).
+``python -m tests.e2e.window_screens [FOLDER]`` (default docs/screenshots); look at each
+picture before committing it
 (docs/ux.md, "How the window's code is built")."""
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from pathlib import Path
 
 from tests.e2e.xdisplay import VirtualDisplay, virtual_display
 from tests.media import VideoSpec, make_video
+from uploader_app.settings import AppSettings, save_settings_file
 
 CHECK_TIME = 8.0  # seconds for the window to list and check the sample folder
+UPLOAD_TIME = 3.0  # seconds of uploading before the dark palette's bars are shot
+# Demo mode, two uploads at a time, slowly enough that a picture catches the bars moving.
+SLOW = AppSettings(concurrent_uploads=2, bandwidth_cap=250_000, demo_mode=True)
 
 
 def sample_folder(root: Path) -> Path:
@@ -78,16 +83,23 @@ def shoot(out: Path) -> list[Path]:
             time.sleep(1.5)
             taken.append(screen.screenshot(out / "settings.png"))
 
-        with app(
-            screen,
-            root / "home-dark",
-            str(folder),
-            UPLOADER_APP_DEMO="1",
-            UPLOADER_APP_THEME="dark",
-        ):
-            screen.wait_for_window("Video Indexing Uploader")
+        dark_home = root / "home-dark"
+        dark_home.mkdir()
+        # Two longer takes as well, so the bars are caught moving in the picture.
+        for name, seconds in (("interview-03.mp4", 30.0), ("interview-04.mp4", 28.0)):
+            long_take = VideoSpec(duration=seconds, width=1280, height=720)
+            shutil.copy(make_video(root / "encodes", long_take), folder / "day 2" / name)
+        save_settings_file(SLOW, dark_home / "settings.toml")
+        with app(screen, dark_home, str(folder), UPLOADER_APP_THEME="dark"):
+            window = screen.wait_for_window("Video Indexing Uploader")
             time.sleep(CHECK_TIME)
             taken.append(screen.screenshot(out / "dark.png"))
+            # The checked files have the focus on "Upload N videos": Enter sends them, and
+            # the bars show how the list reads in the dark palette.
+            screen.focus(window)
+            screen.press("Return")
+            time.sleep(UPLOAD_TIME)
+            taken.append(screen.screenshot(out / "dark-uploads.png"))
     return taken
 
 
