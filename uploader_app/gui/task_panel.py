@@ -260,7 +260,7 @@ class TaskPanel(QWidget):
         host.run_in_background(host.engine.jobs, self._on_loaded, self._on_problem)
 
     def sizeHint(self) -> QSize:
-        """Room for about eight rows: the window's splitter starts from this."""
+        """Room for about eight rows (the window gives the list half its height at first)."""
         return QSize(900, 340)
 
     # -- building --------------------------------------------------------------------------
