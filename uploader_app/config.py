@@ -33,6 +33,8 @@ LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 ENV_BASE_URL = "TWELVELABS_BASE_URL"
 ENV_API_KEY = "TWELVELABS_API_KEY"
 ENV_HOME = "UPLOADER_APP_HOME"
+# The proxy variable requests reads for https:// addresses (docs/network.md).
+ENV_PROXY = "HTTPS_PROXY"
 SETTINGS_FILE = "settings.toml"
 
 
