@@ -3,8 +3,13 @@ TLS, and a real HTTP proxy (proxy.py) on 127.0.0.1 that records what it carried.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import ssl
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +18,8 @@ import trustme
 
 from tests.conftest import StartSandbox
 from uploader_app.sandbox.server import SandboxServer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -60,5 +67,68 @@ def https_url(server: SandboxServer, host: str = "127.0.0.1") -> str:
     return f"https://{host}:{port}/v1.3"
 
 
-def lines(text: str) -> Iterator[str]:
-    yield from (line for line in text.splitlines() if line.strip())
+@dataclass
+class RunningProxy:
+    """proxy.py in its own process on 127.0.0.1; ``hosts()`` is every host:port it connected
+    to for a client (read from the plugin's log)."""
+
+    url: str
+    log: Path
+
+    def hosts(self) -> list[str]:
+        if not self.log.exists():
+            return []
+        return self.log.read_text(encoding="utf-8").split()
+
+    def url_with_login(self, user: str, password: str) -> str:
+        return self.url.replace("http://", f"http://{user}:{password}@")
+
+
+@contextlib.contextmanager
+def running_proxy(folder: Path, *, login: str | None = None) -> Iterator[RunningProxy]:
+    """A real HTTP proxy (CONNECT tunnels) on a free port; ``login`` ("user:password") makes
+    it answer 407 to a client that does not give it."""
+    from tests.reliability.proxy_plugin import LOG_ENV
+
+    folder.mkdir(parents=True, exist_ok=True)
+    port_file = folder / "proxy.port"
+    log = folder / "proxy.log"
+    args = [
+        sys.executable,
+        "-m",
+        "proxy",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--port-file",
+        str(port_file),
+        "--num-acceptors",
+        "1",
+        "--num-workers",
+        "1",
+        "--log-level",
+        "WARNING",
+        "--plugins",
+        "tests.reliability.proxy_plugin.RecordAndResolve",
+    ]
+    if login:
+        args += ["--basic-auth", login]
+    env = {**os.environ, LOG_ENV: str(log)}
+    process = subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the test proxy did not start")
+            time.sleep(0.05)
+        yield RunningProxy(f"http://127.0.0.1:{port_file.read_text().strip()}", log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
