@@ -132,3 +132,18 @@ def running_proxy(folder: Path, *, login: str | None = None) -> Iterator[Running
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def own_network_address() -> str | None:
+    """This machine's address on its network (not loopback), or None when it has none: the
+    route a packet to a documentation address (RFC 5737) would take; nothing is sent."""
+    import ipaddress
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if ipaddress.ip_address(address).is_loopback else address

@@ -3,7 +3,6 @@ the API key may be sent."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from uploader_app.config import (
     SUPPORTED_VERSIONS,
     address_ok,
     api_version_of,
+    is_loopback,
 )
 
 if TYPE_CHECKING:  # names of the type stubs only
@@ -75,16 +75,6 @@ def make_session(pool_size: int = 4) -> requests.Session:
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
     return session
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_key_safe(url: str) -> None:

@@ -209,6 +209,15 @@ class SandboxServer:
     def on_all_addresses(self) -> bool:
         return self._host in WILDCARD_HOSTS
 
+    @property
+    def on_loopback(self) -> bool:
+        """Only this computer can connect (the default, 127.0.0.1)."""
+        return config.is_loopback(self._host.strip("[]"))
+
+    @property
+    def host(self) -> str:
+        return self._host
+
     def base_url(self, version: str = "v1.3") -> str:
         return f"{self.url}/{version}"
 
@@ -286,6 +295,14 @@ def banner(server: SandboxServer, data_dir: Path, speed: float, faults: bool) ->
             f"address>:{port}",
             "  but the API key then travels unencrypted (plain http). The app sends it only",
             "  over https or to loopback, so use the URL above on this machine.",
+        ]
+    elif not server.on_loopback:
+        # Reachable from the network, and not on loopback: the app refuses this address.
+        lines += [
+            f"  Listening on {server.host}, which other machines can reach: the API key would "
+            "travel",
+            "  unencrypted (plain http), so the app refuses to send it there. To use it on this",
+            "  machine, start the sandbox without --host (it then listens on 127.0.0.1 only).",
         ]
     lines += [
         f"  Task clock: x{speed:g}" + (" - fault plan loaded" if faults else ""),
