@@ -21,7 +21,8 @@ BUCKET = "office-videos"
 SESSION_TOKEN = "FQoGZXIvYXdzEFakeSessionTokenForTests0123456789"
 
 
-@pytest.mark.parametrize("version", ["v1.2", "v1.3"])
+# v1.2 (the service fetches from the bucket itself) is the longer run: `make reliability`.
+@pytest.mark.parametrize("version", [pytest.param("v1.2", marks=pytest.mark.soak), "v1.3"])
 def test_aws_credentials_are_never_stored(  # noqa: PLR0917 (fixtures)
     s3: S3Emulator,
     video: Callable[..., Path],

@@ -49,10 +49,18 @@ def authority(tmp_path: Path) -> TestAuthority:
     return make_authority(tmp_path)
 
 
-@pytest.fixture
-def proxy(tmp_path: Path) -> Iterator[RunningProxy]:
-    with running_proxy(tmp_path / "proxy") as running:
+@pytest.fixture(scope="module")
+def shared_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProxy]:
+    # One proxy for the module: starting and stopping proxy.py takes about 2 s.
+    with running_proxy(tmp_path_factory.mktemp("proxy")) as running:
         yield running
+
+
+@pytest.fixture
+def proxy(shared_proxy: RunningProxy) -> RunningProxy:
+    """The module's proxy, with what it carried for earlier tests forgotten."""
+    shared_proxy.log.unlink(missing_ok=True)
+    return shared_proxy
 
 
 @pytest.fixture
