@@ -131,9 +131,11 @@ def test_a_proxy_that_wants_a_password_gets_a_plain_message(
         assert service.requests == []  # refused by the proxy: the service saw nothing
 
         login_env = _env(home, service, authority, HTTPS_PROXY=proxy.url_with_login(user, password))
-        code, out, err = run_cli(login_env, "indexes")
+        # --verbose: the details logged (urllib3's connections included) must not hold it.
+        code, out, err = run_cli(login_env, "--verbose", "indexes")
         assert code == 0, err
         assert "Demo - Marengo (search)" in out
+        assert password not in out + err
         assert set(proxy.hosts()) == {f"{SERVICE}:{_port(service)}"}
     # The proxy's password is in the environment only, never in the app's files.
     written = [p for p in home.rglob("*") if p.is_file()]
