@@ -84,10 +84,60 @@ class RunningProxy:
         return self.url.replace("http://", f"http://{user}:{password}@")
 
 
+@dataclass
+class Inspection:
+    """What a TLS-inspecting proxy needs: the company's authority (certificate and key), the
+    key of the certificates it makes for each site, and the authorities it trusts upstream."""
+
+    ca_cert: Path
+    ca_key: Path
+    signing_key: Path
+    upstream_trust: Path
+    made: Path  # where it keeps the certificates it makes
+
+    def args(self) -> list[str]:
+        return [
+            "--ca-cert-file",
+            str(self.ca_cert),
+            "--ca-key-file",
+            str(self.ca_key),
+            "--ca-signing-key-file",
+            str(self.signing_key),
+            "--ca-cert-dir",
+            str(self.made),
+            "--ca-file",
+            str(self.upstream_trust),
+        ]
+
+
+def company_inspection(folder: Path, upstream_trust: Path) -> Inspection:
+    """A company authority made with the openssl command (proxy.py signs with it too)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_cert, ca_key, signing_key = (
+        folder / "company-ca.pem",
+        folder / "ca-key.pem",
+        folder / "k.pem",
+    )
+    request = "req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=Company-Inspection-CA"
+    subprocess.run(
+        ["openssl", *request.split(), "-keyout", str(ca_key), "-out", str(ca_cert)],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["openssl", "genrsa", "-out", str(signing_key), "2048"], check=True, capture_output=True
+    )
+    (folder / "made").mkdir()
+    return Inspection(ca_cert, ca_key, signing_key, upstream_trust, folder / "made")
+
+
 @contextlib.contextmanager
-def running_proxy(folder: Path, *, login: str | None = None) -> Iterator[RunningProxy]:
+def running_proxy(
+    folder: Path, *, login: str | None = None, inspection: Inspection | None = None
+) -> Iterator[RunningProxy]:
     """A real HTTP proxy (CONNECT tunnels) on a free port; ``login`` ("user:password") makes
-    it answer 407 to a client that does not give it."""
+    it answer 407 to a client that does not give it; ``inspection`` makes it decrypt and
+    re-sign every HTTPS connection with the company's authority, as an inspecting proxy does."""
     from tests.reliability.proxy_plugin import LOG_ENV
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -114,6 +164,8 @@ def running_proxy(folder: Path, *, login: str | None = None) -> Iterator[Running
     ]
     if login:
         args += ["--basic-auth", login]
+    if inspection:
+        args += inspection.args()
     env = {**os.environ, LOG_ENV: str(log)}
     process = subprocess.Popen(
         args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT

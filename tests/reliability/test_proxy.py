@@ -7,6 +7,7 @@ that reached the sandbox by that name went through the proxy."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tests.integration.engine.cli_support import distinct_videos, run_cli, run_j
 from tests.reliability.netsec_support import (
     RunningProxy,
     TestAuthority,
+    company_inspection,
     https_url,
     make_authority,
     running_proxy,
@@ -115,6 +117,31 @@ def test_an_upload_goes_through_the_proxy_named_by_https_proxy(
     # Every connection the program made to the service was a tunnel through the proxy.
     assert proxy.hosts()
     assert set(proxy.hosts()) == {f"{SERVICE}:{_port(service)}"}
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="proxy.py signs with openssl")
+def test_a_tls_inspecting_proxy_works_once_its_authority_is_trusted(
+    service: SandboxServer, authority: TestAuthority, tmp_path: Path
+) -> None:
+    """The proxy decrypts each connection and shows the app a certificate it made itself,
+    signed by the company's authority; once IT adds that authority to the OS store (here
+    SSL_CERT_FILE), the app works through it. Before that, it refuses in plain words."""
+    inspection = company_inspection(tmp_path / "company", upstream_trust=authority.pem)
+    with running_proxy(tmp_path / "proxy", inspection=inspection) as proxy:
+        env = _env(tmp_path / "home", service, authority, HTTPS_PROXY=proxy.url)
+        code, out, err = run_cli(env, "indexes")
+        assert code != 0
+        assert "issued by an authority this computer does not trust" in err
+        assert "ask IT to add its certificate" in err
+        assert service.requests == []  # the app hung up in the handshake: nothing was sent
+
+        env["SSL_CERT_FILE"] = str(inspection.ca_cert)
+        code, out, err = run_cli(env, "indexes")
+        assert code == 0, err
+        assert "Demo - Marengo (search)" in out
+    assert ("GET", "/v1.3/indexes") in service.requests
+    # The app was shown the proxy's own certificate for the service's name.
+    assert list(inspection.made.glob(f"{SERVICE}*.pem"))
 
 
 def test_a_proxy_that_wants_a_password_gets_a_plain_message(
