@@ -53,11 +53,12 @@ def files_under(folder: Path) -> list[tuple[str, bytes]]:
 def test_a_batch_with_failures_leaves_the_key_nowhere(
     start_sandbox: StartSandbox, video_dir: Path, video: Callable[..., Path], tmp_path: Path
 ) -> None:
-    # Retries (503, an HTML error page) put the client's error paths in the log.
+    # Retries (503, 429, an HTML error page) put the client's error paths in the log.
     faults = {
         "seed": 7,
         "rules": [
             {"method": "POST", "path": "/v1.3/tasks", "fault": "status", "status": 503, "times": 2},
+            {"path": "/v1.3/tasks/*", "fault": "rate_limit", "retry_after": 0, "times": 1},
             {"method": "GET", "path": "/v1.3/indexes", "fault": "non_json", "times": 1},
         ],
     }
