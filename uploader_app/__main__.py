@@ -7,7 +7,7 @@ import multiprocessing
 import sys
 from pathlib import Path
 
-from uploader_app import crash
+from uploader_app import crash, network
 from uploader_app.cli import build_parser
 from uploader_app.cli import main as cli_main
 from uploader_app.validation import pool
@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     multiprocessing.freeze_support()  # a frozen bundle's spawned worker becomes the worker here
     crash.install()
+    # Before any connection: the window and every command trust what the OS trusts.
+    network.use_system_trust_store()
     pool.enable_processes()
     args = sys.argv[1:] if argv is None else argv
     if opens_window(args):

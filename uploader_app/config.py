@@ -5,6 +5,7 @@ The key is read here and handed to the API client; nothing else stores or prints
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -33,6 +34,8 @@ LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 ENV_BASE_URL = "TWELVELABS_BASE_URL"
 ENV_API_KEY = "TWELVELABS_API_KEY"
 ENV_HOME = "UPLOADER_APP_HOME"
+# The proxy variable requests reads for https:// addresses (docs/network.md).
+ENV_PROXY = "HTTPS_PROXY"
 SETTINGS_FILE = "settings.toml"
 
 
@@ -79,6 +82,16 @@ def address_ok(url: str) -> bool:
     except ValueError:  # UnicodeError included
         return False
     return True
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): this computer only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def api_key_well_formed(key: str) -> bool:

@@ -1,8 +1,9 @@
 """One plain-text log file per day in ``app_home()/logs``, with the API key cut out of it.
 
 Every line, traceback included, passes through :class:`RedactingFormatter`, which replaces each
-secret registered with :func:`add_secret` (``keys.py`` registers every key it reads or saves)
-and any ``x-api-key`` header value. Files are named by date and opened for appending, so the
+secret registered with :func:`add_secret` (``keys.py`` registers every key it reads or saves),
+any ``x-api-key`` header value and AWS's signing secrets (session token, signature,
+credential) in headers and presigned links. Files are named by date and opened for appending, so the
 window and a command-line run can write the same day's file without renaming each other's
 (as a rotating handler would). Files older than :data:`KEEP_DAYS` are deleted at start-up.
 """
@@ -29,6 +30,17 @@ MIN_SECRET_LENGTH = 8
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 _HEADER = re.compile(r"""(x-api-key['"]?\s*[:=]\s*['"]?)([^'"\s,}]+)""", re.IGNORECASE)
+# AWS's secrets in signed requests and presigned links: the session token, the signature and
+# the credential scope (which names the access key id), as header or query values.
+_AWS = re.compile(
+    r"""((?:x-amz-security-token|x-amz-signature|x-amz-credential|credential|signature)"""
+    r"""['"]?\s*[:=]\s*b?['"]?)([^'"\s,}&]+)""",
+    re.IGNORECASE,
+)
+# Libraries whose DEBUG lines carry signed requests (botocore: headers with the session token,
+# the canonical request) or whole presigned links (urllib3: every URL it opens). Their INFO
+# and above stay in the log.
+_CHATTY_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
 _FILE_NAME = re.compile(rf"{re.escape(APP_NAME)}-(\d{{4}}-\d{{2}}-\d{{2}})\.log")
 
 
@@ -44,7 +56,8 @@ def redact(text: str) -> str:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         text = text.replace(secret, REDACTED)
-    return _HEADER.sub(rf"\g<1>{REDACTED}", text)
+    text = _HEADER.sub(rf"\g<1>{REDACTED}", text)
+    return _AWS.sub(rf"\g<1>{REDACTED}", text)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -126,6 +139,8 @@ def setup_logging(verbose: bool = False) -> Path:
         root.removeHandler(handler)
         handler.close()
     root.setLevel(logging.DEBUG)
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
 
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -327,3 +327,29 @@ def test_icons_for_every_platform() -> None:
     with Image.open(icons / "icon.icns") as icns:
         assert icns.size == (1024, 1024)
         assert {(512, 512, 2), (128, 128, 1), (16, 16, 2)} <= set(icns.info["sizes"])
+
+
+def test_the_built_program_trusts_the_systems_certificates(run: Run, tmp_path: Path) -> None:
+    """truststore made it into the bundle and is switched on at start: an authority the OS
+    trusts (on Linux: SSL_CERT_FILE) is accepted, an unknown one refused in plain words
+    (docs/network.md). The server is the sandbox over TLS in this process."""
+    from tests.reliability.netsec_support import https_url, make_authority
+    from uploader_app.sandbox.server import SandboxServer
+
+    authority = make_authority(tmp_path)
+    server = SandboxServer(
+        tmp_path / "tls-sandbox",
+        SANDBOX_DEMO_KEY,
+        ssl_context=authority.server_context("127.0.0.1"),
+    )
+    server.start()
+    try:
+        env = {"TWELVELABS_BASE_URL": https_url(server), "TWELVELABS_API_KEY": SANDBOX_DEMO_KEY}
+        trusted = run("indexes", env={**env, "SSL_CERT_FILE": str(authority.pem)})
+        assert trusted.returncode == 0, trusted.stderr
+        assert "Demo - Marengo (search)" in trusted.stdout
+        refused = run("indexes", env=env)
+        assert refused.returncode != 0
+        assert "does not trust" in refused.stderr and "Traceback" not in refused.stderr
+    finally:
+        server.stop()

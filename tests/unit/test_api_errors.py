@@ -25,7 +25,7 @@ from uploader_app.api.errors import (
     storage_error,
 )
 from uploader_app.api.messages import MESSAGES, STATUS_MESSAGES, message_for
-from uploader_app.config import ENV_API_KEY, ENV_BASE_URL
+from uploader_app.config import ENV_API_KEY, ENV_BASE_URL, ENV_PROXY
 
 # Every code listed in docs/api-notes.md §5 (general, /indexes, /tasks, others seen).
 DOCUMENTED_CODES = [
@@ -75,6 +75,11 @@ OWN_CODES = [
     "dns_failed",
     "connection_reset",
     "tls_error",
+    "tls_untrusted",
+    "tls_wrong_host",
+    "tls_expired",
+    "proxy_auth_required",
+    "proxy_failed",
     "invalid_response",
     "insecure_url",
     "address_invalid",
@@ -97,7 +102,7 @@ def test_every_code_has_plain_sentences(code: str) -> None:
         assert sentence.strip()
         # No code names or jargon leak into what the user reads; the environment variables
         # are how the CLI is set up, so they are named.
-        plain = sentence.replace(ENV_API_KEY, "").replace(ENV_BASE_URL, "")
+        plain = sentence.replace(ENV_API_KEY, "").replace(ENV_BASE_URL, "").replace(ENV_PROXY, "")
         assert "_" not in plain
         # The CLI has no Settings window: the words must fit the CLI and the GUI alike.
         assert "Settings" not in sentence

@@ -9,8 +9,8 @@ import pytest
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError, AuthError, ConfigError, InsecureUrlError
-from uploader_app.api.transport import check_key_safe, is_loopback
-from uploader_app.config import Settings
+from uploader_app.api.transport import check_key_safe
+from uploader_app.config import Settings, is_loopback
 
 FAKE_KEY = "tlk_FAKE0123456789"
 

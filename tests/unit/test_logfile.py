@@ -10,7 +10,7 @@ import pytest
 
 from uploader_app import logfile
 from uploader_app.keys import load_key, save_key
-from uploader_app.logfile import DailyFileHandler, setup_logging
+from uploader_app.logfile import DailyFileHandler, redact, setup_logging
 
 KEY = "tlk_secret-key-for-the-log-test"
 
@@ -155,3 +155,21 @@ def test_old_files_that_cannot_be_deleted_do_not_stop_the_start(
         path = setup_logging()
     logging.getLogger("uploader_app.test").info("started")
     assert "started" in path.read_text(encoding="utf-8")
+
+
+def test_aws_signing_secrets_are_cut_out() -> None:
+    """botocore's signed headers and presigned links (regression: --verbose wrote the session
+    token and the access key id into the daily log)."""
+    token, key_id, signature = "FQoGZXIvYXdzToken0123", "AKIAEXAMPLE000", "0a1b2c3d4e5f"
+    lines = [
+        f"https://b.s3.amazonaws.com/v.mp4?X-Amz-Credential={key_id}%2F20261130%2Fus-west-2"
+        f"&X-Amz-Security-Token={token}&X-Amz-Signature={signature}",
+        f"headers={{'X-Amz-Security-Token': b'{token}', 'Authorization': b'AWS4-HMAC-SHA256 "
+        f"Credential={key_id}/20261130/us-west-2/s3/aws4_request, SignedHeaders=host, "
+        f"Signature={signature}'}}",
+        f"x-amz-security-token:{token}",
+    ]
+    for line in lines:
+        said = redact(line)
+        assert token not in said and key_id not in said and signature not in said, said
+        assert "[redacted]" in said

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from typing import Any
 
 import requests
-from urllib3.exceptions import NameResolutionError, NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError, ProxyError
 
 from uploader_app.api.messages import message_for, retry_hint
 
@@ -143,8 +144,9 @@ class NetworkError(ApiError):
     def __init__(self, code: str, message: str = "", *, before_sending: bool) -> None:
         super().__init__(code, message)
         self.before_sending = before_sending
-        # A certificate problem does not fix itself in a few seconds.
-        self.retryable = code != "tls_error"
+        # A certificate problem or a proxy asking for a password does not fix itself in a
+        # few seconds.
+        self.retryable = not code.startswith("tls_") and code != "proxy_auth_required"
 
 
 class StorageUrlError(ApiError):
@@ -282,18 +284,51 @@ def error_from_answer(status: int, content: bytes, *, secret: str | None = None)
 def error_from_exception(exc: requests.RequestException, *, secret: str | None = None) -> ApiError:
     """The typed error for a request that got no (complete) answer (``secret`` redacted)."""
     text = redact(str(exc), secret)
+    cause = _root_cause(exc)
+    if isinstance(exc, requests.exceptions.ProxyError) or isinstance(cause, ProxyError):
+        # The proxy's refusal of the tunnel comes as "Tunnel connection failed: 407 …".
+        code = "proxy_auth_required" if " 407" in text else "proxy_failed"
+        return NetworkError(code, text, before_sending=True)
     if isinstance(exc, requests.exceptions.SSLError):
-        return NetworkError("tls_error", text, before_sending=True)
+        return NetworkError(_tls_code(exc), text, before_sending=True)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return NetworkError("network_timeout", text, before_sending=True)
     if isinstance(exc, requests.exceptions.Timeout):
         return NetworkError("network_timeout", text, before_sending=False)
-    cause = _root_cause(exc)
     if isinstance(cause, NameResolutionError):
         return NetworkError("dns_failed", text, before_sending=True)
     if isinstance(cause, NewConnectionError):
         return NetworkError("connection_failed", text, before_sending=True)
     return NetworkError("connection_reset", text, before_sending=False)
+
+
+# OpenSSL's verify results (X509_V_ERR_*) that have a fix of their own (docs/network.md).
+_TLS_EXPIRED = {9, 10}  # not yet valid, expired: both usually a wrong clock, or a stale cert
+_TLS_UNTRUSTED = {2, 18, 19, 20, 21, 27}  # an issuer this computer does not trust
+_TLS_WRONG_HOST = {62, 64}  # the name, or the IP address, of the server is not on it
+
+
+def _tls_code(exc: BaseException) -> str:
+    """``tls_expired``, ``tls_untrusted``, ``tls_wrong_host``, or ``tls_error`` for the rest
+    (no TLS on the other side, an old protocol, a handshake cut short)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            number = seen.verify_code
+            if number in _TLS_EXPIRED:
+                return "tls_expired"
+            if number in _TLS_WRONG_HOST:
+                return "tls_wrong_host"
+            if number in _TLS_UNTRUSTED:
+                return "tls_untrusted"
+            return "tls_error"
+        inner = getattr(seen, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in seen.args if isinstance(a, BaseException)), None)
+        seen = inner or seen.__cause__ or seen.__context__
+    return "tls_error"
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from uploader_app.config import ENV_API_KEY, ENV_BASE_URL
+from uploader_app.config import ENV_API_KEY, ENV_BASE_URL, ENV_PROXY
 
 
 @dataclass(frozen=True)
@@ -250,10 +250,47 @@ MESSAGES: dict[str, Message] = {
         "The connection to the service was cut before the answer arrived.",
         "Check the internet connection; the app tries again by itself a few times.",
     ),
+    # The wrong certificate cases (docs/network.md): the app never goes on without checking.
     "tls_error": Message(
         "Secure connection failed",
-        "The app could not set up a secure connection to the service.",
-        "Check the computer's date and time; a company network may also block it. Ask IT.",
+        "The connection is not secure: the app could not set up a secure connection to the "
+        "service.",
+        f"Check {_ADDRESS} starts with https:// and names the service; a company network may "
+        "also block it. Ask IT.",
+    ),
+    "tls_untrusted": Message(
+        "The connection is not secure",
+        "The connection is not secure: the service's certificate was issued by an authority "
+        "this computer does not trust.",
+        "If your company's network inspects secure connections, ask IT to add its certificate "
+        "to this computer's trusted certificates. Otherwise someone may be intercepting the "
+        "connection: do not send anything over this network.",
+    ),
+    "tls_wrong_host": Message(
+        "The connection is not secure",
+        "The connection is not secure: the certificate belongs to a different server name than "
+        "the server address.",
+        f"Check the spelling of {_ADDRESS}. If it is right, something on the network answers "
+        "in the service's place: ask IT.",
+    ),
+    "tls_expired": Message(
+        "The connection is not secure",
+        "The connection is not secure: the service's certificate has expired or is not valid yet.",
+        "Check this computer's date and time. If they are right, ask IT: a company proxy may "
+        "be using an out-of-date certificate.",
+    ),
+    "proxy_auth_required": Message(
+        "The proxy needs a password",
+        "Your network's proxy server asks for a user name and password before it lets the "
+        "app through.",
+        f"Put them in the proxy address, as {ENV_PROXY}=http://name:password@proxy:port (or "
+        "in the system's proxy settings), then try again. IT knows the proxy and its login.",
+    ),
+    "proxy_failed": Message(
+        "Proxy not reachable",
+        "The app could not get through your network's proxy server to the service.",
+        f"Check the proxy address ({ENV_PROXY}, or the system's proxy settings) or ask IT; "
+        "the app tries again by itself a few times.",
     ),
     "invalid_response": Message(
         "Unexpected answer",

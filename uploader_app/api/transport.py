@@ -3,9 +3,9 @@ the API key may be sent."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
@@ -17,7 +17,11 @@ from uploader_app.config import (
     SUPPORTED_VERSIONS,
     address_ok,
     api_version_of,
+    is_loopback,
 )
+
+if TYPE_CHECKING:  # names of the type stubs only
+    from requests.sessions import _Cert, _Settings, _TextMapping, _Verify
 
 logger = logging.getLogger(__name__)
 
@@ -39,24 +43,38 @@ class Timeouts:
     upload_read: float = 300.0
 
 
+class DirectToLoopbackSession(requests.Session):
+    """requests' session, with proxies from the environment or the system settings
+    (docs/network.md), except for addresses on this computer: a proxy elsewhere cannot reach
+    the sandbox or a local file server, and the key would pass through it for nothing.
+
+    requests bypasses a proxy only for the hosts ``NO_PROXY`` names, and sends even
+    127.0.0.1 to ``HTTPS_PROXY`` when it is unset.
+    """
+
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: _TextMapping | None,
+        stream: bool | None,
+        verify: _Verify | None,
+        cert: _Cert | None,
+    ) -> _Settings:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        text = url.decode() if isinstance(url, bytes) else url or ""
+        if is_loopback(urlsplit(text).hostname or ""):
+            settings["proxies"] = {}
+        return settings
+
+
 def make_session(pool_size: int = 4) -> requests.Session:
     """A session with keep-alive and no hidden retries: the client retries in one place."""
-    session = requests.Session()
+    session = DirectToLoopbackSession()
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
     return session
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_key_safe(url: str) -> None:

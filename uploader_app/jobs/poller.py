@@ -135,7 +135,9 @@ class Poller:
                 if not self._poll_group(index_id, kind, jobs, due, now):
                     break  # out of budget: the rest waits for the next round
         except RateLimitedError as error:
-            wait = error.retry_after or 60.0
+            # "Retry-After: 0" means now, not "unsaid": a falsy 0 used to pause a minute. A
+            # round a second later, as at the fastest pace, keeps a burst of zeros bounded.
+            wait = 60.0 if error.retry_after is None else max(1.0, error.retry_after)
             logger.info("polling paused %.0f s: the service asked to slow down", wait)
             self._paused_until = self._clock() + wait
             return wait

@@ -27,6 +27,7 @@ import urllib3.exceptions
 from uploader_app import __version__
 from uploader_app.api.errors import error_from_exception
 from uploader_app.api.requester import loggable
+from uploader_app.api.transport import DirectToLoopbackSession
 from uploader_app.config import address_ok
 from uploader_app.models import (
     Finding,
@@ -258,7 +259,7 @@ def check_url(
     if session is not None and "x-api-key" in session.headers:
         logger.warning("not checking URLs with the API client's session; using a new one")
         session = None
-    http = session or requests.Session()
+    http = session or DirectToLoopbackSession()
     try:
         return _fetch_and_judge(http, url, target, timeout)
     finally:
@@ -286,7 +287,7 @@ def check_urls(
     def one(url: str) -> UrlFinding:
         session = getattr(local, "session", None)
         if session is None:
-            session = local.session = requests.Session()
+            session = local.session = DirectToLoopbackSession()
             with lock:
                 sessions.append(session)
         return check_url(url, target, timeout=timeout, session=session)
@@ -663,6 +664,11 @@ _NETWORK_CODES = {
     "connection_failed": "url_unreachable",
     "network_timeout": "url_timeout",
     "tls_error": "url_tls",
+    "tls_untrusted": "url_tls",
+    "tls_wrong_host": "url_tls",
+    "tls_expired": "url_tls",
+    "proxy_failed": "url_unreachable",
+    "proxy_auth_required": "url_unreachable",
     "connection_reset": "url_connection_lost",
 }
 

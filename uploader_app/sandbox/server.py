@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 import sqlite3
+import ssl
 import sys
 import threading
 from collections.abc import Sequence
@@ -118,10 +119,15 @@ class _Server(ThreadedWSGIServer):
     closes the kept-alive ones too: they would otherwise be answered by a stopped sandbox."""
 
     def __init__(
-        self, host: str, port: int, app: SandboxApp, listener: socket.socket | None = None
+        self,
+        host: str,
+        port: int,
+        app: SandboxApp,
+        listener: socket.socket | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         fd = None if listener is None else listener.fileno()
-        super().__init__(host, port, app, handler=_Handler, fd=fd)
+        super().__init__(host, port, app, handler=_Handler, fd=fd, ssl_context=ssl_context)
         if listener is not None:
             # Set by binding, which a given socket skips.
             self.server_name, self.server_port = host, self.port
@@ -163,9 +169,12 @@ class SandboxServer:
         s3_endpoint: str | None = None,
         keep_log: bool = True,
         listener: socket.socket | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         """``listener``: a socket already bound and listening, served instead of opening
-        ``host``:``port`` (the window knows the demo's address before the sandbox is loaded)."""
+        ``host``:``port`` (the window knows the demo's address before the sandbox is loaded).
+        ``ssl_context``: serve HTTPS with its certificate (the certificate checks of
+        docs/network.md are tested this way)."""
         self.api_key = api_key or config.SANDBOX_DEMO_KEY
         self.sandbox = Sandbox(
             Path(data_dir),
@@ -181,6 +190,7 @@ class SandboxServer:
         )
         self._host, self._port = host, port
         self._listener = listener
+        self._ssl_context = ssl_context
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -192,11 +202,21 @@ class SandboxServer:
             raise RuntimeError("the sandbox is not started")
         host = WILDCARD_HOSTS.get(self._host, self._host)
         host = host if ":" not in host else f"[{host}]"
-        return f"http://{host}:{self._server.server_port}"
+        scheme = "http" if self._ssl_context is None else "https"
+        return f"{scheme}://{host}:{self._server.server_port}"
 
     @property
     def on_all_addresses(self) -> bool:
         return self._host in WILDCARD_HOSTS
+
+    @property
+    def on_loopback(self) -> bool:
+        """Only this computer can connect (the default, 127.0.0.1)."""
+        return config.is_loopback(self._host.strip("[]"))
+
+    @property
+    def host(self) -> str:
+        return self._host
 
     def base_url(self, version: str = "v1.3") -> str:
         return f"{self.url}/{version}"
@@ -224,7 +244,7 @@ class SandboxServer:
     def listen(self) -> _Server:
         """Open the port and pick up unfinished URL downloads and multipart assemblies; the
         caller serves."""
-        server = _Server(self._host, self._port, self.app, self._listener)
+        server = _Server(self._host, self._port, self.app, self._listener, self._ssl_context)
         self._server = server
         self.sandbox.base_url = self.url
         resume(self.sandbox)
@@ -275,6 +295,14 @@ def banner(server: SandboxServer, data_dir: Path, speed: float, faults: bool) ->
             f"address>:{port}",
             "  but the API key then travels unencrypted (plain http). The app sends it only",
             "  over https or to loopback, so use the URL above on this machine.",
+        ]
+    elif not server.on_loopback:
+        # Reachable from the network, and not on loopback: the app refuses this address.
+        lines += [
+            f"  Listening on {server.host}, which other machines can reach: the API key would "
+            "travel",
+            "  unencrypted (plain http), so the app refuses to send it there. To use it on this",
+            "  machine, start the sandbox without --host (it then listens on 127.0.0.1 only).",
         ]
     lines += [
         f"  Task clock: x{speed:g}" + (" - fault plan loaded" if faults else ""),

@@ -244,3 +244,16 @@ def test_a_computer_clock_ahead_of_the_service_misses_no_change_on_later_pages(
         store.update(job.id, not_before=None)
     ahead.poll_once()
     assert {j.state for j in store.jobs()} == {JobState.READY}
+
+
+def test_a_429_with_retry_after_zero_pauses_a_second_not_a_minute(
+    start_sandbox: StartSandbox, clip: Path, tmp_path: Path
+) -> None:
+    """Regression: the pause was ``retry_after or 60``, so "Retry-After: 0" waited 60 s (an
+    ``upload --wait`` took 63 s instead of 5 in tests/reliability)."""
+    sandbox = start_sandbox(speed=0.001)
+    store = Store(tmp_path / "jobs.sqlite3")
+    _on_service(sandbox, store, index_id(sandbox), clip, 1)
+    rule = {"method": "GET", "path": "/v1.3/tasks/*", "fault": "rate_limit", "retry_after": 0}
+    sandbox.set_faults({"rules": [rule]})
+    assert _poller(sandbox, store).poll_once() == pytest.approx(1.0, abs=0.2)
