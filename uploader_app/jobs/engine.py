@@ -254,11 +254,29 @@ class Engine:
                 news.append(new)
             if progress is not None:
                 progress(done, len(findings), finding.path.name)
+        return self._enqueue(news, force=force)
+
+    def _enqueue(self, news: Sequence[NewJob], *, force: bool = False) -> list[Job]:
+        """Add jobs; one added before is returned, queued again when it had failed or was
+        cancelled (the same for files and URLs), with its new verdict when it had been
+        refused and is usable now (a link fixed since)."""
         jobs = []
-        for job, created in self.store.add(news):
+        for new, (job, created) in zip(news, self.store.add(news), strict=True):
             if created:
                 self._changed(job)
                 jobs.append(job)
+            elif job.state is JobState.REJECTED and new.state is not JobState.REJECTED:
+                fixed = self._update(
+                    job.id,
+                    state=new.state,
+                    size=new.size,
+                    duration=new.duration,
+                    width=new.width,
+                    height=new.height,
+                    options=new.options,
+                    **_no_error(),
+                )
+                jobs.append(fixed or job)
             elif force or job.state in (JobState.FAILED, JobState.CANCELLED):
                 jobs.append(self._requeue(job, force=force) or job)
             else:
@@ -388,12 +406,7 @@ class Engine:
                     dedup_key=f"url:{url}",
                 )
             )
-        jobs = []
-        for job, created in self.store.add(news):
-            if created:
-                self._changed(job)
-            jobs.append(job)
-        return jobs
+        return self._enqueue(news)
 
     # ---- units of work -------------------------------------------------------------------------
 
