@@ -274,7 +274,9 @@ class Engine:
                     width=new.width,
                     height=new.height,
                     options=new.options,
-                    **_no_error(),
+                    error_code=None,
+                    error_message="",
+                    error_hint="",
                 )
                 jobs.append(fixed or job)
             elif force or job.state in (JobState.FAILED, JobState.CANCELLED):
