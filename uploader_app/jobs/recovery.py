@@ -170,7 +170,7 @@ class Finder:
             duration is not None
             and task.duration is not None
             and abs(task.duration - duration) > DURATION_TOLERANCE
-        ):
+        ) or not self._same_picture(task):
             return _Verdict.NOT_OURS
         if self.job.fingerprint is None or self.client.version == "v1.2" or not task.video_id:
             return _Verdict.UNCONFIRMED
@@ -180,6 +180,15 @@ class Finder:
             return _Verdict.UNCONFIRMED  # metadata shows only once indexed
         sent = video.user_metadata.get(FINGERPRINT_KEY)
         return _Verdict.OURS if sent == self.job.fingerprint else _Verdict.NOT_OURS
+
+    def _same_picture(self, task: Task) -> bool:
+        """False when both sides know the picture's size and it differs. Compared as an
+        unordered pair: the local probe gives the size as displayed (a phone video's rotation
+        applied), and the service may give it as stored."""
+        ours, theirs = (self.job.width, self.job.height), (task.width, task.height)
+        if None in ours or None in theirs:
+            return True
+        return sorted(ours) == sorted(theirs)  # type: ignore[type-var]
 
     def _others_in_doubt(self) -> int:
         """Other jobs of the same index and file name whose create request is unresolved
@@ -242,11 +251,14 @@ class Finder:
                 continue
             ready = str(task.status) == "ready"
             if self.client.version == "v1.2":
-                # v1.2 tasks carry no fingerprint and no size: name and duration decide
-                # (docs/engine.md, "Exactly once"); the duration shows once validated.
+                # v1.2 tasks carry no fingerprint and no file size: name, duration and the
+                # picture's size decide (docs/engine.md, "Exactly once"); the service fills
+                # them in once the upload is validated.
                 if self.job.duration is None or task.duration is None or not task.video_id:
                     verdict = _Verdict.UNCONFIRMED
-                elif abs(task.duration - self.job.duration) <= DURATION_TOLERANCE:
+                elif abs(
+                    task.duration - self.job.duration
+                ) <= DURATION_TOLERANCE and self._same_picture(task):
                     verdict = _Verdict.OURS
                 else:
                     verdict = _Verdict.NOT_OURS

@@ -222,3 +222,25 @@ def test_the_cli_runs_and_reports_only_the_jobs_it_named(
     code, out, err = run_cli(env, "upload", "--index", index, str(ours))
     assert code == 0, err
     assert "Checking files: 1 of 1" in out
+
+
+def test_on_v12_another_picture_size_under_the_same_name_and_length_is_not_a_copy(
+    start_sandbox: StartSandbox, video: Callable[..., Path], tmp_path: Path
+) -> None:
+    sandbox = start_sandbox()
+    index = index_id(sandbox, "v1.2")
+    first = make_engine(sandbox, tmp_path / "home", version="v1.2")
+    [sent] = first.add_paths([video("a.mp4")], index, target=TARGET)
+    with running(first) as runner:
+        assert runner.wait(timeout=60)
+    assert first.job(sent.id).state is JobState.READY
+    # Another video, same name and length, another picture size: not the same video.
+    other = video("other/a.mp4", width=854, height=480)
+    second = make_engine(sandbox, tmp_path / "home2", version="v1.2")
+    [job] = second.add_paths([other], index, target=TARGET)
+    with running(second) as runner:
+        assert runner.wait(timeout=60)
+    done = second.job(job.id)
+    assert done.state is JobState.READY, done
+    with client_factory(sandbox, "v1.2")() as client:
+        assert len(list(client.iter_tasks(index))) == 2
