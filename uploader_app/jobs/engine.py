@@ -254,6 +254,7 @@ class Engine:
                 news.append(new)
             if progress is not None:
                 progress(done, len(findings), finding.path.name)
+        self._fingerprints.flush()
         return self._enqueue(news, force=force)
 
     def _enqueue(self, news: Sequence[NewJob], *, force: bool = False) -> list[Job]:
@@ -769,6 +770,7 @@ class Engine:
             return stamp
         try:
             fingerprint = self._fingerprints.fingerprint(path)
+            self._fingerprints.flush()
         except OSError:
             raise _SourceProblemError(
                 "file_changed",

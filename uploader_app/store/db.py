@@ -455,14 +455,13 @@ class Store:
             ).fetchone()
         return None if row is None else str(row[0])
 
-    def remember_fingerprint(
-        self, path: str, size: int, mtime_ns: int, inode: int, fingerprint: str
-    ) -> None:
+    def remember_fingerprints(self, rows: Sequence[tuple[str, int, int, int, str]]) -> None:
+        """Keep (path, size, mtime_ns, inode, fingerprint) rows, one transaction for all."""
         with self.transaction() as db:
-            db.execute(
+            db.executemany(
                 "INSERT OR REPLACE INTO fingerprints (path, size, mtime_ns, inode, fingerprint)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (path, size, mtime_ns, inode, fingerprint),
+                rows,
             )
 
     # ---- leases --------------------------------------------------------------------------------

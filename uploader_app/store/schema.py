@@ -64,5 +64,7 @@ MIGRATIONS: tuple[str, ...] = (
         inode INTEGER NOT NULL,
         fingerprint TEXT NOT NULL
     );
+    -- a file added again after it changed finds its waiting job by path (Store.add)
+    CREATE INDEX jobs_source ON jobs (index_id, source);
     """,
 )

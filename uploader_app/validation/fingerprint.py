@@ -15,7 +15,9 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +25,12 @@ from typing import Protocol
 logger = logging.getLogger(__name__)
 
 ALGORITHM = "sha256"
+# New fingerprints go to the store in batches: one write transaction per file would cost more
+# than hashing a small file, and a crash loses at most this much hashing.
+FLUSH_EVERY = 1.0  # seconds
+FLUSH_ENTRIES = 500
+
+Remembered = tuple[str, int, int, int, str]  # path, size, mtime_ns, inode, fingerprint
 
 
 @dataclass(frozen=True)
@@ -42,20 +50,21 @@ class FingerprintStore(Protocol):
         """The fingerprint remembered for exactly this file version, or None."""
         ...
 
-    def remember_fingerprint(
-        self, path: str, size: int, mtime_ns: int, inode: int, fingerprint: str
-    ) -> None: ...
+    def remember_fingerprints(self, rows: Sequence[Remembered]) -> None: ...
 
 
 class FingerprintCache:
     """Remembers fingerprints by (path, size, mtime, inode), in memory (thread-safe, bounded
-    in entries) and in ``store`` when given."""
+    in entries) and in ``store`` when given: written in batches, so call ``flush`` when a run
+    of fingerprints is done."""
 
     def __init__(self, max_entries: int = 100_000, store: FingerprintStore | None = None) -> None:
         self._max_entries = max_entries
         self._entries: OrderedDict[_Key, str] = OrderedDict()
         self._lock = threading.Lock()
         self._store = store
+        self._pending: list[Remembered] = []
+        self._last_flush = time.monotonic()
 
     def fingerprint(self, path: Path) -> str:
         """``sha256:<hex>`` of the file's content. Raises ``OSError`` if it cannot be read."""
@@ -75,14 +84,30 @@ class FingerprintCache:
                 # The file changed while it was read: the digest describes neither version.
                 raise OSError(f"{path} changed while it was being read")
             if self._store is not None:
-                self._store.remember_fingerprint(
-                    key.path, key.size, key.mtime_ns, key.inode, digest
-                )
+                self._remember((key.path, key.size, key.mtime_ns, key.inode, digest))
         with self._lock:
             self._entries[key] = digest
             while len(self._entries) > self._max_entries:
                 self._entries.popitem(last=False)
         return digest
+
+    def _remember(self, row: Remembered) -> None:
+        with self._lock:
+            self._pending.append(row)
+            due = (
+                len(self._pending) >= FLUSH_ENTRIES
+                or time.monotonic() - self._last_flush >= FLUSH_EVERY
+            )
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the fingerprints not yet in the store."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+            self._last_flush = time.monotonic()
+        if rows and self._store is not None:
+            self._store.remember_fingerprints(rows)
 
     def __len__(self) -> int:
         with self._lock:

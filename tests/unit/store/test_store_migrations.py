@@ -27,11 +27,11 @@ def test_a_schema_1_store_is_migrated_and_keeps_its_jobs(tmp_path: Path) -> None
         assert store.schema_version == len(MIGRATIONS) == 2
         assert [j.source for j in store.jobs()] == ["/videos/a.mp4"]
         assert store.known_fingerprint("/videos/a.mp4", 10, 5, 7) is None
-        store.remember_fingerprint("/videos/a.mp4", 10, 5, 7, "sha256:aa")
+        store.remember_fingerprints([("/videos/a.mp4", 10, 5, 7, "sha256:aa")])
         assert store.known_fingerprint("/videos/a.mp4", 10, 5, 7) == "sha256:aa"
         # Another version of the file (size, mtime or inode) is not that fingerprint.
         assert store.known_fingerprint("/videos/a.mp4", 10, 5, 8) is None
-        store.remember_fingerprint("/videos/a.mp4", 11, 6, 8, "sha256:bb")
+        store.remember_fingerprints([("/videos/a.mp4", 11, 6, 8, "sha256:bb")])
         assert store.known_fingerprint("/videos/a.mp4", 10, 5, 7) is None
         assert store.integrity_ok()
 
