@@ -261,6 +261,42 @@ def bench_queue(work: Path, jobs: int = 1000) -> list[Row]:
     ]
 
 
+def bench_fingerprint_cache(work: Path, files: int = 20, size_mib: int = 64) -> list[Row]:
+    """Queueing the same folder twice, each time as a new process would (a new Engine on the
+    store file): the first run reads every byte, the second finds the fingerprints in the
+    store. Sparse files: the bytes are read, not stored on disk."""
+    folder = work / "hashed"
+    folder.mkdir()
+    paths = []
+    for n in range(files):
+        path = folder / f"big{n:02d}.mp4"
+        with path.open("wb") as fh:
+            fh.truncate(size_mib * MIB - 1)
+            fh.write(bytes([n]))
+        paths.append(path)
+    findings = _findings(paths)
+    timings = []
+    for _ in range(2):
+        with Store(work / "hashed.sqlite3") as store:
+            engine = Engine(store, EngineOptions(), lambda: ApiClient("http://127.0.0.1:9", KEY))
+            started = time.perf_counter()
+            engine.add_findings(findings, "idx")
+            timings.append(time.perf_counter() - started)
+    total = files * size_mib
+    return [
+        (
+            f"enqueue {files} × {size_mib} MiB, first run (hashes {total:,} MiB)",
+            f"{timings[0]:.2f} s",
+            f"{total / timings[0]:,.0f} MiB/s",
+        ),
+        (
+            f"enqueue {files} × {size_mib} MiB, second run (fingerprints from the store)",
+            f"{timings[1] * 1000:.1f} ms",
+            f"{timings[0] / timings[1]:,.0f}× faster",
+        ),
+    ]
+
+
 def run() -> list[Row]:
     if not shutil.which("curl"):
         raise RuntimeError("curl is needed as the reference tool (make system-deps installs it)")
@@ -268,6 +304,7 @@ def run() -> list[Row]:
         work = Path(tmp)
         return [
             *bench_queue(work),
+            *bench_fingerprint_cache(work),
             *bench_routes(work),
             *bench_polling(work),
             *bench_concurrency(work),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import warnings
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -50,3 +52,62 @@ def test_disabled_never_asks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keepawake, "_enter", lambda: pytest.fail("asked"))
     with KeepAwake(enabled=False).hold():
         pass
+
+
+def test_the_mode_is_entered_and_left_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[tuple[str, int]] = []
+
+    class Mode(AbstractContextManager[Any]):
+        def __exit__(self, *exc: object) -> None:
+            threads.append(("exit", threading.get_ident()))
+
+    def enter() -> Mode:
+        threads.append(("enter", threading.get_ident()))
+        return Mode()
+
+    monkeypatch.setattr(keepawake, "_enter", enter)
+    awake = KeepAwake()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with awake.hold():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with awake.hold():
+            second_in.set()
+            first_out.wait(5)
+
+    # The first upload starts it on its thread, the second (another thread) ends it.
+    runners = [threading.Thread(target=first), threading.Thread(target=second)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join(10)
+    assert [kind for kind, _ in threads] == ["enter", "exit"]
+    assert threads[0][1] == threads[1][1]
+    assert threads[0][1] not in {r.ident for r in runners}
+
+
+def test_real_wakepy_gives_no_thread_warning() -> None:
+    awake = KeepAwake()
+    started = threading.Event()
+
+    def hold_then_wait(release: threading.Event) -> None:
+        with awake.hold():
+            started.set()
+            release.wait(5)
+
+    release = threading.Event()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        holder = threading.Thread(target=hold_then_wait, args=(release,))
+        holder.start()
+        started.wait(5)
+        with awake.hold():  # joins from this thread, then outlives the first holder
+            release.set()
+            holder.join(5)
+    assert not [w for w in caught if "thread" in str(w.message).lower()]

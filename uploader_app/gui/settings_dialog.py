@@ -167,6 +167,11 @@ class SettingsDialog(QDialog):
         self.cap_spin.setDecimals(1)
         self.cap_spin.setSuffix(" MB/s")
         self.cap_spin.setAccessibleName("Upload speed limit in megabytes a second")
+        # The cap is per program (docs/settings.md): say so where it is set.
+        self.cap_box.setToolTip(
+            "For this window's uploads together; a command-line upload running at the same "
+            "time has its own limit"
+        )
         self.cap_box.toggled.connect(self.cap_spin.setEnabled)
         cap_row = QHBoxLayout()
         cap_row.addWidget(self.cap_box)

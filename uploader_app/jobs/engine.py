@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,7 +47,7 @@ from uploader_app.jobs.keepawake import KeepAwake
 from uploader_app.jobs.multipart import MultipartUpload
 from uploader_app.jobs.poller import Poller
 from uploader_app.jobs.progress import Bandwidth, ProgressMeter
-from uploader_app.jobs.recovery import GRACE, Finder
+from uploader_app.jobs.recovery import GRACE, Finder, TwinInProgressError
 from uploader_app.jobs.transfer import AlreadyInIndexError, RowProblemError, send_row
 from uploader_app.jobs.urlcheck import check_url
 from uploader_app.models import (
@@ -79,6 +80,8 @@ RETRY_DELAY = 10.0  # seconds before a job whose attempt failed is tried again
 STORE_PROGRESS_EVERY = 1.0  # seconds between bytes_sent writes during a /tasks upload
 ASSET_WAIT_MAX = 5.0  # seconds between looks at an asset the service is still processing
 ASSET_WAIT_LIMIT = 3600.0  # an asset still processing after an hour is a failure
+# Seconds before a job whose same-named twin is still being indexed looks at it again.
+TWIN_WAIT = 30.0
 
 # Problems that stop every upload until the user acts (docs/engine.md, "Needs attention").
 _BATCH_CODES = frozenset(
@@ -161,9 +164,11 @@ class Engine:
         self._meters: dict[int, ProgressMeter] = {}
         self._problem: BatchProblem | None = None
         self._bandwidth = Bandwidth(settings.bandwidth_cap)
-        self._fingerprints = FingerprintCache()
+        # Kept in the store too: a second run over a big folder does not read it again.
+        self._fingerprints = FingerprintCache(store=store)
         self._awake = KeepAwake(enabled=keep_awake)
         self._poll_soon = threading.Event()
+        self._scope: frozenset[int] | None = None
         self._poller = Poller(
             store, self._poll_client, self._changed, settings.poll_budget_per_minute
         )
@@ -235,20 +240,46 @@ class Engine:
         *,
         options: Mapping[str, str] | None = None,
         force: bool = False,
+        progress: Callable[[int, int, str], None] | None = None,
     ) -> list[Job]:
         """Queue checked files; rejected ones become ``rejected`` jobs, skipped ones are left
         out. The same file (by content) in the same index returns its existing job; with
-        ``force`` a finished one is sent again. Hashes each file: call off the GUI thread."""
+        ``force`` a finished one is sent again. Hashes each file not hashed before (the
+        store remembers): call off the GUI thread. ``progress(done, total, name)`` follows
+        the hashing, file by file."""
         news: list[NewJob] = []
-        for finding in findings:
+        for done, finding in enumerate(findings, start=1):
             new = self._new_job(finding, index_id, dict(options or {}), force)
             if new is not None:
                 news.append(new)
+            if progress is not None:
+                progress(done, len(findings), finding.path.name)
+        self._fingerprints.flush()
+        return self._enqueue(news, force=force)
+
+    def _enqueue(self, news: Sequence[NewJob], *, force: bool = False) -> list[Job]:
+        """Add jobs; one added before is returned, queued again when it had failed or was
+        cancelled (the same for files and URLs), with its new verdict when it had been
+        refused and is usable now (a link fixed since)."""
         jobs = []
-        for job, created in self.store.add(news):
+        for new, (job, created) in zip(news, self.store.add(news), strict=True):
             if created:
                 self._changed(job)
                 jobs.append(job)
+            elif job.state is JobState.REJECTED and new.state is not JobState.REJECTED:
+                fixed = self._update(
+                    job.id,
+                    state=new.state,
+                    size=new.size,
+                    duration=new.duration,
+                    width=new.width,
+                    height=new.height,
+                    options=new.options,
+                    error_code=None,
+                    error_message="",
+                    error_hint="",
+                )
+                jobs.append(fixed or job)
             elif force or job.state in (JobState.FAILED, JobState.CANCELLED):
                 jobs.append(self._requeue(job, force=force) or job)
             else:
@@ -325,6 +356,7 @@ class Engine:
         target: Target | None = None,
         options: Mapping[str, str] | None = None,
         force: bool = False,
+        progress: Callable[[int, int, str], None] | None = None,
     ) -> list[Job]:
         """Check files and folders with ``validation.scan``, then queue them."""
         client = self._client()
@@ -332,7 +364,9 @@ class Engine:
             target = Target.for_index(client.get_index(index_id))
         findings = list(scan(paths, target, api_version=client.version))
         findings.sort(key=lambda f: str(f.path))
-        return self.add_findings(findings, index_id, options=options, force=force)
+        return self.add_findings(
+            findings, index_id, options=options, force=force, progress=progress
+        )
 
     def add_urls(
         self,
@@ -375,21 +409,24 @@ class Engine:
                     dedup_key=f"url:{url}",
                 )
             )
-        jobs = []
-        for job, created in self.store.add(news):
-            if created:
-                self._changed(job)
-            jobs.append(job)
-        return jobs
+        return self._enqueue(news)
 
     # ---- units of work -------------------------------------------------------------------------
+
+    def limit_to(self, ids: Collection[int] | None) -> None:
+        """Send and poll only these jobs (None: every job in the store). A CLI command runs
+        the jobs it named; the window's and other indexes' are left to their own runners."""
+        self._scope = None if ids is None else frozenset(ids)
+        self._poller.scope = self._scope
 
     def claim_upload(self, worker: str) -> Job | None:
         """Lease the next queued job to ``worker`` when fewer than ``concurrent_uploads``
         run (in every process on this store); None when there is nothing to do now."""
         if self._problem is not None:
             return None
-        job = self.store.claim(worker, limit=self.settings.concurrent_uploads, lease=LEASE)
+        job = self.store.claim(
+            worker, limit=self.settings.concurrent_uploads, lease=LEASE, only=self._scope
+        )
         if job is not None:
             job = self._update(job.id, attempts=job.attempts + 1) or job
         return job
@@ -446,6 +483,8 @@ class Engine:
             self._fail(job_id, failure.code, failure.message, failure.hint)
         elif isinstance(failure, FileChangedError):
             self._fail(job_id, failure.code, failure.user_message, failure.hint)
+        elif isinstance(failure, TwinInProgressError):
+            self._wait_for_twin(job_id)
         elif isinstance(failure, ApiError):
             self._after_error(job_id, failure)
         else:  # a bug must cost one job, not the worker thread
@@ -731,6 +770,7 @@ class Engine:
             return stamp
         try:
             fingerprint = self._fingerprints.fingerprint(path)
+            self._fingerprints.flush()
         except OSError:
             raise _SourceProblemError(
                 "file_changed",
@@ -738,14 +778,24 @@ class Engine:
                 "Wait until the file is completely copied or saved, then retry.",
             ) from None
         logger.info("job %d: %s changed since it was queued", job.id, job.name)
+        try:
+            # The new content is the job's identity now, so adding the file again finds it.
+            self._update(
+                job.id,
+                size=stamp.size,
+                fingerprint=fingerprint,
+                dedup_key=fingerprint,
+                source_mtime_ns=stamp.mtime_ns,
+                bytes_sent=0,
+            )
+        except sqlite3.IntegrityError:
+            raise _SourceProblemError(
+                "same_as_other_job",
+                f"{job.name} changed since it was added and is now the same video as another "
+                "job in this index.",
+                "Nothing to do: the other job sends it.",
+            ) from None
         self._emit(JobNotice(job.id, f"{job.name} changed since it was added; sending it as is."))
-        self._update(
-            job.id,
-            size=stamp.size,
-            fingerprint=fingerprint,
-            source_mtime_ns=stamp.mtime_ns,
-            bytes_sent=0,
-        )
         return stamp
 
     def _progress(
@@ -927,15 +977,82 @@ class Engine:
             error_hint=hint,
         )
 
+    def _wait_for_twin(self, job_id: int) -> None:
+        """Back to the queue until the same-named video on the service is ready and can be
+        told apart; the wait is not a failed attempt."""
+        try:
+            job = self.store.get(job_id)
+        except KeyError:
+            return
+        waiting = self._update(
+            job_id,
+            only_if=[JobState.UPLOADING],
+            state=JobState.QUEUED,
+            attempts=max(0, job.attempts - 1),
+            not_before=time.time() + TWIN_WAIT,
+        )
+        if waiting is not None:
+            self._emit(
+                JobNotice(
+                    job_id,
+                    f"A video named {job.name} is still being indexed in this index; waiting "
+                    "for it to finish to see whether it is this file, so it is not sent twice.",
+                )
+            )
+
+    def _index_exists(self, index_id: str) -> bool | None:
+        """Whether the service still has the index (None: it could not be asked)."""
+        try:
+            client = self._client_factory_interactive()
+        except ApiError:
+            return None
+        try:
+            client.get_index(index_id)
+        except NotFoundError:
+            return False
+        except ApiError:
+            return None
+        finally:
+            client.close()
+        return True
+
+    def _restart_upload(self, job_id: int, error: ApiError) -> None:
+        """Something the upload relied on is gone while its index is not (an expired
+        upload session, an asset the service dropped): this job starts its upload over,
+        the others go on."""
+        logger.info("job %d: %s is gone on the service; starting the upload over", job_id, error)
+        self.store.update(
+            job_id,
+            only_if=[JobState.UPLOADING],
+            upload_session=None,
+            unreported=[],
+            upload_id=None,
+            asset_id=None,
+            create_started=None,
+            bytes_sent=0,
+        )
+        self._emit(
+            JobNotice(job_id, "The service no longer had this upload; starting the file over.")
+        )
+
     def _after_error(self, job_id: int, error: ApiError) -> None:
         logger.info("job %d: %r", job_id, error)
         if isinstance(error, NotFoundError) and error.code in (
             "index_not_exists",
             "resource_not_exist",
         ):
-            code, title, message, hint = _index_missing(self.store.get(job_id).index_id)
-            self._attention(job_id, code, message, hint)
-            self._raise_problem(code, title, message, hint)
+            # "resource_not_exist" names no resource: only the index itself, asked for,
+            # says whether every upload to it must stop (docs/engine.md, "Needs attention").
+            index_id = self.store.get(job_id).index_id
+            exists = self._index_exists(index_id)
+            if exists is False:
+                code, title, message, hint = _index_missing(index_id)
+                self._attention(job_id, code, message, hint)
+                self._raise_problem(code, title, message, hint)
+                return
+            if exists:
+                self._restart_upload(job_id, error)
+            self._retry_later(job_id, error)
             return
         if isinstance(error, AuthError | UsageLimitError) or error.code in _BATCH_CODES:
             self._attention(job_id, error.code, error.user_message, error.hint)
@@ -944,6 +1061,11 @@ class Engine:
         if not error.retryable:
             self._fail(job_id, error.code, error.user_message, error.hint)
             return
+        self._retry_later(job_id, error)
+
+    def _retry_later(self, job_id: int, error: ApiError) -> None:
+        """Back to the queue after ``RETRY_DELAY`` (or the wait the service asked for), or
+        ``failed`` with the reason once ``MAX_ATTEMPTS`` were used."""
         try:
             job = self.store.get(job_id)
         except KeyError:

@@ -12,42 +12,67 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
+# Seconds a hold waits for the keep-awake thread to act: a stuck OS call must not stall uploads.
+HANDOFF_WAIT = 5.0
+
+
 class KeepAwake:
-    """Counts running uploads: the first one asks the OS to stay awake, the last one lets go."""
+    """Counts running uploads: the first one asks the OS to stay awake, the last one lets go.
+
+    wakepy's modes are not thread-safe (it warns when one is entered on one thread and left
+    on another), and uploads start and end on different threads: one thread of its own
+    enters and leaves the mode, and a hold waits for it to have acted (docs/engine.md)."""
 
     def __init__(self, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._holders = 0
-        self._mode: AbstractContextManager[Any] | None = None
+        self._applied = False  # True while the owner thread holds the mode (or tried to)
+        self._owner: threading.Thread | None = None
 
     @contextmanager
     def hold(self) -> Iterator[None]:
-        self._acquire()
+        self._change(+1)
         try:
             yield
         finally:
-            self._release()
+            self._change(-1)
 
     @property
     def holders(self) -> int:
         return self._holders
 
-    def _acquire(self) -> None:
-        with self._lock:
-            self._holders += 1
-            if self._holders == 1 and self.enabled:
-                self._mode = _enter()
+    def _change(self, step: int) -> None:
+        with self._cond:
+            self._holders += step
+            if not self.enabled:
+                return
+            if self._owner is None:
+                self._owner = threading.Thread(target=self._own, name="keep-awake", daemon=True)
+                self._owner.start()
+            self._cond.notify_all()
+            self._cond.wait_for(self._settled, timeout=HANDOFF_WAIT)
 
-    def _release(self) -> None:
-        with self._lock:
-            self._holders -= 1
-            if self._holders == 0 and self._mode is not None:
-                mode, self._mode = self._mode, None
+    def _settled(self) -> bool:
+        return self._applied == (self._holders > 0)
+
+    def _own(self) -> None:
+        mode: AbstractContextManager[Any] | None = None
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: not self._settled())
+                want = self._holders > 0
+            if want:
+                mode = _enter()
+            elif mode is not None:
                 try:
                     mode.__exit__(None, None, None)
                 except Exception:
                     logger.debug("keep-awake: could not let go", exc_info=True)
+                mode = None
+            with self._cond:
+                self._applied = want
+                self._cond.notify_all()
 
 
 def _enter() -> AbstractContextManager[Any] | None:

@@ -95,6 +95,7 @@ class Poller:
         self._unknown_logged: set[str] = set()
         self._paused_until = 0.0
         self.requests = 0  # every request made, for the benchmark
+        self.scope: frozenset[int] | None = None  # follow only these jobs (a CLI command's)
 
     # ---- the budget --------------------------------------------------------------------------
 
@@ -120,7 +121,7 @@ class Poller:
         now = self._clock()
         if now < self._paused_until:
             return self._paused_until - now
-        active = self._store.jobs([JobState.ON_SERVICE])
+        active = self._store.jobs([JobState.ON_SERVICE], ids=self.scope)
         if not active:
             return IDLE
         groups: dict[tuple[str, str], list[Job]] = {}
@@ -155,7 +156,7 @@ class Poller:
     def _next_round(self, now: float) -> float:
         upcoming = [
             n
-            for job in self._store.jobs([JobState.ON_SERVICE])
+            for job in self._store.jobs([JobState.ON_SERVICE], ids=self.scope)
             if (n := self._store.internals(job.id).not_before) is not None
         ]
         if not upcoming:

@@ -57,6 +57,16 @@ def created_since(created_at: str | None, started: float) -> bool:
     return stamp is not None and stamp >= started - CLOCK_SKEW
 
 
+class TwinInProgressError(Exception):
+    """A video of the same name is still being indexed in the job's index and may be this
+    file's; only once it is ready can its fingerprint tell. The job waits rather than send
+    a second copy meanwhile."""
+
+    def __init__(self, object_id: str) -> None:
+        super().__init__(object_id)
+        self.object_id = object_id
+
+
 class _Verdict(enum.Enum):
     OURS = "ours"
     NOT_OURS = "not ours"
@@ -160,7 +170,7 @@ class Finder:
             duration is not None
             and task.duration is not None
             and abs(task.duration - duration) > DURATION_TOLERANCE
-        ):
+        ) or not self._same_picture(task):
             return _Verdict.NOT_OURS
         if self.job.fingerprint is None or self.client.version == "v1.2" or not task.video_id:
             return _Verdict.UNCONFIRMED
@@ -170,6 +180,15 @@ class Finder:
             return _Verdict.UNCONFIRMED  # metadata shows only once indexed
         sent = video.user_metadata.get(FINGERPRINT_KEY)
         return _Verdict.OURS if sent == self.job.fingerprint else _Verdict.NOT_OURS
+
+    def _same_picture(self, task: Task) -> bool:
+        """False when both sides know the picture's size and it differs. Compared as an
+        unordered pair: the local probe gives the size as displayed (a phone video's rotation
+        applied), and the service may give it as stored."""
+        ours, theirs = (self.job.width, self.job.height), (task.width, task.height)
+        if None in ours or None in theirs:
+            return True
+        return sorted(ours) == sorted(theirs)  # type: ignore[type-var]
 
     def _others_in_doubt(self) -> int:
         """Other jobs of the same index and file name whose create request is unresolved
@@ -192,44 +211,61 @@ class Finder:
     def existing_video(self) -> str | None:
         """The id of a video already in the index made from this job's file, if any: on v1.3
         the fingerprint in its metadata (from a task or an indexed asset), on v1.2 the same
-        name and duration."""
-        return self._existing_task_video() or self._existing_indexed_video()
+        name and duration. A video still on its way (validating, pending, queued, indexing)
+        counts as well as a ready one; raises ``TwinInProgressError`` when such a video may
+        be this file's but cannot be told yet (v1.3 shows the fingerprint once indexed)."""
+        twins: list[str] = []
+        found = self._existing_task_video(twins) or self._existing_indexed_video(twins)
+        if found is None and twins:
+            raise TwinInProgressError(twins[0])
+        return found
 
-    def _existing_indexed_video(self) -> str | None:
+    def _existing_indexed_video(self, twins: list[str]) -> str | None:
         if self.client.version == "v1.2" or self.job.fingerprint is None:
             return None
         for item in self.client.iter_indexed_assets(
             self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
         ):
-            if item.status != "ready" or item.filename != self.job.name:
+            if item.status == "failed" or item.filename != self.job.name:
                 continue
             if self.store.holder("indexed_asset_id", item.id) not in (None, self.job.id):
                 continue
             try:
                 video = self.client.get_video(self.job.index_id, item.id)
             except NotFoundError:
+                if item.status != "ready":
+                    twins.append(item.id)
                 continue
             if video.user_metadata.get(FINGERPRINT_KEY) == self.job.fingerprint:
                 return item.id
         return None
 
-    def _existing_task_video(self) -> str | None:
+    def _existing_task_video(self, twins: list[str]) -> str | None:
         for task in self.client.iter_tasks(
             self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
         ):
-            if task.filename != self.job.name or not task.video_id or str(task.status) != "ready":
+            if task.filename != self.job.name or str(task.status) == "failed":
                 continue
             holder = self.store.holder("task_id", task.id)
             if holder not in (None, self.job.id):
                 continue
+            ready = str(task.status) == "ready"
             if self.client.version == "v1.2":
-                same = (
-                    self.job.duration is not None
-                    and task.duration is not None
-                    and abs(task.duration - self.job.duration) <= DURATION_TOLERANCE
-                )
+                # v1.2 tasks carry no fingerprint and no file size: name, duration and the
+                # picture's size decide (docs/engine.md, "Exactly once"); the service fills
+                # them in once the upload is validated.
+                if self.job.duration is None or task.duration is None or not task.video_id:
+                    verdict = _Verdict.UNCONFIRMED
+                elif abs(
+                    task.duration - self.job.duration
+                ) <= DURATION_TOLERANCE and self._same_picture(task):
+                    verdict = _Verdict.OURS
+                else:
+                    verdict = _Verdict.NOT_OURS
             else:
-                same = self._judge(task) is _Verdict.OURS
-            if same:
+                verdict = self._judge(task)
+            if verdict is _Verdict.OURS:
                 return task.video_id
+            if verdict is _Verdict.UNCONFIRMED and not ready:
+                twins.append(task.id)
         return None

@@ -1,6 +1,6 @@
 """``uploader-app transfer FILE [--wait] [--json]``: send a checked manifest's rows.
 
-Same exit status and JSON row fields as ``upload`` (``jobs.commands``): 0 every row is on the
+Same exit status and JSON row fields as ``upload`` (``jobs.sending``): 0 every row is on the
 service or ready (or already in the index), 1 a row failed or the manifest has errors (then
 nothing is sent), 2 usage, 3 a key or configuration problem.
 """
@@ -8,7 +8,6 @@ nothing is sent), 2 usage, 3 a key or configuration problem.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,25 +16,21 @@ from typing import TextIO
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError
 from uploader_app.config import store_path
-from uploader_app.jobs.commands import (
-    _SENT,
-    EXIT_CONFIG,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    _grace,
-    _options,
-    _problem_exit,
-    _say_problem,
-    _View,
-    _wait,
-    client_factory,
-    job_json,
-)
 from uploader_app.jobs.engine import Engine
 from uploader_app.jobs.events import JobChanged
 from uploader_app.jobs.manifests import format_problem
-from uploader_app.jobs.runner import ThreadRunner
+from uploader_app.jobs.sending import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_USAGE,
+    View,
+    client_factory,
+    engine_options,
+    grace,
+    problem_exit,
+    run_jobs,
+    say_problem,
+)
 from uploader_app.jobs.transfer import send_manifest
 from uploader_app.manifest.checks import check_document, is_valid
 from uploader_app.manifest.document import ManifestDocument
@@ -75,39 +70,21 @@ def _send(
     make_client: Callable[[], ApiClient],
     stdout: TextIO,
 ) -> int:
-    view = _View(stdout, quiet=args.json)
-    engine = Engine(store, _options(args), make_client, view, grace=_grace())
+    view = View(stdout, quiet=args.json)
+    engine = Engine(store, engine_options(args), make_client, view, grace=grace())
     rows = [dict(r) for r in document.rows]
     for index_id in sorted({str(r["index_id"]) for r in rows}):
         engine.preflight(index_id)
         if engine.problem is not None:
-            return _problem_exit(engine.problem)
-    api = make_client()
-    runner = ThreadRunner(engine, engine.settings.concurrent_uploads)
-    runner.start()
-    try:
+            return problem_exit(engine.problem)
+    with make_client() as api:
         try:
             report = send_manifest(
                 api, store, rows, profile=args.profile, on_change=lambda j: view(JobChanged(j))
             )
         except ApiError as error:
-            _say_problem(error.title, error.user_message, error.hint)
+            say_problem(error.title, error.user_message, error.hint)
             return EXIT_FAILED
-        for note in report.notes:
-            print(note, file=sys.stderr)
-        ids = [j.id for j in report.jobs]
-        engine.wake_poller()
-        with view.live(engine, ids, wait=args.wait):
-            problem = _wait(engine, ids, wait=args.wait)
-    finally:
-        runner.stop()
-        api.close()
-    final = store.jobs(ids=ids)
-    if args.json:
-        json.dump([job_json(j) for j in final], stdout, indent=2)
-        print(file=stdout)
-    else:
-        view.summary(final)
-    if problem is not None:
-        return _problem_exit(problem)
-    return EXIT_FAILED if any(j.state not in _SENT for j in final) else EXIT_OK
+    for note in report.notes:
+        print(note, file=sys.stderr)
+    return run_jobs(engine, [j.id for j in report.jobs], view, args, stdout)

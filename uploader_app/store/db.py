@@ -14,7 +14,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
@@ -85,6 +85,14 @@ def _process_gone(pid: int) -> bool:
     except OSError:
         return False  # it exists but belongs to someone else
     return False
+
+
+def _ids_clause(ids: Collection[int] | None) -> tuple[str, list[Any]]:
+    """``id`` among ``ids`` as one bound JSON array: a list of any length (a 50,000-file
+    folder) stays under SQLite's limit on bound parameters."""
+    if ids is None:
+        return "", []
+    return "id IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))]
 
 
 class StoreError(Exception):
@@ -263,7 +271,11 @@ class Store:
 
     def add(self, new_jobs: Sequence[NewJob]) -> list[tuple[Job, bool]]:
         """Add jobs in one transaction: each with True when new, or the existing job with the
-        same ``dedup_key`` in the same index and False."""
+        same ``dedup_key`` in the same index and False.
+
+        A file added again after it changed (a new fingerprint) renews the job of the same
+        path and index that never reached the service (True): one job per file, with its
+        new content, never a second one beside the stale one."""
         now = time.time()
         given = tuple(f.name for f in dataclass_fields(NewJob))
         names = (*given, "created_at", "updated_at", "finished_at")
@@ -280,6 +292,10 @@ class Store:
                     "updated_at": now,
                     "finished_at": now if new.state.is_terminal else None,
                 }
+                renewed = self._renew_stale(db, new, values)
+                if renewed is not None:
+                    results.append((renewed, True))
+                    continue
                 row = db.execute(sql, [_to_db(n, values[n]) for n in names]).fetchone()
                 if row is not None:
                     results.append((_job(row), True))
@@ -290,6 +306,49 @@ class Store:
                 ).fetchone()
                 results.append((_job(existing), False))
         return results
+
+    def _renew_stale(
+        self, db: sqlite3.Connection, new: NewJob, values: Mapping[str, Any]
+    ) -> Job | None:
+        """The not-yet-sent job of ``new``'s file and index with other content, given
+        ``values``; None when there is none (or it is the same content). When the new content
+        is already another job's, the stale one goes: that job stands for the file now."""
+        if new.source_kind is not SourceKind.FILE or new.dedup_key is None:
+            return None
+        waiting = [JobState.QUEUED, JobState.PAUSED, JobState.NEEDS_ATTENTION]
+        waiting += [JobState.FAILED, JobState.CANCELLED, JobState.REJECTED]
+        stale = db.execute(
+            "SELECT id FROM jobs WHERE index_id = ? AND source = ? AND source_kind = ?"
+            " AND dedup_key IS NOT ? AND task_id IS NULL AND indexed_asset_id IS NULL"
+            " AND upload_session IS NULL AND create_started IS NULL"
+            " AND (lease_until IS NULL OR lease_until <= ?)"
+            f" AND state IN ({', '.join('?' * len(waiting))}) ORDER BY id DESC LIMIT 1",
+            (
+                new.index_id,
+                new.source,
+                str(SourceKind.FILE),
+                new.dedup_key,
+                time.time(),
+                *map(str, waiting),
+            ),
+        ).fetchone()
+        if stale is None:
+            return None
+        taken = db.execute(
+            "SELECT 1 FROM jobs WHERE index_id = ? AND dedup_key = ?",
+            (new.index_id, new.dedup_key),
+        ).fetchone()
+        if taken is not None:
+            db.execute("DELETE FROM jobs WHERE id = ?", (stale["id"],))
+            return None
+        fields = {n: v for n, v in values.items() if n != "created_at"}
+        fields |= {"bytes_sent": 0, "attempts": 0, "not_before": None, "unreported": []}
+        row = db.execute(
+            f"UPDATE jobs SET {', '.join(f'{n} = ?' for n in fields)} WHERE id = ? RETURNING *",
+            [*(_to_db(n, v) for n, v in fields.items()), stale["id"]],
+        ).fetchone()
+        logger.info("job %d: %s changed before it was sent; renewed", row["id"], new.source)
+        return _job(row)
 
     def get(self, job_id: int) -> Job:
         """The job; KeyError when there is none (removed)."""
@@ -319,7 +378,7 @@ class Store:
     def jobs(
         self,
         states: Sequence[JobState] | None = None,
-        ids: Sequence[int] | None = None,
+        ids: Collection[int] | None = None,
         *,
         index_id: str | None = None,
     ) -> list[Job]:
@@ -335,8 +394,9 @@ class Store:
             clauses.append(f"state IN ({', '.join('?' * len(states))})")
             args += [str(s) for s in states]
         if ids is not None:
-            clauses.append(f"id IN ({', '.join('?' * len(ids))})")
-            args += list(ids)
+            clause, ids_args = _ids_clause(ids)
+            clauses.append(clause)
+            args += ids_args
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         with self._lock:
@@ -384,6 +444,26 @@ class Store:
             cursor = db.execute(f"DELETE FROM jobs WHERE id IN ({', '.join('?' * len(ids))})", ids)
         return cursor.rowcount
 
+    # ---- fingerprints (validation.fingerprint.FingerprintStore) ------------------------------
+
+    def known_fingerprint(self, path: str, size: int, mtime_ns: int, inode: int) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT fingerprint FROM fingerprints"
+                " WHERE path = ? AND size = ? AND mtime_ns = ? AND inode = ?",
+                (path, size, mtime_ns, inode),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def remember_fingerprints(self, rows: Sequence[tuple[str, int, int, int, str]]) -> None:
+        """Keep (path, size, mtime_ns, inode, fingerprint) rows, one transaction for all."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO fingerprints (path, size, mtime_ns, inode, fingerprint)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
     # ---- leases --------------------------------------------------------------------------------
 
     @staticmethod
@@ -404,10 +484,13 @@ class Store:
                 logger.info("job %d: its process %s is gone; freeing it", row["id"], pid)
                 db.execute("UPDATE jobs SET lease_until = NULL WHERE id = ?", (row["id"],))
 
-    def claim(self, worker: str, *, limit: int, lease: float) -> Job | None:
+    def claim(
+        self, worker: str, *, limit: int, lease: float, only: Collection[int] | None = None
+    ) -> Job | None:
         """Lease the oldest queued job to ``worker`` when fewer than ``limit`` uploads hold a
         live lease (in any process); a job whose lease ran out or whose process is gone is
-        taken back first. The job is moved to ``uploading``.
+        taken back first. The job is moved to ``uploading``. ``only``: take none but these
+        (a CLI command runs its own jobs, not the window's).
 
         A queued job whose last runner still holds its lease (paused and resumed while that
         runner waits on an answer) is left until it lets go: its request may still create the
@@ -421,15 +504,18 @@ class Store:
             ).fetchone()[0]
             if running >= limit:
                 return None
+            scope, scope_args = _ids_clause(only)
             row = db.execute(
                 "SELECT id FROM jobs WHERE (lease_until IS NULL OR lease_until <= ?)"
                 " AND (state = ? OR (state = ? AND (not_before IS NULL OR not_before <= ?)))"
+                f"{' AND ' + scope if scope else ''}"
                 " ORDER BY state = ? DESC, id LIMIT 1",
                 (
                     now,
                     str(JobState.UPLOADING),
                     str(JobState.QUEUED),
                     now,
+                    *scope_args,
                     str(JobState.UPLOADING),
                 ),
             ).fetchone()

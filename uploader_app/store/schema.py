@@ -54,4 +54,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX jobs_dedup ON jobs (index_id, dedup_key) WHERE dedup_key IS NOT NULL;
     CREATE INDEX jobs_state ON jobs (state);
     """,
+    # 2: content fingerprints kept across runs, one row per file path (its latest version),
+    # so queueing a folder again does not read every byte again (docs/engine.md, "Store").
+    """
+    CREATE TABLE fingerprints (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL
+    );
+    -- a file added again after it changed finds its waiting job by path (Store.add)
+    CREATE INDEX jobs_source ON jobs (index_id, source);
+    """,
 )
