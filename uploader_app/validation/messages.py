@@ -227,9 +227,18 @@ def printable(text: str) -> str:
 
 
 def _escaped(ch: str) -> str:
-    # Control characters and the Unicode line and paragraph separators would break the line;
-    # other invisible characters (right-to-left marks, emoji joiners) belong to real names.
-    return repr(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+    # Control characters and the Unicode line and paragraph separators would break the line,
+    # and a direction override or isolate reorders all that follows it on the line (the
+    # message included; "clip\u202egnp.mp4" shows as "clip4pm.png"). Other invisible
+    # characters (right-to-left marks, emoji joiners) belong to real names.
+    if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _DIRECTION_SPANS:
+        return repr(ch)[1:-1]
+    return ch
+
+
+# Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) hold until their closing
+# mark; the one-character marks (U+200E, U+200F, U+061C) change nothing after them.
+_DIRECTION_SPANS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def format_duration(seconds: float) -> str:
