@@ -110,8 +110,9 @@ def build(folder: Path, cache: Path) -> Corpus:
     add("mov.avi", "sent", "a MOV video named .avi", _linker(mov))
     # Names that are not UTF-8 (a USB stick from an old Windows or Mac): Linux only.
     if sys.platform.startswith("linux"):
-        add(os.fsdecode(b"latin1-caf\xe9.mp4"), "sent", "a Latin-1 name", link)
-        add(os.fsdecode(b"broken-\xff\xfe-bytes.mp4"), "sent", "bytes that are no text", link)
+        # The store and the service need text: a good video, refused with "rename it".
+        add(os.fsdecode(b"latin1-caf\xe9.mp4"), "refused", "a Latin-1 name", link)
+        add(os.fsdecode(b"broken-\xff\xfe-bytes.mp4"), "refused", "bytes that are no text", link)
 
     # Empty, cut off, damaged.
     for ext in ("mp4", "mov", "mkv", "webm", "avi"):

@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from uploader_app.models import Issue, Verdict
 
@@ -144,6 +145,14 @@ WORDING: dict[str, Wording] = {
         "Maybe too long: {duration}. Videos for {models} can be at most {limit} long; {reason}.",
         "It may be refused. To be sure, cut it into parts shorter than {limit}.",
     ),
+    # The store, the log, the CSV and the service's form field all need text: such a file
+    # cannot be sent under its name (docs/validation.md, "Paths and names").
+    "name_not_text": Wording(
+        "Name this app cannot read",
+        "The name “{name}” has characters this app cannot read (it was probably made on "
+        "another system).",
+        "Rename it, then add it again.",
+    ),
     "windows_name": Wording(
         "Name Windows cannot use",
         "The name cannot be used on Windows: {reason}.",
@@ -215,6 +224,15 @@ def valid_text(text: str) -> str:
 
 # Surrogates other than the U+DC80-U+DCFF that stand for undecodable bytes.
 _UNPAIRED_HALF = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
+def undecodable_part(path: str) -> str | None:
+    """The first part of ``path`` (a folder or the file's name) that is not valid text, shown
+    as :func:`printable` shows it, or None when the whole path is text."""
+    for part in Path(path).parts:
+        if valid_text(part) != part:
+            return printable(part)
+    return None
 
 
 def printable(text: str) -> str:

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 
 from uploader_app.models import Finding, Issue, Target, Verdict
-from uploader_app.validation.messages import issue, printable
+from uploader_app.validation.messages import issue, printable, undecodable_part
 from uploader_app.validation.pool import imap_unordered
 from uploader_app.validation.probe import (
     ERROR_CONTENT,
@@ -143,6 +143,10 @@ def check_candidate(candidate: Candidate, target: Target, api_version: str | Non
     problem = _windows_problem(candidate)
     if problem is not None:
         finding = _with_warning(finding, issue("windows_name", Verdict.WARNING, reason=problem))
+    odd_part = undecodable_part(os.path.abspath(candidate.path))  # noqa: PTH100
+    if odd_part is not None and finding.verdict is not Verdict.SKIPPED:
+        # The uploader refuses it (jobs/engine.py): the check must not call it ready.
+        finding = _with_refusal(finding, issue("name_not_text", Verdict.REJECTED, name=odd_part))
     return finding
 
 
@@ -279,6 +283,20 @@ def _with_transcription(finding: Finding, subtitle: Path) -> Finding:
         reason=checked.problem,
     )
     return _with_warning(finding, problem)
+
+
+def _with_refusal(finding: Finding, problem: Issue) -> Finding:
+    """``finding`` refused for ``problem`` too: the headline unless it was refused already."""
+    if finding.verdict is Verdict.REJECTED:
+        return replace(finding, issues=(*finding.issues, problem))
+    return replace(
+        finding,
+        verdict=Verdict.REJECTED,
+        code=problem.code,
+        message=problem.message,
+        hint=problem.hint,
+        issues=(problem, *finding.issues),
+    )
 
 
 def _with_warning(finding: Finding, problem: Issue) -> Finding:
