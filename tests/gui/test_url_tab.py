@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from tests.local_http import ranged_files_in, serving
 from uploader_app.gui import url_tab
 from uploader_app.gui.url_tab import Column, UrlTab, split_addresses
+from uploader_app.jobs.urlcheck import check_url
 from uploader_app.models import Target, UrlFinding, Verdict
 
 
@@ -102,7 +103,7 @@ def test_a_check_for_the_previous_index_never_overwrites_the_new_verdict(
     strict = Target(require_audio=True)
     release = threading.Event()
 
-    def check(url: str, target: Target) -> UrlFinding:
+    def check(url: str, target: Target, **_: object) -> UrlFinding:
         if target == strict:
             release.wait(10)  # the old index's check is slow
             return finding(url, Verdict.REJECTED, "No sound.")
@@ -128,7 +129,7 @@ def test_queued_addresses_leave_the_list_in_place(
     """Rows leave one by one (never a model reset), so the rows that stay keep their
     selection."""
 
-    def check(url: str, target: Target) -> UrlFinding:
+    def check(url: str, target: Target, **_: object) -> UrlFinding:
         return finding(url, Verdict.OK, "Ready to upload.")
 
     monkeypatch.setattr(url_tab, "check_url", check)
@@ -145,3 +146,25 @@ def test_queued_addresses_leave_the_list_in_place(
     selected = tab.table.selectionModel().selectedRows()
     assert [tab.model.rows[i.row()].url for i in selected] == [urls[2]]
     assert tab.upload_button.text() == "Upload 2 videos"
+
+
+def test_the_tab_checks_with_the_service_address_it_was_given(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A private address is refused for the real service, fetched for the sandbox here.
+    asked: list[str | None] = []
+
+    def check(url: str, target: Target, service_url: str | None = None) -> UrlFinding:
+        asked.append(service_url)
+        return check_url(url, target, timeout=1, service_url=service_url)
+
+    monkeypatch.setattr(url_tab, "check_url", check)
+    tab = UrlTab()
+    qtbot.addWidget(tab)
+    tab.set_index("idx", None, "https://api.twelvelabs.io/v1.3")
+    tab.add_urls(["http://192.168.1.5/clip.mp4"])
+    qtbot.waitUntil(lambda: tab.model.rows[0].verdict is Verdict.REJECTED, timeout=5000)
+    assert asked == ["https://api.twelvelabs.io/v1.3"]
+    finding = tab.model.rows[0].finding
+    assert finding is not None
+    assert "only this computer or its own network" in finding.message

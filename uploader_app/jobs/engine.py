@@ -350,8 +350,10 @@ class Engine:
             index = self._client().get_index(index_id)
             target = Target.for_index(index, UploadKind.URL)
         news = []
+        # The sandbox on this computer fetches local addresses; the service cannot.
+        service_url = self._client().base_url
         for url in urls:
-            finding = check_url(url, target)
+            finding = check_url(url, target, service_url=service_url)
             common = {"source_kind": SourceKind.URL, "source": url, "index_id": index_id}
             if finding.verdict is Verdict.REJECTED:
                 news.append(
