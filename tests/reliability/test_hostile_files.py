@@ -25,7 +25,6 @@ from tests.reliability.hostile_corpus import (
     TECHNICAL,
     Corpus,
     Fate,
-    build,
     run_cli,
     strict_json,
 )
@@ -42,9 +41,9 @@ VERDICTS: dict[Fate, set[str]] = {
 LINE_BREAKERS = "\n\r\t\x0b\x0c\x1b\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068"
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory, video_dir: Path) -> Corpus:
-    return build(tmp_path_factory.mktemp("hostile") / "corpus", video_dir)
+@pytest.fixture
+def corpus(hostile_corpus: Corpus) -> Corpus:
+    return hostile_corpus
 
 
 def _key(relative_path: str) -> str:
@@ -141,6 +140,7 @@ def test_cancel_stops_a_scan_of_a_fifo_folder_at_once(tmp_path: Path) -> None:
     assert len(rest) < 50
 
 
+@pytest.mark.soak  # 6 s here: make reliability runs it
 @pytest.mark.timeout(180)
 def test_a_folder_of_ten_thousand_entries(tmp_path: Path) -> None:
     folder = tmp_path / "many"

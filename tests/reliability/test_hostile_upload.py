@@ -17,16 +17,16 @@ from tests.integration.engine.support import (
     make_engine,
     running,
 )
-from tests.reliability.hostile_corpus import TECHNICAL, build, run_cli, strict_json
+from tests.reliability.hostile_corpus import TECHNICAL, Corpus, run_cli, strict_json
 from uploader_app.models import JobState, upload_filename
 from uploader_app.validation.messages import valid_text
 
 
 @pytest.mark.timeout(300)
 def test_upload_sends_the_usable_files_once_and_reports_the_rest(
-    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+    start_sandbox: StartSandbox, hostile_corpus: Corpus, tmp_path: Path
 ) -> None:
-    corpus = build(tmp_path / "corpus", video_dir)
+    corpus = hostile_corpus
     sandbox = start_sandbox()
     env = cli_env(sandbox, tmp_path / "home")
     index = index_id(sandbox)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from tests.gui.test_files_tab import _drop
-from tests.reliability.hostile_corpus import TECHNICAL, build
+from tests.reliability.hostile_corpus import TECHNICAL, Corpus
 from tests.reliability.test_hostile_files import LINE_BREAKERS
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.findings_model import Column
@@ -23,9 +23,9 @@ from uploader_app.models import Target
 
 @pytest.mark.timeout(120)
 def test_dropping_the_hostile_folder_on_the_files_tab(
-    qtbot: QtBot, video_dir: Path, tmp_path: Path
+    qtbot: QtBot, hostile_corpus: Corpus, tmp_path: Path
 ) -> None:
-    corpus = build(tmp_path / "corpus", video_dir)
+    corpus = hostile_corpus
     fates = Counter(e.fate for e in corpus.entries)
     listed = fates["sent"] + fates["refused"] + fates["skipped"]
     tab = FilesTab(QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
