@@ -118,7 +118,7 @@ WORDING: dict[str, Wording] = {
     ),
     "folder_unreadable": Wording(
         "Cannot open the folder",
-        "This folder could not be opened, so the videos in it were not checked.",
+        "This folder could not be opened ({reason}), so the videos in it were not checked.",
         "Check that the folder is still there and that you are allowed to open it.",
     ),
     "subtitle_without_video": Wording(

@@ -217,7 +217,7 @@ def _walk_folder(root: Path, cancel: threading.Event | None) -> Iterator[Candida
                 refused = issue("folder_unreadable", Verdict.REJECTED, reason=os_reason(exc))
                 yield replace(finding_of(folder, [refused], None), relative_path=relative)
             else:
-                yield _skipped(folder, relative, "folder_unreadable")
+                yield _skipped(folder, relative, "folder_unreadable", reason=os_reason(exc))
             continue
         names = frozenset(e.name for e in entries)
         clashes = case_clashes([e.name for e in entries if not _is_hidden(e.name)])
@@ -266,8 +266,8 @@ def _skip_in_folder(finding: Finding) -> bool:
     return False
 
 
-def _skipped(path: Path, relative: str, code: str) -> Finding:
-    found = finding_of(path, [issue(code, Verdict.SKIPPED)], None)
+def _skipped(path: Path, relative: str, code: str, **values: object) -> Finding:
+    found = finding_of(path, [issue(code, Verdict.SKIPPED, **values)], None)
     return replace(found, relative_path=relative)
 
 
