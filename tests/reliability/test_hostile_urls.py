@@ -260,3 +260,64 @@ def test_the_log_drops_the_password_and_the_query() -> None:
     assert loggable(f"https://user:{PASSWORD}@files.example:8443/a.mp4?sig=1") == (
         "https://files.example:8443/a.mp4"
     )
+
+
+@pytest.mark.timeout(120)
+def test_a_password_in_a_good_address_is_never_shown_or_logged(
+    start_sandbox: StartSandbox, web: tuple[str, Path], video: Callable[..., Path], tmp_path: Path
+) -> None:
+    base, folder = web
+    clip = video("clip.mp4", duration=6.0, faststart=True)
+    (folder / "clip.mp4").write_bytes(clip.read_bytes())
+    sandbox = start_sandbox()
+    home = tmp_path / "home"
+    env = cli_env(sandbox, home)
+    secret = base.replace("http://", f"http://user:{PASSWORD}@") + "/clip.mp4"
+    gone = base.replace("http://", f"http://user:{PASSWORD}@") + "/missing.mp4"
+    code, out, err = run_cli("url", "--index", index_id(sandbox), secret, gone, env=env)
+    assert b"Traceback" not in err, err
+    assert code == 1  # the missing one is refused
+    assert PASSWORD.encode() not in out + err
+    logged = "".join(p.read_text(encoding="utf-8", errors="replace") for p in home.rglob("*.log"))
+    assert "missing.mp4" in logged  # the refusal was logged, with its address
+    assert PASSWORD not in logged
+    with client_factory(sandbox)() as client:
+        assert [t.filename for t in client.iter_tasks(index_id(sandbox))] == ["clip.mp4"]
+
+
+class _IdnSite(BaseHTTPRequestHandler):
+    """A proxy on 127.0.0.1 standing in for an internationalised host serving one video."""
+
+    body: bytes
+    seen: list[str]
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.timeout(30)
+def test_an_idn_host_is_fetched_by_its_ascii_name(video: Callable[..., Path]) -> None:
+    body = video("clip.mp4", duration=6.0, faststart=True).read_bytes()
+    seen: list[str] = []
+    handler = type("Site", (_IdnSite,), {"body": body, "seen": seen})
+    with serving(handler) as proxy:
+        session = requests.Session()
+        session.trust_env = False
+        session.proxies = {"http": proxy}
+        found = check_url(
+            "http://bücher.example/clip.mp4",
+            TARGET,
+            timeout=5,
+            session=session,
+            service_url=SERVICE,
+        )
+    assert found.verdict is Verdict.OK, found.message
+    assert seen == ["http://xn--bcher-kva.example/clip.mp4"]
