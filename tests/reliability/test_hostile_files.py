@@ -81,6 +81,9 @@ def test_check_json_gives_every_hostile_file_its_verdict(corpus: Corpus) -> None
             assert row["verdict"] in VERDICTS[entry.fate], (entry.what, row)
             assert_plain(row)
     assert not by_entry, f"rows for files not in the corpus: {list(by_entry)}"
+    fifo = next(r for r in rows if r["relative_path"] == "corpus/fifo.mp4")
+    assert "special system file" in fifo["message"]
+    assert fifo["hint"].startswith("It is left out; nothing needs doing")
     [deep] = [r for r in rows if r["code"] == "folder_unreadable"]
     assert "longer than this computer allows" in deep["message"]  # not "permission"
     print(f"\n{len(corpus.entries)} hostile files checked in {elapsed:.1f} s")

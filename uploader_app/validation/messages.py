@@ -106,6 +106,12 @@ WORDING: dict[str, Wording] = {
         "Not a video: this file is {content}.",
         "Choose a video file, for example an MP4 or MOV file.",
     ),
+    # A pipe, a device or a file gone by its turn, found in a folder: nothing the user meant.
+    "unreadable/skipped": Wording(
+        "Left out",
+        "This file could not be read: {reason}.",
+        "It is left out; nothing needs doing unless you meant to send it.",
+    ),
     "unreadable": Wording(
         "Cannot open the file",
         "This file could not be read: {reason}.",

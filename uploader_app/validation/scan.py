@@ -137,7 +137,13 @@ def check_candidate(candidate: Candidate, target: Target, api_version: str | Non
         finding = finding_of(candidate.path, [unreadable], None)
     finding = replace(finding, relative_path=candidate.relative_path)
     if not candidate.explicit and _skip_in_folder(finding):
-        return replace(finding, verdict=Verdict.SKIPPED, issues=())
+        skipped = replace(finding, verdict=Verdict.SKIPPED, issues=())
+        error = finding.probe.error if finding.probe is not None else None
+        if error in (ERROR_MISSING, ERROR_SPECIAL):
+            # "Check that you are allowed to open it" would send the user after a pipe.
+            left = issue("unreadable", Verdict.SKIPPED, reason=error)
+            skipped = replace(skipped, message=left.message, hint=left.hint)
+        return skipped
     if candidate.transcription is not None and finding.verdict in (Verdict.OK, Verdict.WARNING):
         finding = _with_transcription(finding, candidate.transcription)
     problem = _windows_problem(candidate)
