@@ -17,6 +17,7 @@ from tests.local_http import files_in, serving
 from tests.media import VideoSpec, make_video
 
 if TYPE_CHECKING:
+    from tests.reliability.hostile_corpus import Corpus
     from tests.s3_emulator import S3Emulator
     from uploader_app.sandbox.server import SandboxServer
 
@@ -166,3 +167,12 @@ def s3(s3_server: S3Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     return s3_server
+
+
+@pytest.fixture(scope="session")
+def hostile_corpus(tmp_path_factory: pytest.TempPathFactory, video_dir: Path) -> Corpus:
+    """The hostile-file corpus (tests/reliability/hostile_corpus.py), made once per session;
+    tests read it and never change it."""
+    from tests.reliability.hostile_corpus import build
+
+    return build(tmp_path_factory.mktemp("hostile") / "corpus", video_dir)

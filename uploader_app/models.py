@@ -212,6 +212,25 @@ class Finding:
     transcription: Path | None = None  # clip.srt / clip.vtt found beside the video
 
 
+def upload_filename(name: str) -> str:
+    """The name a file is uploaded under, which the service then lists the video by.
+
+    The upload form's encoding (the browsers' rules, which urllib3 follows) sends a line break
+    as "%0A" and a quote as "%22", servers read a backslash as an escape and drop it, and other
+    control characters are not allowed in a header at all: such a name would reach the service
+    changed, and the look-up by name after a lost answer would miss the video and send it
+    again (docs/api-client.md, "File names on the wire"). Those characters are replaced here.
+    """
+    return "".join(_UPLOAD_NAME_SWAPS.get(ch, ch) for ch in name)
+
+
+_UPLOAD_NAME_SWAPS = {
+    **{chr(code): " " for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)},
+    '"': "'",
+    "\\": "_",
+}
+
+
 def url_filename(url: str) -> str:
     """A URL's last path segment, %-decoded: the file name the service gives a URL upload
     (**assumption**, as the sandbox does; the vendor does not document it). Empty for an
@@ -356,9 +375,10 @@ class Job:
 
     @property
     def name(self) -> str:
-        """The file name, or a URL's last path segment (%-decoded)."""
+        """The name the service lists the video by: the file's (as :func:`upload_filename`
+        sends it), or a URL's last path segment (%-decoded)."""
         if self.source_kind is SourceKind.FILE:
-            return Path(self.source).name
+            return upload_filename(Path(self.source).name)
         if self.source_kind is SourceKind.MANIFEST_ROW:
             # An S3 key is not a URL: "#", "?" and "%" are part of the object's name.
             return self.source.rpartition("/")[2]

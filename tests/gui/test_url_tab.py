@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from tests.local_http import ranged_files_in, serving
 from uploader_app.gui import url_tab
 from uploader_app.gui.url_tab import Column, UrlTab, split_addresses
+from uploader_app.jobs.urlcheck import check_url
 from uploader_app.models import Target, UploadKind, UrlFinding, Verdict
 from uploader_app.validation import limits
 
@@ -103,7 +104,7 @@ def test_a_check_for_the_previous_index_never_overwrites_the_new_verdict(
     strict = Target(require_audio=True)
     release = threading.Event()
 
-    def check(url: str, target: Target) -> UrlFinding:
+    def check(url: str, target: Target, **_: object) -> UrlFinding:
         if target.require_audio:
             release.wait(10)  # the old index's check is slow
             return finding(url, Verdict.REJECTED, "No sound.")
@@ -129,7 +130,7 @@ def test_queued_addresses_leave_the_list_in_place(
     """Rows leave one by one (never a model reset), so the rows that stay keep their
     selection."""
 
-    def check(url: str, target: Target) -> UrlFinding:
+    def check(url: str, target: Target, **_: object) -> UrlFinding:
         return finding(url, Verdict.OK, "Ready to upload.")
 
     monkeypatch.setattr(url_tab, "check_url", check)
@@ -161,7 +162,7 @@ def _shown(qtbot: QtBot) -> UrlTab:
 def test_ctrl_enter_checks_then_enter_sends(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     """Typed addresses, then the keyboard alone: Ctrl+Enter checks them; once checked, the
     Upload button has the focus and Enter sends them."""
-    monkeypatch.setattr(url_tab, "check_url", lambda url, target: finding(url, Verdict.OK, ""))
+    monkeypatch.setattr(url_tab, "check_url", lambda url, target, **_: finding(url, Verdict.OK, ""))
     tab = _shown(qtbot)
     tab.editor.setFocus()
     QTest.keyClicks(tab.editor, "https://example.com/a.mp4")
@@ -175,7 +176,7 @@ def test_ctrl_enter_checks_then_enter_sends(qtbot: QtBot, monkeypatch: pytest.Mo
 def test_ctrl_enter_in_the_empty_box_and_enter_in_the_list_send(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(url_tab, "check_url", lambda url, target: finding(url, Verdict.OK, ""))
+    monkeypatch.setattr(url_tab, "check_url", lambda url, target, **_: finding(url, Verdict.OK, ""))
     tab = _shown(qtbot)
     tab.add_urls(["https://example.com/a.mp4"])
     qtbot.waitUntil(lambda: not tab.checking, timeout=5000)
@@ -214,3 +215,25 @@ def test_addresses_are_judged_with_the_url_routes_limits(
     row = tab.model.rows[0]
     assert row.verdict is Verdict.REJECTED, row.status
     assert "Can't be sent" in row.status
+
+
+def test_the_tab_checks_with_the_service_address_it_was_given(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A private address is refused for the real service, fetched for the sandbox here.
+    asked: list[str | None] = []
+
+    def check(url: str, target: Target, service_url: str | None = None) -> UrlFinding:
+        asked.append(service_url)
+        return check_url(url, target, timeout=1, service_url=service_url)
+
+    monkeypatch.setattr(url_tab, "check_url", check)
+    tab = UrlTab()
+    qtbot.addWidget(tab)
+    tab.set_index("idx", None, "https://api.twelvelabs.io/v1.3")
+    tab.add_urls(["http://192.168.1.5/clip.mp4"])
+    qtbot.waitUntil(lambda: tab.model.rows[0].verdict is Verdict.REJECTED, timeout=5000)
+    assert asked == ["https://api.twelvelabs.io/v1.3"]
+    finding = tab.model.rows[0].finding
+    assert finding is not None
+    assert "only this computer or its own network" in finding.message

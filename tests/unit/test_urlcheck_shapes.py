@@ -82,7 +82,7 @@ def test_other_sharing_pages_are_refused(url: str) -> None:
     [
         ("s3://bucket/clip.mp4", "presigned https:// link"),
         ("file:///home/me/clip.mp4", "file on this computer"),
-        ("ftp://example.com/clip.mp4", "direct https:// link"),
+        ("ftp://example.com/clip.mp4", "add it from your computer, or use an https:// link"),
     ],
 )
 def test_only_http_and_https_are_fetched(url: str, words: str) -> None:

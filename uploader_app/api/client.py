@@ -45,7 +45,7 @@ from uploader_app.api.types import (
     parse_task,
     parse_video,
 )
-from uploader_app.models import Index, IndexModel, Task, TaskStatus
+from uploader_app.models import Index, IndexModel, Task, TaskStatus, upload_filename
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class ApiClient(AssetEndpoints):
         attempt created; without it an ambiguous failure is raised, never sent again (the
         engine's keeps its state in the job store, docs/engine.md "Exactly once").
         """
-        name = filename or path.name
+        name = upload_filename(filename or path.name)
         if fingerprint is not None and self.version != "v1.2":
             user_metadata = {**(user_metadata or {}), FINGERPRINT_KEY: fingerprint}
         fields = self._task_fields(

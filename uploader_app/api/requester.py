@@ -97,9 +97,10 @@ def iter_pages(fetch: Callable[[int], Page[T]]) -> Iterator[T]:
 
 
 def loggable(url: str) -> str:
-    # Presigned storage URLs carry their signature in the query: keep it out of logs.
+    # Presigned storage URLs carry their signature in the query, and a user:password@ in the
+    # address carries a password: keep both out of logs.
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
 class Requester:

@@ -22,6 +22,7 @@ from uploader_app.gui.check_table import CheckTableModel, Tickable, sentence, ve
 from uploader_app.gui.icons import verdict_icon
 from uploader_app.gui.job_text import short_size
 from uploader_app.models import Finding, Verdict
+from uploader_app.validation.messages import printable
 
 logger = logging.getLogger(__name__)
 
@@ -267,10 +268,12 @@ class FindingsModel(CheckTableModel[FileRow]):
 
     def _display(self, row: FileRow, column: int) -> str:
         probe = row.finding.probe if row.finding else None
+        # A line break in a name would make its row two lines tall, and undecodable bytes
+        # reach Qt as lone surrogates: shown as the check's lines show them.
         if column == Column.NAME:
-            return row.path.name
+            return printable(row.path.name)
         if column == Column.FOLDER:
-            return row.folder
+            return printable(row.folder)
         if column == Column.STATUS:
             return row.status
         if probe is None:

@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
         # the list must never show a bare id (docs/ux.md, "Never show").
         self.task_panel.model.add_index_names({i.id: i.name for i in self.picker.indexes})
         self.files_tab.set_index(index_id, target, api_version, self.picker.limits_text())
-        self.url_tab.set_index(index_id, target)
+        self.url_tab.set_index(index_id, target, self.account.base_url)
         self.manifest_tab.set_index(index_id)
         self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
 

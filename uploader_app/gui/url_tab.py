@@ -70,9 +70,9 @@ def split_addresses(pasted: str) -> list[str]:
 
 
 def check_urls(
-    urls: Sequence[str], target: Target, cancel: threading.Event
+    urls: Sequence[str], target: Target, cancel: threading.Event, service_url: str | None = None
 ) -> Iterator[UrlFinding]:
-    """Each address's finding, in the order they finish."""
+    """Each address's finding, in the order they finish (``service_url``: see ``check_url``)."""
     with ThreadPoolExecutor(CHECKS_AT_ONCE, thread_name_prefix="urlcheck") as pool:
         waiting: set[Future[UrlFinding]] = set()
         queue = iter(urls)
@@ -81,7 +81,7 @@ def check_urls(
                 url = next(queue, None)
                 if url is None:
                     break
-                waiting.add(pool.submit(check_url, url, target))
+                waiting.add(pool.submit(check_url, url, target, service_url=service_url))
             if not waiting:
                 return
             done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
@@ -152,6 +152,7 @@ class UrlTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._target = replace(DEFAULT_TARGET, kind=UploadKind.URL)
+        self._service_url: str | None = None
         self._index_id: str | None = None
         self._streams: list[Stream] = []
         self._sending = False
@@ -248,16 +249,24 @@ class UrlTab(QWidget):
         """What the addresses are checked against: the index's models on the URL route."""
         return self._target
 
-    def set_index(self, index_id: str | None, target: Target | None) -> None:
+    def set_index(
+        self, index_id: str | None, target: Target | None, service_url: str | None = None
+    ) -> None:
         """Another index: its limits apply, so every address is checked again.
 
         A URL is fetched by the service, not uploaded from here, so the URL route's limits
         apply (``validation/limits.py``, by model version and route), not the file route's.
+        ``service_url``, the API's address, says whether local addresses can be fetched.
         """
         checked_as = replace(target or DEFAULT_TARGET, kind=UploadKind.URL)
-        changed = (index_id, checked_as) != (self._index_id, self._target)
+        changed = (index_id, checked_as, service_url) != (
+            self._index_id,
+            self._target,
+            self._service_url,
+        )
         self._index_id = index_id
         self._target = checked_as
+        self._service_url = service_url
         if changed and self.model.rowCount():
             # The old index's checks still running would land on the rows after the new ones.
             self.shutdown()
@@ -299,8 +308,8 @@ class UrlTab(QWidget):
         new = self.model.add(urls)
         if not new:
             return
-        target = self._target
-        stream = Stream(lambda cancel: check_urls(new, target, cancel), self)
+        target, service_url = self._target, self._service_url
+        stream = Stream(lambda cancel: check_urls(new, target, cancel, service_url), self)
         stream.batch.connect(self.model.apply)
         stream.finished.connect(lambda: self._on_finished(stream))
         self._streams.append(stream)

@@ -63,6 +63,7 @@ from uploader_app.models import (
 )
 from uploader_app.store import NewJob, Store
 from uploader_app.validation.fingerprint import FingerprintCache
+from uploader_app.validation.messages import issue, undecodable_part
 from uploader_app.validation.scan import scan
 
 logger = logging.getLogger(__name__)
@@ -308,13 +309,15 @@ class Engine:
             # A name in another encoding (bytes that are not UTF-8): the store, the log, the
             # CSV and the service's form field all need text, so the file is reported, not
             # sent, and the rest of the batch goes on.
+            refused = issue(
+                "name_not_text", Verdict.REJECTED, name=undecodable_part(source) or readable
+            )
             return NewJob(
                 **common,  # type: ignore[arg-type]
                 state=JobState.REJECTED,
-                error_code="name_not_text",
-                error_message=f"The name of {Path(readable).name} has characters this app "
-                "cannot read (it was probably made on another system).",
-                error_hint="Rename the file, then add it again.",
+                error_code=refused.code,
+                error_message=refused.message,
+                error_hint=refused.hint,
                 dedup_key=f"path:{readable}",
             )
         if finding.verdict is Verdict.REJECTED:
@@ -381,8 +384,10 @@ class Engine:
             index = self._client().get_index(index_id)
             target = Target.for_index(index, UploadKind.URL)
         news = []
+        # The sandbox on this computer fetches local addresses; the service cannot.
+        service_url = self._client().base_url
         for url in urls:
-            finding = check_url(url, target)
+            finding = check_url(url, target, service_url=service_url)
             common = {"source_kind": SourceKind.URL, "source": url, "index_id": index_id}
             if finding.verdict is Verdict.REJECTED:
                 news.append(

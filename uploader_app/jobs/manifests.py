@@ -26,6 +26,7 @@ from uploader_app.manifest.checks import (
 )
 from uploader_app.manifest.document import ManifestDocument
 from uploader_app.manifest.uris import UriProblem, parse_s3_uri
+from uploader_app.validation.messages import printable
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,10 @@ def run_manifest_check(args: argparse.Namespace, out: TextIO | None = None) -> i
 
 def format_problem(problem: Problem) -> str:
     line = f" (line {problem.line})" if problem.line is not None and problem.row else ""
-    return f"{problem.severity.value:<7} {problem.where}{line}: {problem.message} {problem.hint}"
+    # A field name or value from the file may hold a line break or a direction override:
+    # shown escaped, so each problem stays on its own line and reads left to right.
+    said = printable(f"{problem.where}{line}: {problem.message} {problem.hint}")
+    return f"{problem.severity.value:<7} {said}"
 
 
 def _summary(rows: int, problems: Sequence[Problem]) -> str:

@@ -11,9 +11,13 @@ the service spends minutes fetching it. The API key is never sent to the URL's s
 from __future__ import annotations
 
 import io
+import ipaddress
 import logging
+import re
+import socket
 import threading
 import time
+import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -37,7 +41,7 @@ from uploader_app.models import (
     Verdict,
     url_filename,
 )
-from uploader_app.validation.messages import Wording, format_duration, format_size
+from uploader_app.validation.messages import Wording, format_duration, format_size, printable
 from uploader_app.validation.probe import probe_stream
 from uploader_app.validation.rules import evaluate, finding_of, size_issues
 from uploader_app.validation.sniff import Kind, sniff
@@ -52,6 +56,9 @@ BLOCK = 256 * 1024
 # figures). These caps keep an odd file or a slow server from turning a check into a download.
 MAX_PROBE_BYTES = 16 * 1024 * 1024
 MAX_REDIRECTS = 10
+# Servers commonly refuse a request line over 8 KB (Apache's LimitRequestLine is 8190, nginx's
+# header buffers 8 KB); the service's own look-up by address puts it in a query too.
+MAX_URL_CHARS = 8000
 URL_WORKERS = 4  # URLs checked side by side by check_urls
 PROBE_TIME_FACTOR = 3  # the whole probe may take this many times the per-request timeout
 
@@ -67,8 +74,21 @@ WORDING: dict[str, Wording] = {
     "url_scheme": Wording(
         "Address not supported",
         "Only addresses starting with http:// or https:// can be fetched; "
-        "this one starts with {scheme}://.",
+        "this one starts with {scheme}:.",
         "{scheme_hint}",
+    ),
+    "url_too_long": Wording(
+        "Address too long",
+        "This address is {length} characters long; servers refuse addresses longer than "
+        "about 8,000 characters.",
+        "Use a shorter direct link to the video file (a presigned link is about 1,000 characters).",
+    ),
+    "url_private": Wording(
+        "An address the service cannot reach",
+        "The file is at {host}, an address only this computer or its own network can reach. "
+        "Twelve Labs fetches the file over the internet, so it cannot get it.",
+        "Put the video on a server the internet can reach and use that link, or add the file "
+        "from your computer.",
     ),
     "url_video_page": Wording(
         "A video page, not a video file",
@@ -147,7 +167,15 @@ _SCHEME_HINTS = {
     "file": "This is a file on this computer: add it as a file, not as a web address.",
     "s3": "For a file in Amazon S3, create a presigned https:// link, or use a manifest.",
     "gs": "For a file in Google Cloud Storage, create a signed https:// link.",
+    "ftp": "Download the file and add it from your computer, or use an https:// link to it.",
+    "javascript": "This is a piece of a web page's program, not an address. " + _DIRECT_LINK,
+    "data": "The video is written into the address itself: save it as a file, then add the file.",
+    "blob": "This address exists only inside one browser tab: download the video, then add the "
+    "file.",
 }
+# Schemes written without "//" ("javascript:alert(1)"); any other "word:" is taken for a host
+# and port typed without https://.
+_BARE_SCHEMES = frozenset({"javascript", "vbscript", "data", "blob", "about", "mailto", "tel"})
 
 # Sites whose pages play a video but never hand out the file (host suffix, name).
 _VIDEO_SITES = (
@@ -173,25 +201,83 @@ class ShapeProblem:
     values: dict[str, str]
 
 
-def shape_problem(url: str) -> ShapeProblem | None:
-    """The problem visible in the address itself, or None: pure, no network."""
+def shape_problem(url: str, *, local_ok: bool = True) -> ShapeProblem | None:
+    """The problem visible in the address itself, or None: pure, no network.
+
+    ``local_ok=False`` refuses addresses only this computer or its network can reach (the
+    service fetches from the internet); the sandbox, on this computer, can fetch them.
+    """
+    if len(url) > MAX_URL_CHARS:
+        return ShapeProblem("url_too_long", {"length": f"{len(url):,}"})
+    invalid = ShapeProblem("url_invalid", {"url": shown_url(url)})
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch.isspace() for ch in url):
+        return invalid  # a line break or tab pasted inside; no server takes those
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
     except ValueError:  # a malformed port or IPv6 literal
-        return ShapeProblem("url_invalid", {"url": url})
+        return invalid
     scheme = parts.scheme.lower()
-    if scheme and scheme not in ("http", "https") and "://" in url:
+    if scheme and scheme not in ("http", "https") and ("://" in url or scheme in _BARE_SCHEMES):
         hint = _SCHEME_HINTS.get(scheme, "Use a direct https:// link to the video file.")
         return ShapeProblem("url_scheme", {"scheme": scheme, "scheme_hint": hint})
     if scheme not in ("http", "https") or not host or not address_ok(url):
-        return ShapeProblem("url_invalid", {"url": url})
+        return invalid
+    if not local_ok and only_reachable_here(host):
+        return ShapeProblem("url_private", {"host": host})
     if host in _FILE_HOSTS:
         return None
     for suffix, site in _VIDEO_SITES:
         if _on(host, suffix):
             return ShapeProblem("url_video_page", {"site": site})
     return _sharing_problem(parts.path, parts.query, host, url)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: a password in it masked, control characters escaped,
+    and at most 200 characters."""
+    if not url:
+        return "(an empty line)"
+    match = _USERINFO.match(url)
+    if match is not None and ":" in match["userinfo"]:
+        user = match["userinfo"].partition(":")[0]
+        url = f"{match['scheme']}{user}:***@{url[match.end() :]}"
+    url = printable(url)
+    return url if len(url) <= 200 else url[:199] + "…"
+
+
+# The scheme, then everything before the last "@" of the host part (as urlsplit reads it).
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+
+
+def only_reachable_here(host: str) -> bool:
+    """True for a host on this computer or a private network: a private, loopback, link-local
+    or otherwise non-public IP address (in any form the system accepts, "2130706433" and
+    "0x7f.1" included), and ``localhost`` names. A public name that resolves to a private
+    address is not looked up: the service reports it (docs/urls.md)."""
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            # The forms inet_aton takes are the ones a connection would take: 127.1, 0x7f.1.
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    return not address.is_global
+
+
+def _service_is_local(service_url: str | None) -> bool:
+    """The service (the sandbox) runs here or on this network, so it reaches such addresses."""
+    if service_url is None:
+        return True
+    try:
+        host = urlsplit(service_url).hostname or ""
+    except ValueError:
+        return False
+    return only_reachable_here(host)
 
 
 def _on(host: str, domain: str) -> bool:
@@ -244,16 +330,20 @@ def check_url(
     *,
     timeout: float = 10.0,
     session: requests.Session | None = None,
+    service_url: str | None = None,
 ) -> UrlFinding:
     """The verdict on one video URL for ``target``. Never raises.
 
     ``timeout`` bounds each request (the whole probe takes at most a few times that). Pass
     ``target.kind`` as the route the URL will take (``UploadKind.URL`` for a video_url task).
     ``session`` is for connection reuse across many URLs; one that carries the API key is
-    not used, so the key never goes to the URL's server.
+    not used, so the key never goes to the URL's server. ``service_url`` is the API's
+    address: unless it is on this computer or network (the sandbox), an address only this
+    network can reach is refused before anything is fetched, redirects included.
     """
     url = url.strip()
-    problem = shape_problem(url)
+    local_ok = _service_is_local(service_url)
+    problem = shape_problem(url, local_ok=local_ok)
     if problem is not None:
         return _worded(url, problem.code, problem.values, filename=url_filename(url))
     if session is not None and "x-api-key" in session.headers:
@@ -261,7 +351,7 @@ def check_url(
         session = None
     http = session or DirectToLoopbackSession()
     try:
-        return _fetch_and_judge(http, url, target, timeout)
+        return _fetch_and_judge(http, url, target, timeout, local_ok=local_ok)
     finally:
         if session is None:
             http.close()
@@ -273,6 +363,7 @@ def check_urls(
     *,
     timeout: float = 10.0,
     workers: int = URL_WORKERS,
+    service_url: str | None = None,
 ) -> list[UrlFinding]:
     """:func:`check_url` for many URLs at once, in their order.
 
@@ -290,7 +381,7 @@ def check_urls(
             session = local.session = DirectToLoopbackSession()
             with lock:
                 sessions.append(session)
-        return check_url(url, target, timeout=timeout, session=session)
+        return check_url(url, target, timeout=timeout, session=session, service_url=service_url)
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="urlcheck") as pool:
@@ -301,11 +392,11 @@ def check_urls(
 
 
 def _fetch_and_judge(
-    http: requests.Session, url: str, target: Target, timeout: float
+    http: requests.Session, url: str, target: Target, timeout: float, *, local_ok: bool
 ) -> UrlFinding:
     host = urlsplit(url).hostname or url
     try:
-        response = _follow(http, url, timeout)
+        response = _follow(http, url, timeout, local_ok=local_ok)
     except _RedirectedAwayError as away:
         # A short link that lands on YouTube or a sharing page: said without fetching it.
         return _worded(url, away.problem.code, away.problem.values, filename=url_filename(url))
@@ -372,9 +463,12 @@ class _RedirectedAwayError(Exception):
         self.problem = problem
 
 
-def _follow(http: requests.Session, url: str, timeout: float) -> requests.Response:
+def _follow(
+    http: requests.Session, url: str, timeout: float, *, local_ok: bool
+) -> requests.Response:
     """GET the first block, following redirects one by one so that each new address is
-    judged by its shape before anything is fetched from it."""
+    judged by its shape before anything is fetched from it (a redirect to file:// or to a
+    private address included)."""
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         response = http.get(
@@ -388,7 +482,7 @@ def _follow(http: requests.Session, url: str, timeout: float) -> requests.Respon
             return response
         response.close()
         current = urljoin(current, response.headers["Location"])
-        problem = shape_problem(current)
+        problem = shape_problem(current, local_ok=local_ok)
         if problem is not None:
             raise _RedirectedAwayError(problem)
     raise requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
@@ -686,5 +780,5 @@ def _network_finding(
         code = "url_invalid"
     else:
         code = _NETWORK_CODES.get(error_from_exception(exc).code, "url_connection_lost")
-    values = {"host": host, "wait": format_duration(timeout), "url": url}
+    values = {"host": host, "wait": format_duration(timeout), "url": shown_url(url)}
     return _worded(url, code, values, filename=url_filename(url))

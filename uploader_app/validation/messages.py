@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from uploader_app.models import Issue, Verdict
 
@@ -105,6 +106,12 @@ WORDING: dict[str, Wording] = {
         "Not a video: this file is {content}.",
         "Choose a video file, for example an MP4 or MOV file.",
     ),
+    # A pipe, a device or a file gone by its turn, found in a folder: nothing the user meant.
+    "unreadable/skipped": Wording(
+        "Left out",
+        "This file could not be read: {reason}.",
+        "It is left out; nothing needs doing unless you meant to send it.",
+    ),
     "unreadable": Wording(
         "Cannot open the file",
         "This file could not be read: {reason}.",
@@ -117,7 +124,7 @@ WORDING: dict[str, Wording] = {
     ),
     "folder_unreadable": Wording(
         "Cannot open the folder",
-        "This folder could not be opened, so the videos in it were not checked.",
+        "This folder could not be opened ({reason}), so the videos in it were not checked.",
         "Check that the folder is still there and that you are allowed to open it.",
     ),
     "subtitle_without_video": Wording(
@@ -143,6 +150,14 @@ WORDING: dict[str, Wording] = {
         "Maybe too long",
         "Maybe too long: {duration}. Videos for {models} can be at most {limit} long; {reason}.",
         "It may be refused. To be sure, cut it into parts shorter than {limit}.",
+    ),
+    # The store, the log, the CSV and the service's form field all need text: such a file
+    # cannot be sent under its name (docs/validation.md, "Paths and names").
+    "name_not_text": Wording(
+        "Name this app cannot read",
+        "The name “{name}” has characters this app cannot read (it was probably made on "
+        "another system).",
+        "Rename it, then add it again.",
     ),
     "windows_name": Wording(
         "Name Windows cannot use",
@@ -217,6 +232,15 @@ def valid_text(text: str) -> str:
 _UNPAIRED_HALF = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
+def undecodable_part(path: str) -> str | None:
+    """The first part of ``path`` (a folder or the file's name) that is not valid text, shown
+    as :func:`printable` shows it, or None when the whole path is text."""
+    for part in Path(path).parts:
+        if valid_text(part) != part:
+            return printable(part)
+    return None
+
+
 def printable(text: str) -> str:
     """``text`` as one line of valid UTF-8, for names shown to people.
 
@@ -227,9 +251,18 @@ def printable(text: str) -> str:
 
 
 def _escaped(ch: str) -> str:
-    # Control characters and the Unicode line and paragraph separators would break the line;
-    # other invisible characters (right-to-left marks, emoji joiners) belong to real names.
-    return repr(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+    # Control characters and the Unicode line and paragraph separators would break the line,
+    # and a direction override or isolate reorders all that follows it on the line (the
+    # message included; "clip\u202egnp.mp4" shows as "clip4pm.png"). Other invisible
+    # characters (right-to-left marks, emoji joiners) belong to real names.
+    if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _DIRECTION_SPANS:
+        return repr(ch)[1:-1]
+    return ch
+
+
+# Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) hold until their closing
+# mark; the one-character marks (U+200E, U+200F, U+061C) change nothing after them.
+_DIRECTION_SPANS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def format_duration(seconds: float) -> str:

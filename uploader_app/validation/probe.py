@@ -56,6 +56,7 @@ ERROR_NAME_TOO_LONG = (
     "move it to a folder nearer the top of the drive"
 )
 ERROR_NOT_A_FOLDER = "a part of its path is a file, not a folder"
+ERROR_LINK_LOOP = "it is a shortcut (link) that leads round in a circle, never to a file"
 
 # Picture formats also written as a bare stream with no container (MediaInfo then gives the
 # file and its picture the same format). DV does that too, but it is a format with its own
@@ -139,6 +140,8 @@ def os_reason(exc: OSError) -> str:
         return ERROR_NAME_TOO_LONG
     if exc.errno == errno.ENOTDIR:
         return ERROR_NOT_A_FOLDER
+    if exc.errno == errno.ELOOP:
+        return ERROR_LINK_LOOP
     reason = (exc.strerror or str(exc)).lower()
     return f"the system refused to open it ({reason})"
 

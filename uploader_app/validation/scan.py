@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 
 from uploader_app.models import Finding, Issue, Target, Verdict
-from uploader_app.validation.messages import issue, printable
+from uploader_app.validation.messages import issue, printable, undecodable_part
 from uploader_app.validation.pool import imap_unordered
 from uploader_app.validation.probe import (
     ERROR_CONTENT,
@@ -137,12 +137,22 @@ def check_candidate(candidate: Candidate, target: Target, api_version: str | Non
         finding = finding_of(candidate.path, [unreadable], None)
     finding = replace(finding, relative_path=candidate.relative_path)
     if not candidate.explicit and _skip_in_folder(finding):
-        return replace(finding, verdict=Verdict.SKIPPED, issues=())
+        skipped = replace(finding, verdict=Verdict.SKIPPED, issues=())
+        error = finding.probe.error if finding.probe is not None else None
+        if error in (ERROR_MISSING, ERROR_SPECIAL):
+            # "Check that you are allowed to open it" would send the user after a pipe.
+            left = issue("unreadable", Verdict.SKIPPED, reason=error)
+            skipped = replace(skipped, message=left.message, hint=left.hint)
+        return skipped
     if candidate.transcription is not None and finding.verdict in (Verdict.OK, Verdict.WARNING):
         finding = _with_transcription(finding, candidate.transcription)
     problem = _windows_problem(candidate)
     if problem is not None:
         finding = _with_warning(finding, issue("windows_name", Verdict.WARNING, reason=problem))
+    odd_part = undecodable_part(os.path.abspath(candidate.path))  # noqa: PTH100
+    if odd_part is not None and finding.verdict is not Verdict.SKIPPED:
+        # The uploader refuses it (jobs/engine.py): the check must not call it ready.
+        finding = _with_refusal(finding, issue("name_not_text", Verdict.REJECTED, name=odd_part))
     return finding
 
 
@@ -213,7 +223,7 @@ def _walk_folder(root: Path, cancel: threading.Event | None) -> Iterator[Candida
                 refused = issue("folder_unreadable", Verdict.REJECTED, reason=os_reason(exc))
                 yield replace(finding_of(folder, [refused], None), relative_path=relative)
             else:
-                yield _skipped(folder, relative, "folder_unreadable")
+                yield _skipped(folder, relative, "folder_unreadable", reason=os_reason(exc))
             continue
         names = frozenset(e.name for e in entries)
         clashes = case_clashes([e.name for e in entries if not _is_hidden(e.name)])
@@ -262,8 +272,8 @@ def _skip_in_folder(finding: Finding) -> bool:
     return False
 
 
-def _skipped(path: Path, relative: str, code: str) -> Finding:
-    found = finding_of(path, [issue(code, Verdict.SKIPPED)], None)
+def _skipped(path: Path, relative: str, code: str, **values: object) -> Finding:
+    found = finding_of(path, [issue(code, Verdict.SKIPPED, **values)], None)
     return replace(found, relative_path=relative)
 
 
@@ -279,6 +289,20 @@ def _with_transcription(finding: Finding, subtitle: Path) -> Finding:
         reason=checked.problem,
     )
     return _with_warning(finding, problem)
+
+
+def _with_refusal(finding: Finding, problem: Issue) -> Finding:
+    """``finding`` refused for ``problem`` too: the headline unless it was refused already."""
+    if finding.verdict is Verdict.REJECTED:
+        return replace(finding, issues=(*finding.issues, problem))
+    return replace(
+        finding,
+        verdict=Verdict.REJECTED,
+        code=problem.code,
+        message=problem.message,
+        hint=problem.hint,
+        issues=(problem, *finding.issues),
+    )
 
 
 def _with_warning(finding: Finding, problem: Issue) -> Finding:

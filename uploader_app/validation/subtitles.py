@@ -106,7 +106,13 @@ def _parse_vtt(text: str) -> tuple[list[Cue], str | None]:
     except MalformedFileError:
         return [], "it is not a WebVTT file (the first line must be WEBVTT)"
     except MalformedCaptionError as exc:
-        return [], f"a subtitle in it is malformed ({exc})"
+        # The library's text quotes the block as a Python list: the log keeps it, a person
+        # gets the shape a cue must have.
+        logger.info("WebVTT cue not understood: %s", exc)
+        return [], (
+            "a subtitle in it is not written as a start and end time then its text "
+            "(00:00:01.000 --> 00:00:04.000)"
+        )
     cues = [
         Cue(c.start_time.in_milliseconds() / 1000, c.end_time.in_milliseconds() / 1000)
         for c in captions

@@ -314,3 +314,48 @@ def test_a_full_list_is_checked_in_linear_time() -> None:
     problems = check_text(rows_text(*rows))
     assert problems == []
     assert time.perf_counter() - started < 3.0  # about 0.1 s here; a slow shared machine aside
+
+
+# ---- hostile values through the ``manifest check`` command, both outputs (issue 19) -----------
+
+_hostile_text = st.lists(
+    st.sampled_from(
+        ["a", "/", ".", ":", " ", "s3://", "é", "\n", "\r", "\t", "\x00", "\x1b", "\u202e",
+         "\u2028", "\u200f", "\ufeff", "\ud800", "%0A", '"', "\\", "🎬"]
+    ),
+    max_size=40,
+).map("".join)  # fmt: skip
+_hostile_rows = st.dictionaries(
+    st.sampled_from([*GOOD_ROW.keys(), "bad\nkey", "\u202ekey"]),
+    st.one_of(_field_values, _hostile_text, _hostile_text.map(lambda t: "s3://b-b/" + t)),
+)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.lists(st.one_of(_hostile_rows, _json_values), max_size=4), st.booleans())
+def test_fuzz_hostile_values_keep_the_report_one_line_each_and_valid(
+    rows: list[Any], as_json: bool
+) -> None:
+    import io
+    import tempfile
+    from argparse import Namespace
+
+    from uploader_app.jobs.manifests import run_manifest_check
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "manifest.json"
+        path.write_text(json.dumps(rows), encoding="utf-8", errors="surrogatepass")
+        out = io.StringIO()
+        args = Namespace(file=str(path), json=as_json, account=False, bucket=False, profile=None)
+        code = run_manifest_check(args, out=out)
+    text = out.getvalue()
+    text.encode("utf-8")  # no lone surrogate reaches the output
+    assert code in (0, 1)
+    if as_json:
+        report = json.loads(text)
+        assert all(p["message"] and p["hint"] for p in report["problems"])
+        return
+    lines = text.split("\n")
+    assert lines[-1] == ""
+    for line in lines[:-1]:
+        assert not any(ch in line for ch in "\r\x00\x1b\u2028\u202e"), repr(line)

@@ -204,6 +204,9 @@ def test_index_that_cannot_be_read_is_a_plain_sentence(
         ("a\ud800b", "a\ufffdb"),  # a Windows name with an unpaired UTF-16 half
         ("a\u2028b\u2029c", "a\\u2028b\\u2029c"),  # line and paragraph separators
         ("a\nb", "a\\nb"),
+        # An override would turn the rest of the line around: "clip4pm.png: Ready…".
+        ("clip\u202egnp.mp4", "clip\\u202egnp.mp4"),
+        ("a\u2067b\u2069", "a\\u2067b\\u2069"),
         ("café 東京 \u200f🙂", "café 東京 \u200f🙂"),  # real names are left alone
     ],
 )

@@ -154,3 +154,11 @@ def test_a_broken_symlink_is_a_missing_file(tmp_path: Path) -> None:
     link = tmp_path / "link.mp4"
     link.symlink_to(tmp_path / "nowhere.mp4")
     assert probe_file(link).error == "the file is no longer there"
+
+
+def test_a_symlink_loop_is_named_in_plain_words(tmp_path: Path) -> None:
+    (tmp_path / "a.mp4").symlink_to("b.mp4")
+    (tmp_path / "b.mp4").symlink_to("a.mp4")
+    assert probe_file(tmp_path / "a.mp4").error == (
+        "it is a shortcut (link) that leads round in a circle, never to a file"
+    )

@@ -400,7 +400,7 @@ def test_a_clock_ahead_does_not_buy_every_recording_a_second_look(
     assert waits == []
 
 
-def test_a_name_that_is_not_utf8_is_checked_and_printed_as_utf8(
+def test_a_name_that_is_not_utf8_is_refused_as_upload_does_and_printed_as_utf8(
     video_dir: Path, tmp_path: Path
 ) -> None:
     folder = os.fsencode(tmp_path)
@@ -411,11 +411,13 @@ def test_a_name_that_is_not_utf8_is_checked_and_printed_as_utf8(
     done = subprocess.run(command, capture_output=True, timeout=60, check=False)
     assert b"Traceback" not in done.stderr
     [row] = json.loads(done.stdout.decode("utf-8"))  # strict: invalid UTF-8 raises
-    assert (row["verdict"], row["code"]) == ("ok", None)
+    # The upload refuses such a name (the store and the service need text): so does the check.
+    assert (row["verdict"], row["code"]) == ("rejected", "name_not_text")
+    assert "r\ufffdunion \ufffdt\ufffd.mp4" in row["message"]
     assert row["path"].endswith("r\ufffdunion \ufffdt\ufffd.mp4")
     plain = [c for c in command if c != "--json"]
     lines = subprocess.run(plain, capture_output=True, timeout=60, check=False)
-    assert lines.stdout.decode("utf-8").startswith("ok ")
+    assert lines.stdout.decode("utf-8").startswith("rejected ")
 
 
 def test_a_line_break_in_a_name_stays_on_one_line(

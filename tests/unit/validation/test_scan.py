@@ -124,6 +124,7 @@ def test_folder_that_cannot_be_listed_is_reported(
     assert found["top/ok/clip.mp4"].verdict is Verdict.OK
     locked = found["top/locked"]
     assert (locked.verdict, locked.code) == (Verdict.SKIPPED, "folder_unreadable")
+    assert "(you do not have permission to open it)" in locked.message
 
 
 def test_first_result_arrives_before_a_big_folder_is_walked(tmp_path: Path) -> None:
