@@ -6,10 +6,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from uploader_app.api.errors import ConfigError, InsecureUrlError
 from uploader_app.config import (
@@ -18,6 +16,9 @@ from uploader_app.config import (
     address_ok,
     api_version_of,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,11 @@ class Timeouts:
 
 def make_session(pool_size: int = 4) -> requests.Session:
     """A session with keep-alive and no hidden retries: the client retries in one place."""
+    # requests (with urllib3, http and email) is loaded here, at the first client, rather
+    # than when the app starts: the window shows sooner (docs/gui.md, "Start-up").
+    import requests  # noqa: PLC0415
+    from requests.adapters import HTTPAdapter  # noqa: PLC0415
+
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)

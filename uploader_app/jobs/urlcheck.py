@@ -17,12 +17,9 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from email.message import Message
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
-
-import requests
-import urllib3.exceptions
 
 from uploader_app import __version__
 from uploader_app.api.errors import error_from_exception
@@ -40,6 +37,11 @@ from uploader_app.validation.messages import Wording, format_duration, format_si
 from uploader_app.validation.probe import probe_stream
 from uploader_app.validation.rules import evaluate, finding_of, size_issues
 from uploader_app.validation.sniff import Kind, sniff
+
+# requests is imported by the functions that send (PLC0415 below): it is loaded at the first
+# check, not when the app starts, so the window shows sooner (docs/gui.md, "Start-up").
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -255,6 +257,8 @@ def check_url(
     problem = shape_problem(url)
     if problem is not None:
         return _worded(url, problem.code, problem.values, filename=url_filename(url))
+    import requests  # noqa: PLC0415
+
     if session is not None and "x-api-key" in session.headers:
         logger.warning("not checking URLs with the API client's session; using a new one")
         session = None
@@ -279,6 +283,8 @@ def check_urls(
     checked in seconds; each thread keeps its own session (requests does not promise that
     one session is safe across threads).
     """
+    import requests  # noqa: PLC0415
+
     local = threading.local()
     sessions: list[requests.Session] = []
     lock = threading.Lock()
@@ -302,6 +308,8 @@ def check_urls(
 def _fetch_and_judge(
     http: requests.Session, url: str, target: Target, timeout: float
 ) -> UrlFinding:
+    import requests  # noqa: PLC0415
+
     host = urlsplit(url).hostname or url
     try:
         response = _follow(http, url, timeout)
@@ -374,6 +382,8 @@ class _RedirectedAwayError(Exception):
 def _follow(http: requests.Session, url: str, timeout: float) -> requests.Response:
     """GET the first block, following redirects one by one so that each new address is
     judged by its shape before anything is fetched from it."""
+    import requests  # noqa: PLC0415
+
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         response = http.get(
@@ -474,6 +484,8 @@ class RangeReader(io.RawIOBase):
         if self.fetched >= MAX_PROBE_BYTES or time.monotonic() > self._deadline:
             self.stopped = True
             return b""
+        import requests  # noqa: PLC0415
+
         try:
             with self._http.get(
                 self._url, headers=_headers(start, end), timeout=self._timeout, stream=True
@@ -512,6 +524,9 @@ def _read_body(response: requests.Response, amount: int, deadline: float, *, dec
     is a timeout, a cut a lost connection); inside a probe they would otherwise reach
     MediaInfo and make a slow server's file look damaged.
     """
+    import requests  # noqa: PLC0415
+    import urllib3.exceptions  # noqa: PLC0415
+
     data = bytearray()
     try:
         while len(data) < amount:
@@ -548,6 +563,8 @@ def _filename(response: requests.Response, final_url: str) -> str:
     """The name the server gives the file (Content-Disposition), else the URL's last segment."""
     disposition = response.headers.get("Content-Disposition")
     if disposition:
+        from email.message import Message  # noqa: PLC0415 - requests has loaded it already
+
         header = Message()
         header["Content-Disposition"] = disposition
         name = header.get_filename()
@@ -670,6 +687,8 @@ _NETWORK_CODES = {
 def _network_finding(
     url: str, exc: requests.RequestException, host: str, timeout: float
 ) -> UrlFinding:
+    import requests  # noqa: PLC0415
+
     # requests' text repeats the address as sent, query (a presigned signature) included.
     query = urlsplit(url).query
     text = str(exc).replace(query, "[query]") if query else str(exc)
