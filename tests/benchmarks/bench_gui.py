@@ -20,7 +20,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,26 +154,68 @@ def _encode_big(cache: Path, count: int) -> list[Path]:
 
 class _StallMeter:
     """A 5 ms timer on the GUI thread; the longest gap between its ticks is the longest time
-    the event loop could not run (a person sees a frozen window past ~50 ms)."""
+    the event loop could not run (a person sees a frozen window past ~50 ms).
 
-    def __init__(self) -> None:
+    A watchdog thread looks every 5 ms; when the GUI thread is ``late`` seconds behind, it
+    keeps that thread's Python stack, so a stall names the code that caused it (printed to
+    stderr by :meth:`report`).
+    """
+
+    def __init__(self, late: float = 0.025) -> None:
         from PySide6.QtCore import QTimer
 
         self.gaps: list[float] = []
+        # The GUI thread's own CPU time in each gap: near the gap itself, the thread was
+        # working; near zero, it was waiting (for a core or for the interpreter lock).
+        self.gap_cpu: list[float] = []
+        self.stalls: list[tuple[float, str]] = []
+        self._late = late
+        self._gui = threading.get_ident()
         self._last = time.perf_counter()
+        self._last_cpu = time.thread_time()
+        self._stopped = threading.Event()
         self._timer = QTimer()
         self._timer.setInterval(5)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
+        self._watchdog = threading.Thread(target=self._watch, name="stall-watchdog", daemon=True)
+        self._watchdog.start()
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.gaps.append(now - self._last)
-        self._last = now
+        self.gap_cpu.append(cpu - self._last_cpu)
+        self._last, self._last_cpu = now, cpu
+
+    def _watch(self) -> None:
+        seen = 0.0  # the tick a stack was already taken for: one stack per stall
+        while not self._stopped.wait(0.005):
+            last = self._last
+            behind = time.perf_counter() - last
+            if behind >= self._late and last != seen:
+                seen = last
+                frame = sys._current_frames().get(self._gui)
+                where = "".join(traceback.format_stack(frame, limit=12)) if frame else "?"
+                self.stalls.append((behind, where))
 
     def stop(self) -> float:
         self._timer.stop()
+        self._stopped.set()
+        self._watchdog.join()
         return max(self.gaps, default=0.0)
+
+    def report(self, title: str, top: int = 3) -> None:
+        """The GUI thread's stack at the start of the ``top`` longest stalls, to stderr."""
+        gaps = sorted(zip(self.gaps, self.gap_cpu, strict=True), reverse=True)[:top]
+        for gap, cpu in gaps:
+            print(
+                f"{title}: gap {gap * 1000:.0f} ms, GUI thread CPU in it {cpu * 1000:.0f} ms",
+                file=sys.stderr,
+            )
+        worst = sorted(self.stalls, key=lambda s: s[0], reverse=True)[:top]
+        for behind, where in worst:
+            print(f"--- {title}: GUI thread {behind * 1000:.0f}+ ms late in:", file=sys.stderr)
+            print(where, file=sys.stderr)
 
 
 def _spin_until(done: Callable[[], bool], timeout: float) -> None:
@@ -274,6 +318,7 @@ def stall_under_load(uploads: int = 4, clips: int = 1_000) -> list[Row]:
             finally:
                 elapsed = time.perf_counter() - started
                 stall = busy.stop()
+                busy.report("4 uploads + check")
                 host.shutdown(keep=True)
                 files.shutdown()
                 window.close()
