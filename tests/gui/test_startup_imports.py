@@ -11,7 +11,8 @@ import sys
 # wakepy for the first upload, webvtt for the first WebVTT file, pycountry for a manifest,
 # requests and urllib3 for the first call to the service (about 20 MB and 50 ms), keyring for
 # the first keychain read, pymediainfo for the first probe, rich for the CLI's tables,
-# multiprocessing for the first big folder's probe processes.
+# multiprocessing for the first big folder's probe processes, hashlib (OpenSSL, 3.5 MB) for the
+# first fingerprint.
 LATER = (
     "boto3",
     "botocore",
@@ -26,6 +27,7 @@ LATER = (
     "pymediainfo",
     "rich",
     "multiprocessing",
+    "hashlib",
 )
 
 
