@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
 from pathlib import Path
 
@@ -21,7 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     module again never reaches it. That is what makes it safe to let big scans use worker
     processes here, and nowhere else (see ``validation/pool.py``).
     """
-    multiprocessing.freeze_support()  # a frozen bundle's spawned worker becomes the worker here
+    if getattr(sys, "frozen", False):
+        # A frozen bundle's spawned worker becomes the worker here. Outside a bundle this
+        # does nothing, so multiprocessing is not loaded at every start (docs/gui.md).
+        import multiprocessing  # noqa: PLC0415
+
+        multiprocessing.freeze_support()
     crash.install()
     # Before any connection: the window and every command trust what the OS trusts.
     network.use_system_trust_store()

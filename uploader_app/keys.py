@@ -14,10 +14,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-import keyring
-import keyring.errors
-from keyring.backends import chainer, fail, null
-
 from uploader_app.config import ENV_API_KEY, Settings
 from uploader_app.logfile import add_secret
 from uploader_app.settings import AppSettings, load_settings_file
@@ -75,10 +71,16 @@ _memory_key: str | None = None
 # Keychain backends raise more than keyring's own errors (D-Bus, Secret Service and Windows
 # errors pass through), and a broken keychain must never stop the app: these calls catch
 # Exception, log it, and fall back to memory.
+# keyring (and its backend discovery through package metadata) is imported by these calls,
+# not with this module: a key from the environment never needs it, and the window or a CLI
+# command that does not read the keychain starts without it (docs/gui.md, "Start-up").
 
 
 def keychain_available() -> bool:
     """True when ``keyring`` found a real backend (not its "fail" or "null" stand-ins)."""
+    import keyring  # noqa: PLC0415
+    from keyring.backends import chainer, fail, null  # noqa: PLC0415
+
     try:
         backend = keyring.get_keyring()
     except Exception as exc:
@@ -120,6 +122,8 @@ def save_key(key: str) -> KeyInfo:
         raise ValueError("an empty key cannot be saved")
     add_secret(key)
     if keychain_available():
+        import keyring  # noqa: PLC0415 - loaded by keychain_available()
+
         try:
             keyring.set_password(SERVICE, USERNAME, key)
         except Exception as exc:
@@ -143,6 +147,8 @@ def delete_key() -> bool:
         _memory_key = None
     if not keychain_available():
         return removed
+    import keyring.errors  # noqa: PLC0415 - loaded by keychain_available()
+
     try:
         keyring.delete_password(SERVICE, USERNAME)
     except keyring.errors.PasswordDeleteError:
@@ -198,6 +204,8 @@ def verify_key(base_url: str, key: str) -> KeyProblem | None:
 def _keychain_get() -> str | None:
     if not keychain_available():
         return None
+    import keyring  # noqa: PLC0415 - loaded by keychain_available()
+
     try:
         return keyring.get_password(SERVICE, USERNAME)
     except Exception as exc:

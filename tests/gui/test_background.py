@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
-from uploader_app.gui.background import FLUSH, Stream, cancel_all, run_in_background
+from uploader_app.gui.background import (
+    FLUSH,
+    Stream,
+    cancel_all,
+    hold,
+    release,
+    run_in_background,
+)
 
 
 def test_items_arrive_in_batches_on_the_gui_thread(qtbot: QtBot) -> None:
@@ -109,3 +116,33 @@ def test_an_item_never_waits_for_the_next_one(qtbot: QtBot) -> None:
         release.set()
     qtbot.waitUntil(lambda: stream.done, timeout=5000)
     assert seen == ["first", "second", "slow"]
+
+
+def test_held_work_starts_only_when_released(qtbot: QtBot) -> None:
+    ran: list[str] = []
+    results: list[str] = []
+    hold()
+    try:
+        for name in ("first", "second"):
+
+            def work(name: str = name) -> str:
+                ran.append(name)
+                return name
+
+            run_in_background(work, results.append, print)
+        qtbot.wait(200)
+        assert ran == []  # not started while the window paints its first frame
+    finally:
+        release()
+    qtbot.waitUntil(lambda: len(results) == 2, timeout=5000)
+    assert sorted(ran) == ["first", "second"]  # each on its own thread: either may run first
+
+
+def test_cancel_all_drops_held_work(qtbot: QtBot) -> None:
+    ran: list[int] = []
+    hold()
+    run_in_background(lambda: ran.append(1), print, print)
+    cancel_all()
+    release()
+    qtbot.wait(200)
+    assert ran == []

@@ -60,6 +60,21 @@ def test_demo_mode_opens_the_window_with_the_files_given(
     assert (config.app_home() / "demo-sandbox" / "jobs.sqlite3").exists()
 
 
+def test_workers_start_after_the_first_frame(
+    qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer
+) -> None:
+    keys.save_key(TEST_API_KEY)
+    save_settings_file(AppSettings(base_url=sandbox.base_url()))
+    session = _start(sessions, [], demo=False)
+    window = session.window
+    assert window is not None and window.isVisible()
+    # Nothing competes with the first frame: no upload or polling thread, no index listing.
+    assert not window.host.running
+    assert window.picker.current is None
+    qtbot.waitUntil(lambda: window.host.running, timeout=5_000)
+    qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
+
+
 def test_a_saved_key_opens_the_account_without_welcome(
     qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer
 ) -> None:

@@ -10,9 +10,7 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from uploader_app.api.base import ClientBase, _flag, _params
 from uploader_app.api.body import (
@@ -53,6 +51,9 @@ from uploader_app.api.types import (
     parse_presigned,
 )
 from uploader_app.models import url_filename
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 

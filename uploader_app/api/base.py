@@ -11,9 +11,7 @@ import mimetypes
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Self, TypeVar
-
-import requests
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from uploader_app.api.body import (
     CHUNK_SIZE,
@@ -38,6 +36,9 @@ from uploader_app.api.types import (
     Json,
 )
 from uploader_app.config import Settings, api_key_well_formed
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 

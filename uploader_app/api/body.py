@@ -19,9 +19,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from urllib3.fields import RequestField
-from urllib3.filepost import choose_boundary
-
 from uploader_app.api.errors import CancelledError, FileChangedError
 from uploader_app.models import UploadProgress
 
@@ -200,6 +197,10 @@ def multipart_body(
     chunk_size: int = CHUNK_SIZE,
 ) -> StreamingBody:
     """A ``multipart/form-data`` body; part headers are rendered by urllib3's RequestField."""
+    # urllib3 comes with the first upload, not with the app (docs/gui.md, "Start-up").
+    from urllib3.fields import RequestField  # noqa: PLC0415
+    from urllib3.filepost import choose_boundary  # noqa: PLC0415
+
     boundary = choose_boundary()
     delimiter = f"--{boundary}\r\n".encode("latin-1")
     segments: list[bytes | FileRange] = []

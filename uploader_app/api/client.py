@@ -15,9 +15,7 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from uploader_app.api.assets import AssetEndpoints
 from uploader_app.api.base import _flag, _params
@@ -46,6 +44,9 @@ from uploader_app.api.types import (
     parse_video,
 )
 from uploader_app.models import Index, IndexModel, Task, TaskStatus, upload_filename
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 

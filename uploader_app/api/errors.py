@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import re
 import ssl
-from typing import Any
-
-import requests
-from urllib3.exceptions import NameResolutionError, NewConnectionError, ProxyError
+from typing import TYPE_CHECKING, Any
 
 from uploader_app.api.messages import message_for, retry_hint
+
+if TYPE_CHECKING:
+    import requests
 
 REDACTED = "[redacted]"
 
@@ -283,6 +283,14 @@ def error_from_answer(status: int, content: bytes, *, secret: str | None = None)
 
 def error_from_exception(exc: requests.RequestException, *, secret: str | None = None) -> ApiError:
     """The typed error for a request that got no (complete) answer (``secret`` redacted)."""
+    # Loaded by whoever raised ``exc``; not at import, so the window starts without them.
+    import requests  # noqa: PLC0415
+    from urllib3.exceptions import (  # noqa: PLC0415
+        NameResolutionError,
+        NewConnectionError,
+        ProxyError,
+    )
+
     text = redact(str(exc), secret)
     cause = _root_cause(exc)
     if isinstance(exc, requests.exceptions.ProxyError) or isinstance(cause, ProxyError):

@@ -13,11 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
-
-import requests
-from requests.structures import CaseInsensitiveDict
 
 from uploader_app.api.body import StreamingBody
 from uploader_app.api.errors import (
@@ -34,6 +31,9 @@ from uploader_app.api.errors import (
 from uploader_app.api.retry import RetryPolicy, rate_limit_wait, retry_after_wait
 from uploader_app.api.transport import Timeouts, check_key_safe
 from uploader_app.api.types import Json, Page, PageInfo
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +161,10 @@ class Requester:
         created (given the time the first attempt started); the request is only sent again
         when it returns None. Without ``recover`` the ambiguous failure is raised.
         """
+        # requests is loaded at the first call, not at import: the window shows sooner
+        # (docs/gui.md, "Start-up").
+        from requests.structures import CaseInsensitiveDict  # noqa: PLC0415
+
         cancel = cancel if cancel is not None else self.cancel
         url = path if "://" in path else self.base_url + path
         headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(extra_headers or {})
@@ -243,6 +247,8 @@ class Requester:
 
         ``storage``: the URL is a presigned storage URL, whose errors are S3's XML.
         """
+        import requests  # noqa: PLC0415 - loaded by call() already
+
         logger.debug("%s %s params=%s", method, loggable(url), params)
         begin = time.monotonic()
         try:

@@ -3,13 +3,11 @@ the API key may be sent."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from uploader_app.api.errors import ConfigError, InsecureUrlError
 from uploader_app.config import (
@@ -20,8 +18,9 @@ from uploader_app.config import (
     is_loopback,
 )
 
-if TYPE_CHECKING:  # names of the type stubs only
-    from requests.sessions import _Cert, _Settings, _TextMapping, _Verify
+if TYPE_CHECKING:
+    import requests
+    from requests.sessions import _Cert, _Settings, _TextMapping, _Verify  # stub names only
 
 logger = logging.getLogger(__name__)
 
@@ -43,33 +42,49 @@ class Timeouts:
     upload_read: float = 300.0
 
 
-class DirectToLoopbackSession(requests.Session):
+@functools.cache
+def _direct_to_loopback() -> type[requests.Session]:
+    # requests (with urllib3, http and email) is loaded here, at the first session, rather
+    # than when the app starts: the window shows sooner (docs/gui.md, "Start-up").
+    import requests  # noqa: PLC0415
+
+    class DirectToLoopbackSession(requests.Session):
+        """requests' session, with proxies from the environment or the system settings
+        (docs/network.md), except for addresses on this computer: a proxy elsewhere cannot reach
+        the sandbox or a local file server, and the key would pass through it for nothing.
+
+        requests bypasses a proxy only for the hosts ``NO_PROXY`` names, and sends even
+        127.0.0.1 to ``HTTPS_PROXY`` when it is unset.
+        """
+
+        def merge_environment_settings(
+            self,
+            url: str | bytes | None,
+            proxies: _TextMapping | None,
+            stream: bool | None,
+            verify: _Verify | None,
+            cert: _Cert | None,
+        ) -> _Settings:
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            text = url.decode() if isinstance(url, bytes) else url or ""
+            if is_loopback(urlsplit(text).hostname or ""):
+                settings["proxies"] = {}
+            return settings
+
+    return DirectToLoopbackSession
+
+
+def direct_session() -> requests.Session:
     """requests' session, with proxies from the environment or the system settings
-    (docs/network.md), except for addresses on this computer: a proxy elsewhere cannot reach
-    the sandbox or a local file server, and the key would pass through it for nothing.
-
-    requests bypasses a proxy only for the hosts ``NO_PROXY`` names, and sends even
-    127.0.0.1 to ``HTTPS_PROXY`` when it is unset.
-    """
-
-    def merge_environment_settings(
-        self,
-        url: str | bytes | None,
-        proxies: _TextMapping | None,
-        stream: bool | None,
-        verify: _Verify | None,
-        cert: _Cert | None,
-    ) -> _Settings:
-        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-        text = url.decode() if isinstance(url, bytes) else url or ""
-        if is_loopback(urlsplit(text).hostname or ""):
-            settings["proxies"] = {}
-        return settings
+    (docs/network.md), except for addresses on this computer."""
+    return _direct_to_loopback()()
 
 
 def make_session(pool_size: int = 4) -> requests.Session:
     """A session with keep-alive and no hidden retries: the client retries in one place."""
-    session = DirectToLoopbackSession()
+    from requests.adapters import HTTPAdapter  # noqa: PLC0415
+
+    session = direct_session()
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)

@@ -36,6 +36,10 @@ FLUSH = object()
 # Streams still running: a Stream must outlive the caller's local variable until its thread
 # has finished, or Qt destroys a running QThread.
 _RUNNING: set[Stream] = set()
+# While the window is built and painted for the first time, streams asked for wait here and
+# start after (docs/gui.md, "Start-up"): their threads would take the interpreter lock from the
+# first frame. None when nothing is held.
+_HELD: list[Stream] | None = None
 
 
 class _Worker(QObject):
@@ -110,6 +114,9 @@ class Stream(QObject):
         self._done = False
 
     def start(self) -> None:
+        if _HELD is not None:
+            _HELD.append(self)
+            return
         _RUNNING.add(self)
         self._timer.start()
         self._thread.start()
@@ -167,9 +174,26 @@ def run_in_background(
     return stream
 
 
+def hold() -> None:
+    """Streams started from now on wait until :func:`release`."""
+    global _HELD  # noqa: PLW0603 - one start-up gate for the GUI thread
+    if _HELD is None:
+        _HELD = []
+
+
+def release() -> None:
+    """Start the streams that waited since :func:`hold`, in the order they were asked for."""
+    global _HELD
+    held, _HELD = _HELD or [], None
+    for stream in held:
+        stream.start()
+
+
 def cancel_all(timeout_ms: int = 5000) -> None:
     """Cancel every running stream and wait for its thread (at quit, so none is destroyed
-    while it runs)."""
+    while it runs); streams still held are dropped unstarted."""
+    global _HELD  # noqa: PLW0603
+    _HELD = None
     for stream in list(_RUNNING):
         stream.cancel()
     for stream in list(_RUNNING):

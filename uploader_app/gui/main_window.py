@@ -111,7 +111,9 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 6, 8, 0)
 
-        self.demo_strip = QFrame()
+        # Parented at once: shown without a parent it would open as a window of its own for a
+        # moment (and cost 40 ms of start-up) until the layout adopts it.
+        self.demo_strip = QFrame(central)
         self.demo_strip.setObjectName("demoStrip")
         self.demo_strip.setAccessibleName("Demo mode")
         self.demo_strip.setStyleSheet(

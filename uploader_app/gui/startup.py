@@ -13,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication, QWidget
 
 from uploader_app import config, keys
 from uploader_app.api.client import ApiClient
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STORE_NAME = "jobs.sqlite3"
+# A window that is never painted (shown minimised, on a locked screen) must still upload: the
+# work held for its first frame starts after this long anyway.
+FIRST_PAINT_FALLBACK_MS = 2000
 
 
 def store_path(account: Account) -> Path:
@@ -60,6 +63,30 @@ def make_host(account: Account, settings: AppSettings) -> EngineHost:
         return Engine(Store(path), settings, client, on_event)
 
     return EngineHost(make_engine, uploads=settings.concurrent_uploads)
+
+
+class AfterFirstPaint(QObject):
+    """Calls ``then`` once, as soon as ``window``'s first frame is painted, or after
+    ``FIRST_PAINT_FALLBACK_MS`` if it never is."""
+
+    def __init__(self, window: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._then: Callable[[], None] | None = then
+        window.installEventFilter(self)
+        QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self, self._run)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            watched.removeEventFilter(self)
+            # After this event: the frame is finished and on screen before the work starts.
+            QTimer.singleShot(0, self, self._run)
+        return False
+
+    @Slot()
+    def _run(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            then()
 
 
 class Session(QObject):
@@ -82,14 +109,25 @@ class Session(QObject):
         self.open(account)
 
     def open(self, account: Account) -> MainWindow:
+        """Build and show the window; its background work (earlier jobs, the index list, the
+        upload and polling workers, the demo sandbox) starts once its first frame is painted,
+        so the window appears sooner (docs/gui.md, "Start-up")."""
+        background.hold()
         host = make_host(account, self._settings)
         window = MainWindow(account, self._settings, host, window_state(), log_file=self._log_file)
         window.account_changed.connect(self._on_account_changed)
         self.window = window
-        host.start()
         window.show()
         window.picker.refresh()
+        AfterFirstPaint(window, lambda: self._start_work(window))
         return window
+
+    def _start_work(self, window: MainWindow) -> None:
+        background.release()
+        # Not for a window closed meanwhile, or replaced by another account's: its host has
+        # been shut down and must stay so.
+        if self.window is window and window.isVisible():
+            window.host.start()
 
     @Slot(object)
     def _on_account_changed(self, account: Account) -> None:

@@ -13,7 +13,6 @@ again returns the existing jobs: a finished row shows as already in the index, n
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -93,6 +92,9 @@ def dedup_key(index_id: str, uri: str) -> str:
 def object_fingerprint(uri: str) -> str:
     """Names the object in the video's metadata (v1.3), so a later send from any job list
     finds it: by location, since a presigned link hides the object from the service."""
+    # hashlib maps OpenSSL (about 3.5 MB): loaded at the first use, not when the window starts.
+    import hashlib  # noqa: PLC0415
+
     return "s3:" + hashlib.sha256(uri.encode()).hexdigest()[:32]
 
 

@@ -21,17 +21,14 @@ import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from email.message import Message
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
-
-import requests
-import urllib3.exceptions
 
 from uploader_app import __version__
 from uploader_app.api.errors import error_from_exception
 from uploader_app.api.requester import loggable
-from uploader_app.api.transport import DirectToLoopbackSession
+from uploader_app.api.transport import direct_session
 from uploader_app.config import address_ok
 from uploader_app.models import (
     Finding,
@@ -45,6 +42,11 @@ from uploader_app.validation.messages import Wording, format_duration, format_si
 from uploader_app.validation.probe import probe_stream
 from uploader_app.validation.rules import evaluate, finding_of, size_issues
 from uploader_app.validation.sniff import Kind, sniff
+
+# requests is imported by the functions that send (PLC0415 below): it is loaded at the first
+# check, not when the app starts, so the window shows sooner (docs/gui.md, "Start-up").
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -346,10 +348,11 @@ def check_url(
     problem = shape_problem(url, local_ok=local_ok)
     if problem is not None:
         return _worded(url, problem.code, problem.values, filename=url_filename(url))
+
     if session is not None and "x-api-key" in session.headers:
         logger.warning("not checking URLs with the API client's session; using a new one")
         session = None
-    http = session or DirectToLoopbackSession()
+    http = session or direct_session()
     try:
         return _fetch_and_judge(http, url, target, timeout, local_ok=local_ok)
     finally:
@@ -371,6 +374,7 @@ def check_urls(
     checked in seconds; each thread keeps its own session (requests does not promise that
     one session is safe across threads).
     """
+
     local = threading.local()
     sessions: list[requests.Session] = []
     lock = threading.Lock()
@@ -378,7 +382,7 @@ def check_urls(
     def one(url: str) -> UrlFinding:
         session = getattr(local, "session", None)
         if session is None:
-            session = local.session = DirectToLoopbackSession()
+            session = local.session = direct_session()
             with lock:
                 sessions.append(session)
         return check_url(url, target, timeout=timeout, session=session, service_url=service_url)
@@ -394,6 +398,8 @@ def check_urls(
 def _fetch_and_judge(
     http: requests.Session, url: str, target: Target, timeout: float, *, local_ok: bool
 ) -> UrlFinding:
+    import requests  # noqa: PLC0415
+
     host = urlsplit(url).hostname or url
     try:
         response = _follow(http, url, timeout, local_ok=local_ok)
@@ -469,6 +475,8 @@ def _follow(
     """GET the first block, following redirects one by one so that each new address is
     judged by its shape before anything is fetched from it (a redirect to file:// or to a
     private address included)."""
+    import requests  # noqa: PLC0415
+
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         response = http.get(
@@ -569,6 +577,8 @@ class RangeReader(io.RawIOBase):
         if self.fetched >= MAX_PROBE_BYTES or time.monotonic() > self._deadline:
             self.stopped = True
             return b""
+        import requests  # noqa: PLC0415
+
         try:
             with self._http.get(
                 self._url, headers=_headers(start, end), timeout=self._timeout, stream=True
@@ -607,6 +617,9 @@ def _read_body(response: requests.Response, amount: int, deadline: float, *, dec
     is a timeout, a cut a lost connection); inside a probe they would otherwise reach
     MediaInfo and make a slow server's file look damaged.
     """
+    import requests  # noqa: PLC0415
+    import urllib3.exceptions  # noqa: PLC0415
+
     data = bytearray()
     try:
         while len(data) < amount:
@@ -643,6 +656,8 @@ def _filename(response: requests.Response, final_url: str) -> str:
     """The name the server gives the file (Content-Disposition), else the URL's last segment."""
     disposition = response.headers.get("Content-Disposition")
     if disposition:
+        from email.message import Message  # noqa: PLC0415 - requests has loaded it already
+
         header = Message()
         header["Content-Disposition"] = disposition
         name = header.get_filename()
@@ -770,6 +785,8 @@ _NETWORK_CODES = {
 def _network_finding(
     url: str, exc: requests.RequestException, host: str, timeout: float
 ) -> UrlFinding:
+    import requests  # noqa: PLC0415
+
     # requests' text repeats the address as sent, query (a presigned signature) included.
     query = urlsplit(url).query
     text = str(exc).replace(query, "[query]") if query else str(exc)

@@ -11,7 +11,6 @@ instructions), so a 2 GB file takes about 3 seconds.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -116,6 +115,9 @@ class FingerprintCache:
 
 def compute_fingerprint(path: Path) -> str:
     """Hash the whole file now, streaming it; no cache."""
+    # hashlib maps OpenSSL (about 3.5 MB): loaded at the first use, not when the window starts.
+    import hashlib  # noqa: PLC0415
+
     with path.open("rb") as fh:
         digest = hashlib.file_digest(fh, ALGORITHM).hexdigest()
     return f"{ALGORITHM}:{digest}"

@@ -54,7 +54,6 @@ read ahead in full.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import pickle
 import sys
@@ -65,13 +64,15 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from uploader_app.config import LOG_FORMAT
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,10 @@ def default_workers() -> int:
 
 def spawn_process_pool(workers: int) -> ProcessPoolExecutor:
     """The process pool of big streams; tests replace it to simulate a pool that cannot start."""
+    # multiprocessing loads with the first big stream, not with every start of the app.
+    import multiprocessing  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),

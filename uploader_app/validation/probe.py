@@ -20,8 +20,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
-from pymediainfo import MediaInfo
-
 from uploader_app.models import ProbeResult
 from uploader_app.validation.sniff import SNIFF_BYTES, Kind, Sniff, sniff
 
@@ -121,6 +119,9 @@ def probe_stream(stream: BinaryIO, name: str, size: int) -> ProbeResult:
         return ProbeResult(
             path=path, size=size, is_image=sniffed.kind is Kind.IMAGE, content=sniffed.label
         )
+    # pymediainfo (ctypes and its XML reader) loads at the first probe, not with the app.
+    from pymediainfo import MediaInfo  # noqa: PLC0415
+
     try:
         report = MediaInfo.parse(stream, output=_INFORM, parse_speed=PARSE_SPEED)
     except Exception as exc:  # libmediainfo, ctypes or stream errors: report, never raise
@@ -281,6 +282,9 @@ _GATE = _ParseGate()
 
 
 def _mediainfo(path: Path, speed: float) -> dict[str, list[dict[str, str]]] | None:
+    # pymediainfo (ctypes and its XML reader) loads at the first probe, not with the app.
+    from pymediainfo import MediaInfo  # noqa: PLC0415
+
     gate = _GATE.full() if speed != PARSE_SPEED else _GATE.sampled()
     try:
         with gate:
