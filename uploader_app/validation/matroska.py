@@ -39,6 +39,7 @@ _BLOCK_DURATION = 0x9B
 _CRC32 = 0xBF
 _VOID = 0xEC
 _CLUSTER_BYTES = _CLUSTER.to_bytes(4, "big")
+MAGIC = _EBML.to_bytes(4, "big")  # the first bytes of every Matroska/WebM file
 
 # What may follow a Cluster's Timecode up to the end of the file: its other children, further
 # Clusters, and the closing top-level elements a finished file has (Cues, Tags, ...). Anything
@@ -105,9 +106,6 @@ def read_timing(fh: BinaryIO, size: int) -> Timing | None:
     None when the file is not Matroska, its header lies beyond :data:`HEAD_BYTES`, or no
     Cluster starts within the last :data:`TAIL_WINDOWS` bytes.
     """
-    fh.seek(0)
-    if fh.read(4) != _EBML.to_bytes(4, "big"):
-        return None  # not Matroska: spare other files the header read
     fh.seek(0)
     header = read_header(fh.read(HEAD_BYTES))
     if header is None:

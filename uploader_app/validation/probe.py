@@ -96,7 +96,7 @@ def probe_file(path: Path) -> ProbeResult:
             sniffed = sniff(head)
             zero_tail = sniffed.needs_probe and _zero_tail(fh, size)
             # Matroska's frames are timed from its first and last kilobytes (matroska.py).
-            timing = matroska.read_timing(fh, size) if sniffed.needs_probe else None
+            timing = matroska.read_timing(fh, size) if head.startswith(matroska.MAGIC) else None
     except OSError as exc:
         return ProbeResult(path=path, size=size, error=os_reason(exc))
     if not sniffed.needs_probe:

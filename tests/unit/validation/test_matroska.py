@@ -8,6 +8,8 @@ last Clusters, stated frame durations, B-frame order and another time unit.
 from __future__ import annotations
 
 import io
+import math
+import random
 import struct
 
 import pytest
@@ -131,3 +133,19 @@ def test_written_live_reads_the_segment_size() -> None:
     assert matroska.written_live(header(live=True))
     assert not matroska.written_live(header(live=False))
     assert not matroska.written_live(b"\x1a\x45\xdf\xa3")
+
+
+def test_damaged_bytes_never_raise() -> None:
+    # probe_file never raises, and this runs before MediaInfo on every Matroska file: any
+    # byte of the header or the Clusters may be wrong in a damaged file.
+    body = cluster(0, block(VIDEO, 0), block(SOUND, 0), block(VIDEO, 40, b"\x1f\x43\xb6\x75"))
+    body += element(0xA0, element(0xA1, block(VIDEO, 80)[9:]) + uint(0x9B, 40))
+    original = header(duration=120.0, video_ns=40_000_000, body=body)
+    generator = random.Random(18)
+    for _ in range(2000):
+        data = bytearray(original)
+        for _ in range(generator.randint(1, 4)):
+            data[generator.randrange(len(data))] = generator.randrange(256)
+        data = data[: generator.randint(len(data) // 2, len(data))]
+        found = matroska.read_timing(io.BytesIO(bytes(data)), len(data))
+        assert found is None or all(math.isfinite(end) for end in found.ends.values())
