@@ -55,6 +55,10 @@ HEAD_BYTES = 64 * 1024
 # start a Cluster at least every few seconds (FFmpeg: 5 s or 5 MB; browsers at each keyframe),
 # so a bigger Cluster is not worth reading: the caller falls back to a full parse.
 TAIL_WINDOWS = (64 * 1024, 1024 * 1024, 8 * 1024 * 1024)
+# Where each track's first frame is looked for, from the first Cluster's start.
+FIRST_FRAMES_BYTES = 8 * 1024
+# A block's track number (at most 8 bytes), its time offset and flags: all a time needs.
+_BLOCK_HEAD = 11
 # Only so many Cluster look-alikes are tried in one window before giving up on it.
 _MAX_CANDIDATES = 16
 
@@ -153,7 +157,9 @@ def read_header(head: bytes) -> Header | None:
     while (element := _element(head, position)) is not None:
         ident, data, end, length = element
         if ident == _CLUSTER:
-            blocks = _walk(head, position, keep_cut=True)
+            # Each track's first frame is near the Cluster's start: reading all the frames
+            # the window holds would cost more than the rest of the probe.
+            blocks = _walk(head[: position + FIRST_FRAMES_BYTES], position, keep_cut=True)
             if blocks:
                 starts = {track: min(times) for track, times in blocks.times.items()}
             break
@@ -262,14 +268,14 @@ def _walk(tail: bytes, position: int, *, keep_cut: bool = False) -> _Blocks | No
             continue
         if length is None or end > len(tail):
             if ident == _SIMPLE_BLOCK and keep_cut:
-                blocks.add(tail[data:], timecode, None)  # its time is in its first bytes
+                blocks.add(tail[data : data + _BLOCK_HEAD], timecode, None)  # time comes first
             if ident in (_SIMPLE_BLOCK, _BLOCK_GROUP) or ident in _TOP_LEVEL:
                 break  # a frame cut off where recording stopped, or the closing elements
             return None
         if ident == _TIMECODE:
             timecode = _uint(tail[data:end])
         elif ident == _SIMPLE_BLOCK:
-            blocks.add(tail[data:end], timecode, None)
+            blocks.add(tail[data : min(end, data + _BLOCK_HEAD)], timecode, None)
         elif ident == _BLOCK_GROUP:
             fields = dict(_children(tail, data, end))
             if _BLOCK in fields:
