@@ -36,9 +36,10 @@ logger = logging.getLogger(__name__)
 # cut-off download (``IsTruncated``) and fills duration for streams without an index, so we keep
 # it rather than trade correctness for the ~10 % a lower setting saves.
 PARSE_SPEED = 0.5
-# A second, complete parse, only for files whose length a sampled parse cannot know: a live
-# recording with no duration written (browser or OBS-style Matroska/WebM) and a bare video
-# stream with no container. See docs/validation.md ("Recordings and bare streams").
+# A second, complete parse, only for files whose length a sampled parse cannot know: a bare
+# video stream with no container, and a live recording (browser or OBS-style Matroska/WebM
+# with no duration written) whose last Clusters could not be read. See docs/validation.md
+# ("Recordings and bare streams").
 FULL_PARSE_SPEED = 1.0
 # What MediaInfo reads of a live recording (see _parse): the header and enough first frames
 # to know each track's format, even at a high bit rate.
