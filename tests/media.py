@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import shutil
+import struct
 import subprocess
 import sys
 from collections.abc import Callable
@@ -252,6 +254,28 @@ def make_recording(directory: Path, container: str, duration: float) -> Path:
     return _cached(directory, f"recording {container} {duration}", container, build)
 
 
+def make_big_recording(directory: Path, seconds: float) -> Path:
+    """A live Matroska recording of uncompressed 640x360 frames: 10 MB a second, made in a blink.
+
+    Like :func:`make_recording` (no duration, no cues, unknown Segment size), big enough that
+    reading it whole costs MediaInfo a noticeable time.
+    """
+
+    def build(out: Path) -> None:
+        encode = [*_QUIET, *_PICTURE, *_SOUND, "-t", f"{seconds}", "-c:v", "rawvideo",
+                  "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le", "-f", "nut", "-"]  # fmt: skip
+        remux = [*_QUIET, "-f", "nut", "-i", "-", "-c", "copy", "-f", "matroska", "-"]
+        with out.open("wb") as sink:
+            first = subprocess.Popen(encode, stdout=subprocess.PIPE)
+            subprocess.run(remux, stdin=first.stdout, stdout=sink, check=True)
+            assert first.stdout is not None
+            first.stdout.close()
+            if first.wait() != 0:
+                raise subprocess.CalledProcessError(first.returncode, encode)
+
+    return _cached(directory, f"big recording {seconds}", "mkv", build)
+
+
 def make_fragmented(directory: Path, duration: float) -> Path:
     """A fragmented MP4 written live to a pipe (empty index up front, one fragment per GOP)."""
 
@@ -398,6 +422,22 @@ def make_zero_filled(source: Path, path: Path, keep: float = 0.5) -> Path:
     data = source.read_bytes()
     kept = int(len(data) * keep)
     path.write_bytes(data[:kept] + bytes(len(data) - kept))
+    return path
+
+
+def make_overstated(source: Path, path: Path, seconds: float) -> Path:
+    """``source`` (Matroska from FFmpeg) with a header that says it lasts ``seconds``.
+
+    An editor that cuts a file without rewriting its header, or a recorder that writes the
+    planned length up front, leaves such files: the Info Duration and every track's DURATION
+    tag state a length the frames do not have.
+    """
+    data = bytearray(source.read_bytes())
+    at = data.find(b"\x44\x89\x88", 0, 64 * 1024)  # Info's Duration: a double, in ms
+    assert at > 0, "no Duration in the header"
+    data[at + 3 : at + 11] = struct.pack(">d", seconds * 1000)
+    stamp = f"{int(seconds // 3600):02}:{int(seconds % 3600 // 60):02}:{seconds % 60:012.9f}"
+    path.write_bytes(re.sub(rb"\d\d:\d\d:\d\d\.\d{9}", stamp.encode(), bytes(data)))
     return path
 
 

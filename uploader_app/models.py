@@ -175,6 +175,9 @@ class ProbeResult:
     container_duration: float | None = None
     # Why ``duration`` is only an estimate (a bare stream with no container), else None.
     duration_note: str | None = None
+    # A Matroska header's stated length when its frames last much more or less (seconds);
+    # ``duration`` is then the frames' length.
+    header_duration: float | None = None
     encrypted: bool = False  # copy protection (DRM): nobody without the key can decode it
     codec_problem: str | None = None  # why the picture cannot be decoded, in plain words
     # The code of a picture format MediaInfo does not recognise: maybe undecodable, maybe

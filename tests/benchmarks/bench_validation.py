@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -29,7 +30,7 @@ from functools import partial
 from pathlib import Path
 
 from tests.benchmarks.report import print_table
-from tests.media import VideoSpec, make_video
+from tests.media import VideoSpec, make_big_recording, make_video
 from uploader_app.models import Target
 from uploader_app.validation import pool
 from uploader_app.validation.pool import default_workers, enable_processes
@@ -127,6 +128,38 @@ def _process_timings(paths: list[Path]) -> tuple[float, float, int]:
     return first, time.perf_counter() - started, count
 
 
+def _beside_a_recording(clips: list[Path], cache: Path) -> list[Row]:
+    """Probe ``clips`` on one thread alone, then while another thread probes a ~100 MB live
+    recording (no duration, unknown size), as one in a dropped folder would be: before its
+    length came from its last clusters, its full parse ran alone and every clip waited."""
+    recording = make_big_recording(cache, 10.0)
+    os.utime(recording, (1, 1))  # long finished: no second look
+    _sequential(clips)  # warm the file cache and MediaInfo first
+    alone = _timed(partial(_sequential, clips))
+    recording_time = 0.0
+
+    def probe_recording() -> None:
+        nonlocal recording_time
+        recording_time = _timed(partial(probe_file, recording))
+
+    def both() -> None:
+        other = threading.Thread(target=probe_recording)
+        other.start()
+        _sequential(clips)
+        other.join()
+
+    beside = _timed(both)
+    size = recording.stat().st_size / 1e6
+    return [
+        (
+            f"  {len(clips)} clips on one thread: alone / beside a {size:,.0f} MB live recording",
+            f"{alone * 1000:,.0f} ms / {beside * 1000:,.0f} ms",
+            "",
+        ),
+        (f"  that live recording's probe ({size:,.0f} MB)", f"{recording_time * 1000:,.0f} ms", ""),
+    ]
+
+
 def _sequential(files: list[Path]) -> None:
     for path in files:
         _validate(path)
@@ -213,6 +246,8 @@ def run(clips: int = 1_000, folder_files: int = 10_000, rounds: int = 2) -> list
                 "",
             ),
         ]
+
+        rows += _beside_a_recording(files[:100], root / "cache")
 
         big = root / "big"
         _big_folder(big, files[:10], folder_files)

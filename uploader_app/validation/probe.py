@@ -8,6 +8,7 @@ same way and the rules in :mod:`uploader_app.validation.rules` word the verdict.
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import math
 import os
@@ -18,10 +19,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from uploader_app.models import ProbeResult
+from uploader_app.validation import matroska
 from uploader_app.validation.sniff import SNIFF_BYTES, Kind, Sniff, sniff
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +34,14 @@ logger = logging.getLogger(__name__)
 # cut-off download (``IsTruncated``) and fills duration for streams without an index, so we keep
 # it rather than trade correctness for the ~10 % a lower setting saves.
 PARSE_SPEED = 0.5
-# A second, complete parse, only for files whose length a sampled parse cannot know: a live
-# recording with no duration written (browser or OBS-style Matroska/WebM) and a bare video
-# stream with no container. See docs/validation.md ("Recordings and bare streams").
+# A second, complete parse, only for files whose length a sampled parse cannot know: a bare
+# video stream with no container, and a live recording (browser or OBS-style Matroska/WebM
+# with no duration written) whose last Clusters could not be read. See docs/validation.md
+# ("Recordings and bare streams").
 FULL_PARSE_SPEED = 1.0
+# What MediaInfo reads of a live recording (see _parse): the header and enough first frames
+# to know each track's format, even at a high bit rate.
+LIVE_HEAD_BYTES = 4 * 1024 * 1024
 
 # A download preallocated to its full size and only partly filled ends in zero bytes. No video
 # format ends with this many of them (see docs/validation.md, "Partial files").
@@ -86,13 +95,15 @@ def probe_file(path: Path) -> ProbeResult:
             head = fh.read(SNIFF_BYTES)
             sniffed = sniff(head)
             zero_tail = sniffed.needs_probe and _zero_tail(fh, size)
+            # Matroska's frames are timed from its first and last kilobytes (matroska.py).
+            timing = matroska.read_timing(fh, size) if head.startswith(matroska.MAGIC) else None
     except OSError as exc:
         return ProbeResult(path=path, size=size, error=os_reason(exc))
     if not sniffed.needs_probe:
         return ProbeResult(
             path=path, size=size, is_image=sniffed.kind is Kind.IMAGE, content=sniffed.label
         )
-    probe = _parse(path, size, sniffed, live=_written_live(head))
+    probe = _parse(path, size, sniffed, live=matroska.written_live(head), timing=timing)
     if probe.error is not None:
         return probe
     probe = replace(probe, zero_tail=zero_tail)
@@ -127,7 +138,7 @@ def probe_stream(stream: BinaryIO, name: str, size: int) -> ProbeResult:
     except Exception as exc:  # libmediainfo, ctypes or stream errors: report, never raise
         logger.warning("MediaInfo could not parse %s: %s", name, exc)
         return ProbeResult(path=path, size=size, error=ERROR_CONTENT)
-    live = _written_live(head)
+    live = matroska.written_live(head)
     return _result(path, size, sniffed, _read_report(str(report)), live=live, bare=False)
 
 
@@ -181,45 +192,16 @@ def _moved(before: os.stat_result, after: os.stat_result) -> bool:
     return (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
 
 
-def _written_live(head: bytes) -> bool:
-    """True for Matroska/WebM whose Segment has the "unknown" size recorders write live.
-
-    Browsers (MediaRecorder) and OBS-style recorders stream the file and never go back to
-    write its total size or duration, so MediaInfo calls it truncated although every frame is
-    there. A file copied or downloaded in part keeps the size its writer put in the header.
-    """
-    if not head.startswith(_EBML):
-        return False
-    header = _vint(head, len(_EBML))
-    if header is None:
-        return False
-    size, width, _ = header
-    position = len(_EBML) + width + size
-    if head[position : position + len(_SEGMENT)] != _SEGMENT:
-        return False
-    segment = _vint(head, position + len(_SEGMENT))
-    return segment is not None and segment[2]
-
-
-_EBML = b"\x1a\x45\xdf\xa3"
-_SEGMENT = b"\x18\x53\x80\x67"
-
-
-def _vint(data: bytes, position: int) -> tuple[int, int, bool] | None:
-    """An EBML variable-size integer at ``position``: (value, bytes used, all ones = unknown)."""
-    if position >= len(data) or data[position] == 0:
-        return None
-    first = data[position]
-    width = 9 - first.bit_length()  # the leading zero bits say how many bytes follow
-    raw = data[position : position + width]
-    if len(raw) < width:
-        return None
-    value = int.from_bytes(raw, "big") & ((1 << (7 * width)) - 1)
-    return value, width, value == (1 << (7 * width)) - 1
-
-
-def _parse(path: Path, size: int, sniffed: Sniff, *, live: bool) -> ProbeResult:
-    tracks = _mediainfo(path, PARSE_SPEED)
+def _parse(
+    path: Path, size: int, sniffed: Sniff, *, live: bool, timing: matroska.Timing | None
+) -> ProbeResult:
+    # A live recording has no index to find at its end: MediaInfo reads the same header and
+    # first frames from its start, but would walk every cluster of the whole file to get there
+    # (0.5 s per 100 MB). Its length comes from the last clusters instead (matroska.py).
+    head_only = live and timing is not None and bool(timing.header.video)
+    tracks = _mediainfo(path, PARSE_SPEED, LIVE_HEAD_BYTES if head_only else None)
+    if head_only and (tracks is None or _frames_length(timing, tracks.get("V", [])) is None):
+        tracks = _mediainfo(path, PARSE_SPEED)  # the start held no video the clusters time
     if tracks is None:
         return ProbeResult(path=path, size=size, error=ERROR_CONTENT)
     if not path.exists():
@@ -229,10 +211,21 @@ def _parse(path: Path, size: int, sniffed: Sniff, *, live: bool) -> ProbeResult:
     videos = tracks.get("V", [])
     first = videos[0].get("Format") if videos else None
     bare = first in _ELEMENTARY and general.get("Format") == first
-    if (live and not general.get("Duration")) or bare:
+    # A live recording's length comes from its last clusters; only when they could not be
+    # read does it take the full parse, which holds up every other probe meanwhile.
+    untimed = live and not general.get("Duration") and _frames_length(timing, videos) is None
+    if untimed or bare:
         # A sampled parse cannot know these lengths (see FULL_PARSE_SPEED): read it all.
         tracks = _mediainfo(path, FULL_PARSE_SPEED) or tracks
-    return _result(path, size, sniffed, tracks, live=live, bare=bare)
+        timing = None
+    return _result(path, size, sniffed, tracks, live=live, bare=bare, timing=timing)
+
+
+def _frames_length(timing: matroska.Timing | None, videos: list[dict[str, str]]) -> float | None:
+    """How long the main video track's frames last, by their timestamps (Matroska only)."""
+    if timing is None or not videos:
+        return None
+    return timing.length(_integer(videos[_main_track(videos)].get("ID")))
 
 
 class _ParseGate:
@@ -281,24 +274,63 @@ class _ParseGate:
 _GATE = _ParseGate()
 
 
-def _mediainfo(path: Path, speed: float) -> dict[str, list[dict[str, str]]] | None:
+def _mediainfo(
+    path: Path, speed: float, limit: int | None = None
+) -> dict[str, list[dict[str, str]]] | None:
+    """MediaInfo's report on ``path``, or on its first ``limit`` bytes only; None on failure."""
     # pymediainfo (ctypes and its XML reader) loads at the first probe, not with the app.
     from pymediainfo import MediaInfo  # noqa: PLC0415
 
     gate = _GATE.full() if speed != PARSE_SPEED else _GATE.sampled()
     try:
         with gate:
-            if _encodable(path):
+            if limit is None and _encodable(path):
                 report = MediaInfo.parse(str(path), output=_INFORM, parse_speed=speed)
             else:
                 # libmediainfo takes names as text; a name in an old code page is not, so hand
                 # it the open file instead (pymediainfo reads it through its buffer interface).
                 with path.open("rb") as fh:
-                    report = MediaInfo.parse(fh, output=_INFORM, parse_speed=speed)
+                    source = fh if limit is None else _Head(fh, limit)
+                    report = MediaInfo.parse(source, output=_INFORM, parse_speed=speed)
     except Exception as exc:  # libmediainfo or ctypes errors: report, never crash a scan
         logger.warning("MediaInfo could not parse %s: %r", path, exc)
         return None
     return _read_report(str(report))
+
+
+class _Head(io.RawIOBase):
+    """The first ``limit`` bytes of an open file, seen as a whole file."""
+
+    def __init__(self, fh: BinaryIO, limit: int) -> None:
+        super().__init__()
+        self._fh = fh
+        self._limit = limit
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._limit}[whence]
+        self._position = min(max(base + offset, 0), self._limit)
+        return self._position
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        wanted = min(len(view), self._limit - self._position)
+        if wanted <= 0:
+            return 0
+        self._fh.seek(self._position)
+        data = self._fh.read(wanted)
+        view[: len(data)] = data
+        self._position += len(data)
+        return len(data)
 
 
 def _encodable(path: Path) -> bool:
@@ -317,6 +349,7 @@ def _result(
     *,
     live: bool,
     bare: bool,
+    timing: matroska.Timing | None = None,
 ) -> ProbeResult:
     general = tracks.get("G", [{}])[0]
     videos, audio, images = tracks.get("V", []), tracks.get("A", []), tracks.get("I", [])
@@ -368,6 +401,16 @@ def _result(
     else:
         # MKV and WebM video tracks often carry no duration of their own: use the container's.
         duration = _seconds(_number(video.get("Duration"))) or general_duration
+    frames_length = _frames_length(timing, videos)
+    header_duration = None
+    if timing is not None and frames_length is not None:
+        whole = timing.length()
+        stated = timing.header.duration
+        if duration is None or (whole is not None and _disagree(stated, whole)):
+            # No length written (a live recording), or a header that does not match the
+            # frames: the frames are what the service decodes (docs/validation.md).
+            header_duration = stated if duration is not None else None
+            duration, general_duration = frames_length, whole
     if rate is None and frames and duration:
         rate = frames / duration  # variable frame rate with no nominal rate: the average
     return ProbeResult(
@@ -391,11 +434,24 @@ def _result(
         text_tracks=len(texts),
         container_duration=general_duration,
         duration_note=duration_note,
+        header_duration=header_duration,
         encrypted=encrypted,
         codec_problem=_codec_problem(video),
         codec_unrecognised=_unrecognised_codec(video),
         live_recording=live,
     )
+
+
+# A Matroska header and the frames may differ by a frame or a sound packet; more than this
+# (and more than the warning band) is a header that does not describe the file.
+HEADER_SLACK_SECONDS = 1.0
+HEADER_SLACK_FRACTION = 0.05
+
+
+def _disagree(stated: float | None, frames: float) -> bool:
+    if stated is None:
+        return False
+    return abs(stated - frames) > max(HEADER_SLACK_SECONDS, HEADER_SLACK_FRACTION * frames)
 
 
 # Frame rates cameras, recorders and editors write (48 and 90 left out: rare, and too near
@@ -478,6 +534,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "FrameRate_Mode",
         "FrameCount",
         "Default",
+        "ID",
         "CodecID",
         "CodecID/Info",
         "CodecID/Url",

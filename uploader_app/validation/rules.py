@@ -24,6 +24,7 @@ from uploader_app.models import (
 from uploader_app.validation import limits as table
 from uploader_app.validation.limits import Limits, limits_for
 from uploader_app.validation.messages import (
+    HEADER_NOTE,
     READY,
     SOURCES_DIFFER,
     TRACK_NOTE,
@@ -68,6 +69,13 @@ def evaluate(probe: ProbeResult, target: Target, *, api_version: str | None = No
             tracks=probe.video_tracks,
             width=probe.width,
             height=probe.height,
+        )
+        finding = replace(finding, message=f"{finding.message} {note}")
+    if probe.header_duration is not None and probe.duration is not None:
+        # Judged on the frames, which the service decodes; say so, since a player showing
+        # the header's length would make the verdict look wrong.
+        note = HEADER_NOTE.format(
+            frames=format_duration(probe.duration), stated=format_duration(probe.header_duration)
         )
         finding = replace(finding, message=f"{finding.message} {note}")
     return finding

@@ -19,13 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pymediainfo import MediaInfo
 
 from tests.media import (
     VideoSpec,
     make_anamorphic,
     make_bare_stream,
+    make_big_recording,
     make_fourcc_video,
     make_fragmented,
+    make_overstated,
     make_padded,
     make_protected,
     make_raw_dv,
@@ -91,6 +94,23 @@ CASES: dict[str, Case] = {
         _cut(lambda cache: make_video(cache, VideoSpec(duration=6.0, faststart=True)), 0.5),
         "rejected",
         "video_file_broken",
+    ),
+    # A Matroska header that does not match its frames: judged on the frames, both named.
+    "Matroska header promising 5 hours, 6 s of frames": Case(
+        lambda cache, here: make_overstated(
+            make_video(cache, VideoSpec(duration=6.0, container="mkv")), here / "o.mkv", 5 * 3600
+        ),
+        "ok",
+        None,
+        "Measured on its frames (6 seconds); the file's header says 5 hours.",
+    ),
+    "Matroska header promising 1 minute, 3 s of frames": Case(
+        lambda cache, here: make_overstated(
+            make_video(cache, VideoSpec(duration=3.0, container="mkv")), here / "o.mkv", 60
+        ),
+        "rejected",
+        "video_duration_too_short",
+        "Too short: 3 seconds. Videos must be at least 4 seconds long. Measured on its frames",
     ),
     # Videos nothing at the service can decode.
     "DRM-encrypted MP4": Case(
@@ -544,3 +564,43 @@ def test_a_name_starting_with_a_dash_gets_the_way_to_pass_it(
     err = capsys.readouterr().err
     assert "uploader-app check -- -clip.mp4" in err
     assert main(["check", "--", "-clip.mp4"]) == 0
+
+
+def test_a_big_live_recording_does_not_hold_up_other_probes(
+    video_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its length used to take a full parse, which runs alone (see probe._ParseGate): every
+    # other probe in the process waited for it (489 MiB: 4.8 s). Now its last clusters give
+    # the length and MediaInfo reads only its start, so nothing waits.
+    big = make_big_recording(video_dir, 5.0)  # ~52 MB
+    clips = [make_video(video_dir, SOUND), make_video(video_dir, VideoSpec(duration=6.0, fps=5))]
+    for path in (big, *clips):
+        os.utime(path, (1, 1))  # long finished: no second look
+    exclusive: list[Path] = []
+    limits: list[int | None] = []
+    real_full, real_mediainfo = probe._GATE.full, probe._mediainfo
+
+    def full() -> Any:
+        exclusive.append(big)
+        return real_full()
+
+    def mediainfo(path: Path, speed: float, limit: int | None = None) -> Any:
+        if path == big:
+            limits.append(limit)
+        return real_mediainfo(path, speed, limit)
+
+    monkeypatch.setattr(probe._GATE, "full", full)
+    monkeypatch.setattr(probe, "_mediainfo", mediainfo)
+    started = time.perf_counter()
+    found = {f.path: f for f in scan([big, *clips, *clips], Target(), workers=2)}
+    took = time.perf_counter() - started
+    assert exclusive == []  # no parse ran alone
+    assert limits == [probe.LIVE_HEAD_BYTES]  # MediaInfo read 4 MiB of its 52 MB
+    checked = found[big].probe
+    assert found[big].verdict.value == "ok"
+    assert checked is not None
+    assert checked.duration == pytest.approx(5.0, abs=0.05)
+    # Reading the whole file once, as MediaInfo did before, takes longer than this scan.
+    started = time.perf_counter()
+    MediaInfo.parse(str(big), parse_speed=probe.FULL_PARSE_SPEED)
+    assert took < time.perf_counter() - started
