@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
-from tests.s3_emulator import ACCESS_KEY, SECRET_KEY, S3Emulator
+from tests.s3_emulator import ACCESS_KEY, SECRET_KEY, S3Emulator, only_profile
 from uploader_app.api.client import ApiClient
 from uploader_app.gui import background, main_window
 from uploader_app.gui.main_window import MainWindow
@@ -290,13 +290,7 @@ def test_a_v13_send_presigns_with_the_profile_typed_in_build(
 ) -> None:
     """No default AWS credentials here, only the "media" profile: the links of a send are
     made with the profile typed when the list was built."""
-    credentials = tmp_path / "aws-credentials"
-    credentials.write_text(
-        f"[media]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
-    )
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    only_profile(monkeypatch, tmp_path, "media")
     s3.bucket("media-west")
     s3.put("media-west", "v/01.mp4", video(duration=5))
     win = window()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_API_KEY, StartSandbox
-from tests.s3_emulator import S3Emulator
+from tests.s3_emulator import S3Emulator, only_profile
 from tests.sandbox_http import Client
 from uploader_app.cli import main
 from uploader_app.jobs import transfer
@@ -150,6 +150,23 @@ def test_v13_guide_manifest_goes_by_presigned_links_and_says_transcriptions_are_
     assert [r["state"] for r in elsewhere] == ["already_in_index", "already_in_index"]
     assert {r["video_id"] for r in elsewhere} == {r["video_id"] for r in rows}
     assert len(_tasks(server)) == 2
+
+
+def test_v13_transfer_presigns_with_the_profile_given(
+    bucket: str,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = start_sandbox()
+    manifest = guide_manifest(tmp_path, Client(server).index_id())
+    use(monkeypatch, server, tmp_path / "home", "v1.3")
+    only_profile(monkeypatch, tmp_path, "media")
+    code, rows, err = transfer_json(capsys, str(manifest), "--profile", "media")
+    assert code == 0, err
+    assert [r["state"] for r in rows] == ["ready", "ready"]
+    assert all("X-Amz-Signature=" in (t.video_url or "") for t in _tasks(server))
 
 
 def test_an_invalid_manifest_sends_nothing(
