@@ -18,6 +18,7 @@ from tests.conftest import TEST_API_KEY
 from tests.s3_emulator import ACCESS_KEY, SECRET_KEY, S3Emulator, only_profile
 from uploader_app.api.client import ApiClient
 from uploader_app.gui import background, main_window
+from uploader_app.gui.job_text import state_words
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.manifest_model import Column
 from uploader_app.gui.manifest_tab import BuildDialog, ManifestTab
@@ -349,8 +350,10 @@ def test_quitting_during_a_v12_send_stops_it_and_leaves_the_rows_waiting(
     background.cancel_all(timeout_ms=8_000)
     assert time.monotonic() - started < 5
     (job,) = win.host.engine.store.jobs()
-    assert job.state is JobState.CHECKING  # goes out with the next send of the list
+    # Its transfer went out: it waits for its task, which the poller goes on looking for.
+    assert job.state is JobState.CHECKING
     assert job.error_code is None
+    assert state_words(job) == "Sent; waiting for Twelve Labs to start it…"
 
 
 def test_a_file_that_is_not_json_says_where_and_cannot_be_sent(

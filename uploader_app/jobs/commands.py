@@ -48,6 +48,7 @@ from uploader_app.jobs.events import (
 )
 from uploader_app.jobs.recovery import GRACE
 from uploader_app.jobs.runner import ThreadRunner
+from uploader_app.jobs.transfer import SENT_KEY
 from uploader_app.keys import client_settings
 from uploader_app.models import Job, JobState, SourceKind
 from uploader_app.settings import load_settings_file
@@ -253,6 +254,8 @@ _STATE_WORDS = {
 
 
 def state_words(job: Job) -> str:
+    if job.state is JobState.CHECKING and SENT_KEY in job.options:
+        return "sent, waiting for the service"  # a v1.2 transfer's row
     words = _STATE_WORDS[job.state]
     if job.state is JobState.ON_SERVICE and job.server_status:
         words += f" ({job.server_status})"
