@@ -299,3 +299,41 @@ def test_object_keys_with_url_characters_are_matched_by_their_own_name(  # noqa:
     assert code == 0, err
     assert [r["state"] for r in elsewhere] == ["already_in_index"] * 3
     assert len(_tasks(server)) == 3
+
+
+def test_a_same_named_video_of_another_file_is_not_taken_for_already_sent(  # noqa: PLR0917
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """v1.2 "already in this index" compares the length (and size) the answers give with the
+    object's, not the file name alone: a ready 01.mp4 of 6 s is not the 2 s one of the row."""
+    s3.bucket(BUCKET)
+    s3.put(BUCKET, "a/01.mp4", video(duration=6))
+    s3.put(BUCKET, "b/01.mp4", video(duration=2))  # too short: its task fails
+    server = start_sandbox(s3_endpoint=s3.url)
+    index_id = Client(server, "v1.2").index_id()
+    rows = [
+        {"index_id": index_id, "language": "en", "object": f"s3://{BUCKET}/{key}"}
+        for key in ("a/01.mp4", "b/01.mp4")
+    ]
+    both = tmp_path / "both.json"
+    both.write_text(json.dumps(rows))
+    use(monkeypatch, server, tmp_path / "home", "v1.2")
+    _, first, _ = transfer_json(capsys, str(both))
+    assert [r["state"] for r in first] == ["ready", "failed"]
+
+    # From a new job list, the row of b/01.mp4 only: the service skips it (it has seen it).
+    monkeypatch.setattr(transfer, "MATCH_WINDOW", 1.0)
+    monkeypatch.setenv("UPLOADER_APP_HOME", str(tmp_path / "other-home"))
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(rows[1:]))
+    code, second, _ = transfer_json(capsys, str(one))
+    assert code == 1
+    (row,) = second
+    assert (row["state"], row["code"]) == ("failed", "transfer_not_started")
+    assert "The video named 01.mp4 already in the index is a different file" in row["message"]
+    assert row["video_id"] is None

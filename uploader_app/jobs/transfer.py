@@ -26,11 +26,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import ApiError
+from uploader_app.api.errors import ApiError, NotFoundError
 from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
-from uploader_app.jobs.recovery import Finder, created_since
+from uploader_app.jobs.recovery import DURATION_TOLERANCE, Finder, created_since
+from uploader_app.jobs.urlcheck import check_url
 from uploader_app.manifest.uris import S3Uri, parse_s3_uri
-from uploader_app.models import Job, JobState, Route, SourceKind, Task, TaskStatus
+from uploader_app.models import (
+    Job,
+    JobState,
+    Route,
+    SourceKind,
+    Target,
+    Task,
+    TaskStatus,
+    UploadKind,
+)
 from uploader_app.store import NewJob, Store
 
 logger = logging.getLogger(__name__)
@@ -320,18 +330,32 @@ def _match(
 
 def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Job | None:
     """A row the transfer made no task for: the service skips a file already in the index
-    (by content hash), so a ready video of that name from before the send means "already
-    there"; otherwise the row failed to start."""
+    (by content hash), so a ready video from before the send that is the same file as far as
+    the answers tell (name, length, size: ``_same_file``) means "already there"; otherwise the
+    row failed to start."""
+    facts: ObjectFacts | None = None
+    differs = False
     for task in client.iter_tasks(job.index_id, filename=job.name, page_limit=MAX_PAGE_LIMIT):
         held = store.holder("task_id", task.id) is not None  # another row of this send
-        if task.filename == job.name and not held and task.status is TaskStatus.READY:
-            return store.update(
-                job.id,
-                only_if=[JobState.CHECKING, JobState.UPLOADING],
-                state=JobState.ALREADY_IN_INDEX,
-                video_id=task.video_id,
-                create_started=None,
-            )
+        if task.filename != job.name or held or task.status is not TaskStatus.READY:
+            continue
+        facts = facts or object_facts(job)
+        if not _same_file(client, job.index_id, task, facts):
+            differs = True
+            continue
+        return store.update(
+            job.id,
+            only_if=[JobState.CHECKING, JobState.UPLOADING],
+            state=JobState.ALREADY_IN_INDEX,
+            video_id=task.video_id,
+            create_started=None,
+        )
+    also = (
+        f" The video named {job.name} already in the index is a different file (its length "
+        "or size differs)."
+        if differs
+        else ""
+    )
     return store.update(
         job.id,
         only_if=[JobState.CHECKING, JobState.UPLOADING],
@@ -339,9 +363,56 @@ def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Jo
         error_code=NOT_STARTED,
         error_message=(
             f"The service did not start {job.source} within {round(waited)} s of the transfer."
+            + also
         ),
         error_hint=NOT_STARTED_HINT,
     )
+
+
+@dataclass(frozen=True)
+class ObjectFacts:
+    """What can be known of a row's S3 object here; None where it cannot."""
+
+    size: int | None = None
+    duration: float | None = None
+
+
+def object_facts(job: Job) -> ObjectFacts:
+    """The object's size and length, read with the user's AWS credentials through a link
+    (ranged reads of only the bytes MediaInfo needs); unknown when they cannot read it, as
+    on v1.2 where the service reads the bucket through its own integration."""
+    from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
+    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415
+
+    uri = parse_s3_uri(job.source)
+    if not isinstance(uri, S3Uri):
+        return ObjectFacts()
+    try:
+        link = S3Access(job.options.get("aws_profile")).presign(uri)
+    except BucketError as exc:
+        logger.info("%s cannot be read here (%s): compared by name only", uri, exc.message)
+        return ObjectFacts()
+    found = check_url(link, Target(kind=UploadKind.URL))
+    return ObjectFacts(found.size, found.duration)
+
+
+def _same_file(client: ApiClient, index_id: str, task: Task, facts: ObjectFacts) -> bool:
+    """Name already matched: the length in the task's answer and the size in its video's
+    answer must agree with the object where both are known (docs/manifests.md)."""
+    if (
+        facts.duration is not None
+        and task.duration is not None
+        and abs(task.duration - facts.duration) > DURATION_TOLERANCE
+    ):
+        return False
+    if facts.size is not None and task.video_id:
+        try:
+            video = client.get_video(index_id, task.video_id)
+        except NotFoundError:
+            return False  # deleted since it was listed
+        if video.size is not None and video.size != facts.size:
+            return False
+    return True
 
 
 def send_manifest(
