@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.s3_emulator import S3Emulator, only_profile
 from tests.sandbox_http import Client
+from uploader_app.api.retry import RetryPolicy
 from uploader_app.cli import main
 from uploader_app.jobs import transfer
 from uploader_app.sandbox.records import TaskRecord
@@ -337,3 +338,41 @@ def test_a_same_named_video_of_another_file_is_not_taken_for_already_sent(  # no
     assert (row["state"], row["code"]) == ("failed", "transfer_not_started")
     assert "The video named 01.mp4 already in the index is a different file" in row["message"]
     assert row["video_id"] is None
+
+
+def test_a_v12_transfer_whose_tasks_cannot_be_looked_up_is_sent_not_failed(  # noqa: PLR0917
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    s3.bucket(BUCKET)
+    s3.put(BUCKET, "01.mp4", video(duration=5))
+    server = start_sandbox(s3_endpoint=s3.url)
+    index_id = Client(server, "v1.2").index_id()
+    manifest = tmp_path / "one.json"
+    manifest.write_text(
+        json.dumps([{"index_id": index_id, "language": "en", "object": f"s3://{BUCKET}/01.mp4"}])
+    )
+    use(monkeypatch, server, tmp_path / "home", "v1.2")
+    # The listing before the POST answers; every one after it meets a connection reset (the
+    # client's retries, shortened here, fail too).
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda _self, _retry: 0.01)
+    server.set_faults(
+        {"rules": [{"method": "GET", "path": "/v1.2/tasks", "fault": "reset", "skip": 1}]}
+    )
+    code = main(["transfer", str(manifest), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    (row,) = json.loads(captured.out)
+    assert (row["state"], row["code"]) == ("checking", None)
+    assert "the app keeps asking" in captured.err
+    assert server.requests.count(("POST", "/v1.2/tasks/transfers")) == 1
+
+    server.set_faults(None)
+    code, rows, err = transfer_json(capsys, str(manifest))  # --wait: the poller matches it
+    assert code == 0, err
+    assert [r["state"] for r in rows] == ["ready"]
+    assert server.requests.count(("POST", "/v1.2/tasks/transfers")) == 1

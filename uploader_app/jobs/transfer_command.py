@@ -1,7 +1,8 @@
 """``uploader-app transfer FILE [--wait] [--json]``: send a checked manifest's rows.
 
 Same exit status and JSON row fields as ``upload`` (``jobs.commands``): 0 every row is on the
-service or ready (or already in the index), 1 a row failed or the manifest has errors (then
+service or ready (or already in the index, or its v1.2 transfer went out and it waits for
+the service to start it), 1 a row failed or the manifest has errors (then
 nothing is sent), 2 usage, 3 a key or configuration problem.
 """
 
@@ -36,9 +37,10 @@ from uploader_app.jobs.engine import Engine
 from uploader_app.jobs.events import JobChanged
 from uploader_app.jobs.manifests import format_problem
 from uploader_app.jobs.runner import ThreadRunner
-from uploader_app.jobs.transfer import send_manifest
+from uploader_app.jobs.transfer import SENT_KEY, send_manifest
 from uploader_app.manifest.checks import check_document, is_valid
 from uploader_app.manifest.document import ManifestDocument
+from uploader_app.models import Job, JobState
 from uploader_app.store import Store, StoreError
 
 
@@ -110,4 +112,9 @@ def _send(
         view.summary(final)
     if problem is not None:
         return _problem_exit(problem)
-    return EXIT_FAILED if any(j.state not in _SENT for j in final) else EXIT_OK
+    return EXIT_FAILED if any(not _sent(j) for j in final) else EXIT_OK
+
+
+def _sent(job: Job) -> bool:
+    waiting = job.state is JobState.CHECKING and SENT_KEY in job.options
+    return job.state in _SENT or waiting
