@@ -333,13 +333,13 @@ def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Jo
     (by content hash), so a ready video from before the send that is the same file as far as
     the answers tell (name, length, size: ``_same_file``) means "already there"; otherwise the
     row failed to start."""
-    facts: ObjectFacts | None = None
+    facts: _ObjectFacts | None = None
     differs = False
     for task in client.iter_tasks(job.index_id, filename=job.name, page_limit=MAX_PAGE_LIMIT):
         held = store.holder("task_id", task.id) is not None  # another row of this send
         if task.filename != job.name or held or task.status is not TaskStatus.READY:
             continue
-        facts = facts or object_facts(job)
+        facts = facts or _object_facts(job)
         if not _same_file(client, job.index_id, task, facts):
             differs = True
             continue
@@ -370,14 +370,14 @@ def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Jo
 
 
 @dataclass(frozen=True)
-class ObjectFacts:
+class _ObjectFacts:
     """What can be known of a row's S3 object here; None where it cannot."""
 
     size: int | None = None
     duration: float | None = None
 
 
-def object_facts(job: Job) -> ObjectFacts:
+def _object_facts(job: Job) -> _ObjectFacts:
     """The object's size and length, read with the user's AWS credentials through a link
     (ranged reads of only the bytes MediaInfo needs); unknown when they cannot read it, as
     on v1.2 where the service reads the bucket through its own integration."""
@@ -386,17 +386,17 @@ def object_facts(job: Job) -> ObjectFacts:
 
     uri = parse_s3_uri(job.source)
     if not isinstance(uri, S3Uri):
-        return ObjectFacts()
+        return _ObjectFacts()
     try:
         link = S3Access(job.options.get("aws_profile")).presign(uri)
     except BucketError as exc:
         logger.info("%s cannot be read here (%s): compared by name only", uri, exc.message)
-        return ObjectFacts()
+        return _ObjectFacts()
     found = check_url(link, Target(kind=UploadKind.URL))
-    return ObjectFacts(found.size, found.duration)
+    return _ObjectFacts(found.size, found.duration)
 
 
-def _same_file(client: ApiClient, index_id: str, task: Task, facts: ObjectFacts) -> bool:
+def _same_file(client: ApiClient, index_id: str, task: Task, facts: _ObjectFacts) -> bool:
     """Name already matched: the length in the task's answer and the size in its video's
     answer must agree with the object where both are known (docs/manifests.md)."""
     if (
