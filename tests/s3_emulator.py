@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
+import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
@@ -100,3 +101,15 @@ class S3Emulator:
             )
         key = iam.create_access_key(UserName=name)["AccessKey"]
         return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def only_profile(monkeypatch: pytest.MonkeyPatch, folder: Path, name: str) -> None:
+    """No default AWS credentials, only the named profile (in its own credentials file): a
+    request the app makes with the default credentials fails, one with the profile works."""
+    credentials = folder / "aws-credentials"
+    credentials.write_text(
+        f"[{name}]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)

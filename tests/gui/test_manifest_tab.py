@@ -15,9 +15,10 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
-from tests.s3_emulator import S3Emulator
+from tests.s3_emulator import ACCESS_KEY, SECRET_KEY, S3Emulator, only_profile
 from uploader_app.api.client import ApiClient
 from uploader_app.gui import background, main_window
+from uploader_app.gui.job_text import state_words
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.manifest_model import Column
 from uploader_app.gui.manifest_tab import BuildDialog, ManifestTab
@@ -251,6 +252,75 @@ def test_send_from_the_window_puts_the_rows_in_the_uploads_until_ready(
     qtbot.waitUntil(all_ready, timeout=60_000)
 
 
+def test_an_index_id_not_in_the_account_is_marked_and_the_list_is_not_sent(
+    qtbot: QtBot, window: Callable[..., MainWindow], sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """The window's own index list marks ids of no index of the account, with no request."""
+    win = window()
+    assert win.picker.current is not None
+    tab = win.manifest_tab
+    listed = sandbox.requests.count(("GET", "/v1.3/indexes"))
+    opened(tab, tmp_path)
+    select_rows(tab, 0)
+    tab.set_on_selected("index_id", win.picker.current.id)
+    cell = tab.model.index(1, Column.INDEX)  # the guide's own id: well formed, not ours
+    assert f"There is no index {GOOD_ID} in your account." in tab.model.data(cell, TIP)
+    assert "Pick one of your indexes" in tab.model.data(cell, TIP)
+    assert tab.model.data(cell, Qt.ItemDataRole.BackgroundRole) is not None
+    assert tab.model.data(tab.model.index(0, Column.INDEX), TIP) is None
+    with qtbot.assertNotEmitted(tab.send_requested):
+        tab.send_button.click()
+    assert tab.table.currentIndex() == cell
+    assert "First: Row 2, index_id: There is no index" in tab.summary.text()
+    assert sandbox.requests.count(("GET", "/v1.3/indexes")) == listed  # checked from the list
+    assert win.host.engine.store.jobs() == []
+    select_rows(tab, 1)
+    tab.set_on_selected("index_id", win.picker.current.id)
+    assert tab.model.valid
+
+
+def test_a_v13_send_presigns_with_the_profile_typed_in_build(
+    qtbot: QtBot,
+    qsettings: QSettings,
+    window: Callable[..., MainWindow],
+    *,
+    s3: S3Emulator,
+    video: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No default AWS credentials here, only the "media" profile: the links of a send are
+    made with the profile typed when the list was built."""
+    only_profile(monkeypatch, tmp_path, "media")
+    s3.bucket("media-west")
+    s3.put("media-west", "v/01.mp4", video(duration=5))
+    win = window()
+    tab = win.manifest_tab
+
+    def typed(dialog: BuildDialog) -> QDialog.DialogCode:
+        dialog.address.setText("s3://media-west/v/")
+        dialog.profile.setText("media")
+        dialog.start()
+        qtbot.waitUntil(lambda: dialog.result_rows is not None, timeout=15_000)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(BuildDialog, "exec", typed)
+    tab.build()
+    assert tab.model.rowCount() == 1 and tab.model.valid
+    assert tab.aws_profile == "media"  # the name only: the keys stay in the AWS files
+    stored = " ".join(str(qsettings.value(k)) for k in qsettings.allKeys())
+    assert ACCESS_KEY not in stored and SECRET_KEY not in stored
+    tab.send_button.click()
+    model = win.task_panel.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=15_000)
+
+    def ready() -> None:
+        job = model.job_at(0)
+        assert job.state is JobState.READY, job.error_message
+
+    qtbot.waitUntil(ready, timeout=60_000)
+
+
 def test_quitting_during_a_v12_send_stops_it_and_leaves_the_rows_waiting(
     qtbot: QtBot,
     window: Callable[..., MainWindow],
@@ -280,8 +350,10 @@ def test_quitting_during_a_v12_send_stops_it_and_leaves_the_rows_waiting(
     background.cancel_all(timeout_ms=8_000)
     assert time.monotonic() - started < 5
     (job,) = win.host.engine.store.jobs()
-    assert job.state is JobState.CHECKING  # goes out with the next send of the list
+    # Its transfer went out: it waits for its task, which the poller goes on looking for.
+    assert job.state is JobState.CHECKING
     assert job.error_code is None
+    assert state_words(job) == "Sent; waiting for Twelve Labs to start it…"
 
 
 def test_a_file_that_is_not_json_says_where_and_cannot_be_sent(

@@ -551,6 +551,22 @@ def test_a_malformed_manifest_is_400_with_the_reason(
     assert v12.get("/tasks").json()["data"] == []
 
 
+@pytest.mark.parametrize("word", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
+def test_a_manifest_with_nan_or_infinity_is_refused_like_a_json_body(
+    sandbox: SandboxServer, word: bytes
+) -> None:
+    v12 = Client(sandbox, "v1.2")
+    index_id = v12.index_id()
+    row = f'{{"index_id": "{index_id}", "language": "en", "object": "s3://b/k.mp4", "x": '
+    answer = v12.post(
+        "/tasks/transfers", files={"file": ("l.json", b"[" + row.encode() + word + b"}]")}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "parameter_invalid"
+    assert "not valid JSON" in answer.json()["message"]
+    assert v12.get("/tasks").json()["data"] == []
+
+
 def test_transfers_read_real_files_from_an_s3_folder(
     tmp_path: Path, video: Video, start_sandbox: StartSandbox
 ) -> None:

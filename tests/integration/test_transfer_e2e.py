@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_API_KEY, StartSandbox
-from tests.s3_emulator import S3Emulator
+from tests.s3_emulator import S3Emulator, only_profile
 from tests.sandbox_http import Client
+from uploader_app.api.retry import RetryPolicy
 from uploader_app.cli import main
 from uploader_app.jobs import transfer
 from uploader_app.sandbox.records import TaskRecord
@@ -152,6 +153,23 @@ def test_v13_guide_manifest_goes_by_presigned_links_and_says_transcriptions_are_
     assert len(_tasks(server)) == 2
 
 
+def test_v13_transfer_presigns_with_the_profile_given(
+    bucket: str,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = start_sandbox()
+    manifest = guide_manifest(tmp_path, Client(server).index_id())
+    use(monkeypatch, server, tmp_path / "home", "v1.3")
+    only_profile(monkeypatch, tmp_path, "media")
+    code, rows, err = transfer_json(capsys, str(manifest), "--profile", "media")
+    assert code == 0, err
+    assert [r["state"] for r in rows] == ["ready", "ready"]
+    assert all("X-Amz-Signature=" in (t.video_url or "") for t in _tasks(server))
+
+
 def test_an_invalid_manifest_sends_nothing(
     start_sandbox: StartSandbox,
     tmp_path: Path,
@@ -282,3 +300,79 @@ def test_object_keys_with_url_characters_are_matched_by_their_own_name(  # noqa:
     assert code == 0, err
     assert [r["state"] for r in elsewhere] == ["already_in_index"] * 3
     assert len(_tasks(server)) == 3
+
+
+def test_a_same_named_video_of_another_file_is_not_taken_for_already_sent(  # noqa: PLR0917
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """v1.2 "already in this index" compares the length (and size) the answers give with the
+    object's, not the file name alone: a ready 01.mp4 of 6 s is not the 2 s one of the row."""
+    s3.bucket(BUCKET)
+    s3.put(BUCKET, "a/01.mp4", video(duration=6))
+    s3.put(BUCKET, "b/01.mp4", video(duration=2))  # too short: its task fails
+    server = start_sandbox(s3_endpoint=s3.url)
+    index_id = Client(server, "v1.2").index_id()
+    rows = [
+        {"index_id": index_id, "language": "en", "object": f"s3://{BUCKET}/{key}"}
+        for key in ("a/01.mp4", "b/01.mp4")
+    ]
+    both = tmp_path / "both.json"
+    both.write_text(json.dumps(rows))
+    use(monkeypatch, server, tmp_path / "home", "v1.2")
+    _, first, _ = transfer_json(capsys, str(both))
+    assert [r["state"] for r in first] == ["ready", "failed"]
+
+    # From a new job list, the row of b/01.mp4 only: the service skips it (it has seen it).
+    monkeypatch.setattr(transfer, "MATCH_WINDOW", 1.0)
+    monkeypatch.setenv("UPLOADER_APP_HOME", str(tmp_path / "other-home"))
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(rows[1:]))
+    code, second, _ = transfer_json(capsys, str(one))
+    assert code == 1
+    (row,) = second
+    assert (row["state"], row["code"]) == ("failed", "transfer_not_started")
+    assert "The video named 01.mp4 already in the index is a different file" in row["message"]
+    assert row["video_id"] is None
+
+
+def test_a_v12_transfer_whose_tasks_cannot_be_looked_up_is_sent_not_failed(  # noqa: PLR0917
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    s3.bucket(BUCKET)
+    s3.put(BUCKET, "01.mp4", video(duration=5))
+    server = start_sandbox(s3_endpoint=s3.url)
+    index_id = Client(server, "v1.2").index_id()
+    manifest = tmp_path / "one.json"
+    manifest.write_text(
+        json.dumps([{"index_id": index_id, "language": "en", "object": f"s3://{BUCKET}/01.mp4"}])
+    )
+    use(monkeypatch, server, tmp_path / "home", "v1.2")
+    # The listing before the POST answers; every one after it meets a connection reset (the
+    # client's retries, shortened here, fail too).
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda _self, _retry: 0.01)
+    server.set_faults(
+        {"rules": [{"method": "GET", "path": "/v1.2/tasks", "fault": "reset", "skip": 1}]}
+    )
+    code = main(["transfer", str(manifest), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    (row,) = json.loads(captured.out)
+    assert (row["state"], row["code"]) == ("checking", None)
+    assert "the app keeps asking" in captured.err
+    assert server.requests.count(("POST", "/v1.2/tasks/transfers")) == 1
+
+    server.set_faults(None)
+    code, rows, err = transfer_json(capsys, str(manifest))  # --wait: the poller matches it
+    assert code == 0, err
+    assert [r["state"] for r in rows] == ["ready"]
+    assert server.requests.count(("POST", "/v1.2/tasks/transfers")) == 1

@@ -67,6 +67,7 @@ class Video:
     id: str
     filename: str | None = None
     duration: float | None = None
+    size: int | None = None  # bytes, where the answer gives it (v1.2 ``metadata.size``)
     user_metadata: Json = field(default_factory=dict)
     created_at: str | None = None
     indexed_at: str | None = None
@@ -241,6 +242,7 @@ def parse_video(data: Json) -> Video:
         id=need_str(data, "_id"),
         filename=meta.get("filename"),
         duration=_opt_float(meta.get("duration")),
+        size=_opt_int(meta.get("size")),
         user_metadata=dict(user) if isinstance(user, dict) else {},
         created_at=data.get("created_at"),
         indexed_at=data.get("indexed_at"),

@@ -79,9 +79,11 @@ def list_indexes(client_factory: ClientFactory) -> Listing:
 
 class IndexPicker(QWidget):
     """``index_changed(index or None, api version)`` whenever the chosen index changes;
+    ``listed(ids)`` with every index id of the account after each listing (or creation);
     ``listing_failed(words)`` when the indexes could not be listed."""
 
     index_changed = Signal(object, str)
+    listed = Signal(list)
     listing_failed = Signal(str)
 
     def __init__(
@@ -228,6 +230,7 @@ class IndexPicker(QWidget):
         else:
             self.status_label.setText("")
         self._describe()
+        self.listed.emit(ids)
         if self.current != before:
             self.index_changed.emit(self.current, self._api_version)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from enum import Enum
 
+from uploader_app.jobs.transfer import SENT_KEY
 from uploader_app.models import Job, JobState
 
 # The service reports these while it works on a video (docs/task-list.md, "States in words").
@@ -40,6 +41,8 @@ def state_words(job: Job, indexing_estimate: str = INDEXING_TYPICAL) -> str:
         if status in _SERVICE_WORDS:
             return _SERVICE_WORDS[status]
         return f"Indexing on Twelve Labs… ({indexing_estimate})"
+    if job.state is JobState.CHECKING and SENT_KEY in job.options:
+        return "Sent; waiting for Twelve Labs to start it…"  # a v1.2 transfer's row
     if job.state is JobState.QUEUED and job.bytes_sent > 0:
         return "Waiting to continue"
     return _STATE_WORDS[job.state]

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.url_tab.upload_requested.connect(self._queue_urls)
         self.manifest_tab = ManifestTab(self._state)
         self.manifest_tab.send_requested.connect(self._send_manifest)
+        self.picker.listed.connect(self.manifest_tab.set_account_indexes)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("sourceTabs")
         self.tabs.setAccessibleName("What to send")
@@ -405,12 +406,13 @@ class MainWindow(QMainWindow):
         """A checked manifest's rows become jobs (docs/manifests.md, "Sending"); on v1.2 the
         transfer and the matching of its tasks run in the background."""
         make_client, store = self._client_factory(), self.host.engine.store
+        profile = self.manifest_tab.aws_profile
 
         def send(cancel: threading.Event) -> Iterator[SendReport]:
             # Cancellable: the v1.2 matching waits up to minutes, and quitting must stop it
             # (background.cancel_all) rather than leave a thread running past the window.
             with make_client() as client:
-                yield send_manifest(client, store, rows, cancel=cancel)
+                yield send_manifest(client, store, rows, profile=profile, cancel=cancel)
 
         self.manifest_tab.set_sending(True)
         stream = Stream(send, self)

@@ -51,6 +51,8 @@ class ManifestModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.document = ManifestDocument()
+        # The account's index ids as the window last listed them; None until it has.
+        self.account_indexes: frozenset[str] | None = None
         self.problems: list[Problem] = []
         self._cells: dict[tuple[int, int], list[Problem]] = {}
         self._rows: dict[int, list[Problem]] = {}
@@ -64,6 +66,12 @@ class ManifestModel(QAbstractTableModel):
         self.endResetModel()
         self.checked.emit()
 
+    def set_account_indexes(self, ids: frozenset[str] | None) -> None:
+        """Mark index ids that are not in the account (from the window's list: no request)."""
+        if ids != self.account_indexes:
+            self.account_indexes = ids
+            self.recheck()
+
     def recheck(self) -> None:
         """Check again after the rows changed (an edit, undo, redo, add or remove)."""
         self.beginResetModel()  # rows may come and go; a manifest is small enough to redraw
@@ -72,7 +80,7 @@ class ManifestModel(QAbstractTableModel):
         self.checked.emit()
 
     def _check(self) -> None:
-        self.problems = check_document(self.document)
+        self.problems = check_document(self.document, indexes=self.account_indexes)
         cells: dict[tuple[int, int], list[Problem]] = defaultdict(list)
         rows: dict[int, list[Problem]] = defaultdict(list)
         for problem in self.problems:

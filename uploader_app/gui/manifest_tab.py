@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LAST_FOLDER_KEY = "manifest/last_folder"
+# The AWS profile typed in "Build from S3 bucket…": its name only; the credentials stay in
+# the user's own AWS files (docs/manifests.md, "Sending").
+AWS_PROFILE_KEY = "manifest/aws_profile"
 JSON_FILTER = "Manifests (*.json);;All files (*)"
 
 
@@ -168,6 +171,16 @@ class ManifestTab(QWidget):
     def set_index(self, index_id: str | None) -> None:
         """The index chosen at the top: the default for new rows, builds and "Set index"."""
         self._index_id = index_id
+
+    @Slot(list)
+    def set_account_indexes(self, ids: list[str]) -> None:
+        """Every index id of the account, as the window listed them."""
+        self.model.set_account_indexes(frozenset(ids))
+
+    @property
+    def aws_profile(self) -> str | None:
+        """The AWS profile that makes v1.3 links for a send (None: the default credentials)."""
+        return str(self._state.value(AWS_PROFILE_KEY, "") or "") or None
 
     def set_sending(self, sending: bool) -> None:
         self._sending = sending
@@ -316,8 +329,9 @@ class ManifestTab(QWidget):
     def build(self) -> None:
         if not self._may_discard():
             return
-        dialog = BuildDialog(self._index_id or "", self)
+        dialog = BuildDialog(self._index_id or "", self, profile=self.aws_profile or "")
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_rows is not None:
+            self._state.setValue(AWS_PROFILE_KEY, dialog.profile.text().strip())
             self.model.set_document(ManifestDocument.from_rows(dialog.result_rows.rows))
             notes = [f"{n.message} {n.hint}" for n in dialog.result_rows.notes]
             if notes:
@@ -385,7 +399,7 @@ class ManifestTab(QWidget):
 class BuildDialog(QDialog):
     """Bucket address, index and language in; the built rows out (``result_rows``)."""
 
-    def __init__(self, index_id: str, parent: QWidget | None = None) -> None:
+    def __init__(self, index_id: str, parent: QWidget | None = None, *, profile: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Build a list from an S3 bucket")
         self.result_rows: BuildResult | None = None
@@ -397,7 +411,7 @@ class BuildDialog(QDialog):
         self.index.setAccessibleName("Index id")
         self.language = QLineEdit("en")
         self.language.setAccessibleName("Language")
-        self.profile = QLineEdit()
+        self.profile = QLineEdit(profile)
         self.profile.setPlaceholderText("default")
         self.profile.setAccessibleName("AWS profile")
         form = QFormLayout()
@@ -406,8 +420,9 @@ class BuildDialog(QDialog):
         form.addRow("Language spoken:", self.language)
         form.addRow("AWS profile:", self.profile)
         self.status = QLabel(
-            "Your own AWS credentials are used to list the bucket. Videos are listed with the "
-            ".srt or .vtt file of the same name beside them."
+            "Your own AWS credentials are used to list the bucket, and to make the links the "
+            "service fetches on API v1.3. Videos are listed with the .srt or .vtt file of the "
+            "same name beside them."
         )
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Build status")

@@ -10,6 +10,7 @@ runners, in one process or several, share the work without running a job twice.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -48,7 +49,13 @@ from uploader_app.jobs.multipart import MultipartUpload
 from uploader_app.jobs.poller import Poller
 from uploader_app.jobs.progress import Bandwidth, ProgressMeter
 from uploader_app.jobs.recovery import GRACE, Finder, TwinInProgressError
-from uploader_app.jobs.transfer import AlreadyInIndexError, RowProblemError, send_row
+from uploader_app.jobs.transfer import (
+    MATCH_EVERY,
+    AlreadyInIndexError,
+    RowProblemError,
+    follow_transfers,
+    send_row,
+)
 from uploader_app.jobs.urlcheck import check_url
 from uploader_app.models import (
     Finding,
@@ -170,6 +177,8 @@ class Engine:
         self._awake = KeepAwake(enabled=keep_awake)
         self._poll_soon = threading.Event()
         self._scope: frozenset[int] | None = None
+        self._transfers_due = 0.0  # time.monotonic() of the next look for v1.2 rows' tasks
+        self._transfers_waiting = False  # whether v1.2 rows were waiting at the last look
         self._poller = Poller(
             store, self._poll_client, self._changed, settings.poll_budget_per_minute
         )
@@ -506,7 +515,24 @@ class Engine:
         self._poll_soon.clear()
         # Settings are read at each use, so a change in the window applies at once.
         self._poller.budget = max(1, self.settings.poll_budget_per_minute)
-        return self._poller.poll_once()
+        return min(self._poller.poll_once(), self._follow_transfers())
+
+    def _follow_transfers(self) -> float:
+        """v1.2 rows whose transfer went out but whose tasks are not matched yet (a network
+        error during the send, a restart): matched here; seconds until the next look."""
+        now = time.monotonic()
+        if now < self._transfers_due:
+            return self._transfers_due - now if self._transfers_waiting else math.inf
+        self._transfers_due = now + MATCH_EVERY
+        try:
+            waiting = follow_transfers(
+                self._poll_client, self.store, lambda job: self._emit(JobChanged(job))
+            )
+        except ApiError as error:
+            logger.info("looking for the tasks of a transfer failed: %r", error)
+            waiting = 1
+        self._transfers_waiting = waiting > 0
+        return MATCH_EVERY if waiting else math.inf
 
     def wait_poll(self, seconds: float) -> None:
         """Sleep until the next polling round is due, or at once when a job reaches the

@@ -37,6 +37,7 @@ from uploader_app.jobs.engine import Engine, EngineOptions
 from uploader_app.jobs.events import BatchProblem, EngineEvent, JobChanged, JobNotice, JobProgress
 from uploader_app.jobs.recovery import GRACE
 from uploader_app.jobs.runner import ThreadRunner
+from uploader_app.jobs.transfer import SENT_KEY
 from uploader_app.keys import client_settings
 from uploader_app.models import Job, JobState, SourceKind
 from uploader_app.settings import load_settings_file
@@ -50,6 +51,12 @@ EXIT_CONFIG = 3
 # slow links tune it; docs/engine.md, "Exactly once").
 ENV_GRACE = "UPLOADER_APP_LOOKUP_GRACE"
 SENT = frozenset({JobState.ON_SERVICE, JobState.READY, JobState.ALREADY_IN_INDEX})
+
+
+def is_sent(job: Job) -> bool:
+    """On the service, or a v1.2 transfer's row that went out and waits for the service to
+    start it (docs/manifests.md)."""
+    return job.state in SENT or (job.state is JobState.CHECKING and SENT_KEY in job.options)
 
 
 def grace() -> float:
@@ -133,6 +140,8 @@ STATE_WORDS = {
 
 
 def state_words(job: Job) -> str:
+    if job.state is JobState.CHECKING and SENT_KEY in job.options:
+        return "sent, waiting for the service"  # a v1.2 transfer's row
     words = STATE_WORDS[job.state]
     if job.state is JobState.ON_SERVICE and job.server_status:
         words += f" ({job.server_status})"
@@ -321,4 +330,4 @@ def run_jobs(
         view.summary(final)
     if problem is not None:
         return problem_exit(problem)
-    return EXIT_FAILED if any(j.state not in SENT for j in final) else EXIT_OK
+    return EXIT_FAILED if any(not is_sent(j) for j in final) else EXIT_OK

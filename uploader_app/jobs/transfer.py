@@ -2,7 +2,10 @@
 
 - API v1.2: one ``POST /tasks/transfers`` carries every row to send; the tasks it made are
   then found by listing each index's tasks created since the send and matching file names.
-  Rows still unmatched after ``match_window`` seconds fail as "not started by the service".
+  Once the POST went through, a row waits for its task whatever happens to this process: a
+  network error or a closed window leaves the matching to the engine's poller
+  (``follow_transfers``), after a restart too. Rows still unmatched ``MATCH_WINDOW`` seconds
+  after the send are "already in this index" or "not started by the service".
 - API v1.3, where that endpoint is gone: each row is a URL job; the engine sends a presigned
   HTTPS link to the object (made at send time with the user's AWS credentials). v1.3 takes no
   language or transcription with a video, so a row's transcription is not sent (and we say so).
@@ -17,16 +20,26 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import ApiError
+from uploader_app.api.errors import ApiError, NotFoundError
 from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
-from uploader_app.jobs.recovery import Finder, created_since
+from uploader_app.jobs.recovery import DURATION_TOLERANCE, Finder, created_since
+from uploader_app.jobs.urlcheck import check_url
 from uploader_app.manifest.uris import S3Uri, parse_s3_uri
-from uploader_app.models import Job, JobState, Route, SourceKind, Task, TaskStatus
+from uploader_app.models import (
+    Job,
+    JobState,
+    Route,
+    SourceKind,
+    Target,
+    Task,
+    TaskStatus,
+    UploadKind,
+)
 from uploader_app.store import NewJob, Store
 
 logger = logging.getLogger(__name__)
@@ -51,9 +64,18 @@ V13_NO_TRANSCRIPTIONS = (
     "theirs ({subs})."
 )
 NAMES_SHOWN = 3
+# Job options of a v1.2 row: its transfer went through (it now waits for its task), and the
+# tasks of its file name that existed just before the send (never its own).
+SENT_KEY = "transfer_sent"
+NOT_OURS_KEY = "transfer_not_ours"
 # What counts as "already there": the row was sent before and did not fail.
 _DONE = (JobState.READY, JobState.ALREADY_IN_INDEX)
 _ACTIVE = (JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE)
+
+
+# Rows whose send in this process is matching them now: the poller leaves them alone.
+_matching: set[int] = set()
+_matching_lock = threading.Lock()
 
 
 class AlreadyInIndexError(Exception):
@@ -146,10 +168,16 @@ def enqueue_rows(
                 error_message="",
                 error_hint="",
                 create_started=None,
+                options=_unsent(added.options),
             )
             job, created = reset or added, reset is not None
-        elif not is_new and added.state is JobState.CHECKING and added.task_id is None:
-            # A v1.2 send cut off before its tasks were matched: send it again; the service
+        elif (
+            not is_new
+            and added.state is JobState.CHECKING
+            and added.task_id is None
+            and SENT_KEY not in added.options
+        ):
+            # A v1.2 send cut off before its transfer went out: send it again; the service
             # skips a file it already has (docs/manifests.md, "Sending").
             created = True
         report.jobs.append(job)
@@ -174,6 +202,10 @@ def enqueue_rows(
     return report
 
 
+def _unsent(options: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in options.items() if k not in (SENT_KEY, NOT_OURS_KEY)}
+
+
 def _object_name(uri: str) -> str:
     parsed = parse_s3_uri(uri)
     return parsed.name if isinstance(parsed, S3Uri) else uri
@@ -191,7 +223,9 @@ def send_transfer(
 ) -> list[Job]:
     """v1.2: one POST /tasks/transfers with the rows of ``job_ids``, then match their tasks.
 
-    Matched rows go ``on_service`` (the poller follows them); the rest fail as not started.
+    Matched rows go ``on_service`` (the poller follows them); the rest, after the window, are
+    already in the index or not started. An error of the POST is raised; one after it (or
+    ``cancel``) leaves the rows waiting for the poller to match (``follow_transfers``).
     """
     jobs = [store.get(i) for i in job_ids]
     if not jobs:
@@ -203,47 +237,127 @@ def send_transfer(
     indexes = sorted({j.index_id for j in jobs})
     # "Since the send" allows for clock skew, so tasks made just before it (a send moments
     # ago from elsewhere) would pass as new: note them first and never match them.
-    before = {t.id for i in indexes for t in _tasks_since(client, i, started)}
-    client.create_transfer(rows, cancel=cancel)
-    logger.info("transfer of %d row(s) sent", len(rows))
-    waiting = {job.id: job for job in jobs}
-    window = MATCH_WINDOW if match_window is None else match_window
-    deadline = time.monotonic() + window
-    waiter = cancel or threading.Event()
-    while waiting:
-        for index_id in sorted({j.index_id for j in waiting.values()}):
-            tasks = [t for t in _tasks_since(client, index_id, started) if t.id not in before]
-            for job in [j for j in waiting.values() if j.index_id == index_id]:
-                task = _claim(store, job, tasks)
-                if task is not None:
-                    del waiting[job.id]
-                    _changed(_on_service(store, job, task), on_change)
-        if not waiting or time.monotonic() >= deadline or waiter.is_set():
-            break
-        waiter.wait(match_every)
-    if waiter.is_set():
-        # Stopped (the window closed), not refused by the service: the rows stay waiting and
-        # go out with the next send of the list, like a send cut off by a crash.
-        return [store.get(job.id) for job in jobs]
-    for job in waiting.values():
-        _changed(_not_started(client, store, job, window), on_change)
+    before = [t for i in indexes for t in _tasks_since(client, i, started)]
+    ids = {job.id for job in jobs}
+    with _matching_lock:
+        _matching.update(ids)
+    try:
+        client.create_transfer(rows, cancel=cancel)
+        logger.info("transfer of %d row(s) sent", len(rows))
+        for job in jobs:
+            not_ours = [
+                t.id for t in before if (t.index_id, t.filename) == (job.index_id, job.name)
+            ]
+            options = {**job.options, SENT_KEY: "1", NOT_OURS_KEY: ",".join(not_ours)}
+            store.update(job.id, options=options)
+        waiting = [store.get(job.id) for job in jobs]
+        window = MATCH_WINDOW if match_window is None else match_window
+        deadline = time.monotonic() + window
+        waiter = cancel or threading.Event()
+        while waiting:
+            waiting = _match(client, store, waiting, on_change)
+            if not waiting or time.monotonic() >= deadline or waiter.is_set():
+                break
+            waiter.wait(match_every)
+        if not waiter.is_set():
+            # Stopped (the window closed) is not refused by the service: those rows wait.
+            for job in waiting:
+                _changed(_not_started(client, store, job, window), on_change)
+    except ApiError as error:
+        if not any(SENT_KEY in store.get(i).options for i in ids):
+            raise  # the transfer itself failed: nothing was sent
+        # The transfer went through; only looking for its tasks failed. The rows wait, and
+        # the engine's poller goes on matching them (docs/manifests.md, "Sending").
+        logger.info("transfer sent; matching its tasks stopped: %r", error)
+    finally:
+        with _matching_lock:
+            _matching.difference_update(ids)
     return [store.get(job.id) for job in jobs]
+
+
+def follow_transfers(
+    client_factory: Callable[[], ApiClient],
+    store: Store,
+    on_change: Callable[[Job], None] | None = None,
+) -> int:
+    """Match the rows whose transfer went out but whose tasks were not found yet (a network
+    error, a closed window, a restart); past the window they are already in the index or not
+    started. Rows a send of this process is matching are left to it. How many still wait."""
+    with _matching_lock:
+        busy = set(_matching)
+    jobs = [
+        job
+        for job in store.jobs([JobState.CHECKING])
+        if job.route is Route.TRANSFER
+        and SENT_KEY in job.options
+        and job.task_id is None
+        and job.id not in busy
+        and store.internals(job.id).create_started is not None
+    ]
+    if not jobs:
+        return 0
+    client = client_factory()
+    waiting = 0
+    now = time.time()
+    for job in _match(client, store, jobs, on_change):
+        started = store.internals(job.id).create_started
+        if started is not None and now - started < MATCH_WINDOW:
+            waiting += 1
+        else:
+            _changed(_not_started(client, store, job, MATCH_WINDOW), on_change)
+    return waiting
+
+
+def _match(
+    client: ApiClient,
+    store: Store,
+    jobs: Sequence[Job],
+    on_change: Callable[[Job], None] | None,
+) -> list[Job]:
+    """Adopt the tasks made for ``jobs`` since their send; the jobs still without one."""
+    left = []
+    for index_id in sorted({j.index_id for j in jobs}):
+        mine = [j for j in jobs if j.index_id == index_id]
+        since = min(store.internals(j.id).create_started or time.time() for j in mine)
+        tasks = _tasks_since(client, index_id, since)
+        for job in mine:
+            not_ours = set(job.options.get(NOT_OURS_KEY, "").split(","))
+            task = _claim(store, job, [t for t in tasks if t.id not in not_ours])
+            if task is None:
+                left.append(job)
+            else:
+                _changed(_on_service(store, job, task), on_change)
+    return left
 
 
 def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Job | None:
     """A row the transfer made no task for: the service skips a file already in the index
-    (by content hash), so a ready video of that name from before the send means "already
-    there"; otherwise the row failed to start."""
+    (by content hash), so a ready video from before the send that is the same file as far as
+    the answers tell (name, length, size: ``_same_file``) means "already there"; otherwise the
+    row failed to start."""
+    facts: _ObjectFacts | None = None
+    differs = False
     for task in client.iter_tasks(job.index_id, filename=job.name, page_limit=MAX_PAGE_LIMIT):
         held = store.holder("task_id", task.id) is not None  # another row of this send
-        if task.filename == job.name and not held and task.status is TaskStatus.READY:
-            return store.update(
-                job.id,
-                only_if=[JobState.CHECKING, JobState.UPLOADING],
-                state=JobState.ALREADY_IN_INDEX,
-                video_id=task.video_id,
-                create_started=None,
-            )
+        if task.filename != job.name or held or task.status is not TaskStatus.READY:
+            continue
+        facts = facts or _object_facts(job)
+        if not _same_file(client, job.index_id, task, facts):
+            differs = True
+            continue
+        return store.update(
+            job.id,
+            only_if=[JobState.CHECKING, JobState.UPLOADING],
+            state=JobState.ALREADY_IN_INDEX,
+            video_id=task.video_id,
+            create_started=None,
+        )
+    also = (
+        f" The video named {job.name} already in the index is a different file (its length "
+        "or size differs)."
+        if differs
+        else ""
+    )
     return store.update(
         job.id,
         only_if=[JobState.CHECKING, JobState.UPLOADING],
@@ -251,9 +365,56 @@ def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Jo
         error_code=NOT_STARTED,
         error_message=(
             f"The service did not start {job.source} within {round(waited)} s of the transfer."
+            + also
         ),
         error_hint=NOT_STARTED_HINT,
     )
+
+
+@dataclass(frozen=True)
+class _ObjectFacts:
+    """What can be known of a row's S3 object here; None where it cannot."""
+
+    size: int | None = None
+    duration: float | None = None
+
+
+def _object_facts(job: Job) -> _ObjectFacts:
+    """The object's size and length, read with the user's AWS credentials through a link
+    (ranged reads of only the bytes MediaInfo needs); unknown when they cannot read it, as
+    on v1.2 where the service reads the bucket through its own integration."""
+    from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
+    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415
+
+    uri = parse_s3_uri(job.source)
+    if not isinstance(uri, S3Uri):
+        return _ObjectFacts()
+    try:
+        link = S3Access(job.options.get("aws_profile")).presign(uri)
+    except BucketError as exc:
+        logger.info("%s cannot be read here (%s): compared by name only", uri, exc.message)
+        return _ObjectFacts()
+    found = check_url(link, Target(kind=UploadKind.URL))
+    return _ObjectFacts(found.size, found.duration)
+
+
+def _same_file(client: ApiClient, index_id: str, task: Task, facts: _ObjectFacts) -> bool:
+    """Name already matched: the length in the task's answer and the size in its video's
+    answer must agree with the object where both are known (docs/manifests.md)."""
+    if (
+        facts.duration is not None
+        and task.duration is not None
+        and abs(task.duration - facts.duration) > DURATION_TOLERANCE
+    ):
+        return False
+    if facts.size is not None and task.video_id:
+        try:
+            video = client.get_video(index_id, task.video_id)
+        except NotFoundError:
+            return False  # deleted since it was listed
+        if video.size is not None and video.size != facts.size:
+            return False
+    return True
 
 
 def send_manifest(
@@ -272,7 +433,7 @@ def send_manifest(
     report = enqueue_rows(store, rows, client.version, profile=profile, on_job=on_change)
     if client.version == "v1.2" and report.sent:
         try:
-            send_transfer(client, store, report.sent, cancel=cancel, on_change=on_change)
+            done = send_transfer(client, store, report.sent, cancel=cancel, on_change=on_change)
         except ApiError as error:
             for job_id in report.sent:
                 failed = store.update(
@@ -285,6 +446,11 @@ def send_manifest(
                 )
                 _changed(failed, on_change)
             raise
+        if not (cancel and cancel.is_set()) and any(j.state is JobState.CHECKING for j in done):
+            report.notes.append(
+                "The list was sent, but the service could not be asked which videos it has "
+                "started; the app keeps asking, and they show in the list as they start."
+            )
     report.jobs = [store.get(job.id) for job in report.jobs]
     return report
 

@@ -1,7 +1,8 @@
 """``uploader-app transfer FILE [--wait] [--json]``: send a checked manifest's rows.
 
 Same exit status and JSON row fields as ``upload`` (``jobs.sending``): 0 every row is on the
-service or ready (or already in the index), 1 a row failed or the manifest has errors (then
+service or ready (or already in the index, or its v1.2 transfer went out and it waits for
+the service to start it), 1 a row failed or the manifest has errors (then
 nothing is sent), 2 usage, 3 a key or configuration problem.
 """
 

@@ -10,7 +10,6 @@ Where the objects come from (docs/sandbox.md, "Transfers"):
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from uploader_app.sandbox.judge import Judgement, judge_file
 from uploader_app.sandbox.records import IndexRecord, MediaInfo, TaskRecord, new_id
 from uploader_app.sandbox.routing import ONLY_V12, Call, Route, json_response
 from uploader_app.sandbox.service import Sandbox
+from uploader_app.sandbox.spec import loads
 from uploader_app.validation.subtitles import SUBTITLE_SUFFIXES
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ def create(call: Call) -> Response:
         if part.oversize:
             raise parameter_invalid("file", detail="The manifest is larger than 10 MB.")
         try:
-            manifest = json.loads(part.path.read_bytes())
+            # Standard JSON only, as for JSON bodies: NaN and Infinity are refused.
+            manifest = loads(part.path.read_bytes())
         except (ValueError, UnicodeDecodeError):
             raise parameter_invalid("file", detail="The file is not valid JSON.") from None
     rows = _rows(manifest)

@@ -1,5 +1,6 @@
 """Manifest rows run by the engine's own runners (jobs/transfer.send_row): a v1.2 row that is
-retried goes out as a one-row transfer; a v1.3 row whose link S3 cannot make fails plainly."""
+retried goes out as a one-row transfer; a v1.3 row whose link S3 cannot make fails plainly; a
+v1.2 row whose transfer went out but whose task was not found yet is matched by the poller."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from tests.conftest import StartSandbox
 from tests.integration.engine.support import (
     Events,
+    client_factory,
     index_id,
     make_engine,
     running,
@@ -18,7 +20,11 @@ from tests.integration.engine.support import (
 )
 from tests.s3_emulator import S3Emulator
 from uploader_app.jobs import transfer
+from uploader_app.jobs.sending import state_words
+from uploader_app.jobs.transfer import SendReport
 from uploader_app.models import JobState
+from uploader_app.sandbox.server import SandboxServer
+from uploader_app.store import Store
 
 Video = Callable[..., Path]
 
@@ -58,3 +64,74 @@ def test_a_v13_row_without_aws_credentials_fails_with_a_plain_reason(
     assert "no AWS profile named 'nobody-has-this-profile'" in failed.error_message
     assert failed.error_hint
     assert [r for r in sandbox.requests if r[0] == "POST"] == []
+
+
+def _v12_setup(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, seconds: float
+) -> tuple[SandboxServer, dict[str, str]]:
+    s3.bucket("media-west")
+    s3.put("media-west", "clips/01.mp4", video(duration=seconds))
+    sandbox = start_sandbox(s3_endpoint=s3.url)
+    index = index_id(sandbox, "v1.2")
+    return sandbox, {"index_id": index, "language": "en", "object": "s3://media-west/clips/01.mp4"}
+
+
+def _send_with_listing_broken_after_the_post(
+    sandbox: SandboxServer, store: Store, row: dict[str, str]
+) -> SendReport:
+    """The listing before the POST answers; every one after it (past the client's retries)
+    meets a connection reset."""
+    sandbox.set_faults(
+        {"rules": [{"method": "GET", "path": "/v1.2/tasks", "fault": "reset", "skip": 1}]}
+    )
+    with client_factory(sandbox, "v1.2")() as client:
+        report = transfer.send_manifest(client, store, [row])
+    sandbox.set_faults(None)
+    return report
+
+
+def test_a_network_error_after_the_v12_post_leaves_the_row_waiting_until_it_is_matched(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    store = Store(tmp_path / "jobs.sqlite3")
+    report = _send_with_listing_broken_after_the_post(sandbox, store, row)
+    (job,) = report.jobs
+    # The POST went through: the row waits for its task, it did not fail.
+    assert (job.state, job.error_code) == (JobState.CHECKING, None)
+    assert state_words(job) == "sent, waiting for the service"
+    assert "the app keeps asking" in report.notes[0]
+    # The next send of the list does not send it again: it is on its way.
+    with client_factory(sandbox, "v1.2")() as client:
+        again = transfer.send_manifest(client, store, [row])
+    assert again.in_progress == [job.id] and again.sent == []
+    store.close()
+    engine = make_engine(sandbox, tmp_path, version="v1.2")  # a restart on the same job list
+    with running(engine):
+        wait_until(lambda: engine.job(job.id).state is JobState.READY)
+    done = engine.job(job.id)
+    assert done.task_id and done.video_id
+    assert sandbox.requests.count(("POST", "/v1.2/tasks/transfers")) == 1
+
+
+def test_a_v12_row_left_waiting_is_not_started_when_the_window_ends(
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service skips an object it has seen (here its task failed: too short), so the
+    second send makes no task: once the window ends the row is "not started"."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 2)
+    with client_factory(sandbox, "v1.2")() as client:
+        client.create_transfer([row])
+    monkeypatch.setattr(transfer, "MATCH_WINDOW", 1.0)
+    engine = make_engine(sandbox, tmp_path, version="v1.2")
+    (job,) = _send_with_listing_broken_after_the_post(sandbox, engine.store, row).jobs
+    assert job.state is JobState.CHECKING
+    with running(engine):
+        wait_until(lambda: engine.job(job.id).state is JobState.FAILED)
+    failed = engine.job(job.id)
+    assert failed.error_code == "transfer_not_started"
+    assert "us-west-2" in failed.error_hint
