@@ -22,7 +22,18 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 FAULTS = frozenset(
-    {"status", "rate_limit", "reset", "slow", "truncated", "non_json", "lost_answer", "s3_error"}
+    {
+        "status",
+        "rate_limit",
+        "reset",
+        "slow",
+        "truncated",
+        "non_json",
+        "lost_answer",
+        "s3_error",
+        "rate_limit_bare",
+        "usage_limit",
+    }
 )
 
 
