@@ -63,8 +63,16 @@ class Batch:
             assert runner.wait(timeout=timeout), "the batch did not settle"
 
     def check(self) -> Outcome:
+        return self.check_with(None)
+
+    def check_with(self, problem: str | None) -> Outcome:
+        """The invariants while ``problem`` (the text the user was shown) holds the batch."""
         return check_invariants(
-            self.engine.store, self.sandbox, self.index, names=[f.name for f in self.files]
+            self.engine.store,
+            self.sandbox,
+            self.index,
+            names=[f.name for f in self.files],
+            problem=problem,
         )
 
     def requests(self, method: str, path: str = TASKS) -> int:
