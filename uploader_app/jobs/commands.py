@@ -38,7 +38,7 @@ from rich.table import Table
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError
 from uploader_app.config import store_path
-from uploader_app.jobs.engine import Engine, EngineOptions
+from uploader_app.jobs.engine import STORE_PROBLEM, Engine, EngineOptions
 from uploader_app.jobs.events import (
     BatchProblem,
     EngineEvent,
@@ -51,7 +51,7 @@ from uploader_app.jobs.runner import ThreadRunner
 from uploader_app.keys import client_settings
 from uploader_app.models import Job, JobState, SourceKind
 from uploader_app.settings import load_settings_file
-from uploader_app.store import Store, StoreError
+from uploader_app.store import Store, StoreError, StoreWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ def run_job_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         store = Store(store_path())
     except StoreError as exc:
         print(f"The job list cannot be opened: {exc}", file=sys.stderr)
+        if isinstance(exc, StoreWriteError):
+            print("Free some disk space, then run the same command again.", file=sys.stderr)
         return EXIT_CONFIG
     with store:
         command = args.command
@@ -155,12 +157,15 @@ def _send(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
             jobs = engine.add_paths([Path(p) for p in args.paths], args.index, options=options)
         else:
             jobs = engine.add_urls(args.urls, args.index, options=options)
+        # Ours that a stop left half-way (paused by a crash mid-upload, or rate-limited) go on.
+        engine.resume([j.id for j in jobs if j.state is JobState.NEEDS_ATTENTION])
     except ApiError as error:
         _say_problem(error.title, error.user_message, error.hint)
         return EXIT_CONFIG
+    except StoreWriteError:
+        _say_problem(*STORE_PROBLEM[1:3], "Free some disk space, then run the same command again.")
+        return EXIT_FAILED
     ids = [j.id for j in jobs]
-    # Ours that a stop left half-way (paused by a crash mid-upload, or rate-limited) go on.
-    engine.resume([j.id for j in jobs if j.state is JobState.NEEDS_ATTENTION])
     runner = ThreadRunner(engine, engine.settings.concurrent_uploads)
     runner.start()
     try:
@@ -215,7 +220,7 @@ def _say_problem(title: str, message: str, hint: str) -> None:
 
 def _problem_exit(problem: BatchProblem) -> int:
     _say_problem(problem.title, problem.message, problem.hint)
-    return EXIT_FAILED if problem.code == "no_network" else EXIT_CONFIG
+    return EXIT_FAILED if problem.code in ("no_network", STORE_PROBLEM[0]) else EXIT_CONFIG
 
 
 def job_json(job: Job) -> dict[str, Any]:

@@ -60,7 +60,7 @@ from uploader_app.models import (
     UploadProgress,
     Verdict,
 )
-from uploader_app.store import NewJob, Store
+from uploader_app.store import NewJob, Store, StoreWriteError
 from uploader_app.validation.fingerprint import FingerprintCache
 from uploader_app.validation.scan import scan
 
@@ -79,7 +79,16 @@ RETRY_DELAY = 10.0  # seconds before a job whose attempt failed is tried again
 STORE_PROGRESS_EVERY = 1.0  # seconds between bytes_sent writes during a /tasks upload
 ASSET_WAIT_MAX = 5.0  # seconds between looks at an asset the service is still processing
 ASSET_WAIT_LIMIT = 3600.0  # an asset still processing after an hour is a failure
+STORE_FAILED_WAIT = 5.0  # seconds before polling again after the job list could not be saved
 
+# The job list could not be saved (a full disk): every upload stops, since none of their
+# progress could be kept (docs/engine.md, "Store").
+STORE_PROBLEM = (
+    "store_unwritable",
+    "Job list not saved",
+    "The app could not save its list of uploads: the disk may be full.",
+    "Free some disk space, then start the uploads again.",
+)
 # Problems that stop every upload until the user acts (docs/engine.md, "Needs attention").
 _BATCH_CODES = frozenset(
     {"api_key_invalid", "unauthorized", "no_api_key", "usage_limit_exceeded", "index_missing"}
@@ -245,15 +254,26 @@ class Engine:
             if new is not None:
                 news.append(new)
         jobs = []
-        for job, created in self.store.add(news):
+        for new, (job, created) in zip(news, self.store.add(news), strict=True):
             if created:
                 self._changed(job)
                 jobs.append(job)
             elif force or job.state in (JobState.FAILED, JobState.CANCELLED):
-                jobs.append(self._requeue(job, force=force) or job)
+                again = self._moved(job, new)
+                jobs.append(self._requeue(again, force=force) or again)
             else:
                 jobs.append(job)
         return jobs
+
+    def _moved(self, job: Job, new: NewJob) -> Job:
+        """The same video added from another place: "add it again from where it is now"
+        (the hint of source_missing) must send it from there, not from where it was."""
+        if new.source == job.source or new.source_kind is not SourceKind.FILE:
+            return job
+        moved = self.store.update(
+            job.id, source=new.source, source_mtime_ns=new.source_mtime_ns, size=new.size
+        )
+        return moved or job
 
     def _new_job(
         self, finding: Finding, index_id: str, options: dict[str, str], force: bool
@@ -389,9 +409,13 @@ class Engine:
         run (in every process on this store); None when there is nothing to do now."""
         if self._problem is not None:
             return None
-        job = self.store.claim(worker, limit=self.settings.concurrent_uploads, lease=LEASE)
-        if job is not None:
-            job = self._update(job.id, attempts=job.attempts + 1) or job
+        try:
+            job = self.store.claim(worker, limit=self.settings.concurrent_uploads, lease=LEASE)
+            if job is not None:
+                job = self._update(job.id, attempts=job.attempts + 1) or job
+        except StoreWriteError as error:
+            self._store_failed(error)
+            return None
         return job
 
     def run_upload(self, job_id: int, cancel: threading.Event) -> None:
@@ -419,14 +443,21 @@ class Engine:
             with self._awake.hold():
                 self._send(client, job, cancel)
         except Exception as failure:
-            if self._still_ours(job_id, worker):
-                self._after_failure(job_id, failure)
+            try:
+                if self._still_ours(job_id, worker):
+                    self._after_failure(job_id, failure)
+            except StoreWriteError as error:  # the outcome itself could not be saved
+                self._store_failed(error)
         finally:
             client.set_retry_listener(None)
             client.set_cancel(None)
             stop.set()
             beat.join()
-            self.store.release(job_id, worker)
+            try:
+                self.store.release(job_id, worker)
+            except StoreWriteError as error:
+                # The lease runs out by itself, at once when this process ends.
+                self._store_failed(error)
             with self._lock:
                 self._running.pop(job_id, None)
                 self._meters.pop(job_id, None)
@@ -439,8 +470,14 @@ class Engine:
         except KeyError:
             return False  # removed from the list
 
+    def _store_failed(self, error: StoreWriteError) -> None:
+        logger.error("the job list could not be saved: %s", error)
+        self._raise_problem(*STORE_PROBLEM)
+
     def _after_failure(self, job_id: int, failure: Exception) -> None:
-        if isinstance(failure, CancelledError):
+        if isinstance(failure, StoreWriteError):
+            self._store_failed(failure)
+        elif isinstance(failure, CancelledError):
             self._after_cancel(job_id)
         elif isinstance(failure, _SourceProblemError):
             self._fail(job_id, failure.code, failure.message, failure.hint)
@@ -462,7 +499,11 @@ class Engine:
         self._poll_soon.clear()
         # Settings are read at each use, so a change in the window applies at once.
         self._poller.budget = max(1, self.settings.poll_budget_per_minute)
-        return self._poller.poll_once()
+        try:
+            return self._poller.poll_once()
+        except StoreWriteError as error:
+            self._store_failed(error)
+            return STORE_FAILED_WAIT
 
     def wait_poll(self, seconds: float) -> None:
         """Sleep until the next polling round is due, or at once when a job reaches the

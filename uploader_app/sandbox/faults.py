@@ -78,6 +78,12 @@ class FaultPlan:
         self._rng = random.Random(seed)
         self._rules = [_rule(raw, n) for n, raw in enumerate(rules, 1)]
 
+    @property
+    def fired(self) -> int:
+        """How many requests the plan broke so far (the soak run reports it)."""
+        with self._lock:
+            return sum(rule.fired for rule in self._rules)
+
     def pick(self, method: str, path: str) -> FaultRule | None:
         """The rule that fires for this request, if any (counts it as fired)."""
         with self._lock:
