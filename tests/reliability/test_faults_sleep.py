@@ -1,5 +1,5 @@
 """Fault matrix, the computer sleeps mid-upload: the CLI is stopped (SIGSTOP) with an upload
-on the wire and woken (SIGCONT) later; 2 minutes in the soak run, 5 s by default. Its
+on the wire and woken (SIGCONT) later; 2 minutes in the soak run, 3 s by default. Its
 leases ran out meanwhile; nothing may be lost or sent twice."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from uploader_app.store import Store
 @pytest.mark.parametrize(
     "asleep",
     [
-        pytest.param(5.0, id="5s"),
+        pytest.param(3.0, id="3s"),
         pytest.param(120.0, id="2min", marks=[pytest.mark.soak, pytest.mark.timeout(600)]),
     ],
 )

@@ -33,12 +33,12 @@ from uploader_app.store import Store
 
 pytestmark = [
     pytest.mark.soak,
-    pytest.mark.timeout(1200),
+    pytest.mark.timeout(1800),
     pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (make system-deps)"),
 ]
 TITLE = "Video Indexing Uploader"
-FILES = 40
-KILLS = 8
+FILES = 100
+KILLS = 20
 
 
 def _jobs(path: Path) -> list[Job]:
@@ -93,7 +93,7 @@ def test_killing_the_window_at_random_points_loses_nothing_and_sends_nothing_twi
             with app(screen, home, *args, **env) as process:
                 window = screen.wait_for_window(TITLE, timeout=60)
                 if launch == 0:
-                    time.sleep(4.0)  # the Files tab checks them
+                    time.sleep(8.0)  # the Files tab checks them
                     screen.focus(window)
                     # The "Send to" list, the tabs, the Files tab: Enter is "Upload N videos".
                     for _ in range(3):
