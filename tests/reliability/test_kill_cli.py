@@ -40,12 +40,18 @@ class KillFigures:
 
 
 def kill_run(
-    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path, *, files: int, kills: int
+    start_sandbox: StartSandbox,
+    video_dir: Path,
+    tmp_path: Path,
+    *,
+    files: int,
+    kills: int,
+    pause: float = 0.1,
 ) -> KillFigures:
     rng = random.Random(SEED)
     print(f"\nkill run: seed {SEED} (UPLOADER_KILL_SEED={SEED} replays it), {files} files")
     # A short pause on each upload keeps one on the wire at most instants.
-    sandbox = start_sandbox(faults={"rules": [rule("slow", delay=0.1)]})
+    sandbox = start_sandbox(faults={"rules": [rule("slow", delay=pause)]})
     home = tmp_path / "home"
     home.mkdir()
     save_settings_file(AppSettings(concurrent_uploads=4), home / "settings.toml")
@@ -112,8 +118,9 @@ def _wait_for_an_upload(path: Path, proc: subprocess.Popen[str]) -> None:
 def test_three_kills_of_a_small_batch_lose_nothing_and_send_nothing_twice(
     start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
 ) -> None:
-    figures = kill_run(start_sandbox, video_dir, tmp_path, files=10, kills=3)
-    assert figures.kills >= 1
+    # Longer uploads: each run gets a few files out, not the whole batch, before its kill.
+    figures = kill_run(start_sandbox, video_dir, tmp_path, files=10, kills=3, pause=0.3)
+    assert figures.kills == 3
 
 
 @pytest.mark.soak
