@@ -44,7 +44,7 @@ from uploader_app.jobs.events import (
 from uploader_app.jobs.export import write_csv
 from uploader_app.jobs.keepawake import KeepAwake
 from uploader_app.jobs.multipart import MultipartUpload
-from uploader_app.jobs.poller import Poller
+from uploader_app.jobs.poller import FAILED_ROUND_WAIT, Poller
 from uploader_app.jobs.progress import Bandwidth, ProgressMeter
 from uploader_app.jobs.recovery import GRACE, Finder
 from uploader_app.jobs.transfer import AlreadyInIndexError, RowProblemError, send_row
@@ -79,7 +79,6 @@ RETRY_DELAY = 10.0  # seconds before a job whose attempt failed is tried again
 STORE_PROGRESS_EVERY = 1.0  # seconds between bytes_sent writes during a /tasks upload
 ASSET_WAIT_MAX = 5.0  # seconds between looks at an asset the service is still processing
 ASSET_WAIT_LIMIT = 3600.0  # an asset still processing after an hour is a failure
-STORE_FAILED_WAIT = 5.0  # seconds before polling again after the job list could not be saved
 
 # The job list could not be saved (a full disk): every upload stops, since none of their
 # progress could be kept (docs/engine.md, "Store").
@@ -89,6 +88,7 @@ STORE_PROBLEM = (
     "The app could not save its list of uploads: the disk may be full.",
     "Free some disk space, then start the uploads again.",
 )
+
 # Problems that stop every upload until the user acts (docs/engine.md, "Needs attention").
 _BATCH_CODES = frozenset(
     {"api_key_invalid", "unauthorized", "no_api_key", "usage_limit_exceeded", "index_missing"}
@@ -503,7 +503,7 @@ class Engine:
             return self._poller.poll_once()
         except StoreWriteError as error:
             self._store_failed(error)
-            return STORE_FAILED_WAIT
+            return FAILED_ROUND_WAIT
 
     def wait_poll(self, seconds: float) -> None:
         """Sleep until the next polling round is due, or at once when a job reaches the
