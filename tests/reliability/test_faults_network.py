@@ -201,6 +201,7 @@ def test_created_but_answer_lost_gives_one_object(
     )
     run.run()
     assert run.check().count(JobState.READY) == 2
+    assert run.sandbox.app.faults.fired == 2  # both answers were really lost
 
 
 def test_created_but_answer_lost_on_a_url_upload_gives_one_video(
