@@ -44,7 +44,9 @@ def sample_folder(root: Path) -> Path:
 
 
 @contextmanager
-def app(screen: VirtualDisplay, home: Path, *args: str, **env: str) -> Iterator[None]:
+def app(
+    screen: VirtualDisplay, home: Path, *args: str, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """The real app process on the virtual display, with its own app folder."""
     environ = screen.env()
     environ.pop("TWELVELABS_API_KEY", None)
@@ -53,7 +55,7 @@ def app(screen: VirtualDisplay, home: Path, *args: str, **env: str) -> Iterator[
     environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     process = subprocess.Popen([sys.executable, "-m", "uploader_app", *args], env=environ)
     try:
-        yield
+        yield process
     finally:
         process.terminate()
         try:

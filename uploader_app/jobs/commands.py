@@ -27,7 +27,7 @@ from rich.table import Table
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError
 from uploader_app.config import store_path
-from uploader_app.jobs.engine import Engine
+from uploader_app.jobs.engine import STORE_PROBLEM, Engine
 from uploader_app.jobs.sending import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -44,7 +44,7 @@ from uploader_app.jobs.sending import (
     state_words,
 )
 from uploader_app.models import Job, JobState
-from uploader_app.store import Store, StoreError
+from uploader_app.store import Store, StoreError, StoreWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ def run_job_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         store = Store(store_path())
     except StoreError as exc:
         print(f"The job list cannot be opened: {exc}", file=sys.stderr)
+        if isinstance(exc, StoreWriteError):
+            print("Free some disk space, then run the same command again.", file=sys.stderr)
         return EXIT_CONFIG
     with store:
         command = args.command
@@ -103,11 +105,14 @@ def _send(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
                 )
         else:
             jobs = engine.add_urls(args.urls, args.index, options=options)
+        # Ours that a stop left half-way (paused by a crash mid-upload, or rate-limited) go on.
+        engine.resume([j.id for j in jobs if j.state is JobState.NEEDS_ATTENTION])
     except ApiError as error:
         say_problem(error.title, error.user_message, error.hint)
         return EXIT_CONFIG
-    # Ours that a stop left half-way (paused by a crash mid-upload, or rate-limited) go on.
-    engine.resume([j.id for j in jobs if j.state is JobState.NEEDS_ATTENTION])
+    except StoreWriteError:
+        say_problem(*STORE_PROBLEM[1:3], "Free some disk space, then run the same command again.")
+        return EXIT_FAILED
     return run_jobs(engine, [j.id for j in jobs], view, args, stdout)
 
 

@@ -46,7 +46,7 @@ from uploader_app.jobs.events import (
 from uploader_app.jobs.export import write_csv
 from uploader_app.jobs.keepawake import KeepAwake
 from uploader_app.jobs.multipart import MultipartUpload
-from uploader_app.jobs.poller import Poller
+from uploader_app.jobs.poller import FAILED_ROUND_WAIT, Poller
 from uploader_app.jobs.progress import Bandwidth, ProgressMeter
 from uploader_app.jobs.recovery import GRACE, Finder, TwinInProgressError
 from uploader_app.jobs.transfer import (
@@ -68,7 +68,7 @@ from uploader_app.models import (
     UploadProgress,
     Verdict,
 )
-from uploader_app.store import NewJob, Store
+from uploader_app.store import NewJob, Store, StoreWriteError
 from uploader_app.validation.fingerprint import FingerprintCache
 from uploader_app.validation.messages import issue, undecodable_part
 from uploader_app.validation.scan import scan
@@ -90,6 +90,15 @@ ASSET_WAIT_MAX = 5.0  # seconds between looks at an asset the service is still p
 ASSET_WAIT_LIMIT = 3600.0  # an asset still processing after an hour is a failure
 # Seconds before a job whose same-named twin is still being indexed looks at it again.
 TWIN_WAIT = 30.0
+
+# The job list could not be saved (a full disk): every upload stops, since none of their
+# progress could be kept (docs/engine.md, "Store").
+STORE_PROBLEM = (
+    "store_unwritable",
+    "Job list not saved",
+    "The app could not save its list of uploads: the disk may be full.",
+    "Free some disk space, then start the uploads again.",
+)
 
 # Problems that stop every upload until the user acts (docs/engine.md, "Needs attention").
 _BATCH_CODES = frozenset(
@@ -291,10 +300,21 @@ class Engine:
                 )
                 jobs.append(fixed or job)
             elif force or job.state in (JobState.FAILED, JobState.CANCELLED):
-                jobs.append(self._requeue(job, force=force) or job)
+                again = self._moved(job, new)
+                jobs.append(self._requeue(again, force=force) or again)
             else:
                 jobs.append(job)
         return jobs
+
+    def _moved(self, job: Job, new: NewJob) -> Job:
+        """The same video added from another place: "add it again from where it is now"
+        (the hint of source_missing) must send it from there, not from where it was."""
+        if new.source == job.source or new.source_kind is not SourceKind.FILE:
+            return job
+        moved = self.store.update(
+            job.id, source=new.source, source_mtime_ns=new.source_mtime_ns, size=new.size
+        )
+        return moved or job
 
     def _new_job(
         self, finding: Finding, index_id: str, options: dict[str, str], force: bool
@@ -438,11 +458,15 @@ class Engine:
         run (in every process on this store); None when there is nothing to do now."""
         if self._problem is not None:
             return None
-        job = self.store.claim(
-            worker, limit=self.settings.concurrent_uploads, lease=LEASE, only=self._scope
-        )
-        if job is not None:
-            job = self._update(job.id, attempts=job.attempts + 1) or job
+        try:
+            job = self.store.claim(
+                worker, limit=self.settings.concurrent_uploads, lease=LEASE, only=self._scope
+            )
+            if job is not None:
+                job = self._update(job.id, attempts=job.attempts + 1) or job
+        except StoreWriteError as error:
+            self._store_failed(error)
+            return None
         return job
 
     def run_upload(self, job_id: int, cancel: threading.Event) -> None:
@@ -470,14 +494,21 @@ class Engine:
             with self._awake.hold():
                 self._send(client, job, cancel)
         except Exception as failure:
-            if self._still_ours(job_id, worker):
-                self._after_failure(job_id, failure)
+            try:
+                if self._still_ours(job_id, worker):
+                    self._after_failure(job_id, failure)
+            except StoreWriteError as error:  # the outcome itself could not be saved
+                self._store_failed(error)
         finally:
             client.set_retry_listener(None)
             client.set_cancel(None)
             stop.set()
             beat.join()
-            self.store.release(job_id, worker)
+            try:
+                self.store.release(job_id, worker)
+            except StoreWriteError as error:
+                # The lease runs out by itself, at once when this process ends.
+                self._store_failed(error)
             with self._lock:
                 self._running.pop(job_id, None)
                 self._meters.pop(job_id, None)
@@ -490,8 +521,14 @@ class Engine:
         except KeyError:
             return False  # removed from the list
 
+    def _store_failed(self, error: StoreWriteError) -> None:
+        logger.error("the job list could not be saved: %s", error)
+        self._raise_problem(*STORE_PROBLEM)
+
     def _after_failure(self, job_id: int, failure: Exception) -> None:
-        if isinstance(failure, CancelledError):
+        if isinstance(failure, StoreWriteError):
+            self._store_failed(failure)
+        elif isinstance(failure, CancelledError):
             self._after_cancel(job_id)
         elif isinstance(failure, _SourceProblemError):
             self._fail(job_id, failure.code, failure.message, failure.hint)
@@ -515,7 +552,11 @@ class Engine:
         self._poll_soon.clear()
         # Settings are read at each use, so a change in the window applies at once.
         self._poller.budget = max(1, self.settings.poll_budget_per_minute)
-        return min(self._poller.poll_once(), self._follow_transfers())
+        try:
+            return min(self._poller.poll_once(), self._follow_transfers())
+        except StoreWriteError as error:
+            self._store_failed(error)
+            return FAILED_ROUND_WAIT
 
     def _follow_transfers(self) -> float:
         """v1.2 rows whose transfer went out but whose tasks are not matched yet (a network

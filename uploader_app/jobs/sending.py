@@ -33,7 +33,7 @@ from rich.progress import (
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError
-from uploader_app.jobs.engine import Engine, EngineOptions
+from uploader_app.jobs.engine import STORE_PROBLEM, Engine, EngineOptions
 from uploader_app.jobs.events import BatchProblem, EngineEvent, JobChanged, JobNotice, JobProgress
 from uploader_app.jobs.recovery import GRACE
 from uploader_app.jobs.runner import ThreadRunner
@@ -102,7 +102,7 @@ def say_problem(title: str, message: str, hint: str) -> None:
 
 def problem_exit(problem: BatchProblem) -> int:
     say_problem(problem.title, problem.message, problem.hint)
-    return EXIT_FAILED if problem.code == "no_network" else EXIT_CONFIG
+    return EXIT_FAILED if problem.code in ("no_network", STORE_PROBLEM[0]) else EXIT_CONFIG
 
 
 def job_json(job: Job) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from uploader_app.sandbox.errors import (
     method_not_allowed,
     server_error,
     too_many_requests,
+    too_many_requests_bare,
+    usage_limit_exceeded,
 )
 from uploader_app.sandbox.faults import FaultPlan, FaultRule
 from uploader_app.sandbox.ratelimit import RateLimiter
@@ -273,6 +275,11 @@ class SandboxApp:
                 }
             )
             return error.response()
+        if rule.fault == "rate_limit_bare":
+            # A 429 that says nothing of when to come back: the client's own backoff decides.
+            return too_many_requests_bare().response()
+        if rule.fault == "usage_limit":
+            return usage_limit_exceeded().response()
         if rule.fault == "non_json":
             return Response(HTML_ERROR, status=rule.status or 502, content_type="text/html")
         if rule.fault == "s3_error":

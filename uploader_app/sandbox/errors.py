@@ -92,6 +92,21 @@ def too_many_requests(limit: int, window: str, retry_after: int) -> ApiError:
     )
 
 
+def too_many_requests_bare() -> ApiError:
+    """A 429 with no wait in its headers or message (fault injection: ``rate_limit_bare``)."""
+    return ApiError(429, "too_many_requests", "You have exceeded the rate limit.")
+
+
+def usage_limit_exceeded() -> ApiError:
+    """The plan's allowance is used up. The vendor lists the code for /tasks without its
+    status; 400 is assumed, the status the spec gives /tasks errors (docs/sandbox.md)."""
+    return ApiError(
+        400,
+        "usage_limit_exceeded",
+        "You have exceeded the usage limit of your plan. Please upgrade your plan.",
+    )
+
+
 def api_upgrade_required(version: str, current: str) -> ApiError:
     return ApiError(
         400,

@@ -22,7 +22,18 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 FAULTS = frozenset(
-    {"status", "rate_limit", "reset", "slow", "truncated", "non_json", "lost_answer", "s3_error"}
+    {
+        "status",
+        "rate_limit",
+        "reset",
+        "slow",
+        "truncated",
+        "non_json",
+        "lost_answer",
+        "s3_error",
+        "rate_limit_bare",
+        "usage_limit",
+    }
 )
 
 
@@ -66,6 +77,12 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self._rules = [_rule(raw, n) for n, raw in enumerate(rules, 1)]
+
+    @property
+    def fired(self) -> int:
+        """How many requests the plan broke so far (the soak run reports it)."""
+        with self._lock:
+            return sum(rule.fired for rule in self._rules)
 
     def pick(self, method: str, path: str) -> FaultRule | None:
         """The rule that fires for this request, if any (counts it as fired)."""

@@ -99,6 +99,23 @@ class StoreError(Exception):
     """The store file cannot be used (newer schema, not a database, no folder for it)."""
 
 
+class StoreWriteError(StoreError):
+    """A change did not reach the disk (full, over the user's file size limit, failing);
+    nothing of it was kept, and the store is as it was before the change."""
+
+
+def _write_failed(exc: BaseException) -> bool:
+    """Whether SQLite could not write its files (SQLITE_FULL, SQLITE_IOERR and its kinds)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return isinstance(exc, sqlite3.OperationalError) and name.startswith(
+        ("SQLITE_FULL", "SQLITE_IOERR")
+    )
+
+
+def _write_error(path: Path, exc: BaseException) -> StoreWriteError:
+    return StoreWriteError(f"{path} could not be written (is the disk full?): {exc}")
+
+
 @dataclass(frozen=True)
 class NewJob:
     """A job to add; ``dedup_key`` makes a second add of the same video return the first."""
@@ -207,6 +224,8 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            if _write_failed(exc):
+                raise _write_error(path, exc) from exc
             raise StoreError(f"{path} is not a job store this app can read: {exc}") from exc
 
     def close(self) -> None:
@@ -231,15 +250,23 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self._db.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            else:
                 self._db.execute("COMMIT")
+            except BaseException as exc:
+                # A failed write may have ended the transaction already (SQLite rolls back
+                # on some I/O errors): a ROLLBACK then fails too and would hide the cause,
+                # and one left open would refuse every later BEGIN.
+                if self._db.in_transaction:
+                    try:
+                        self._db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        logger.exception("rolling back a failed change failed")
+                if _write_failed(exc):
+                    raise _write_error(self.path, exc) from exc
+                raise
             finally:
                 self._depth = 0
 

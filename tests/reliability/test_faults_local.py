@@ -1,0 +1,124 @@
+"""Fault matrix, this computer: the disk fills up while the job list is written, and the
+files change under the batch (deleted, renamed, grown while waiting). Each ends with the
+shared invariants (tests/reliability/invariants.py).
+
+A full disk is made with RLIMIT_FSIZE in the CLI's own process (no root, no tmpfs or loop
+device needed): a write past the limit fails with EFBIG, which SQLite reports as an I/O error,
+as it reports SQLITE_FULL on a full disk; the app must treat both alike (docs/engine.md)."""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import StartSandbox
+from tests.integration.engine.cli_support import cli_env, distinct_videos, run_json
+from tests.integration.engine.support import TARGET, index_id
+from tests.reliability.faults_support import batch, rule
+from tests.reliability.invariants import check_invariants
+from uploader_app.jobs.events import JobNotice
+from uploader_app.models import JobState
+from uploader_app.store import Store
+
+
+def _cli_with_file_limit(env: dict[str, str], limit: int, *args: str) -> tuple[int, str]:
+    def limit_files() -> None:  # in the child, before the app starts
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "uploader_app", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_files,
+        check=False,
+    )
+    return done.returncode, done.stderr
+
+
+def test_disk_full_while_the_store_is_written_stops_plainly_then_the_batch_finishes_once(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    # Outcome: the job list cannot grow past 100 kB mid-batch: the CLI stops every upload
+    # with "Job list not saved" and what to do (exit 1, no crash report, no hang); the store
+    # is intact; with space again the same command sends each file once.
+    sandbox = start_sandbox()
+    home = tmp_path / "home"
+    env = cli_env(sandbox, home)
+    index = index_id(sandbox)
+    folder = tmp_path / "in"
+    files = distinct_videos(folder, video_dir, 20)
+    args = ("upload", "--index", index, "--wait", str(folder))
+    code, err = _cli_with_file_limit(env, 100_000, *args)
+    assert code == 1, err
+    assert "Job list not saved: The app could not save its list of uploads" in err
+    assert "Free some disk space" in err
+    assert "Traceback" not in err and not (home / "crash-reports").exists()
+    store = Store(home / "jobs.sqlite3")
+    assert store.integrity_ok()
+    code, rows, err = run_json(env, *args)
+    assert code == 0, err
+    assert {r["state"] for r in rows} == {"ready"}
+    outcome = check_invariants(store, sandbox, index, names=[f.name for f in files])
+    assert outcome.count(JobState.READY) == 20
+
+
+def test_disk_full_before_the_first_job_is_saved_sends_nothing(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    # Outcome: not even the queue can be saved: exit 1 with the reason, nothing sent.
+    sandbox = start_sandbox()
+    env = cli_env(sandbox, tmp_path / "home")
+    index = index_id(sandbox)
+    folder = tmp_path / "in"
+    distinct_videos(folder, video_dir, 20)
+    code, err = _cli_with_file_limit(env, 40_000, "upload", "--index", index, str(folder))
+    assert code in (1, 3), err
+    assert "Free some disk space" in err and "Traceback" not in err
+    assert ("POST", "/v1.3/tasks") not in sandbox.requests
+
+
+def test_files_deleted_renamed_or_grown_before_their_turn_end_plainly_and_their_fix_works(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    # Outcome: a file grown while it waited is checked again and sent as it is now (told);
+    # a deleted and a renamed one fail with "no longer in" and the way out; putting the
+    # first back and adding the second from where it is now sends each once. (A file still
+    # growing during its upload: test_engine_controls.py.)
+    run = batch(
+        start_sandbox,
+        video_dir,
+        tmp_path,
+        faults=[rule("slow", delay=0.3)],
+        count=4,
+        concurrent_uploads=1,
+    )
+    fine, deleted, renamed, grown = run.files
+    kept = shutil.copy(deleted, tmp_path / "kept.mp4")
+    deleted.unlink()
+    moved = renamed.rename(renamed.with_name("renamed later.mp4"))
+    with grown.open("ab") as fh:
+        fh.write(b"\0" * 4096)
+    run.run(uploads=1)
+    by_name = {j.name: j for j in run.engine.jobs()}
+    for name in (deleted.name, renamed.name):
+        assert by_name[name].error_code == "source_missing"
+        assert "no longer in" in by_name[name].error_message
+        assert "add it again from where it is now" in by_name[name].error_hint
+    assert by_name[grown.name].state is JobState.READY
+    assert by_name[grown.name].size == grown.stat().st_size
+    assert any("changed since it was added" in n.message for n in run.events.of(JobNotice))
+    assert by_name[fine.name].state is JobState.READY
+
+    shutil.move(kept, deleted)
+    run.engine.retry([by_name[deleted.name].id])
+    [again] = run.engine.add_paths([moved], run.index, target=TARGET)
+    assert again.state is JobState.QUEUED, again
+    run.run(uploads=1)
+    names = [fine.name, deleted.name, moved.name, grown.name]
+    outcome = check_invariants(run.engine.store, run.sandbox, run.index, names=names)
+    assert outcome.count(JobState.READY) == 4
