@@ -37,6 +37,9 @@ def test_key_allowed(url: str) -> None:
         "http://localhost.example.com/v1.3",
         "ftp://127.0.0.1/v1.3",
         "http://128.0.0.1/v1.3",
+        # urllib3 (so requests) ends the server name at the backslash and connects to
+        # api.example.com; only urlsplit reads 127.0.0.1 there.
+        "http://api.example.com\\@127.0.0.1:8123/v1.3",
     ],
 )
 def test_key_refused_before_sending(url: str) -> None:
