@@ -15,8 +15,16 @@ import pytest
 
 from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.integration.engine.cli_support import run_cli
-from tests.reliability.netsec_support import TestAuthority, https_url, make_authority, tls_sandbox
+from tests.reliability.netsec_support import (
+    TRUST_BY_FILE,
+    TestAuthority,
+    https_url,
+    make_authority,
+    tls_sandbox,
+)
 from uploader_app.sandbox.server import SandboxServer
+
+pytestmark = TRUST_BY_FILE
 
 
 @pytest.fixture
