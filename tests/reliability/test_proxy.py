@@ -161,6 +161,13 @@ def test_a_proxy_that_wants_a_password_gets_a_plain_message(
         assert "Traceback" not in out + err and "407" not in out + err
         assert service.requests == []  # refused by the proxy: the service saw nothing
 
+        # A wrong password is refused the same way; the words must not only say "add one".
+        wrong = _env(home, service, authority, HTTPS_PROXY=proxy.url_with_login(user, "wrong"))
+        code, out, err = run_cli(wrong, "indexes")
+        assert code != 0
+        assert "or the one given was not accepted" in err
+        assert "wrong" not in out + err  # the typed password is not repeated back
+
         login_env = _env(home, service, authority, HTTPS_PROXY=proxy.url_with_login(user, password))
         # --verbose: the details logged (urllib3's connections included) must not hold it.
         code, out, err = run_cli(login_env, "--verbose", "indexes")
