@@ -329,6 +329,7 @@ def test_icons_for_every_platform() -> None:
         assert {(512, 512, 2), (128, 128, 1), (16, 16, 2)} <= set(icns.info["sizes"])
 
 
+@LINUX_ONLY  # SSL_CERT_FILE is the OS trust store only on Linux (docs/network.md)
 def test_the_built_program_trusts_the_systems_certificates(run: Run, tmp_path: Path) -> None:
     """truststore made it into the bundle and is switched on at start: an authority the OS
     trusts (on Linux: SSL_CERT_FILE) is accepted, an unknown one refused in plain words

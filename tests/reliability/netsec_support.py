@@ -14,12 +14,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import trustme
 
 from tests.conftest import StartSandbox
 from uploader_app.sandbox.server import SandboxServer
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# The program trusts the test authority through SSL_CERT_FILE / SSL_CERT_DIR, which only
+# OpenSSL's defaults read: on macOS and Windows the OS store is the Keychain or the
+# certificate store, which a test must not change (docs/network.md).
+TRUST_BY_FILE = pytest.mark.skipif(
+    sys.platform != "linux", reason="the OS trust store is a file only on Linux"
+)
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """No name from a server's answer or a manifest decides where the app writes: the app writes
 only in its own folder and where the person asked (an export, a built manifest). The service's
 answers name files ``../../escaped…`` and an absolute path, the bucket's objects carry ``..``
-in their keys, and the program runs from a folder where ``../..`` is still inside the test's
-folder, so a file written by such a name would be found."""
+in their keys, and the program runs from, and keeps its own folder in, folders where ``../..``
+is still inside the test's folder, so a file written by such a name would be found."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_file_names_in_the_service_s_answers_write_nothing(
 ) -> None:
     # A slower clock: the tasks are still running when the names change.
     sandbox = start_sandbox(speed=30.0)
-    home = tmp_path / "home"
+    home = tmp_path / "deep" / "er" / "home"  # ../.. of it, too, stays in the test's folder
     env = cli_env(sandbox, home)
     index = index_id(sandbox)
     distinct_videos(tmp_path / "in", video_dir, 3)
@@ -102,7 +102,8 @@ def test_object_keys_in_a_manifest_write_nothing(
     work = tmp_path / "work" / "deep" / "down"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
-    monkeypatch.setenv("UPLOADER_APP_HOME", str(tmp_path / "home"))
+    home = tmp_path / "deep" / "er" / "home"  # ../.. of it, too, stays in the test's folder
+    monkeypatch.setenv("UPLOADER_APP_HOME", str(home))
     before = _files(tmp_path)
 
     built = tmp_path / "chosen" / "built.json"
@@ -122,6 +123,6 @@ def test_object_keys_in_a_manifest_write_nothing(
     hand.write_text(json.dumps(rows))
     main(["manifest", "check", "--bucket", str(hand)])
     capsys.readouterr()
-    new = {p for p in _files(tmp_path) - before if tmp_path / "home" not in p.parents}
+    new = {p for p in _files(tmp_path) - before if home not in p.parents}
     assert new == {built, hand}
     assert _escaped(tmp_path) == []

@@ -17,6 +17,7 @@ import requests
 from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.integration.engine.cli_support import distinct_videos, run_cli, run_json
 from tests.reliability.netsec_support import (
+    TRUST_BY_FILE,
     RunningProxy,
     TestAuthority,
     company_inspection,
@@ -97,6 +98,7 @@ def _port(server: SandboxServer) -> str:
     return server.url.rsplit(":", 1)[1]
 
 
+@TRUST_BY_FILE
 def test_an_upload_goes_through_the_proxy_named_by_https_proxy(
     service: SandboxServer,
     proxy: RunningProxy,
@@ -119,6 +121,7 @@ def test_an_upload_goes_through_the_proxy_named_by_https_proxy(
     assert set(proxy.hosts()) == {f"{SERVICE}:{_port(service)}"}
 
 
+@TRUST_BY_FILE
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="proxy.py signs with openssl")
 def test_a_tls_inspecting_proxy_works_once_its_authority_is_trusted(
     service: SandboxServer, authority: TestAuthority, tmp_path: Path
@@ -144,6 +147,7 @@ def test_a_tls_inspecting_proxy_works_once_its_authority_is_trusted(
     assert list(inspection.made.glob(f"{SERVICE}*.pem"))
 
 
+@TRUST_BY_FILE
 def test_a_proxy_that_wants_a_password_gets_a_plain_message(
     service: SandboxServer, authority: TestAuthority, tmp_path: Path
 ) -> None:
@@ -156,6 +160,13 @@ def test_a_proxy_that_wants_a_password_gets_a_plain_message(
         assert "HTTPS_PROXY=http://name:password@proxy:port" in err
         assert "Traceback" not in out + err and "407" not in out + err
         assert service.requests == []  # refused by the proxy: the service saw nothing
+
+        # A wrong password is refused the same way; the words must not only say "add one".
+        wrong = _env(home, service, authority, HTTPS_PROXY=proxy.url_with_login(user, "wrong"))
+        code, out, err = run_cli(wrong, "indexes")
+        assert code != 0
+        assert "or the one given was not accepted" in err
+        assert "wrong" not in out + err  # the typed password is not repeated back
 
         login_env = _env(home, service, authority, HTTPS_PROXY=proxy.url_with_login(user, password))
         # --verbose: the details logged (urllib3's connections included) must not hold it.

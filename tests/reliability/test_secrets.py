@@ -30,13 +30,17 @@ WRONG_KEY = "tlk_WrongKey+Typed/By=Hand&9876543210fedcba"
 
 
 def encodings(secret: str) -> set[bytes]:
-    """``secret`` as it could land in a file: as is, base64 (plain and URL-safe, also of the
-    ``x-api-key: …`` header line), percent-encoded."""
+    """``secret`` as it could land in a file: as is, percent-encoded, and base64 (plain and
+    URL-safe) wherever it starts in the encoded text (a header line, a token around it)."""
     raw = secret.encode()
     forms = {raw, quote(secret, safe="").encode(), quote_plus(secret).encode()}
-    for data in (raw, b"x-api-key: " + raw, b":" + raw):
-        forms.add(base64.b64encode(data).rstrip(b"="))
-        forms.add(base64.urlsafe_b64encode(data).rstrip(b"="))
+    for shift in range(3):
+        # Base64 codes 3 bytes as 4 characters: only the groups holding key bytes alone
+        # are the same whatever comes before and after it.
+        data = b"\0" * shift + raw
+        whole = 4 * (len(data) // 3)
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            forms.add(encode(data)[4 if shift else 0 : whole])
     return forms
 
 

@@ -1,9 +1,11 @@
-"""The window's settings dialog never shows the API key: after a working key is tested and a
-wrong one is tried and refused, no text the dialog shows or tells assistive technology holds
-either key, and its screenshot saved in the app's folder holds neither (tests/reliability/
-test_secrets.py has the rest of the proof)."""
+"""The window's settings dialog never shows the API key: after a working key is tested, a
+wrong one is tried and refused and a working one is saved, no text the dialog shows or tells
+assistive technology holds either key, nor does any file it left in the app's folder (the
+settings file, the daily log). tests/reliability/test_secrets.py has the rest of the proof."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
@@ -11,6 +13,7 @@ from tests.conftest import StartSandbox
 from tests.reliability.test_secrets import KEY, WRONG_KEY, files_under, leaks
 from uploader_app import config, keys
 from uploader_app.gui.settings_dialog import SettingsDialog
+from uploader_app.logfile import setup_logging
 from uploader_app.settings import AppSettings
 
 
@@ -41,6 +44,7 @@ def _everything_shown(dialog: SettingsDialog) -> list[tuple[str, bytes]]:
 
 def test_the_settings_dialog_never_shows_the_key(qtbot: QtBot, start_sandbox: StartSandbox) -> None:
     sandbox = start_sandbox(api_key=KEY)
+    log = setup_logging(verbose=True)  # as the window does: the dialog's requests are logged
     keys.save_key(KEY)
     dialog = SettingsDialog(AppSettings(base_url=sandbox.base_url()))
     qtbot.addWidget(dialog)
@@ -63,8 +67,15 @@ def test_the_settings_dialog_never_shows_the_key(qtbot: QtBot, start_sandbox: St
     shown += _everything_shown(dialog)
     # The field holds the pasted key (or this proof would prove nothing) but draws dots.
     assert dialog.key_edit.text() == WRONG_KEY != dialog.key_edit.displayText()
-    screenshot = config.app_home() / "settings.png"
-    screenshot.parent.mkdir(parents=True, exist_ok=True)
-    assert dialog.grab().save(str(screenshot))
 
-    assert leaks([*shown, *files_under(config.app_home())], KEY, WRONG_KEY) == []
+    dialog.key_edit.setText(KEY)  # the right one, saved: the settings file is written
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=15_000)
+    shown += _everything_shown(dialog)
+
+    # A screenshot holds pixels, not text: only the texts above prove what is drawn. The
+    # files prove what was written, so they must be there to be searched.
+    written = files_under(config.app_home())
+    assert {config.SETTINGS_FILE, log.name} <= {Path(where).name for where, _ in written}
+    assert b"the key was refused" in log.read_bytes()  # the path where a key could slip in
+    assert leaks([*shown, *written], KEY, WRONG_KEY) == []

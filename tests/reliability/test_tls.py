@@ -15,8 +15,16 @@ import pytest
 
 from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.integration.engine.cli_support import run_cli
-from tests.reliability.netsec_support import TestAuthority, https_url, make_authority, tls_sandbox
+from tests.reliability.netsec_support import (
+    TRUST_BY_FILE,
+    TestAuthority,
+    https_url,
+    make_authority,
+    tls_sandbox,
+)
 from uploader_app.sandbox.server import SandboxServer
+
+pytestmark = TRUST_BY_FILE
 
 
 @pytest.fixture
@@ -48,14 +56,23 @@ def _key_requests(server: SandboxServer) -> int:
     return len(server.requests)
 
 
+@pytest.mark.parametrize("bundle_variable", [None, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
 def test_an_authority_in_the_os_trust_store_is_trusted(
-    start_sandbox: StartSandbox, authority: TestAuthority, tmp_path: Path
+    start_sandbox: StartSandbox,
+    authority: TestAuthority,
+    tmp_path: Path,
+    bundle_variable: str | None,
 ) -> None:
     """A company's inspecting proxy signs with its own authority, which IT adds to the OS
     store; on Linux OpenSSL's default file is SSL_CERT_FILE. requests' own list (certifi)
-    does not hold it, so this passes only because the program uses the OS store."""
+    does not hold it, so this passes only because the program uses the OS store. A bundle
+    variable some machines set (requests then loads that file, here another authority,
+    instead of certifi) must not take the OS store away."""
     server = tls_sandbox(start_sandbox, authority.server_context("127.0.0.1"))
     env = _env(tmp_path / "home", https_url(server), SSL_CERT_FILE=str(authority.pem))
+    if bundle_variable:
+        (tmp_path / "other").mkdir()
+        env[bundle_variable] = str(make_authority(tmp_path / "other").pem)
     code, text = _indexes(env)
     assert code == 0, text
     assert "Demo - Marengo (search)" in text

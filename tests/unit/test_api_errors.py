@@ -288,3 +288,40 @@ def test_storage_xml_errors_are_mapped(
     assert s3_code in error.message
     # Never "your account is not allowed" for a refused storage link.
     assert "account is not" not in error.user_message.lower()
+
+
+# What truststore puts in ``verify_code``: OpenSSL's X509_V_ERR_* on Linux, the Security
+# framework's OSStatus on macOS, the certificate chain policy's HRESULT on Windows.
+@pytest.mark.parametrize(
+    ("verify_code", "code"),
+    [
+        (20, "tls_untrusted"),  # Linux: unable to get local issuer certificate
+        (10, "tls_expired"),
+        (62, "tls_wrong_host"),
+        (-67843, "tls_untrusted"),  # macOS: errSecNotTrusted
+        (-67818, "tls_expired"),  # errSecCertificateExpired
+        (-67819, "tls_expired"),  # errSecCertificateNotValidYet
+        (-67602, "tls_wrong_host"),  # errSecHostNameMismatch
+        (0x800B0109, "tls_untrusted"),  # Windows: CERT_E_UNTRUSTEDROOT
+        (0x800B010A, "tls_untrusted"),  # CERT_E_CHAINING
+        (0x800B0101, "tls_expired"),  # CERT_E_EXPIRED
+        (0x800B010F, "tls_wrong_host"),  # CERT_E_CN_NO_MATCH
+        (0x80092010, "tls_error"),  # CRYPT_E_REVOKED: no words of its own
+    ],
+)
+def test_a_refused_certificate_is_told_by_its_reason_on_every_system(
+    verify_code: int, code: str
+) -> None:
+    import ssl
+
+    import requests
+    import urllib3.exceptions
+
+    refused = ssl.SSLCertVerificationError("certificate verify failed")
+    refused.verify_code = verify_code
+    pool = urllib3.HTTPSConnectionPool("127.0.0.1")  # named only; nothing connects
+    wrapped = urllib3.exceptions.MaxRetryError(
+        pool, "/v1.3/indexes", urllib3.exceptions.SSLError(refused)
+    )
+    error = errors.error_from_exception(requests.exceptions.SSLError(wrapped))
+    assert error.code == code

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+import requests
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError, AuthError, ConfigError, InsecureUrlError
-from uploader_app.api.transport import check_key_safe
+from uploader_app.api.transport import check_key_safe, make_session
 from uploader_app.config import Settings, is_loopback
 
 FAKE_KEY = "tlk_FAKE0123456789"
@@ -37,6 +38,9 @@ def test_key_allowed(url: str) -> None:
         "http://localhost.example.com/v1.3",
         "ftp://127.0.0.1/v1.3",
         "http://128.0.0.1/v1.3",
+        # urllib3 (so requests) ends the server name at the backslash and connects to
+        # api.example.com; only urlsplit reads 127.0.0.1 there.
+        "http://api.example.com\\@127.0.0.1:8123/v1.3",
     ],
 )
 def test_key_refused_before_sending(url: str) -> None:
@@ -129,3 +133,33 @@ def test_a_malformed_address_is_a_config_error_before_sending(url: str) -> None:
         ApiClient(url, FAKE_KEY)
     assert caught.value.code == "address_invalid"
     assert "TWELVELABS_BASE_URL" in caught.value.hint
+
+
+PROXY = "http://proxy.example:3128"
+
+
+@pytest.mark.parametrize(
+    ("url", "direct"),
+    [
+        ("http://127.0.0.1:4010/v1.3", True),
+        ("https://LOCALHOST:4010/v1.3", True),
+        ("http://[::1]:4010/v1.3", True),
+        ("https://api.twelvelabs.io/v1.3", False),
+        ("http://127.0.0.1.nip.io/v1.3", False),
+        ("http://localhost.example.com/v1.3", False),
+        ("http://api.example.com\\@127.0.0.1/v1.3", False),  # urllib3 goes to api.example.com
+        ("http://127.0.0.1@api.example.com/v1.3", False),
+    ],
+)
+def test_only_this_computer_bypasses_the_proxy(
+    url: str, direct: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loopback exception of docs/network.md, judged on the address requests sends to."""
+    for name in ("HTTPS_PROXY", "HTTP_PROXY"):
+        monkeypatch.setenv(name, PROXY)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    session = make_session()
+    prepared = session.prepare_request(requests.Request("GET", url))
+    settings = session.merge_environment_settings(prepared.url, {}, None, None, None)
+    assert (settings["proxies"] == {}) is direct, settings["proxies"]

@@ -68,3 +68,24 @@ def test_without_a_display_it_says_so_in_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert "No display" in lines[0] and "uploader-app --help" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_the_entry_point_switches_on_the_os_trust_store_before_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once, before any connection (docs/network.md); recorded, not done: the real injection
+    would change ``ssl`` for every later test in this process."""
+    import truststore
+
+    from uploader_app import __main__ as app_main
+
+    calls: list[str] = []
+
+    def command(argv: list[str]) -> int:
+        calls.append("command")
+        return 0
+
+    monkeypatch.setattr(truststore, "inject_into_ssl", lambda: calls.append("trust store"))
+    monkeypatch.setattr(app_main, "cli_main", command)
+    assert app_main.main(["check", "clip.mp4"]) == 0
+    assert calls == ["trust store", "command"]

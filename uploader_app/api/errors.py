@@ -310,10 +310,16 @@ def error_from_exception(exc: requests.RequestException, *, secret: str | None =
     return NetworkError("connection_reset", text, before_sending=False)
 
 
-# OpenSSL's verify results (X509_V_ERR_*) that have a fix of their own (docs/network.md).
-_TLS_EXPIRED = {9, 10}  # not yet valid, expired: both usually a wrong clock, or a stale cert
-_TLS_UNTRUSTED = {2, 18, 19, 20, 21, 27}  # an issuer this computer does not trust
-_TLS_WRONG_HOST = {62, 64}  # the name, or the IP address, of the server is not on it
+# The verify results that have a fix of their own (docs/network.md), as truststore reports
+# them on each system: OpenSSL's X509_V_ERR_* (Linux), the Security framework's OSStatus
+# (macOS, negative) and the certificate chain policy's HRESULT (Windows, 0x800B01xx). The
+# three ranges do not overlap.
+# Not yet valid, expired: both usually a wrong clock, or a stale certificate.
+_TLS_EXPIRED = {9, 10, -67818, -67819, 0x800B0101}
+# An issuer this computer does not trust.
+_TLS_UNTRUSTED = {2, 18, 19, 20, 21, 27, -67843, 0x800B0109, 0x800B010A, 0x800B010D, 0x800B0112}
+# The name, or the IP address, of the server is not on it.
+_TLS_WRONG_HOST = {62, 64, -67602, 0x800B010F}
 
 
 def _tls_code(exc: BaseException) -> str:

@@ -282,7 +282,7 @@ MESSAGES: dict[str, Message] = {
     "proxy_auth_required": Message(
         "The proxy needs a password",
         "Your network's proxy server asks for a user name and password before it lets the "
-        "app through.",
+        "app through, and none was given or the one given was not accepted.",
         f"Put them in the proxy address, as {ENV_PROXY}=http://name:password@proxy:port (or "
         "in the system's proxy settings), then try again. IT knows the proxy and its login.",
     ),

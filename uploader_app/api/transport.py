@@ -93,15 +93,26 @@ def make_session(pool_size: int = 4) -> requests.Session:
 
 
 def check_key_safe(url: str) -> None:
-    """Refuse to send the key anywhere but HTTPS, or plain HTTP to this computer (sandbox)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
+    """Refuse to send the key anywhere but HTTPS, or plain HTTP to this computer (sandbox).
+
+    The address is read as urllib3 reads it when it connects: ``urlsplit`` differs on some
+    (``http://elsewhere\\@127.0.0.1`` goes to ``elsewhere``), and its answer must not decide.
+    """
+    from urllib3.exceptions import LocationParseError  # noqa: PLC0415 (loaded with requests)
+    from urllib3.util import parse_url  # noqa: PLC0415
+
+    try:
+        parts = parse_url(url)
+        scheme, host = (parts.scheme or "").lower(), (parts.host or "").strip("[]")
+    except LocationParseError:
+        scheme, host = "", ""
+    if scheme == "https":
         return
-    if parts.scheme == "http" and is_loopback(parts.hostname or ""):
+    if scheme == "http" and is_loopback(host):
         return
     raise InsecureUrlError(
         "insecure_url",
-        f"refusing to send the API key to {parts.scheme}://{parts.hostname}: only HTTPS, or "
+        f"refusing to send the API key to {scheme}://{host}: only HTTPS, or "
         "plain HTTP to this computer, is allowed",
     )
 
