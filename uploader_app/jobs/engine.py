@@ -804,13 +804,16 @@ class Engine:
         meter = ProgressMeter(total)
         with self._lock:
             self._meters[job.id] = meter
-        last_sent = 0
+        # The first report of a resumed upload is the bytes confirmed before: only what is
+        # sent from then on counts against the speed limit.
+        last_sent: int | None = None
         last_store = time.monotonic()
 
         def on_progress(progress: UploadProgress) -> None:
             nonlocal last_sent, last_store
             self._bandwidth.rate = self.settings.bandwidth_cap
-            self._bandwidth.spend(progress.sent - last_sent, cancel)
+            if last_sent is not None:
+                self._bandwidth.spend(progress.sent - last_sent, cancel)
             last_sent = progress.sent
             due = meter.update(progress.sent)
             if due is not None:

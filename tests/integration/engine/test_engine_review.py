@@ -1,0 +1,50 @@
+"""Regressions from the review of the engine branch: each test failed before its fix."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.conftest import StartSandbox
+from tests.integration.engine.cli_support import distinct_videos
+from tests.integration.engine.support import (
+    TARGET,
+    index_id,
+    make_engine,
+    running,
+    wait_until,
+)
+from tests.media import VideoSpec
+from uploader_app.models import JobState
+
+CLIP = VideoSpec(width=640, height=360, duration=8.0, fps=25.0, faststart=True)
+
+
+def test_a_resumed_upload_under_a_speed_limit_does_not_wait_for_the_bytes_sent_before(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox(chunk_size=16 * 1024)
+    home = tmp_path / "home"
+    first = make_engine(sandbox, home, multipart_over=0, concurrent_uploads=1)
+    [path] = distinct_videos(tmp_path / "in", video_dir, 1, CLIP)
+    size = path.stat().st_size
+    [job] = first.add_paths([path], index_id(sandbox), target=TARGET)
+    sandbox.set_faults({"rules": [{"method": "PUT", "fault": "slow", "delay": 0.05}]})
+    with running(first, uploads=1):
+        wait_until(lambda: first.job(job.id).bytes_sent > size // 2)
+        first.pause([job.id])
+        wait_until(lambda: not first._running)
+    sandbox.set_faults(None)
+    done = first.job(job.id).bytes_sent
+    # The window opened again with a limit that lets the bytes sent before take many seconds.
+    cap = max(20_000, done // 10)
+    second = make_engine(sandbox, home, multipart_over=0, concurrent_uploads=1, bandwidth_cap=cap)
+    puts_before = sum(1 for r in sandbox.requests if r.method == "PUT")
+    second.resume([job.id])
+    started = time.monotonic()
+    with running(second, uploads=1) as runner:
+        # The next chunk goes out at once: only bytes sent from now on count against the limit.
+        wait_until(lambda: sum(1 for r in sandbox.requests if r.method == "PUT") > puts_before)
+        assert time.monotonic() - started < 3.0
+        assert runner.wait(timeout=120)
+    assert second.job(job.id).state is JobState.READY
