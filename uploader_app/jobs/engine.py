@@ -41,6 +41,7 @@ from uploader_app.jobs.events import (
     JobChanged,
     JobNotice,
     JobProgress,
+    JobsRemoved,
 )
 from uploader_app.jobs.export import write_csv
 from uploader_app.jobs.keepawake import KeepAwake
@@ -262,7 +263,12 @@ class Engine:
         cancelled (the same for files and URLs), with its new verdict when it had been
         refused and is usable now (a link fixed since)."""
         jobs = []
-        for new, (job, created) in zip(news, self.store.add(news), strict=True):
+        removed: list[int] = []
+        added = self.store.add(news, removed=removed)
+        if removed:
+            # Otherwise the window keeps a row for a job that is no longer there.
+            self._emit(JobsRemoved(tuple(removed)))
+        for new, (job, created) in zip(news, added, strict=True):
             if created:
                 self._changed(job)
                 jobs.append(job)

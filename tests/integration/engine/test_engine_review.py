@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -9,12 +10,14 @@ from tests.conftest import StartSandbox
 from tests.integration.engine.cli_support import distinct_videos
 from tests.integration.engine.support import (
     TARGET,
+    Events,
     index_id,
     make_engine,
     running,
     wait_until,
 )
 from tests.media import VideoSpec
+from uploader_app.jobs.events import JobsRemoved
 from uploader_app.models import JobState
 
 CLIP = VideoSpec(width=640, height=360, duration=8.0, fps=25.0, faststart=True)
@@ -48,3 +51,20 @@ def test_a_resumed_upload_under_a_speed_limit_does_not_wait_for_the_bytes_sent_b
         assert time.monotonic() - started < 3.0
         assert runner.wait(timeout=120)
     assert second.job(job.id).state is JobState.READY
+
+
+def test_a_waiting_file_changed_into_another_jobs_video_leaves_the_window_too(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox()
+    events = Events()
+    engine = make_engine(sandbox, tmp_path / "home", events=events)
+    index = index_id(sandbox)
+    a, b = distinct_videos(tmp_path / "in", video_dir, 2)
+    stale, other = engine.add_paths([a, b], index, target=TARGET)
+    shutil.copyfile(b, a)  # a.mp4 is now the same video as b.mp4, before either was sent
+    [found] = engine.add_paths([a], index, target=TARGET)
+    assert found.id == other.id
+    assert [j.id for j in engine.store.jobs()] == [other.id]
+    # The view is told, or the window keeps a row for a job that is gone.
+    assert JobsRemoved((stale.id,)) in events.of(JobsRemoved)
