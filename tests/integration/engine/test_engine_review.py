@@ -17,7 +17,7 @@ from tests.integration.engine.support import (
     wait_until,
 )
 from tests.media import VideoSpec
-from uploader_app.jobs.events import JobsRemoved
+from uploader_app.jobs.events import JobProgress, JobsRemoved
 from uploader_app.models import JobState
 
 CLIP = VideoSpec(width=640, height=360, duration=8.0, fps=25.0, faststart=True)
@@ -68,3 +68,29 @@ def test_a_waiting_file_changed_into_another_jobs_video_leaves_the_window_too(
     assert [j.id for j in engine.store.jobs()] == [other.id]
     # The view is told, or the window keeps a row for a job that is gone.
     assert JobsRemoved((stale.id,)) in events.of(JobsRemoved)
+
+
+def test_two_uploads_under_a_speed_limit_never_read_over_it_together(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    sandbox = start_sandbox()
+    events = Events()
+    cap = 50_000
+    engine = make_engine(sandbox, tmp_path / "home", events=events, bandwidth_cap=cap)
+    a, b = distinct_videos(tmp_path / "in", video_dir, 2, CLIP)
+    assert a.stat().st_size > 1.5 * cap
+    engine.add_paths([a, b], index_id(sandbox), target=TARGET)
+    shown: list[float] = []  # the two speeds a person reads side by side, added up
+    with running(engine):
+        started = time.monotonic()
+        while time.monotonic() - started < 3.0:
+            latest: dict[int, float] = {}
+            for event in events.of(JobProgress):
+                if event.speed is not None:
+                    latest[event.job_id] = event.speed
+            if len(latest) == 2:
+                shown.append(sum(latest.values()))
+            time.sleep(0.1)
+    assert shown
+    # Was 2x the cap for seconds: a second of burst and the first piece read as speed.
+    assert max(shown) <= 1.15 * cap, shown
