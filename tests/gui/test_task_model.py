@@ -25,6 +25,7 @@ from uploader_app.jobs.events import (
     JobChanged,
     JobNotice,
     JobProgress,
+    JobsRemoved,
 )
 from uploader_app.models import JobState
 
@@ -115,6 +116,15 @@ def test_counts_follow_states_and_removal(model: TaskTableModel) -> None:
     assert model.row_of(2) == 0
     model.apply_event(JobChanged(make_job(1, JobState.FAILED)))  # a late event for it
     assert model.rowCount() == 1
+
+
+def test_jobs_the_engine_removed_leave_the_list(model: TaskTableModel) -> None:
+    model.apply_events(
+        [JobChanged(make_job(2, JobState.READY, video_id="vid-2")), JobsRemoved((1,))]
+    )
+    assert model.rowCount() == 1
+    assert model.row_of(2) == 0
+    assert model.counts()[Category.ALL] == 1
 
 
 def test_notice_and_reason_show_in_the_reason_column(model: TaskTableModel) -> None:

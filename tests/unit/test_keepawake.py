@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 import warnings
 from contextlib import AbstractContextManager
 from typing import Any
@@ -111,3 +113,15 @@ def test_real_wakepy_gives_no_thread_warning() -> None:
             release.set()
             holder.join(5)
     assert not [w for w in caught if "thread" in str(w.message).lower()]
+
+
+def test_no_wakepy_costs_an_upload_no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A build without wakepy (or one whose import fails on this OS) killed the keep-awake
+    # thread, and then every upload waited the whole hand-off time to start and to end.
+    monkeypatch.setitem(sys.modules, "wakepy", None)
+    awake = KeepAwake()
+    for _ in range(2):
+        started = time.monotonic()
+        with awake.hold():
+            pass
+        assert time.monotonic() - started < 1.0

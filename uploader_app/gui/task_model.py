@@ -40,6 +40,7 @@ from uploader_app.jobs.events import (
     JobChanged,
     JobNotice,
     JobProgress,
+    JobsRemoved,
 )
 from uploader_app.models import Job, JobState
 
@@ -292,6 +293,7 @@ class TaskTableModel(QAbstractTableModel):
         new: list[Job] = []
         new_at: dict[int, int] = {}
         changed: set[int] = set()
+        gone: list[int] = []
         for event in events:
             if isinstance(event, JobChanged):
                 job = event.job
@@ -316,9 +318,13 @@ class TaskTableModel(QAbstractTableModel):
                     changed.add(row)
             elif isinstance(event, BatchProblem | BatchProblemCleared):
                 self._set_batch_problem(event if isinstance(event, BatchProblem) else None)
+            elif isinstance(event, JobsRemoved):
+                gone += event.ids
         for row in sorted(changed):
             self._emit_rows((row,))
         self._insert(new)
+        # Last: removing rows renumbers them, and the changes above are by row.
+        self.remove_jobs(gone)
 
     def apply_event(self, event: EngineEvent) -> None:
         self.apply_events((event,))

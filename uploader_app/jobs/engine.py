@@ -42,6 +42,7 @@ from uploader_app.jobs.events import (
     JobChanged,
     JobNotice,
     JobProgress,
+    JobsRemoved,
 )
 from uploader_app.jobs.export import write_csv
 from uploader_app.jobs.keepawake import KeepAwake
@@ -281,7 +282,12 @@ class Engine:
         cancelled (the same for files and URLs), with its new verdict when it had been
         refused and is usable now (a link fixed since)."""
         jobs = []
-        for new, (job, created) in zip(news, self.store.add(news), strict=True):
+        removed: list[int] = []
+        added = self.store.add(news, removed=removed)
+        if removed:
+            # Otherwise the window keeps a row for a job that is no longer there.
+            self._emit(JobsRemoved(tuple(removed)))
+        for new, (job, created) in zip(news, added, strict=True):
             if created:
                 self._changed(job)
                 jobs.append(job)
@@ -876,13 +882,16 @@ class Engine:
         meter = ProgressMeter(total)
         with self._lock:
             self._meters[job.id] = meter
-        last_sent = 0
+        # The first report of a resumed upload is the bytes confirmed before: only what is
+        # sent from then on counts against the speed limit.
+        last_sent: int | None = None
         last_store = time.monotonic()
 
         def on_progress(progress: UploadProgress) -> None:
             nonlocal last_sent, last_store
             self._bandwidth.rate = self.settings.bandwidth_cap
-            self._bandwidth.spend(progress.sent - last_sent, cancel)
+            if last_sent is not None:
+                self._bandwidth.spend(progress.sent - last_sent, cancel)
             last_sent = progress.sent
             due = meter.update(progress.sent)
             if due is not None:

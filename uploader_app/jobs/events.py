@@ -53,4 +53,14 @@ class BatchProblemCleared:
     """The batch problem went away (a new key, the network back)."""
 
 
-EngineEvent = JobChanged | JobProgress | JobNotice | BatchProblem | BatchProblemCleared
+@dataclass(frozen=True)
+class JobsRemoved:
+    """Jobs the engine took out of the store on its own (a waiting file whose new content is
+    another job's): a view drops their rows."""
+
+    ids: tuple[int, ...]
+
+
+EngineEvent = (
+    JobChanged | JobProgress | JobNotice | BatchProblem | BatchProblemCleared | JobsRemoved
+)

@@ -76,10 +76,11 @@ class KeepAwake:
 
 
 def _enter() -> AbstractContextManager[Any] | None:
-    # Loaded with the first upload, not with the window (docs/gui.md, "Start-up").
-    from wakepy import keep  # noqa: PLC0415
-
     try:
+        # Loaded with the first upload, not with the window (docs/gui.md, "Start-up"); in the
+        # try, so a failed import cannot end the keep-awake thread.
+        from wakepy import keep  # noqa: PLC0415
+
         mode: AbstractContextManager[Any] = keep.running(on_fail="pass")
         mode.__enter__()
     except Exception:  # no backend, no rights, a headless server: uploads go on regardless

@@ -11,6 +11,9 @@ from collections.abc import Callable
 # a bar a few times a second, never once per 128 KiB piece.
 EVENTS_PER_SECOND = 10
 SPEED_WINDOW = 5.0  # seconds of samples the speed is averaged over
+# Seconds of sending the cap lets a stall make up. Kept short: after idle time the whole of it
+# goes out at full speed, and a second's worth made the first upload read far over the cap.
+BURST = 0.25
 
 
 class ProgressMeter:
@@ -20,12 +23,18 @@ class ProgressMeter:
         self.total = total
         self._clock = clock
         self._samples: deque[tuple[float, int]] = deque()
+        self._first: int | None = None
         self._last_event = -1.0
 
     def update(self, sent: int) -> tuple[float | None, float | None] | None:
         """``(speed, eta)`` when an event is due now, else None (the last byte always is)."""
         now = self._clock()
-        self._samples.append((now, sent))
+        if self._first is None:
+            self._first = sent
+        elif self._samples or sent > self._first:
+            # Speed counts from the first piece handed over: the connection takes that one
+            # at once, before the cap (which books a piece once sent) can pace it.
+            self._samples.append((now, sent))
         while len(self._samples) > 2 and now - self._samples[0][0] > SPEED_WINDOW:
             self._samples.popleft()
         finished = sent >= self.total
@@ -53,7 +62,7 @@ class Bandwidth:
     """An upload cap in bytes a second shared by every upload of the engine (None: no cap).
 
     A virtual clock: each piece books its share of time, and the sender waits until its
-    booking starts. A burst of one second is allowed so short stalls are made up.
+    booking starts. A burst of ``BURST`` seconds is allowed so short stalls are made up.
     """
 
     def __init__(self, rate: int | None, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -68,7 +77,7 @@ class Bandwidth:
             return
         with self._lock:
             now = self._clock()
-            self._booked = max(self._booked, now - 1.0) + size / self.rate
+            self._booked = max(self._booked, now - BURST) + size / self.rate
             wait = self._booked - now
         if wait > 0:
             if cancel is None:

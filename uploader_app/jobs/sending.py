@@ -173,7 +173,8 @@ class View:
         if self.quiet or not self.console.is_terminal:
             return _Nothing()
         self.progress = Progress(
-            TextColumn("{task.description}"),
+            # File names are shown as written: "[" in a name is not rich markup.
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
@@ -248,7 +249,7 @@ class FingerprintView:
                 TextColumn("Checking files"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[name]}"),
+                TextColumn("{task.fields[name]}", markup=False),
                 console=self._view.console,
                 transient=True,
             )

@@ -296,13 +296,16 @@ class Store:
 
     # ---- adding and reading ----------------------------------------------------------------
 
-    def add(self, new_jobs: Sequence[NewJob]) -> list[tuple[Job, bool]]:
+    def add(
+        self, new_jobs: Sequence[NewJob], *, removed: list[int] | None = None
+    ) -> list[tuple[Job, bool]]:
         """Add jobs in one transaction: each with True when new, or the existing job with the
         same ``dedup_key`` in the same index and False.
 
         A file added again after it changed (a new fingerprint) renews the job of the same
         path and index that never reached the service (True): one job per file, with its
-        new content, never a second one beside the stale one."""
+        new content, never a second one beside the stale one. When that content is already
+        another job's, the stale job is deleted and its id appended to ``removed``."""
         now = time.time()
         given = tuple(f.name for f in dataclass_fields(NewJob))
         names = (*given, "created_at", "updated_at", "finished_at")
@@ -319,7 +322,7 @@ class Store:
                     "updated_at": now,
                     "finished_at": now if new.state.is_terminal else None,
                 }
-                renewed = self._renew_stale(db, new, values)
+                renewed = self._renew_stale(db, new, values, removed)
                 if renewed is not None:
                     results.append((renewed, True))
                     continue
@@ -335,7 +338,11 @@ class Store:
         return results
 
     def _renew_stale(
-        self, db: sqlite3.Connection, new: NewJob, values: Mapping[str, Any]
+        self,
+        db: sqlite3.Connection,
+        new: NewJob,
+        values: Mapping[str, Any],
+        removed: list[int] | None,
     ) -> Job | None:
         """The not-yet-sent job of ``new``'s file and index with other content, given
         ``values``; None when there is none (or it is the same content). When the new content
@@ -367,6 +374,8 @@ class Store:
         ).fetchone()
         if taken is not None:
             db.execute("DELETE FROM jobs WHERE id = ?", (stale["id"],))
+            if removed is not None:
+                removed.append(stale["id"])
             return None
         fields = {n: v for n, v in values.items() if n != "created_at"}
         fields |= {"bytes_sent": 0, "attempts": 0, "not_before": None, "unreported": []}

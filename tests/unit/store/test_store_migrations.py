@@ -73,7 +73,9 @@ def test_a_changed_file_whose_new_content_is_another_job_leaves_that_job(tmp_pat
     with Store(tmp_path / "jobs.sqlite3") as store:
         [(stale, _)] = store.add([_file("a.mp4", "one")])
         [(other, _)] = store.add([_file("b.mp4", "two")])
-        [(found, created)] = store.add([_file("a.mp4", "two")])
+        removed: list[int] = []
+        [(found, created)] = store.add([_file("a.mp4", "two")], removed=removed)
         assert not created and found.id == other.id
+        assert removed == [stale.id]  # so the engine can tell the window
         assert [j.id for j in store.jobs()] == [other.id]
         assert stale.state is JobState.QUEUED
