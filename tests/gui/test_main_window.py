@@ -334,13 +334,27 @@ def test_a_row_whose_index_is_gone_offers_another_index(
     panel._menu.close()
 
     panel.fix_action.trigger()
-    # The row leaves the list; the file is back in the Files tab, checked for the index
-    # chosen now, and the index list has the focus.
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=15_000)
+    # The file is back in the Files tab, checked for the index chosen now, and the index
+    # list has the focus.
     assert window.tabs.currentWidget() is window.files_tab
     qtbot.waitUntil(lambda: window.files_tab.model.tally().checked == 1, timeout=30_000)
     assert [r.path for r in window.files_tab.model.rows] == [clip]
     assert window.files_tab.upload_button.text() == "Upload 1 video"
+    # Until it is sent again the old row stays, so quitting now loses nothing (the Files
+    # tab is not kept from one session to the next).
+    assert _jobs_in(window) == [JobState.NEEDS_ATTENTION]
+    assert len(window.host.engine.jobs()) == 1
+    # Sent to the chosen index: the old row leaves, and the video is sent once.
+    chosen = window.picker.current
+    assert chosen is not None
+    window.files_tab.upload_button.click()
+    qtbot.waitUntil(
+        lambda: [j.index_id for j in window.host.engine.jobs()] == [chosen.id], timeout=15_000
+    )
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=15_000)
+    assert panel.model.job_at(0).index_id == chosen.id
+    # The gone index stopped every upload; sending elsewhere is acting on it.
+    qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.READY], timeout=60_000)
 
 
 def test_a_row_whose_key_was_refused_offers_a_new_key(
