@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -144,6 +144,14 @@ class UrlModel(CheckTableModel[UrlRow]):
         return [r.url for r in self._rows if r.will_send]
 
 
+def _plain_enter(event: QKeyEvent) -> bool:
+    """Enter or Return with no modifier but the keypad's."""
+    return event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() in (
+        Qt.KeyboardModifier.NoModifier,
+        Qt.KeyboardModifier.KeypadModifier,
+    )
+
+
 class UrlTab(QWidget):
     """``upload_requested(urls)`` asks the window to queue the ticked, checked addresses."""
 
@@ -192,6 +200,9 @@ class UrlTab(QWidget):
         # nothing typed sends what was checked.
         for key in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut(key, self.editor, self._on_ctrl_enter, Qt.ShortcutContext.WidgetShortcut)
+        self._enter_sends = False
+        self.editor.installEventFilter(self)
+        self.editor.textChanged.connect(self._on_typed)
         # Ctrl+V anywhere in the tab but the editor (which pastes as usual) adds and checks.
         shortcut(QKeySequence.StandardKey.Paste, self, self.paste)
         row = QHBoxLayout()
@@ -234,11 +245,7 @@ class UrlTab(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter sends, as a dialog's default button would (a tab page has none): it reaches
         here from the list and the summary; the text box keeps it for a new line."""
-        plain = event.modifiers() in (
-            Qt.KeyboardModifier.NoModifier,
-            Qt.KeyboardModifier.KeypadModifier,
-        )
-        if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        if _plain_enter(event):
             self.request_upload()
             return
         super().keyPressEvent(event)
@@ -285,8 +292,28 @@ class UrlTab(QWidget):
     def _on_ctrl_enter(self) -> None:
         if self.editor.toPlainText().strip():
             self.check_typed()
+            self._enter_sends = True  # until something is typed again
         else:
             self.request_upload()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """After a Ctrl+Enter check, Enter in the emptied text box sends what was checked.
+        The focus stays in the box, so the next address typed at once lands there, never on
+        a button; the first key typed makes Enter a new line again."""
+        if (
+            watched is self.editor
+            and self._enter_sends
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and _plain_enter(event)
+        ):
+            self.request_upload()
+            return True
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def _on_typed(self) -> None:
+        self._enter_sends = False
 
     @Slot()
     def check_typed(self) -> None:
@@ -328,15 +355,6 @@ class UrlTab(QWidget):
         if stream in self._streams:
             self._streams.remove(stream)
         self._refresh()
-        # Checked after Ctrl+Enter: the emptied text box would take Enter for a new line, so
-        # the Upload button takes the focus and Enter sends.
-        if (
-            not self.checking
-            and self.editor.hasFocus()
-            and not self.editor.toPlainText().strip()
-            and self.upload_button.isEnabled()
-        ):
-            self.upload_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     @Slot()
     def _refresh(self) -> None:
