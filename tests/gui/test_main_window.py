@@ -303,6 +303,41 @@ def test_handed_over_files_get_the_focus_on_upload_and_a_missing_one_says_why(
         files.shutdown()
 
 
+def test_handed_over_files_leave_the_focus_where_a_person_is_typing(
+    qtbot: QtBot,
+    qsettings: QSettings,
+    sandbox: SandboxServer,
+    video: Callable[..., Path],
+) -> None:
+    """The verdicts come in while the person types a search: the Upload button does not take
+    the focus from them (their next keys, and an Enter, would go to it)."""
+    account = Account(sandbox.base_url(), TEST_API_KEY)
+    settings = AppSettings(base_url=sandbox.base_url())
+    host = make_host(account, settings)
+    window = MainWindow(account, settings, host, qsettings)
+    qtbot.addWidget(window)
+    host.start()
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    files = window.files_tab
+    search = window.task_panel.search
+    try:
+        window.add_paths([video("a.mp4")])
+        search.setFocus()
+        QTest.keyClicks(search, "cl")
+        with qtbot.waitSignal(window.picker.index_changed, timeout=15_000):
+            window.picker.refresh()
+        qtbot.waitUntil(lambda: files.upload_button.isEnabled() and not files.checking)
+        focused = QApplication.focusWidget()
+        assert focused is search
+        QTest.keyClicks(focused, "ip")
+        assert search.text() == "clip"
+    finally:
+        host.shutdown(keep=True)
+        files.shutdown()
+
+
 MISSING_INDEX = "0123456789abcdef01234567"  # shaped like an id; no such index in the sandbox
 
 

@@ -38,7 +38,13 @@ from PySide6.QtWidgets import (
 )
 
 from uploader_app.gui.background import FLUSH, Stream
-from uploader_app.gui.controls import button, shortcut, show_upload, upload_button
+from uploader_app.gui.controls import (
+    button,
+    focus_unless_typing,
+    shortcut,
+    show_upload,
+    upload_button,
+)
 from uploader_app.gui.findings_model import Column, FileRow, FindingsModel, Tally
 from uploader_app.models import Finding, Target
 from uploader_app.validation.messages import count
@@ -439,7 +445,7 @@ class FilesTab(QWidget):
         show_upload(self.upload_button, tally.to_send, self._why_not(tally.to_send))
         if self._focus_upload and self.upload_button.isEnabled() and not self.checking:
             self._focus_upload = False
-            self.upload_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            focus_unless_typing(self.upload_button)
 
     @staticmethod
     def _summary_text(tally: Tally) -> str:
