@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -91,3 +91,11 @@ def focus_unless_typing(widget: QWidget) -> None:
     current = QApplication.focusWidget()
     if not isinstance(current, QLineEdit | QAbstractSpinBox | QPlainTextEdit | QTextEdit):
         widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def plain_enter(event: QKeyEvent) -> bool:
+    """Enter or Return with no modifier but the keypad's."""
+    return event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() in (
+        Qt.KeyboardModifier.NoModifier,
+        Qt.KeyboardModifier.KeypadModifier,
+    )

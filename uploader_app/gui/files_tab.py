@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragLeaveEvent,
     QDropEvent,
+    QKeyEvent,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
@@ -41,6 +42,7 @@ from uploader_app.gui.background import FLUSH, Stream
 from uploader_app.gui.controls import (
     button,
     focus_unless_typing,
+    plain_enter,
     shortcut,
     show_upload,
     upload_button,
@@ -243,9 +245,15 @@ class FilesTab(QWidget):
             self.remove_selected,
             Qt.ShortcutContext.WidgetShortcut,
         )
-        # Enter sends, as the default button of a dialog would (a tab page has no default).
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            shortcut(key, self, self.request_upload)
+        # Enter on a focused button presses that button (a shortcut on the tab took Enter
+        # from it: "Clear list" sent the files); elsewhere in the tab it sends (keyPressEvent).
+        for widget in (
+            self.add_files_button,
+            self.add_folder_button,
+            self.clear_button,
+            self.accept_button,
+        ):
+            widget.setAutoDefault(True)
         self.setTabOrder(self.add_files_button, self.add_folder_button)
         self.setTabOrder(self.add_folder_button, self.table)
         self.setTabOrder(self.table, self.clear_button)
@@ -312,6 +320,14 @@ class FilesTab(QWidget):
         if name:
             self._remember_folder(Path(name).parent)
             self.add_paths([Path(name)])
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter sends, as a dialog's default button would (a tab page has none): it reaches
+        here from the list; a focused button takes it itself."""
+        if plain_enter(event):
+            self.request_upload()
+            return
+        super().keyPressEvent(event)
 
     def add_paths(self, paths: Sequence[Path], *, focus_upload: bool = False) -> None:
         """List and check files and folders (dropped, chosen or given on the command line).

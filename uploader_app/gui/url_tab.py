@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from uploader_app.gui import text
 from uploader_app.gui.background import Stream
 from uploader_app.gui.check_table import CheckTableModel, Tickable, verdict_status
-from uploader_app.gui.controls import button, shortcut, show_upload, upload_button
+from uploader_app.gui.controls import button, plain_enter, shortcut, show_upload, upload_button
 from uploader_app.gui.files_tab import DEFAULT_TARGET
 from uploader_app.gui.job_text import short_size
 from uploader_app.jobs.urlcheck import check_url
@@ -144,14 +144,6 @@ class UrlModel(CheckTableModel[UrlRow]):
         return [r.url for r in self._rows if r.will_send]
 
 
-def _plain_enter(event: QKeyEvent) -> bool:
-    """Enter or Return with no modifier but the keypad's."""
-    return event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() in (
-        Qt.KeyboardModifier.NoModifier,
-        Qt.KeyboardModifier.KeypadModifier,
-    )
-
-
 class UrlTab(QWidget):
     """``upload_requested(urls)`` asks the window to queue the ticked, checked addresses."""
 
@@ -245,7 +237,7 @@ class UrlTab(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter sends, as a dialog's default button would (a tab page has none): it reaches
         here from the list and the summary; the text box keeps it for a new line."""
-        if _plain_enter(event):
+        if plain_enter(event):
             self.request_upload()
             return
         super().keyPressEvent(event)
@@ -305,7 +297,7 @@ class UrlTab(QWidget):
             and self._enter_sends
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
-            and _plain_enter(event)
+            and plain_enter(event)
         ):
             self.request_upload()
             return True
