@@ -437,3 +437,28 @@ def test_the_uploads_list_gets_a_fair_share_at_first(
     assert abs(tabs - uploads) <= 0.1 * (tabs + uploads)
     table = window.task_panel.table
     assert table.viewport().height() >= 7 * table.verticalHeader().defaultSectionSize()
+
+
+def test_sent_again_to_the_gone_index_the_row_is_kept(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    """Sent before the index list was read again, to the same gone index: the engine hands
+    back the old job itself, which must stay on the list (it is the only one)."""
+    window = make_window(sandbox)
+    clip = video("a.mp4")
+    findings = _checked(clip)
+    window.host.engine.add_findings(findings, MISSING_INDEX)
+    window.host.wake()
+    panel = window.task_panel
+    qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.NEEDS_ATTENTION], timeout=30_000)
+    _select_only(window)
+    panel.fix_action.trigger()
+    old = window.host.engine.jobs()
+    again = window.host.engine.add_findings(findings, MISSING_INDEX)
+    assert [j.id for j in again] == [j.id for j in old]
+    index = window.picker.current
+    assert index is not None
+    window._on_queued_files(findings, again, index)
+    qtbot.wait(500)  # a removal would run in the background and land by now
+    assert [j.id for j in window.host.engine.jobs()] == [j.id for j in old]
+    assert panel.model.rowCount() == 1

@@ -373,7 +373,7 @@ class MainWindow(QMainWindow):
     def _on_queued_files(self, findings: list[Finding], jobs: list[Job], index: Index) -> None:
         self.files_tab.set_sending(False)
         self.files_tab.mark_queued([f.path for f in findings])
-        self._replaced(_source_key(SourceKind.FILE, str(f.path)) for f in findings)
+        self._replaced((_source_key(SourceKind.FILE, str(f.path)) for f in findings), jobs)
         self.host.wake()
         added = count(len(jobs), "video")
         self.statusBar().showMessage(f"{added} added to the uploads into {index.name}.", 8000)
@@ -394,14 +394,17 @@ class MainWindow(QMainWindow):
     def _on_queued_urls(self, urls: list[str], jobs: list[Job], index: Index) -> None:
         self.url_tab.set_sending(False)
         self.url_tab.mark_queued(urls)
-        self._replaced(_source_key(SourceKind.URL, url) for url in urls)
+        self._replaced((_source_key(SourceKind.URL, url) for url in urls), jobs)
         self.host.wake()
         added = count(len(jobs), "video")
         self.statusBar().showMessage(f"{added} added to the uploads into {index.name}.", 8000)
 
-    def _replaced(self, sources: Iterable[tuple[SourceKind, str]]) -> None:
-        """Rows whose index was gone leave the list now that their videos went elsewhere."""
-        ids = [self._replacing.pop(key) for key in sources if key in self._replacing]
+    def _replaced(self, sources: Iterable[tuple[SourceKind, str]], queued: list[Job]) -> None:
+        """Rows whose index was gone leave the list now that their videos went elsewhere;
+        not one the engine handed back as ``queued`` (sent to the same index again)."""
+        kept = {job.id for job in queued}
+        gone = [self._replacing.pop(key) for key in sources if key in self._replacing]
+        ids = [i for i in gone if i not in kept]
         if ids:
             self.task_panel.forget(ids)
 
