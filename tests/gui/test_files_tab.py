@@ -250,3 +250,19 @@ def test_a_check_that_breaks_down_says_so_and_stays_said(
     assert tab.model.rowCount() == 2
     assert tab.summary.text().startswith("Checking stopped on an unexpected problem.")
     assert "Add the files again" in tab.summary.text()
+
+
+def test_enter_on_a_focused_button_presses_that_button_not_upload(
+    qtbot: QtBot, qsettings: QSettings, video: Callable[..., Path]
+) -> None:
+    """A keyboard user Tabs to "Clear list" and presses Enter: the list is cleared; nothing is
+    sent (Enter elsewhere in the tab still sends)."""
+    tab = _tab(qtbot, qsettings)
+    tab.activateWindow()
+    qtbot.waitUntil(tab.isActiveWindow)
+    _drop(tab, [video("a.mp4")])
+    _wait_checked(qtbot, tab, rows=1)
+    tab.clear_button.setFocus()
+    with qtbot.assertNotEmitted(tab.upload_requested):
+        QTest.keyClick(tab.clear_button, Qt.Key.Key_Return)
+    assert tab.model.rowCount() == 0

@@ -303,6 +303,41 @@ def test_handed_over_files_get_the_focus_on_upload_and_a_missing_one_says_why(
         files.shutdown()
 
 
+def test_handed_over_files_leave_the_focus_where_a_person_is_typing(
+    qtbot: QtBot,
+    qsettings: QSettings,
+    sandbox: SandboxServer,
+    video: Callable[..., Path],
+) -> None:
+    """The verdicts come in while the person types a search: the Upload button does not take
+    the focus from them (their next keys, and an Enter, would go to it)."""
+    account = Account(sandbox.base_url(), TEST_API_KEY)
+    settings = AppSettings(base_url=sandbox.base_url())
+    host = make_host(account, settings)
+    window = MainWindow(account, settings, host, qsettings)
+    qtbot.addWidget(window)
+    host.start()
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    files = window.files_tab
+    search = window.task_panel.search
+    try:
+        window.add_paths([video("a.mp4")])
+        search.setFocus()
+        QTest.keyClicks(search, "cl")
+        with qtbot.waitSignal(window.picker.index_changed, timeout=15_000):
+            window.picker.refresh()
+        qtbot.waitUntil(lambda: files.upload_button.isEnabled() and not files.checking)
+        focused = QApplication.focusWidget()
+        assert focused is search
+        QTest.keyClicks(focused, "ip")
+        assert search.text() == "clip"
+    finally:
+        host.shutdown(keep=True)
+        files.shutdown()
+
+
 MISSING_INDEX = "0123456789abcdef01234567"  # shaped like an id; no such index in the sandbox
 
 
@@ -334,13 +369,27 @@ def test_a_row_whose_index_is_gone_offers_another_index(
     panel._menu.close()
 
     panel.fix_action.trigger()
-    # The row leaves the list; the file is back in the Files tab, checked for the index
-    # chosen now, and the index list has the focus.
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=15_000)
+    # The file is back in the Files tab, checked for the index chosen now, and the index
+    # list has the focus.
     assert window.tabs.currentWidget() is window.files_tab
     qtbot.waitUntil(lambda: window.files_tab.model.tally().checked == 1, timeout=30_000)
     assert [r.path for r in window.files_tab.model.rows] == [clip]
     assert window.files_tab.upload_button.text() == "Upload 1 video"
+    # Until it is sent again the old row stays, so quitting now loses nothing (the Files
+    # tab is not kept from one session to the next).
+    assert _jobs_in(window) == [JobState.NEEDS_ATTENTION]
+    assert len(window.host.engine.jobs()) == 1
+    # Sent to the chosen index: the old row leaves, and the video is sent once.
+    chosen = window.picker.current
+    assert chosen is not None
+    window.files_tab.upload_button.click()
+    qtbot.waitUntil(
+        lambda: [j.index_id for j in window.host.engine.jobs()] == [chosen.id], timeout=15_000
+    )
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=15_000)
+    assert panel.model.job_at(0).index_id == chosen.id
+    # The gone index stopped every upload; sending elsewhere is acting on it.
+    qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.READY], timeout=60_000)
 
 
 def test_a_row_whose_key_was_refused_offers_a_new_key(
@@ -388,3 +437,28 @@ def test_the_uploads_list_gets_a_fair_share_at_first(
     assert abs(tabs - uploads) <= 0.1 * (tabs + uploads)
     table = window.task_panel.table
     assert table.viewport().height() >= 7 * table.verticalHeader().defaultSectionSize()
+
+
+def test_sent_again_to_the_gone_index_the_row_is_kept(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    """Sent before the index list was read again, to the same gone index: the engine hands
+    back the old job itself, which must stay on the list (it is the only one)."""
+    window = make_window(sandbox)
+    clip = video("a.mp4")
+    findings = _checked(clip)
+    window.host.engine.add_findings(findings, MISSING_INDEX)
+    window.host.wake()
+    panel = window.task_panel
+    qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.NEEDS_ATTENTION], timeout=30_000)
+    _select_only(window)
+    panel.fix_action.trigger()
+    old = window.host.engine.jobs()
+    again = window.host.engine.add_findings(findings, MISSING_INDEX)
+    assert [j.id for j in again] == [j.id for j in old]
+    index = window.picker.current
+    assert index is not None
+    window._on_queued_files(findings, again, index)
+    qtbot.wait(500)  # a removal would run in the background and land by now
+    assert [j.id for j in window.host.engine.jobs()] == [j.id for j in old]
+    assert panel.model.rowCount() == 1

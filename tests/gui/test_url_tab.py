@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.local_http import ranged_files_in, serving
@@ -160,16 +161,17 @@ def _shown(qtbot: QtBot) -> UrlTab:
 
 
 def test_ctrl_enter_checks_then_enter_sends(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Typed addresses, then the keyboard alone: Ctrl+Enter checks them; once checked, the
-    Upload button has the focus and Enter sends them."""
+    """Typed addresses, then the keyboard alone: Ctrl+Enter checks them; once checked, Enter
+    in the emptied text box (which keeps the focus) sends them."""
     monkeypatch.setattr(url_tab, "check_url", lambda url, target, **_: finding(url, Verdict.OK, ""))
     tab = _shown(qtbot)
     tab.editor.setFocus()
     QTest.keyClicks(tab.editor, "https://example.com/a.mp4")
     QTest.keyClick(tab.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: not tab.checking and tab.upload_button.hasFocus(), timeout=5000)
+    qtbot.waitUntil(lambda: not tab.checking and tab.upload_button.isEnabled(), timeout=5000)
+    assert tab.editor.hasFocus()
     with qtbot.waitSignal(tab.upload_requested, timeout=2000) as sent:
-        QTest.keyClick(tab.upload_button, Qt.Key.Key_Return)  # the focused widget
+        QTest.keyClick(tab.editor, Qt.Key.Key_Return)
     assert sent.args[0] == ["https://example.com/a.mp4"]
 
 
@@ -237,3 +239,24 @@ def test_the_tab_checks_with_the_service_address_it_was_given(
     finding = tab.model.rows[0].finding
     assert finding is not None
     assert "only this computer or its own network" in finding.message
+
+
+def test_typing_on_after_a_ctrl_enter_check_keeps_every_key(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person checks one address and types the next at once: every key lands in the text
+    box (none goes to a button that moved under the cursor), and the Enter that ends the new
+    line is a new line, not a send of the first address without the second."""
+    monkeypatch.setattr(url_tab, "check_url", lambda url, target, **_: finding(url, Verdict.OK, ""))
+    tab = _shown(qtbot)
+    tab.editor.setFocus()
+    QTest.keyClicks(tab.editor, "https://example.com/a.mp4")
+    QTest.keyClick(tab.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not tab.checking and tab.upload_button.isEnabled(), timeout=5000)
+    focused = QApplication.focusWidget()
+    assert focused is not None
+    QTest.keyClicks(focused, "https://example.com/b.mp4")
+    with qtbot.assertNotEmitted(tab.upload_requested):
+        QTest.keyClick(focused, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is focused
+    assert tab.editor.toPlainText() == "https://example.com/b.mp4\n"

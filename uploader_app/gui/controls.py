@@ -11,8 +11,18 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractButton, QPushButton, QStyle, QWidget
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QStyle,
+    QTextEdit,
+    QWidget,
+)
 
 from uploader_app.validation.messages import count
 
@@ -73,3 +83,19 @@ def show_upload(widget: QPushButton, to_send: int, reason: str | None) -> None:
     widget.setText(f"Upload {noun}" if to_send else "Upload")
     widget.setAccessibleName(f"Upload {noun}")
     explain(widget, reason, f"Send {noun} to the chosen index (Enter)")
+
+
+def focus_unless_typing(widget: QWidget) -> None:
+    """Give ``widget`` the focus, unless a person is typing somewhere (a search, an address):
+    their next keys, and an Enter, would land on ``widget`` instead."""
+    current = QApplication.focusWidget()
+    if not isinstance(current, QLineEdit | QAbstractSpinBox | QPlainTextEdit | QTextEdit):
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def plain_enter(event: QKeyEvent) -> bool:
+    """Enter or Return with no modifier but the keypad's."""
+    return event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() in (
+        Qt.KeyboardModifier.NoModifier,
+        Qt.KeyboardModifier.KeypadModifier,
+    )

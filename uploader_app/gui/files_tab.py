@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragLeaveEvent,
     QDropEvent,
+    QKeyEvent,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
@@ -38,7 +39,14 @@ from PySide6.QtWidgets import (
 )
 
 from uploader_app.gui.background import FLUSH, Stream
-from uploader_app.gui.controls import button, shortcut, show_upload, upload_button
+from uploader_app.gui.controls import (
+    button,
+    focus_unless_typing,
+    plain_enter,
+    shortcut,
+    show_upload,
+    upload_button,
+)
 from uploader_app.gui.findings_model import Column, FileRow, FindingsModel, Tally
 from uploader_app.models import Finding, Target
 from uploader_app.validation.messages import count
@@ -237,9 +245,15 @@ class FilesTab(QWidget):
             self.remove_selected,
             Qt.ShortcutContext.WidgetShortcut,
         )
-        # Enter sends, as the default button of a dialog would (a tab page has no default).
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            shortcut(key, self, self.request_upload)
+        # Enter on a focused button presses that button (a shortcut on the tab took Enter
+        # from it: "Clear list" sent the files); elsewhere in the tab it sends (keyPressEvent).
+        for widget in (
+            self.add_files_button,
+            self.add_folder_button,
+            self.clear_button,
+            self.accept_button,
+        ):
+            widget.setAutoDefault(True)
         self.setTabOrder(self.add_files_button, self.add_folder_button)
         self.setTabOrder(self.add_folder_button, self.table)
         self.setTabOrder(self.table, self.clear_button)
@@ -306,6 +320,14 @@ class FilesTab(QWidget):
         if name:
             self._remember_folder(Path(name).parent)
             self.add_paths([Path(name)])
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter sends, as a dialog's default button would (a tab page has none): it reaches
+        here from the list; a focused button takes it itself."""
+        if plain_enter(event):
+            self.request_upload()
+            return
+        super().keyPressEvent(event)
 
     def add_paths(self, paths: Sequence[Path], *, focus_upload: bool = False) -> None:
         """List and check files and folders (dropped, chosen or given on the command line).
@@ -439,7 +461,7 @@ class FilesTab(QWidget):
         show_upload(self.upload_button, tally.to_send, self._why_not(tally.to_send))
         if self._focus_upload and self.upload_button.isEnabled() and not self.checking:
             self._focus_upload = False
-            self.upload_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            focus_unless_typing(self.upload_button)
 
     @staticmethod
     def _summary_text(tally: Tally) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
@@ -44,7 +44,7 @@ from uploader_app.gui.tray import Tray
 from uploader_app.gui.url_tab import UrlTab
 from uploader_app.gui.welcome import Account
 from uploader_app.gui.workers import EngineHost
-from uploader_app.jobs.engine import Totals
+from uploader_app.jobs.engine import Engine, Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged, JobNotice
 from uploader_app.jobs.transfer import SendReport, send_manifest
 from uploader_app.models import Finding, Index, Job, JobState, SourceKind
@@ -84,6 +84,9 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.host = host
         self._state = state
+        # Rows whose index is gone, by what they send, while their videos wait in a tab to
+        # be sent to another index (_send_elsewhere).
+        self._replacing: dict[tuple[SourceKind, str], int] = {}
         self._totals_dirty = True
         self._totals_running = False
         self._connection = "Connecting…"
@@ -314,7 +317,10 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def _send_elsewhere(self, jobs: list[Job]) -> None:
         """Videos whose index is gone go back to their tab, to be checked for the index chosen
-        now (the deleted one leaves the list when it is listed again)."""
+        now (the deleted one leaves the list when it is listed again). Their old rows leave
+        the uploads list once they are sent again (:meth:`_replaced`), not before."""
+        for job in jobs:
+            self._replacing[_source_key(job.source_kind, job.source)] = job.id
         urls = [j.source for j in jobs if j.source_kind is SourceKind.URL]
         paths = [Path(j.source) for j in jobs if j.source_kind is SourceKind.FILE]
         if urls:
@@ -362,7 +368,7 @@ class MainWindow(QMainWindow):
         engine = self.host.engine
         self.files_tab.set_sending(True)
         self.host.run_in_background(
-            lambda: engine.add_findings(findings, index.id),
+            lambda: _looked_at(engine, index.id, engine.add_findings(findings, index.id)),
             lambda jobs: self._on_queued_files(findings, jobs, index),
             self._on_queue_failed,
         )
@@ -370,6 +376,7 @@ class MainWindow(QMainWindow):
     def _on_queued_files(self, findings: list[Finding], jobs: list[Job], index: Index) -> None:
         self.files_tab.set_sending(False)
         self.files_tab.mark_queued([f.path for f in findings])
+        self._replaced((_source_key(SourceKind.FILE, str(f.path)) for f in findings), jobs)
         self.host.wake()
         added = count(len(jobs), "video")
         self.statusBar().showMessage(f"{added} added to the uploads into {index.name}.", 8000)
@@ -382,7 +389,7 @@ class MainWindow(QMainWindow):
         engine, target = self.host.engine, self.url_tab.target
         self.url_tab.set_sending(True)
         self.host.run_in_background(
-            lambda: engine.add_urls(urls, index.id, target=target),
+            lambda: _looked_at(engine, index.id, engine.add_urls(urls, index.id, target=target)),
             lambda jobs: self._on_queued_urls(urls, jobs, index),
             self._on_queue_failed,
         )
@@ -390,9 +397,19 @@ class MainWindow(QMainWindow):
     def _on_queued_urls(self, urls: list[str], jobs: list[Job], index: Index) -> None:
         self.url_tab.set_sending(False)
         self.url_tab.mark_queued(urls)
+        self._replaced((_source_key(SourceKind.URL, url) for url in urls), jobs)
         self.host.wake()
         added = count(len(jobs), "video")
         self.statusBar().showMessage(f"{added} added to the uploads into {index.name}.", 8000)
+
+    def _replaced(self, sources: Iterable[tuple[SourceKind, str]], queued: list[Job]) -> None:
+        """Rows whose index was gone leave the list now that their videos went elsewhere;
+        not one the engine handed back as ``queued`` (sent to the same index again)."""
+        kept = {job.id for job in queued}
+        gone = [self._replacing.pop(key) for key in sources if key in self._replacing]
+        ids = [i for i in gone if i not in kept]
+        if ids:
+            self.task_panel.forget(ids)
 
     def _on_queue_failed(self, error: BaseException) -> None:
         self.files_tab.set_sending(False)
@@ -530,6 +547,20 @@ class MainWindow(QMainWindow):
         self._timer.stop()
         self.tray.icon.hide()
         event.accept()
+
+
+def _looked_at(engine: Engine, index_id: str, jobs: list[Job]) -> list[Job]:
+    """``jobs`` just queued; while a problem stops every upload (a gone index, say), the key
+    and the index they go to are checked again, which lifts the problem when both are fine.
+    Without it, videos sent to another index would wait behind the gone one for good."""
+    if engine.problem is not None:
+        engine.preflight(index_id)
+    return jobs
+
+
+def _source_key(kind: SourceKind, source: str) -> tuple[SourceKind, str]:
+    """A job's file or address as the tabs give it back (a file's path in one spelling)."""
+    return kind, str(Path(source)) if kind is SourceKind.FILE else source
 
 
 def totals_text(totals: Totals, batch_done: int = 0, batch_total: int = 0) -> str:

@@ -236,7 +236,7 @@ class TaskPanel(QWidget):
 
     files_dropped = Signal(list)  # list[Path] dropped on the table, for the Files tab
     key_fix_requested = Signal()  # a row's "Enter a new key…": the window opens the key field
-    index_fix_requested = Signal(list)  # list[Job] taken off the list, to send to another index
+    index_fix_requested = Signal(list)  # list[Job] whose files or addresses go to another index
 
     def __init__(self, host: EngineHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -496,18 +496,16 @@ class TaskPanel(QWidget):
 
     def _send_elsewhere(self, jobs: list[Job]) -> None:
         # A manifest's row names its index in the manifest: it stays, its reason says what
-        # to change there. Files and addresses leave the list and go back to their tab.
-        moving = [job for job in jobs if job.source_kind is not SourceKind.MANIFEST_ROW]
-        ids = [job.id for job in moving]
+        # to change there. Files and addresses go back to their tab; their rows stay here
+        # until they are sent again (see forget), so quitting in between loses nothing.
+        self.index_fix_requested.emit(
+            [job for job in jobs if job.source_kind is not SourceKind.MANIFEST_ROW]
+        )
 
-        def moved(_result: object) -> None:
-            self.model.remove_jobs(ids)
-            self.index_fix_requested.emit(moving)
-
-        if ids:
-            self._control(self.host.engine.remove, ids, moved)
-        else:
-            self.index_fix_requested.emit([])
+    def forget(self, ids: Sequence[int]) -> None:
+        """Take these jobs off the list (the window's: their videos went to another index)."""
+        chosen = list(ids)
+        self._control(self.host.engine.remove, chosen, lambda _r: self.model.remove_jobs(chosen))
 
     def _explain_plan(self, job: Job) -> None:
         """The plan's allowance is used up: nothing here can fix it, so say what will."""

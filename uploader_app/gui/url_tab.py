@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from uploader_app.gui import text
 from uploader_app.gui.background import Stream
 from uploader_app.gui.check_table import CheckTableModel, Tickable, verdict_status
-from uploader_app.gui.controls import button, shortcut, show_upload, upload_button
+from uploader_app.gui.controls import button, plain_enter, shortcut, show_upload, upload_button
 from uploader_app.gui.files_tab import DEFAULT_TARGET
 from uploader_app.gui.job_text import short_size
 from uploader_app.jobs.urlcheck import check_url
@@ -193,6 +193,9 @@ class UrlTab(QWidget):
         # nothing typed sends what was checked.
         for key in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut(key, self.editor, self._on_ctrl_enter, Qt.ShortcutContext.WidgetShortcut)
+        self._enter_sends = False
+        self.editor.installEventFilter(self)
+        self.editor.textChanged.connect(self._on_typed)
         # Ctrl+V anywhere in the tab but the editor (which pastes as usual) adds and checks.
         shortcut(QKeySequence.StandardKey.Paste, self, self.paste)
         row = QHBoxLayout()
@@ -235,11 +238,7 @@ class UrlTab(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter sends, as a dialog's default button would (a tab page has none): it reaches
         here from the list and the summary; the text box keeps it for a new line."""
-        plain = event.modifiers() in (
-            Qt.KeyboardModifier.NoModifier,
-            Qt.KeyboardModifier.KeypadModifier,
-        )
-        if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        if plain_enter(event):
             self.request_upload()
             return
         super().keyPressEvent(event)
@@ -294,8 +293,28 @@ class UrlTab(QWidget):
     def _on_ctrl_enter(self) -> None:
         if self.editor.toPlainText().strip():
             self.check_typed()
+            self._enter_sends = True  # until something is typed again
         else:
             self.request_upload()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """After a Ctrl+Enter check, Enter in the emptied text box sends what was checked.
+        The focus stays in the box, so the next address typed at once lands there, never on
+        a button; the first key typed makes Enter a new line again."""
+        if (
+            watched is self.editor
+            and self._enter_sends
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and plain_enter(event)
+        ):
+            self.request_upload()
+            return True
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def _on_typed(self) -> None:
+        self._enter_sends = False
 
     @Slot()
     def check_typed(self) -> None:
@@ -337,15 +356,6 @@ class UrlTab(QWidget):
         if stream in self._streams:
             self._streams.remove(stream)
         self._refresh()
-        # Checked after Ctrl+Enter: the emptied text box would take Enter for a new line, so
-        # the Upload button takes the focus and Enter sends.
-        if (
-            not self.checking
-            and self.editor.hasFocus()
-            and not self.editor.toPlainText().strip()
-            and self.upload_button.isEnabled()
-        ):
-            self.upload_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     @Slot()
     def _refresh(self) -> None:
