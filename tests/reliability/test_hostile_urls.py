@@ -81,6 +81,16 @@ REFUSED_UNSEEN: list[tuple[str, str]] = [
     ("http://2130706433/clip.mp4", "url_private"),  # 127.0.0.1 as one number
     ("http://0x7f.1/clip.mp4", "url_private"),  # 127.0.0.1 in hex, short form
     ("http://127.1/clip.mp4", "url_private"),
+    ("http://[::ffff:127.0.0.1]/clip.mp4", "url_private"),
+    # Forms a fetcher turns into 127.0.0.1 while urlsplit reads another host or none:
+    # %-encoded, full-width or circled digits and ideographic dots (IDNA maps them), and a
+    # backslash, which ends the host for requests and browsers.
+    ("http://%31%32%37.0.0.1/clip.mp4", "url_private"),
+    ("http://\uff11\uff12\uff17.0.0.1/clip.mp4", "url_private"),
+    ("http://127\u30020\u30020\u30021/clip.mp4", "url_private"),
+    ("http://\u2460\u2461\u2466.0.0.1/clip.mp4", "url_private"),
+    ("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/clip.mp4", "url_private"),
+    ("http://127.0.0.1\\@example.com/clip.mp4", "url_private"),
     ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "url_video_page"),
     ("https://drive.google.com/file/d/abc/view", "url_sharing_page"),
     (f"ftp://user:{PASSWORD}@files.example/clip.mp4", "url_scheme"),
@@ -156,6 +166,7 @@ def _redirector(seen: list[str], targets: dict[str, str]) -> Callable[..., Any]:
         ("http://localhost/clip.mp4", "url_private"),
         ("http://[::1]:8080/clip.mp4", "url_private"),
         ("http://2130706433/clip.mp4", "url_private"),
+        ("http://%31%30.0.0.1/clip.mp4", "url_private"),
         ("javascript:alert(1)", "url_scheme"),
         ("https://www.youtube.com/watch?v=abc", "url_video_page"),
         (f"http://u:{PASSWORD}@192.168.0.9/clip.mp4", "url_private"),

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from email.message import Message
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
@@ -222,8 +222,9 @@ def shape_problem(url: str, *, local_ok: bool = True) -> ShapeProblem | None:
         return ShapeProblem("url_scheme", {"scheme": scheme, "scheme_hint": hint})
     if scheme not in ("http", "https") or not host or not address_ok(url):
         return invalid
-    if not local_ok and only_reachable_here(host):
-        return ShapeProblem("url_private", {"host": host})
+    local = None if local_ok else next(filter(only_reachable_here, _host_forms(url)), None)
+    if local is not None:
+        return ShapeProblem("url_private", {"host": printable(local)})
     if host in _FILE_HOSTS:
         return None
     for suffix, site in _VIDEO_SITES:
@@ -247,6 +248,21 @@ def shown_url(url: str) -> str:
 
 # The scheme, then everything before the last "@" of the host part (as urlsplit reads it).
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+
+
+def _host_forms(url: str) -> list[str]:
+    """The host as urlsplit reads it, then as a fetcher may: requests and browsers end the
+    host at a backslash and %-decode it ("%31%32%37.0.0.1"), and IDNA maps full-width digits,
+    letters and dots to ASCII ("１２７。０。０。１" is 127.0.0.1 to a browser)."""
+    forms: list[str] = []
+    for text in (url, url.replace("\\", "/")):
+        try:
+            host = urlsplit(text).hostname or ""
+        except ValueError:
+            continue
+        mapped = unicodedata.normalize("NFKC", unquote(host)).replace("\u3002", ".").lower()
+        forms += [host, mapped]
+    return forms
 
 
 def only_reachable_here(host: str) -> bool:
