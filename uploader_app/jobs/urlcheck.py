@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import ipaddress
 import logging
-import re
 import socket
 import threading
 import time
@@ -39,6 +38,7 @@ from uploader_app.models import (
     UrlFinding,
     Verdict,
     url_filename,
+    without_password,
 )
 from uploader_app.validation.messages import Wording, format_duration, format_size, printable
 from uploader_app.validation.probe import probe_stream
@@ -238,16 +238,8 @@ def shown_url(url: str) -> str:
     and at most 200 characters."""
     if not url:
         return "(an empty line)"
-    match = _USERINFO.match(url)
-    if match is not None and ":" in match["userinfo"]:
-        user = match["userinfo"].partition(":")[0]
-        url = f"{match['scheme']}{user}:***@{url[match.end() :]}"
-    url = printable(url)
+    url = printable(without_password(url))
     return url if len(url) <= 200 else url[:199] + "…"
-
-
-# The scheme, then everything before the last "@" of the host part (as urlsplit reads it).
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
 
 
 def _host_forms(url: str) -> list[str]:
