@@ -222,9 +222,13 @@ def upload_filename(name: str) -> str:
     changed, and the look-up by name after a lost answer would miss the video and send it
     again (docs/api-client.md, "File names on the wire"). Those characters are replaced here.
     """
-    return "".join(_UPLOAD_NAME_SWAPS.get(ch, ch) for ch in name)
+    swapped = "".join(_UPLOAD_NAME_SWAPS.get(ch, ch) for ch in name)
+    # A "%22" already in the name reads, to a receiver that undoes that encoding (werkzeug
+    # does for %22), as a quote: its "%" goes too, so the name has one reading.
+    return _ENCODED_LOOKALIKE.sub("_", swapped)
 
 
+_ENCODED_LOOKALIKE = re.compile(r"%(?=0[ad]|22)", re.IGNORECASE)
 _UPLOAD_NAME_SWAPS = {
     **{chr(code): " " for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)},
     '"': "'",

@@ -65,7 +65,9 @@ def test_upload_sends_the_usable_files_once_and_reports_the_rest(
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("name", ["line\nbreak.mp4", "back\\slash.mp4", 'say "hi".mp4'])
+@pytest.mark.parametrize(
+    "name", ["line\nbreak.mp4", "back\\slash.mp4", 'say "hi".mp4', "100%22off.mp4", "a%0Db.mp4"]
+)
 def test_a_lost_answer_for_an_odd_name_is_found_not_sent_twice(
     name: str, start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
 ) -> None:
