@@ -25,7 +25,7 @@ from tests.local_http import serving
 from tests.reliability.hostile_corpus import TECHNICAL, run_cli, strict_json
 from uploader_app.api.requester import loggable
 from uploader_app.jobs.export import row_of
-from uploader_app.jobs.urlcheck import check_url
+from uploader_app.jobs.urlcheck import check_url, shape_problem
 from uploader_app.models import Job, JobState, SourceKind, Target, UploadKind, Verdict
 from uploader_app.sandbox.records import TaskRecord
 
@@ -386,3 +386,18 @@ def test_a_shown_address_masks_only_the_password() -> None:
     # A refused address too malformed to split is stored too: named, not raised on.
     malformed = replace(job, source=f"https://user:{PASSWORD}@[::1/clip.mp4")
     assert malformed.name == "https://user:***@[::1/clip.mp4"
+
+
+@pytest.mark.timeout(30)
+def test_a_space_in_the_path_is_fetched_as_browsers_do(
+    web: tuple[str, Path], video: Callable[..., Path]
+) -> None:
+    # "my clip.mp4" copied from a file list: requests and browsers send the space as %20.
+    base, folder = web
+    (folder / "my clip.mp4").write_bytes(video("c.mp4", duration=6.0, faststart=True).read_bytes())
+    found = check_url(f"{base}/my clip.mp4", TARGET, timeout=5)  # the sandbox's case
+    assert found.verdict is Verdict.OK, found.message
+    assert shape_problem("https://cdn.example/my clip.mp4?a=b c", local_ok=False) is None
+    for odd in ("https://cdn.example/my\u00a0clip.mp4", "https://cdn .example/clip.mp4"):
+        problem = shape_problem(odd, local_ok=False)
+        assert problem is not None and problem.code == "url_invalid"

@@ -209,12 +209,16 @@ def shape_problem(url: str, *, local_ok: bool = True) -> ShapeProblem | None:
     if len(url) > MAX_URL_CHARS:
         return ShapeProblem("url_too_long", {"length": f"{len(url):,}"})
     invalid = ShapeProblem("url_invalid", {"url": shown_url(url)})
-    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch.isspace() for ch in url):
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or _odd_space(ch) for ch in url):
         return invalid  # a line break or tab pasted inside; no server takes those
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
     except ValueError:  # a malformed port or IPv6 literal
+        return invalid
+    if " " in parts.netloc:
+        # A space after the server's name is sent as %20, as browsers and requests do
+        # ("my clip.mp4"); in the name itself it cannot be.
         return invalid
     scheme = parts.scheme.lower()
     if scheme and scheme not in ("http", "https") and ("://" in url or scheme in _BARE_SCHEMES):
@@ -231,6 +235,10 @@ def shape_problem(url: str, *, local_ok: bool = True) -> ShapeProblem | None:
         if _on(host, suffix):
             return ShapeProblem("url_video_page", {"site": site})
     return _sharing_problem(parts.path, parts.query, host, url)
+
+
+def _odd_space(ch: str) -> bool:
+    return ch.isspace() and ch != " "
 
 
 def shown_url(url: str) -> str:
