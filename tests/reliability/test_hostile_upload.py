@@ -3,6 +3,7 @@ sent, every usable video is sent exactly once, under its own name, and the JSON 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tests.integration.engine.support import (
     running,
 )
 from tests.reliability.hostile_corpus import TECHNICAL, Corpus, run_cli, strict_json
+from uploader_app.api import client as api_client
 from uploader_app.models import JobState, upload_filename
 from uploader_app.validation.messages import valid_text
 
@@ -89,3 +91,31 @@ def test_a_lost_answer_for_an_odd_name_is_found_not_sent_twice(
     with client_factory(sandbox)() as client:
         [task] = list(client.iter_tasks(index))
     assert task.filename == engine.job(job.id).name
+
+
+@pytest.mark.timeout(120)
+def test_a_request_an_older_version_made_under_the_raw_name_is_found_after_an_upgrade(
+    start_sandbox: StartSandbox,
+    video_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A version before names were swapped sent 'say "hi".mp4' as it is (the sandbox lists it
+    # so), then stopped before the answer; the upgraded app must find that task, not send
+    # the file again under 'say 'hi'.mp4'.
+    sandbox = start_sandbox()
+    engine = make_engine(sandbox, tmp_path / "home", grace=1.0)
+    index = index_id(sandbox)
+    [clip] = distinct_videos(tmp_path / "in", video_dir, 1)
+    path = clip.rename(clip.with_name('say "hi".mp4'))
+    [job] = engine.add_paths([path], index, target=TARGET)
+    engine.store.update(job.id, create_started=time.time() - 1)
+    with monkeypatch.context() as old_version:
+        old_version.setattr(api_client, "upload_filename", lambda name: name)
+        with client_factory(sandbox)() as client:
+            client.create_task_from_file(index, path, fingerprint=job.fingerprint)
+    with running(engine) as runner:
+        assert runner.wait(timeout=90)
+    assert engine.job(job.id).state is JobState.READY
+    with client_factory(sandbox)() as client:
+        assert [t.filename for t in client.iter_tasks(index)] == ['say "hi".mp4']

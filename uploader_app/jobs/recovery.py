@@ -24,11 +24,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePath
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import NotFoundError
 from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
-from uploader_app.models import Job, JobState, Task
+from uploader_app.models import Job, JobState, SourceKind, Task
 from uploader_app.store import Store
 
 logger = logging.getLogger(__name__)
@@ -141,18 +142,30 @@ class Finder:
         # ``started`` is this computer's time; the service writes its own, and a clock minutes
         # off would rule out the very task the lost request made (or let in older ones).
         started += self.client.clock_offset
-        for task in self.client.iter_tasks(
-            self.job.index_id,
-            filename=self.job.name,
-            sort_by="created_at",
-            sort_option="desc",
-            page_limit=MAX_PAGE_LIMIT,
-        ):
-            if not created_since(task.created_at, started):
-                break
-            if task.filename == self.job.name and self.store.holder("task_id", task.id) is None:
-                found.append(task)
+        for name in self._sent_names():
+            for task in self.client.iter_tasks(
+                self.job.index_id,
+                filename=name,
+                sort_by="created_at",
+                sort_option="desc",
+                page_limit=MAX_PAGE_LIMIT,
+            ):
+                if not created_since(task.created_at, started):
+                    break
+                if task.filename == name and self.store.holder("task_id", task.id) is None:
+                    found.append(task)
         return found
+
+    def _sent_names(self) -> list[str]:
+        """The name the job's file is sent under, then the file's own name when that differs:
+        a version before ``models.upload_filename`` sent it as it is, and a request it made
+        before an upgrade is looked up by the name it carried."""
+        names = [self.job.name]
+        if self.job.source_kind is SourceKind.FILE:
+            own = PurePath(self.job.source).name
+            if own != self.job.name:
+                names.append(own)
+        return names
 
     def _judge(self, task: Task) -> _Verdict:
         duration = self.job.duration
