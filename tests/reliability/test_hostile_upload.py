@@ -3,6 +3,11 @@ sent, every usable video is sent exactly once, under its own name, and the JSON 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pty
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -119,3 +124,38 @@ def test_a_request_an_older_version_made_under_the_raw_name_is_found_after_an_up
     assert engine.job(job.id).state is JobState.READY
     with client_factory(sandbox)() as client:
         assert [t.filename for t in client.iter_tasks(index)] == ['say "hi".mp4']
+
+
+def _in_a_terminal(*args: str, env: dict[str, str], timeout: float = 90) -> tuple[int, str]:
+    """The program run with a terminal as its output, as a person runs it (bars, tables)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uploader_app", *args], stdout=slave, stderr=slave, env=env
+    )
+    os.close(slave)
+    out = b""
+    with contextlib.suppress(OSError):  # EIO once the program has ended
+        while chunk := os.read(master, 65536):
+            out += chunk
+    os.close(master)
+    return proc.wait(timeout), out.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX terminal")
+@pytest.mark.timeout(180)
+def test_a_name_in_square_brackets_is_shown_as_written_in_a_terminal(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    # The bar and the status table read "[...]" as their own markup: "[draft] clip.mp4" showed
+    # as " clip.mp4" (and a URL named "[%2Fx].mp4" made them raise).
+    sandbox = start_sandbox()
+    env = cli_env(sandbox, tmp_path / "home")
+    [clip] = distinct_videos(tmp_path / "in", video_dir, 1)
+    path = clip.rename(clip.with_name("[draft] [bold]clip.mp4"))
+    code, out = _in_a_terminal("upload", "--index", index_id(sandbox), "--wait", str(path), env=env)
+    assert "Traceback" not in out, out
+    assert code == 0, out
+    code, out = _in_a_terminal("status", env=env)
+    assert "Traceback" not in out, out
+    assert "[draft] [bold]clip.mp4" in out
+    assert code == 0

@@ -34,6 +34,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError
@@ -279,7 +280,7 @@ class _View:
         if self.quiet or not self.console.is_terminal:
             return _Nothing()
         self.progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a name, not rich markup
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
@@ -381,7 +382,8 @@ def _table(jobs: Sequence[Job]) -> Table:
     table = Table("job", "file", "status", "sent", "video id")
     for job in jobs:
         sent = f"{job.bytes_sent * 100 // job.size}%" if job.size else ""
-        table.add_row(str(job.id), job.name, state_words(job), sent, job.video_id or "")
+        # Text: a name is shown as written, "[" in it is not rich markup.
+        table.add_row(str(job.id), Text(job.name), state_words(job), sent, job.video_id or "")
     return table
 
 
