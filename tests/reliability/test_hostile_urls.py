@@ -267,6 +267,7 @@ def test_a_url_check_is_thread_safe_under_a_storm_of_bad_input() -> None:
         thread.start()
     for thread in threads:
         thread.join(10)
+    assert not [t for t in threads if t.is_alive()], "a check hung"  # join's timeout is silent
     assert errors == []
 
 
