@@ -24,6 +24,7 @@ from tests.integration.engine.support import (
     running,
 )
 from tests.reliability.hostile_corpus import TECHNICAL, Corpus, run_cli, strict_json
+from uploader_app import models
 from uploader_app.api import client as api_client
 from uploader_app.models import JobState, upload_filename
 from uploader_app.validation.messages import valid_text
@@ -159,3 +160,31 @@ def test_a_name_in_square_brackets_is_shown_as_written_in_a_terminal(
     assert "Traceback" not in out, out
     assert "[draft] [bold]clip.mp4" in out
     assert code == 0
+
+
+@pytest.mark.timeout(180)
+def test_a_video_an_older_version_sent_under_the_raw_name_is_already_in_the_index(
+    start_sandbox: StartSandbox,
+    video_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sandbox = start_sandbox()
+    index = index_id(sandbox)
+    [clip] = distinct_videos(tmp_path / "in", video_dir, 1)
+    path = clip.rename(clip.with_name('say "hi".mp4'))
+    with monkeypatch.context() as old_version:
+        for module in (api_client, models):
+            old_version.setattr(module, "upload_filename", lambda name: name)
+        old = make_engine(sandbox, tmp_path / "old-home")
+        old.add_paths([path], index, target=TARGET)
+        with running(old) as runner:
+            assert runner.wait(timeout=90)
+    # The upgraded app on another computer (its own store) is given the same file.
+    engine = make_engine(sandbox, tmp_path / "home")
+    [job] = engine.add_paths([path], index, target=TARGET)
+    with running(engine) as runner:
+        assert runner.wait(timeout=90)
+    assert engine.job(job.id).state is JobState.ALREADY_IN_INDEX
+    with client_factory(sandbox)() as client:
+        assert [t.filename for t in client.iter_tasks(index)] == ['say "hi".mp4']

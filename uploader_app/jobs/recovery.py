@@ -205,16 +205,20 @@ class Finder:
     def existing_video(self) -> str | None:
         """The id of a video already in the index made from this job's file, if any: on v1.3
         the fingerprint in its metadata (from a task or an indexed asset), on v1.2 the same
-        name and duration."""
-        return self._existing_task_video() or self._existing_indexed_video()
+        name and duration (under either name of :meth:`_sent_names`)."""
+        for name in self._sent_names():
+            found = self._existing_task_video(name) or self._existing_indexed_video(name)
+            if found is not None:
+                return found
+        return None
 
-    def _existing_indexed_video(self) -> str | None:
+    def _existing_indexed_video(self, name: str) -> str | None:
         if self.client.version == "v1.2" or self.job.fingerprint is None:
             return None
         for item in self.client.iter_indexed_assets(
-            self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
+            self.job.index_id, filename=name, page_limit=MAX_PAGE_LIMIT
         ):
-            if item.status != "ready" or item.filename != self.job.name:
+            if item.status != "ready" or item.filename != name:
                 continue
             if self.store.holder("indexed_asset_id", item.id) not in (None, self.job.id):
                 continue
@@ -226,11 +230,11 @@ class Finder:
                 return item.id
         return None
 
-    def _existing_task_video(self) -> str | None:
+    def _existing_task_video(self, name: str) -> str | None:
         for task in self.client.iter_tasks(
-            self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
+            self.job.index_id, filename=name, page_limit=MAX_PAGE_LIMIT
         ):
-            if task.filename != self.job.name or not task.video_id or str(task.status) != "ready":
+            if task.filename != name or not task.video_id or str(task.status) != "ready":
                 continue
             holder = self.store.holder("task_id", task.id)
             if holder not in (None, self.job.id):
