@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -224,9 +225,13 @@ def upload_filename(name: str) -> str:
     changed, and the look-up by name after a lost answer would miss the video and send it
     again (docs/api-client.md, "File names on the wire"). Those characters are replaced here.
     """
-    return "".join(_UPLOAD_NAME_SWAPS.get(ch, ch) for ch in name)
+    swapped = "".join(_UPLOAD_NAME_SWAPS.get(ch, ch) for ch in name)
+    # A "%22" already in the name reads, to a receiver that undoes that encoding (werkzeug
+    # does for %22), as a quote: its "%" goes too, so the name has one reading.
+    return _ENCODED_LOOKALIKE.sub("_", swapped)
 
 
+_ENCODED_LOOKALIKE = re.compile(r"%(?=0[ad]|22)", re.IGNORECASE)
 _UPLOAD_NAME_SWAPS = {
     **{chr(code): " " for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)},
     '"': "'",
@@ -243,6 +248,20 @@ def url_filename(url: str) -> str:
     except ValueError:
         return ""
     return unquote(PurePosixPath(path).name)
+
+
+def without_password(url: str) -> str:
+    """``url`` with the password of a ``user:password@`` in it masked (``user:***@``): how a
+    stored address is shown; the service is still sent the whole address."""
+    match = _USERINFO.match(url)
+    if match is None or ":" not in match["userinfo"]:
+        return url
+    user = match["userinfo"].partition(":")[0]
+    return f"{match['scheme']}{user}:***@{url[match.end() :]}"
+
+
+# The scheme, then everything before the last "@" of the host part (as urlsplit reads it).
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
 
 
 @dataclass(frozen=True)
@@ -385,7 +404,14 @@ class Job:
         if self.source_kind is SourceKind.MANIFEST_ROW:
             # An S3 key is not a URL: "#", "?" and "%" are part of the object's name.
             return self.source.rpartition("/")[2]
-        return url_filename(self.source) or urlsplit(self.source).netloc or self.source
+        return url_filename(self.source) or _site(self.source) or without_password(self.source)
+
+    @property
+    def shown_source(self) -> str:
+        """The path or address as people see it: an address's password masked."""
+        if self.source_kind is SourceKind.URL:
+            return without_password(self.source)
+        return self.source
 
     @property
     def folder(self) -> str:
@@ -394,4 +420,13 @@ class Job:
             return str(Path(self.source).parent)
         if self.source_kind is SourceKind.MANIFEST_ROW:
             return self.source.removeprefix("s3://").partition("/")[0]  # the bucket
-        return urlsplit(self.source).netloc
+        return _site(self.source)
+
+
+def _site(url: str) -> str:
+    """The host and port: a user:password@ before them is not for showing. Empty for an
+    address too malformed to split (a refused one is stored too)."""
+    try:
+        return urlsplit(url).netloc.rpartition("@")[2]
+    except ValueError:
+        return ""

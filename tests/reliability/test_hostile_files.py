@@ -142,7 +142,8 @@ def test_cancel_stops_a_scan_of_a_fifo_folder_at_once(tmp_path: Path) -> None:
     cancel.set()
     rest = list(results)
     assert first.verdict is Verdict.SKIPPED
-    assert len(rest) < 50
+    # Only the checks already under way finish (1 or 2 measured); ignoring cancel gives 49.
+    assert len(rest) <= 10
 
 
 @pytest.mark.soak  # 6 s here: make reliability runs it

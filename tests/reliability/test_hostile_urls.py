@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,10 @@ from tests.integration.engine.support import client_factory, index_id
 from tests.local_http import serving
 from tests.reliability.hostile_corpus import TECHNICAL, run_cli, strict_json
 from uploader_app.api.requester import loggable
-from uploader_app.jobs.urlcheck import check_url
-from uploader_app.models import Target, UploadKind, Verdict
+from uploader_app.jobs.export import row_of
+from uploader_app.jobs.urlcheck import check_url, shape_problem
+from uploader_app.models import Job, JobState, SourceKind, Target, UploadKind, Verdict
+from uploader_app.sandbox.records import TaskRecord
 
 SERVICE = "https://api.twelvelabs.io/v1.3"  # never contacted: it only says "not this computer"
 TARGET = Target(kind=UploadKind.URL)
@@ -81,6 +84,16 @@ REFUSED_UNSEEN: list[tuple[str, str]] = [
     ("http://2130706433/clip.mp4", "url_private"),  # 127.0.0.1 as one number
     ("http://0x7f.1/clip.mp4", "url_private"),  # 127.0.0.1 in hex, short form
     ("http://127.1/clip.mp4", "url_private"),
+    ("http://[::ffff:127.0.0.1]/clip.mp4", "url_private"),
+    # Forms a fetcher turns into 127.0.0.1 while urlsplit reads another host or none:
+    # %-encoded, full-width or circled digits and ideographic dots (IDNA maps them), and a
+    # backslash, which ends the host for requests and browsers.
+    ("http://%31%32%37.0.0.1/clip.mp4", "url_private"),
+    ("http://\uff11\uff12\uff17.0.0.1/clip.mp4", "url_private"),
+    ("http://127\u30020\u30020\u30021/clip.mp4", "url_private"),
+    ("http://\u2460\u2461\u2466.0.0.1/clip.mp4", "url_private"),
+    ("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/clip.mp4", "url_private"),
+    ("http://127.0.0.1\\@example.com/clip.mp4", "url_private"),
     ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "url_video_page"),
     ("https://drive.google.com/file/d/abc/view", "url_sharing_page"),
     (f"ftp://user:{PASSWORD}@files.example/clip.mp4", "url_scheme"),
@@ -156,6 +169,7 @@ def _redirector(seen: list[str], targets: dict[str, str]) -> Callable[..., Any]:
         ("http://localhost/clip.mp4", "url_private"),
         ("http://[::1]:8080/clip.mp4", "url_private"),
         ("http://2130706433/clip.mp4", "url_private"),
+        ("http://%31%30.0.0.1/clip.mp4", "url_private"),
         ("javascript:alert(1)", "url_scheme"),
         ("https://www.youtube.com/watch?v=abc", "url_video_page"),
         (f"http://u:{PASSWORD}@192.168.0.9/clip.mp4", "url_private"),
@@ -253,6 +267,7 @@ def test_a_url_check_is_thread_safe_under_a_storm_of_bad_input() -> None:
         thread.start()
     for thread in threads:
         thread.join(10)
+    assert not [t for t in threads if t.is_alive()], "a check hung"  # join's timeout is silent
     assert errors == []
 
 
@@ -321,3 +336,69 @@ def test_an_idn_host_is_fetched_by_its_ascii_name(video: Callable[..., Path]) ->
         )
     assert found.verdict is Verdict.OK, found.message
     assert seen == ["http://xn--bcher-kva.example/clip.mp4"]
+
+
+@pytest.mark.timeout(180)
+def test_a_stored_address_is_shown_without_its_password_and_sent_whole(
+    start_sandbox: StartSandbox, web: tuple[str, Path], video: Callable[..., Path], tmp_path: Path
+) -> None:
+    # The password sits in the store because the service needs it; every place that shows a
+    # stored address (url/status --json rows, status lines, the CSV) masks it.
+    base, folder = web
+    (folder / "clip.mp4").write_bytes(video("clip.mp4", duration=6.0, faststart=True).read_bytes())
+    sandbox = start_sandbox()
+    env = cli_env(sandbox, tmp_path / "home")
+    index = index_id(sandbox)
+    with_password = base.replace("http://", f"http://user:{PASSWORD}@")
+    secret, bare = f"{with_password}/clip.mp4", f"{with_password}/"  # bare: no file name
+    code, out, err = run_cli("url", "--index", index, "--json", secret, bare, env=env)
+    assert b"Traceback" not in err, err
+    rows = strict_json(out)
+    assert PASSWORD.encode() not in out + err
+    assert {row["url"] for row in rows} == {
+        secret.replace(PASSWORD, "***"),
+        bare.replace(PASSWORD, "***"),
+    }
+    for args in (["status", "--json"], ["status"]):
+        code, out, err = run_cli(*args, env=env)
+        assert b"Traceback" not in err, err
+        assert PASSWORD.encode() not in out + err, out
+    csv_file = tmp_path / "jobs.csv"
+    code, out, err = run_cli("export", str(csv_file), env=env)
+    assert code == 0, err
+    assert "user:***@127.0.0.1" in csv_file.read_text(encoding="utf-8")
+    assert PASSWORD not in csv_file.read_text(encoding="utf-8")
+    # The service was sent the address whole, password and all.
+    fetched = [t.video_url for t in sandbox.sandbox.store.all(TaskRecord)]
+    assert fetched == [secret]
+
+
+def test_a_shown_address_masks_only_the_password() -> None:
+    job = Job(
+        id=1,
+        source_kind=SourceKind.URL,
+        source=f"https://user:{PASSWORD}@files.example:8443/",
+        index_id="i",
+        state=JobState.REJECTED,
+    )
+    assert job.shown_source == "https://user:***@files.example:8443/"
+    assert job.name == "files.example:8443"
+    assert PASSWORD not in row_of(job)["url"]
+    # A refused address too malformed to split is stored too: named, not raised on.
+    malformed = replace(job, source=f"https://user:{PASSWORD}@[::1/clip.mp4")
+    assert malformed.name == "https://user:***@[::1/clip.mp4"
+
+
+@pytest.mark.timeout(30)
+def test_a_space_in_the_path_is_fetched_as_browsers_do(
+    web: tuple[str, Path], video: Callable[..., Path]
+) -> None:
+    # "my clip.mp4" copied from a file list: requests and browsers send the space as %20.
+    base, folder = web
+    (folder / "my clip.mp4").write_bytes(video("c.mp4", duration=6.0, faststart=True).read_bytes())
+    found = check_url(f"{base}/my clip.mp4", TARGET, timeout=5)  # the sandbox's case
+    assert found.verdict is Verdict.OK, found.message
+    assert shape_problem("https://cdn.example/my clip.mp4?a=b c", local_ok=False) is None
+    for odd in ("https://cdn.example/my\u00a0clip.mp4", "https://cdn .example/clip.mp4"):
+        problem = shape_problem(odd, local_ok=False)
+        assert problem is not None and problem.code == "url_invalid"

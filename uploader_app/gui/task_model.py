@@ -232,7 +232,7 @@ class TaskTableModel(QAbstractTableModel):
 
     def _tooltip(self, row: _Row, column: Column) -> str | None:
         if column is Column.NAME:
-            return row.job.source
+            return row.job.shown_source
         text = self._display(row, column)
         return text or None
 

@@ -47,7 +47,7 @@ def row_of(job: Job) -> dict[str, str]:
         "job": job.id,
         "file": job.name,
         "folder": "" if is_url else job.folder,
-        "url": job.source if is_url else "",
+        "url": job.shown_source if is_url else "",
         "size_bytes": job.size,
         "duration_s": f"{job.duration:.3f}" if job.duration is not None else None,
         "index_id": job.index_id,

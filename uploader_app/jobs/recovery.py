@@ -24,11 +24,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePath
 
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import NotFoundError
 from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
-from uploader_app.models import Job, JobState, Task
+from uploader_app.models import Job, JobState, SourceKind, Task
 from uploader_app.store import Store
 
 logger = logging.getLogger(__name__)
@@ -151,18 +152,30 @@ class Finder:
         # ``started`` is this computer's time; the service writes its own, and a clock minutes
         # off would rule out the very task the lost request made (or let in older ones).
         started += self.client.clock_offset
-        for task in self.client.iter_tasks(
-            self.job.index_id,
-            filename=self.job.name,
-            sort_by="created_at",
-            sort_option="desc",
-            page_limit=MAX_PAGE_LIMIT,
-        ):
-            if not created_since(task.created_at, started):
-                break
-            if task.filename == self.job.name and self.store.holder("task_id", task.id) is None:
-                found.append(task)
+        for name in self._sent_names():
+            for task in self.client.iter_tasks(
+                self.job.index_id,
+                filename=name,
+                sort_by="created_at",
+                sort_option="desc",
+                page_limit=MAX_PAGE_LIMIT,
+            ):
+                if not created_since(task.created_at, started):
+                    break
+                if task.filename == name and self.store.holder("task_id", task.id) is None:
+                    found.append(task)
         return found
+
+    def _sent_names(self) -> list[str]:
+        """The name the job's file is sent under, then the file's own name when that differs:
+        a version before ``models.upload_filename`` sent it as it is, and a request it made
+        before an upgrade is looked up by the name it carried."""
+        names = [self.job.name]
+        if self.job.source_kind is SourceKind.FILE:
+            own = PurePath(self.job.source).name
+            if own != self.job.name:
+                names.append(own)
+        return names
 
     def _judge(self, task: Task) -> _Verdict:
         duration = self.job.duration
@@ -211,22 +224,28 @@ class Finder:
     def existing_video(self) -> str | None:
         """The id of a video already in the index made from this job's file, if any: on v1.3
         the fingerprint in its metadata (from a task or an indexed asset), on v1.2 the same
-        name and duration. A video still on its way (validating, pending, queued, indexing)
-        counts as well as a ready one; raises ``TwinInProgressError`` when such a video may
-        be this file's but cannot be told yet (v1.3 shows the fingerprint once indexed)."""
+        name and duration (under either name of :meth:`_sent_names`). A video still on its way
+        (validating, pending, queued, indexing) counts as well as a ready one; raises
+        ``TwinInProgressError`` when such a video may be this file's but cannot be told yet
+        (v1.3 shows the fingerprint once indexed)."""
         twins: list[str] = []
-        found = self._existing_task_video(twins) or self._existing_indexed_video(twins)
-        if found is None and twins:
+        for name in self._sent_names():
+            found = self._existing_task_video(name, twins) or self._existing_indexed_video(
+                name, twins
+            )
+            if found is not None:
+                return found
+        if twins:
             raise TwinInProgressError(twins[0])
-        return found
+        return None
 
-    def _existing_indexed_video(self, twins: list[str]) -> str | None:
+    def _existing_indexed_video(self, name: str, twins: list[str]) -> str | None:
         if self.client.version == "v1.2" or self.job.fingerprint is None:
             return None
         for item in self.client.iter_indexed_assets(
-            self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
+            self.job.index_id, filename=name, page_limit=MAX_PAGE_LIMIT
         ):
-            if item.status == "failed" or item.filename != self.job.name:
+            if item.status == "failed" or item.filename != name:
                 continue
             if self.store.holder("indexed_asset_id", item.id) not in (None, self.job.id):
                 continue
@@ -240,11 +259,11 @@ class Finder:
                 return item.id
         return None
 
-    def _existing_task_video(self, twins: list[str]) -> str | None:
+    def _existing_task_video(self, name: str, twins: list[str]) -> str | None:
         for task in self.client.iter_tasks(
-            self.job.index_id, filename=self.job.name, page_limit=MAX_PAGE_LIMIT
+            self.job.index_id, filename=name, page_limit=MAX_PAGE_LIMIT
         ):
-            if task.filename != self.job.name or str(task.status) == "failed":
+            if task.filename != name or str(task.status) == "failed":
                 continue
             holder = self.store.holder("task_id", task.id)
             if holder not in (None, self.job.id):

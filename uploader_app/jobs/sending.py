@@ -109,7 +109,7 @@ def job_json(job: Job) -> dict[str, Any]:
     where = "url" if job.source_kind is SourceKind.URL else "path"
     return {
         "job": job.id,
-        where: job.source,
+        where: job.shown_source,
         "index_id": job.index_id,
         "state": str(job.state),
         "route": str(job.route) if job.route else None,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import ipaddress
 import logging
-import re
 import socket
 import threading
 import time
@@ -23,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from uploader_app import __version__
 from uploader_app.api.errors import error_from_exception
@@ -37,6 +36,7 @@ from uploader_app.models import (
     UrlFinding,
     Verdict,
     url_filename,
+    without_password,
 )
 from uploader_app.validation.messages import Wording, format_duration, format_size, printable
 from uploader_app.validation.probe import probe_stream
@@ -212,12 +212,16 @@ def shape_problem(url: str, *, local_ok: bool = True) -> ShapeProblem | None:
     if len(url) > MAX_URL_CHARS:
         return ShapeProblem("url_too_long", {"length": f"{len(url):,}"})
     invalid = ShapeProblem("url_invalid", {"url": shown_url(url)})
-    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch.isspace() for ch in url):
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or _odd_space(ch) for ch in url):
         return invalid  # a line break or tab pasted inside; no server takes those
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
     except ValueError:  # a malformed port or IPv6 literal
+        return invalid
+    if " " in parts.netloc:
+        # A space after the server's name is sent as %20, as browsers and requests do
+        # ("my clip.mp4"); in the name itself it cannot be.
         return invalid
     scheme = parts.scheme.lower()
     if scheme and scheme not in ("http", "https") and ("://" in url or scheme in _BARE_SCHEMES):
@@ -225,8 +229,9 @@ def shape_problem(url: str, *, local_ok: bool = True) -> ShapeProblem | None:
         return ShapeProblem("url_scheme", {"scheme": scheme, "scheme_hint": hint})
     if scheme not in ("http", "https") or not host or not address_ok(url):
         return invalid
-    if not local_ok and only_reachable_here(host):
-        return ShapeProblem("url_private", {"host": host})
+    local = None if local_ok else next(filter(only_reachable_here, _host_forms(url)), None)
+    if local is not None:
+        return ShapeProblem("url_private", {"host": printable(local)})
     if host in _FILE_HOSTS:
         return None
     for suffix, site in _VIDEO_SITES:
@@ -235,21 +240,32 @@ def shape_problem(url: str, *, local_ok: bool = True) -> ShapeProblem | None:
     return _sharing_problem(parts.path, parts.query, host, url)
 
 
+def _odd_space(ch: str) -> bool:
+    return ch.isspace() and ch != " "
+
+
 def shown_url(url: str) -> str:
     """``url`` as a message may show it: a password in it masked, control characters escaped,
     and at most 200 characters."""
     if not url:
         return "(an empty line)"
-    match = _USERINFO.match(url)
-    if match is not None and ":" in match["userinfo"]:
-        user = match["userinfo"].partition(":")[0]
-        url = f"{match['scheme']}{user}:***@{url[match.end() :]}"
-    url = printable(url)
+    url = printable(without_password(url))
     return url if len(url) <= 200 else url[:199] + "…"
 
 
-# The scheme, then everything before the last "@" of the host part (as urlsplit reads it).
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+def _host_forms(url: str) -> list[str]:
+    """The host as urlsplit reads it, then as a fetcher may: requests and browsers end the
+    host at a backslash and %-decode it ("%31%32%37.0.0.1"), and IDNA maps full-width digits,
+    letters and dots to ASCII ("１２７。０。０。１" is 127.0.0.1 to a browser)."""
+    forms: list[str] = []
+    for text in (url, url.replace("\\", "/")):
+        try:
+            host = urlsplit(text).hostname or ""
+        except ValueError:
+            continue
+        mapped = unicodedata.normalize("NFKC", unquote(host)).replace("\u3002", ".").lower()
+        forms += [host, mapped]
+    return forms
 
 
 def only_reachable_here(host: str) -> bool:
