@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import ApiError, NotFoundError
+from uploader_app.api.errors import ApiError, CancelledError, NotFoundError
 from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
 from uploader_app.jobs.recovery import DURATION_TOLERANCE, Finder, created_since
 from uploader_app.jobs.urlcheck import check_url
@@ -427,11 +427,16 @@ def send_manifest(
     """Send a checked manifest's rows: jobs for all; on v1.2 the one transfer and the matching
     (blocking: call off the GUI thread; ``cancel`` stops it, leaving unmatched rows waiting);
     on v1.3 the runners send the queued rows. A failed transfer request fails its rows with
-    the reason and is raised."""
+    the reason and is raised; one cut off by ``cancel`` is raised and leaves them unsent."""
     report = enqueue_rows(store, rows, client.version, profile=profile, on_job=on_change)
     if client.version == "v1.2" and report.sent:
         try:
             done = send_transfer(client, store, report.sent, cancel=cancel, on_change=on_change)
+        except CancelledError:
+            # Quitting cut the POST off before its last byte (a cancelled request is always
+            # incomplete, api/body.py): nothing went out, so the rows are not failed; they
+            # go out with the next send of the list (docs/manifests.md, "Sending").
+            raise
         except ApiError as error:
             for job_id in report.sent:
                 failed = store.update(
