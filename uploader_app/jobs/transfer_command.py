@@ -1,9 +1,9 @@
 """``uploader-app transfer FILE [--wait] [--json]``: send a checked manifest's rows.
 
 Same exit status and JSON row fields as ``upload`` (``jobs.commands``): 0 every row is on the
-service or ready (or already in the index, or its v1.2 transfer went out and it waits for
-the service to start it), 1 a row failed or the manifest has errors (then
-nothing is sent), 2 usage, 3 a key or configuration problem.
+service or ready (or already in the index), 1 a row failed, still waits for the service to
+start it (v1.2) or the manifest has errors (then nothing is sent), 2 usage, 3 a key or
+configuration problem.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from uploader_app.jobs.runner import ThreadRunner
 from uploader_app.jobs.transfer import SENT_KEY, send_manifest
 from uploader_app.manifest.checks import check_document, is_valid
 from uploader_app.manifest.document import ManifestDocument
-from uploader_app.models import Job, JobState
+from uploader_app.models import JobState
 from uploader_app.store import Store, StoreError
 
 
@@ -112,9 +112,13 @@ def _send(
         view.summary(final)
     if problem is not None:
         return _problem_exit(problem)
-    return EXIT_FAILED if any(not _sent(j) for j in final) else EXIT_OK
-
-
-def _sent(job: Job) -> bool:
-    waiting = job.state is JobState.CHECKING and SENT_KEY in job.options
-    return job.state in _SENT or waiting
+    # A row still waiting for the service to start it is not on the service yet, and may
+    # turn out "not started": exit 0 would tell a script it is there (the issue's contract).
+    waiting = [j for j in final if j.state is JobState.CHECKING and SENT_KEY in j.options]
+    if waiting and not args.wait:
+        print(
+            "To follow the videos the service has not started yet, run the same command "
+            "with --wait; they are not sent again.",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED if any(j.state not in _SENT for j in final) else EXIT_OK
