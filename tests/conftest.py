@@ -176,3 +176,24 @@ def hostile_corpus(tmp_path_factory: pytest.TempPathFactory, video_dir: Path) ->
     from tests.reliability.hostile_corpus import build
 
     return build(tmp_path_factory.mktemp("hostile") / "corpus", video_dir)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches real AWS: the developer's credentials, profiles and files are hidden
+    and the EC2 metadata address (not loopback) is never asked. A v1.2 row left without a
+    task reads its object with the default credentials (jobs/transfer.py), which in a test
+    without the ``s3`` fixture meant real S3 or 169.254.169.254, from the engine's poller
+    while the window closed."""
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))

@@ -130,6 +130,7 @@ def test_cli_build_splits_long_lists(
         ("wrong key", "AWS refused your credentials"),
         ("no credentials", "No AWS credentials were found"),
         ("unknown profile", "no AWS profile named 'work'"),
+        ("broken AWS settings", "aws-config cannot be read"),
         ("not a bucket address", "not a bucket address"),
     ],
 )
@@ -160,6 +161,10 @@ def test_cli_build_gives_a_plain_reason_when_s3_cannot_be_read(  # noqa: PLR0917
         monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     elif setup == "unknown profile":
         extra = ["--profile", "work"]
+    elif setup == "broken AWS settings":
+        broken = tmp_path / "aws-config"
+        broken.write_text("[default\nregion = us-west-2\n")  # no closing bracket
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(broken))
     else:
         source = "https://example.com/videos"
     out = tmp_path / "list.json"

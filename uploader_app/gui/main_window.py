@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from uploader_app import __version__
 from uploader_app.api.client import ApiClient
+from uploader_app.api.errors import CancelledError
 from uploader_app.api.retry import RetryPolicy
 from uploader_app.gui.background import Stream
 from uploader_app.gui.close_dialog import close_host
@@ -449,6 +450,10 @@ class MainWindow(QMainWindow):
 
     def _on_manifest_failed(self, error: BaseException) -> None:
         self.manifest_tab.set_sending(False)
+        if isinstance(error, CancelledError):
+            # The window is closing: a modal box now would hold the quit up, and the rows
+            # simply wait for the next send of the list.
+            return
         QMessageBox.warning(self, "Not sent", f"The list was not sent. {problem_text(error)}")
 
     # ---- what the engine and the picker say ----------------------------------------------

@@ -53,12 +53,6 @@ ENV_GRACE = "UPLOADER_APP_LOOKUP_GRACE"
 SENT = frozenset({JobState.ON_SERVICE, JobState.READY, JobState.ALREADY_IN_INDEX})
 
 
-def is_sent(job: Job) -> bool:
-    """On the service, or a v1.2 transfer's row that went out and waits for the service to
-    start it (docs/manifests.md)."""
-    return job.state in SENT or (job.state is JobState.CHECKING and SENT_KEY in job.options)
-
-
 def grace() -> float:
     try:
         return float(os.environ.get(ENV_GRACE, "") or GRACE)
@@ -331,4 +325,4 @@ def run_jobs(
         view.summary(final)
     if problem is not None:
         return problem_exit(problem)
-    return EXIT_FAILED if any(not is_sent(j) for j in final) else EXIT_OK
+    return EXIT_FAILED if any(j.state not in SENT for j in final) else EXIT_OK

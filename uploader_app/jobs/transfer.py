@@ -22,10 +22,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import ApiError, NotFoundError
+from uploader_app.api.errors import ApiError, CancelledError, NotFoundError
 from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
 from uploader_app.jobs.recovery import DURATION_TOLERANCE, Finder, created_since
 from uploader_app.jobs.urlcheck import check_url
@@ -41,6 +41,10 @@ from uploader_app.models import (
     UploadKind,
 )
 from uploader_app.store import NewJob, Store
+
+if TYPE_CHECKING:
+    from uploader_app.manifest.bucket import S3Access
+    from uploader_app.manifest.checks import BucketError
 
 logger = logging.getLogger(__name__)
 
@@ -259,10 +263,11 @@ def send_transfer(
             if not waiting or time.monotonic() >= deadline or waiter.is_set():
                 break
             waiter.wait(match_every)
-        if not waiter.is_set():
-            # Stopped (the window closed) is not refused by the service: those rows wait.
-            for job in waiting:
-                _changed(_not_started(client, store, job, window), on_change)
+        reader = _ObjectReader()
+        for job in waiting:
+            if waiter.is_set():
+                break  # stopped (the window closed) is not refused by the service: rows wait
+            _changed(_not_started(client, store, job, window, reader), on_change)
     except ApiError as error:
         if not any(SENT_KEY in store.get(i).options for i in ids):
             raise  # the transfer itself failed: nothing was sent
@@ -299,12 +304,13 @@ def follow_transfers(
     client = client_factory()
     waiting = 0
     now = time.time()
+    reader = _ObjectReader()
     for job in _match(client, store, jobs, on_change):
         started = store.internals(job.id).create_started
         if started is not None and now - started < MATCH_WINDOW:
             waiting += 1
         else:
-            _changed(_not_started(client, store, job, MATCH_WINDOW), on_change)
+            _changed(_not_started(client, store, job, MATCH_WINDOW, reader), on_change)
     return waiting
 
 
@@ -330,7 +336,9 @@ def _match(
     return left
 
 
-def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Job | None:
+def _not_started(
+    client: ApiClient, store: Store, job: Job, waited: float, reader: _ObjectReader
+) -> Job | None:
     """A row the transfer made no task for: the service skips a file already in the index
     (by content hash), so a ready video from before the send that is the same file as far as
     the answers tell (name, length, size: ``_same_file``) means "already there"; otherwise the
@@ -341,7 +349,7 @@ def _not_started(client: ApiClient, store: Store, job: Job, waited: float) -> Jo
         held = store.holder("task_id", task.id) is not None  # another row of this send
         if task.filename != job.name or held or task.status is not TaskStatus.READY:
             continue
-        facts = facts or _object_facts(job)
+        facts = facts or reader.facts(job)
         if not _same_file(client, job.index_id, task, facts):
             differs = True
             continue
@@ -379,23 +387,38 @@ class _ObjectFacts:
     duration: float | None = None
 
 
-def _object_facts(job: Job) -> _ObjectFacts:
-    """The object's size and length, read with the user's AWS credentials through a link
-    (ranged reads of only the bytes MediaInfo needs); unknown when they cannot read it, as
-    on v1.2 where the service reads the bucket through its own integration."""
-    from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
-    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415
+class _ObjectReader:
+    """Reads rows' objects (size and length) for one round of decisions, with one S3 client
+    per AWS profile: making one costs about half a second (boto3 loads its models), which
+    every row of a 1,000-row list paid."""
 
-    uri = parse_s3_uri(job.source)
-    if not isinstance(uri, S3Uri):
-        return _ObjectFacts()
-    try:
-        link = S3Access(job.options.get("aws_profile")).presign(uri)
-    except BucketError as exc:
-        logger.info("%s cannot be read here (%s): compared by name only", uri, exc.message)
-        return _ObjectFacts()
-    found = check_url(link, Target(kind=UploadKind.URL))
-    return _ObjectFacts(found.size, found.duration)
+    def __init__(self) -> None:
+        self._access: dict[str | None, S3Access | BucketError] = {}
+
+    def facts(self, job: Job) -> _ObjectFacts:
+        """The object's size and length, read with the user's AWS credentials through a link
+        (ranged reads of only the bytes MediaInfo needs); unknown when they cannot read it,
+        as on v1.2 where the service reads the bucket through its own integration."""
+        from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
+        from uploader_app.manifest.checks import BucketError  # noqa: PLC0415
+
+        uri = parse_s3_uri(job.source)
+        if not isinstance(uri, S3Uri):
+            return _ObjectFacts()
+        profile = job.options.get("aws_profile")
+        try:
+            access = self._access.get(profile)
+            if access is None:
+                access = self._access[profile] = S3Access(profile)
+            if isinstance(access, BucketError):
+                raise access
+            link = access.presign(uri)
+        except BucketError as exc:
+            self._access.setdefault(profile, exc)  # a missing profile is missing for all rows
+            logger.info("%s cannot be read here (%s): compared by name only", uri, exc.message)
+            return _ObjectFacts()
+        found = check_url(link, Target(kind=UploadKind.URL))
+        return _ObjectFacts(found.size, found.duration)
 
 
 def _same_file(client: ApiClient, index_id: str, task: Task, facts: _ObjectFacts) -> bool:
@@ -429,11 +452,16 @@ def send_manifest(
     """Send a checked manifest's rows: jobs for all; on v1.2 the one transfer and the matching
     (blocking: call off the GUI thread; ``cancel`` stops it, leaving unmatched rows waiting);
     on v1.3 the runners send the queued rows. A failed transfer request fails its rows with
-    the reason and is raised."""
+    the reason and is raised; one cut off by ``cancel`` is raised and leaves them unsent."""
     report = enqueue_rows(store, rows, client.version, profile=profile, on_job=on_change)
     if client.version == "v1.2" and report.sent:
         try:
             done = send_transfer(client, store, report.sent, cancel=cancel, on_change=on_change)
+        except CancelledError:
+            # Quitting cut the POST off before its last byte (a cancelled request is always
+            # incomplete, api/body.py): nothing went out, so the rows are not failed; they
+            # go out with the next send of the list (docs/manifests.md, "Sending").
+            raise
         except ApiError as error:
             for job_id in report.sent:
                 failed = store.update(

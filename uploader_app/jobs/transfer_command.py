@@ -1,9 +1,9 @@
 """``uploader-app transfer FILE [--wait] [--json]``: send a checked manifest's rows.
 
 Same exit status and JSON row fields as ``upload`` (``jobs.sending``): 0 every row is on the
-service or ready (or already in the index, or its v1.2 transfer went out and it waits for
-the service to start it), 1 a row failed or the manifest has errors (then
-nothing is sent), 2 usage, 3 a key or configuration problem.
+service or ready (or already in the index), 1 a row failed, still waits for the service to
+start it (v1.2) or the manifest has errors (then nothing is sent), 2 usage, 3 a key or
+configuration problem.
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from uploader_app.jobs.sending import (
     run_jobs,
     say_problem,
 )
-from uploader_app.jobs.transfer import send_manifest
+from uploader_app.jobs.transfer import SENT_KEY, send_manifest
 from uploader_app.manifest.checks import check_document, is_valid
 from uploader_app.manifest.document import ManifestDocument
+from uploader_app.models import JobState
 from uploader_app.store import Store, StoreError
 
 
@@ -88,4 +89,17 @@ def _send(
             return EXIT_FAILED
     for note in report.notes:
         print(note, file=sys.stderr)
-    return run_jobs(engine, [j.id for j in report.jobs], view, args, stdout)
+    ids = [j.id for j in report.jobs]
+    status = run_jobs(engine, ids, view, args, stdout)
+    # A row still waiting for the service to start it is not on the service yet, and may
+    # turn out "not started": exit 0 would tell a script it is there (the issue's contract).
+    waiting = [
+        j for j in store.jobs(ids=ids) if j.state is JobState.CHECKING and SENT_KEY in j.options
+    ]
+    if waiting and not args.wait:
+        print(
+            "To follow the videos the service has not started yet, run the same command "
+            "with --wait; they are not sent again.",
+            file=sys.stderr,
+        )
+    return status

@@ -17,6 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConfigParseError,
     EndpointConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
@@ -67,6 +68,8 @@ class S3Access:
                 "Use a profile listed in ~/.aws/config, or leave the profile out to use your "
                 "default credentials.",
             ) from None
+        except BotoCoreError as exc:  # a broken ~/.aws/config, say: words, not a traceback
+            raise _explain(exc, "", None) from None
         self._regions: dict[str, str | None] = {}
 
     def bucket_region(self, bucket: str) -> str | None:
@@ -160,6 +163,12 @@ def _explain(exc: Exception, bucket: str, uri: S3Uri | None) -> BucketError:
             "No AWS credentials were found on this computer.",
             "Run 'aws configure' (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), "
             "or choose a profile that has them.",
+        )
+    if isinstance(exc, ConfigParseError):
+        return BucketError(
+            f"Your AWS settings file {exc.kwargs.get('path', '')} cannot be read.",
+            "Fix it in a text editor (each section starts with a name in square brackets, "
+            "e.g. [default]), or run 'aws configure' to write it again.",
         )
     if isinstance(exc, EndpointConnectionError):
         return BucketError(

@@ -4,6 +4,7 @@ v1.2 row whose transfer went out but whose task was not found yet is matched by 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.integration.engine.support import (
     wait_until,
 )
 from tests.s3_emulator import S3Emulator
+from uploader_app.api.errors import CancelledError
 from uploader_app.jobs import transfer
 from uploader_app.jobs.sending import state_words
 from uploader_app.jobs.transfer import SendReport
@@ -135,3 +137,24 @@ def test_a_v12_row_left_waiting_is_not_started_when_the_window_ends(
     failed = engine.job(job.id)
     assert failed.error_code == "transfer_not_started"
     assert "us-west-2" in failed.error_hint
+
+
+def test_quitting_during_the_v12_post_leaves_the_rows_unsent_for_the_next_send(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """Quitting cuts the POST off before its last byte (api/body.py), so nothing went out:
+    the rows neither fail nor wait for a task; the next send of the list sends them."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    store = Store(tmp_path / "jobs.sqlite3")
+    quitting = threading.Event()
+    quitting.set()
+    with client_factory(sandbox, "v1.2")() as client, pytest.raises(CancelledError):
+        transfer.send_manifest(client, store, [row], cancel=quitting)
+    (job,) = store.jobs()
+    assert (job.state, job.error_code) == (JobState.CHECKING, None)
+    assert transfer.SENT_KEY not in job.options
+    with client_factory(sandbox, "v1.2")() as client:
+        again = transfer.send_manifest(client, store, [row])
+    assert again.sent == [job.id]
+    assert again.jobs[0].state is JobState.ON_SERVICE
+    store.close()
