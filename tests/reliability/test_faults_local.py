@@ -22,6 +22,7 @@ from tests.reliability.invariants import check_invariants
 from uploader_app.jobs.events import JobNotice
 from uploader_app.models import JobState
 from uploader_app.store import Store
+from uploader_app.validation.fingerprint import compute_fingerprint
 
 
 def _cli_with_file_limit(env: dict[str, str], limit: int, *args: str) -> tuple[int, str]:
@@ -122,3 +123,24 @@ def test_files_deleted_renamed_or_grown_before_their_turn_end_plainly_and_their_
     names = [fine.name, deleted.name, moved.name, grown.name]
     outcome = check_invariants(run.engine.store, run.sandbox, run.index, names=names)
     assert outcome.count(JobState.READY) == 4
+
+
+def test_a_file_added_again_from_elsewhere_is_sent_with_its_own_fingerprint(
+    start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
+) -> None:
+    # Outcome: a file that grew before its turn was sent as grown, so its job holds the grown
+    # content's fingerprint; the original copy, added again from another place, is that
+    # job's video (same dedup key) and must now carry the copy's own fingerprint and size,
+    # never the grown file's (recovery would take the grown file's video for this one).
+    run = batch(start_sandbox, video_dir, tmp_path, count=1)
+    [clip] = run.files
+    original = Path(shutil.copy(clip, tmp_path / "original copy.mp4"))
+    with clip.open("ab") as fh:
+        fh.write(b"\0" * 4096)
+    run.run(uploads=1)
+    [sent] = run.engine.jobs()
+    assert sent.state is JobState.READY and sent.fingerprint == compute_fingerprint(clip)
+    [again] = run.engine.add_paths([original], run.index, target=TARGET, force=True)
+    assert again.id == sent.id and again.name == original.name
+    assert again.fingerprint == compute_fingerprint(original)
+    assert again.size == original.stat().st_size
