@@ -8,6 +8,7 @@ as it reports SQLITE_FULL on a full disk; the app must treat both alike (docs/en
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import subprocess
@@ -20,8 +21,8 @@ from tests.integration.engine.support import TARGET, index_id
 from tests.reliability.faults_support import batch, rule
 from tests.reliability.invariants import check_invariants
 from uploader_app.jobs.events import JobNotice
-from uploader_app.models import JobState
-from uploader_app.store import Store
+from uploader_app.models import JobState, SourceKind
+from uploader_app.store import NewJob, Store
 from uploader_app.validation.fingerprint import compute_fingerprint
 
 
@@ -144,3 +145,27 @@ def test_a_file_added_again_from_elsewhere_is_sent_with_its_own_fingerprint(
     assert again.id == sent.id and again.name == original.name
     assert again.fingerprint == compute_fingerprint(original)
     assert again.size == original.stat().st_size
+
+
+def test_disk_full_while_a_control_command_changes_the_list_says_so_plainly(
+    tmp_path: Path,
+) -> None:
+    # Outcome: `cancel --all` on a long list, with the disk full after a few changes: exit 1
+    # with the reason and what to do, never a crash report; what was changed stays changed.
+    home = tmp_path / "home"
+    home.mkdir()
+    with Store(home / "jobs.sqlite3") as store:
+        store.add(
+            [
+                NewJob(SourceKind.FILE, f"/videos/clip {n:03}.mp4", "index", dedup_key=f"k{n}")
+                for n in range(300)
+            ]
+        )
+    env = {**os.environ, "UPLOADER_APP_HOME": str(home)}
+    code, err = _cli_with_file_limit(env, 40_000, "cancel", "--all")
+    assert code == 1, err
+    assert "Job list not saved" in err and "Free some disk space" in err
+    assert not (home / "crash-reports").exists()
+    with Store(home / "jobs.sqlite3") as store:
+        assert store.integrity_ok()
+        assert store.counts()[JobState.QUEUED] > 0  # it really stopped part-way

@@ -76,22 +76,33 @@ def run_job_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             print("Free some disk space, then run the same command again.", file=sys.stderr)
         return EXIT_CONFIG
     with store:
-        command = args.command
-        if command in ("upload", "url"):
-            return _send(args, store, stdout)
-        engine = Engine(store, _options(args), _no_client)
-        if command == "status":
-            return _status(engine, args, stdout)
-        if command == "export":
-            try:
-                count = engine.export_csv(Path(args.file))
-            except OSError as exc:
-                print(f"Could not write {args.file}: {exc.strerror or exc}.", file=sys.stderr)
-                print("Choose a folder you can write to, then export again.", file=sys.stderr)
-                return EXIT_FAILED
-            print(f"Wrote {count} jobs to {args.file}.", file=stdout)
-            return EXIT_OK
-        return _control(engine, args, stdout)
+        try:
+            return _on_store(args, store, stdout)
+        except StoreWriteError:
+            # Any command's change (pause, cancel, a batch being queued) on a full disk.
+            _say_problem(
+                *STORE_PROBLEM[1:3], "Free some disk space, then run the same command again."
+            )
+            return EXIT_FAILED
+
+
+def _on_store(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
+    command = args.command
+    if command in ("upload", "url"):
+        return _send(args, store, stdout)
+    engine = Engine(store, _options(args), _no_client)
+    if command == "status":
+        return _status(engine, args, stdout)
+    if command == "export":
+        try:
+            count = engine.export_csv(Path(args.file))
+        except OSError as exc:
+            print(f"Could not write {args.file}: {exc.strerror or exc}.", file=sys.stderr)
+            print("Choose a folder you can write to, then export again.", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"Wrote {count} jobs to {args.file}.", file=stdout)
+        return EXIT_OK
+    return _control(engine, args, stdout)
 
 
 def _grace() -> float:
@@ -162,9 +173,6 @@ def _send(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
     except ApiError as error:
         _say_problem(error.title, error.user_message, error.hint)
         return EXIT_CONFIG
-    except StoreWriteError:
-        _say_problem(*STORE_PROBLEM[1:3], "Free some disk space, then run the same command again.")
-        return EXIT_FAILED
     ids = [j.id for j in jobs]
     runner = ThreadRunner(engine, engine.settings.concurrent_uploads)
     runner.start()
