@@ -53,7 +53,7 @@ def test_disk_full_while_the_store_is_written_stops_plainly_then_the_batch_finis
     env = cli_env(sandbox, home)
     index = index_id(sandbox)
     folder = tmp_path / "in"
-    files = distinct_videos(folder, video_dir, 20)
+    files = distinct_videos(folder, video_dir, 6)
     args = ("upload", "--index", index, "--wait", str(folder))
     code, err = _cli_with_file_limit(env, 100_000, *args)
     assert code == 1, err
@@ -66,7 +66,7 @@ def test_disk_full_while_the_store_is_written_stops_plainly_then_the_batch_finis
     assert code == 0, err
     assert {r["state"] for r in rows} == {"ready"}
     outcome = check_invariants(store, sandbox, index, names=[f.name for f in files])
-    assert outcome.count(JobState.READY) == 20
+    assert outcome.count(JobState.READY) == 6
 
 
 def test_disk_full_before_the_first_job_is_saved_sends_nothing(
