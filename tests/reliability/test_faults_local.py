@@ -79,8 +79,9 @@ def test_disk_full_before_the_first_job_is_saved_sends_nothing(
     folder = tmp_path / "in"
     distinct_videos(folder, video_dir, 20)
     code, err = _cli_with_file_limit(env, 40_000, "upload", "--index", index, str(folder))
-    assert code in (1, 3), err
-    assert "Free some disk space" in err and "Traceback" not in err
+    assert code == 1, err
+    assert "Job list not saved" in err and "Free some disk space" in err
+    assert "Traceback" not in err
     assert ("POST", "/v1.3/tasks") not in sandbox.requests
 
 
@@ -169,3 +170,13 @@ def test_disk_full_while_a_control_command_changes_the_list_says_so_plainly(
     with Store(home / "jobs.sqlite3") as store:
         assert store.integrity_ok()
         assert store.counts()[JobState.QUEUED] > 0  # it really stopped part-way
+
+
+def test_disk_full_when_the_job_list_is_first_made_says_so_plainly(tmp_path: Path) -> None:
+    # Outcome: not even a new, empty job list can be written: exit 1 (as mid-batch, not the
+    # exit 3 of a damaged list) with the reason and what to do.
+    env = {**os.environ, "UPLOADER_APP_HOME": str(tmp_path / "home")}
+    code, err = _cli_with_file_limit(env, 2_000, "status")
+    assert code == 1, err
+    assert "Job list not saved" in err and "Free some disk space" in err
+    assert "Traceback" not in err

@@ -64,25 +64,26 @@ EXIT_CONFIG = 3
 # slow links tune it; docs/engine.md, "Exactly once").
 ENV_GRACE = "UPLOADER_APP_LOOKUP_GRACE"
 _SENT = frozenset({JobState.ON_SERVICE, JobState.READY, JobState.ALREADY_IN_INDEX})
+_STORE_HINT = "Free some disk space, then run the same command again."
 
 
 def run_job_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     stdout = out or sys.stdout
     try:
         store = Store(store_path())
+    except StoreWriteError:
+        # A full disk passes (exit 1, as when it fills mid-batch), a damaged store does not.
+        _say_problem(*STORE_PROBLEM[1:3], _STORE_HINT)
+        return EXIT_FAILED
     except StoreError as exc:
         print(f"The job list cannot be opened: {exc}", file=sys.stderr)
-        if isinstance(exc, StoreWriteError):
-            print("Free some disk space, then run the same command again.", file=sys.stderr)
         return EXIT_CONFIG
     with store:
         try:
             return _on_store(args, store, stdout)
         except StoreWriteError:
             # Any command's change (pause, cancel, a batch being queued) on a full disk.
-            _say_problem(
-                *STORE_PROBLEM[1:3], "Free some disk space, then run the same command again."
-            )
+            _say_problem(*STORE_PROBLEM[1:3], _STORE_HINT)
             return EXIT_FAILED
 
 
