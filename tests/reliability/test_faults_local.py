@@ -18,7 +18,7 @@ from pathlib import Path
 from tests.conftest import StartSandbox
 from tests.integration.engine.cli_support import cli_env, distinct_videos, run_json
 from tests.integration.engine.support import TARGET, index_id
-from tests.reliability.faults_support import batch, rule
+from tests.reliability.faults_support import batch
 from tests.reliability.invariants import check_invariants
 from uploader_app.jobs.events import JobNotice
 from uploader_app.models import JobState, SourceKind
@@ -96,7 +96,6 @@ def test_files_deleted_renamed_or_grown_before_their_turn_end_plainly_and_their_
         start_sandbox,
         video_dir,
         tmp_path,
-        faults=[rule("slow", delay=0.3)],
         count=4,
         concurrent_uploads=1,
     )
