@@ -24,6 +24,7 @@ from uploader_app.gui.tray import Tray
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import JobChanged
 from uploader_app.models import Finding, JobState, Verdict
+from uploader_app.store import StoreWriteError
 from uploader_app.validation.probe import probe_file
 
 PanelFor = Callable[[EngineHost], TaskPanel]
@@ -424,3 +425,25 @@ def test_the_percentage_is_drawn_beside_the_bar_in_the_text_colour(
     image = panel.table.viewport().grab().toImage()
     ink = panel.table.palette().color(QPalette.ColorRole.Text)
     assert _text_pixels(image, text, ink) > 5  # "42%" in the list's own text colour
+
+
+def test_a_list_action_the_full_disk_refuses_says_so_in_words(
+    qtbot: QtBot, rig: MakeRig, video: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store refusing a write as a full disk does (the real one: the CLI disk-full test in
+    # tests/reliability/test_faults_local.py): the notice says why and what to do, not "That
+    # did not work".
+    r = rig(bandwidth_cap=SLOW)
+    panel = r.panel
+    [job] = r.add(video("lecture.mp4", **SLOW_CLIP))
+    wait_for_state(qtbot, panel, job.id, JobState.UPLOADING)
+
+    def full(*_args: object, **_fields: object) -> None:
+        raise StoreWriteError("jobs.sqlite3 could not be written: database or disk is full")
+
+    monkeypatch.setattr(r.host.engine.store, "update", full)
+    select(panel, job.id)
+    panel.cancel_action.trigger()
+    qtbot.waitUntil(panel.notice.isVisible, timeout=5000)
+    assert "the disk may be full" in panel.notice.text()
+    assert "Free some disk space" in panel.notice.text()

@@ -28,12 +28,12 @@ CHUNK_PUTS = "/_uploads/*"
 def test_reset_mid_upload_is_sent_again_and_gives_one_video_each(
     start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
 ) -> None:
-    # Outcome: three connections cut while a video is on the wire; every file ready once.
-    run = batch(start_sandbox, video_dir, tmp_path, faults=[rule("reset", times=3)])
+    # Outcome: two connections cut while a video is on the wire; every file ready once.
+    run = batch(start_sandbox, video_dir, tmp_path, faults=[rule("reset", times=2)])
     run.run()
     outcome = run.check()
     assert outcome.count(JobState.READY) == 3
-    assert run.requests("POST") == 3 + 3
+    assert run.requests("POST") == 3 + 2
 
 
 def test_reset_mid_chunk_resends_that_chunk_and_gives_one_asset_each(
@@ -105,35 +105,34 @@ def test_a_5xx_that_outlasts_every_try_fails_with_a_reason_then_retry_sends_once
     # A 503 after the body was sent is ambiguous: each try looks for a task first (no grace
     # keeps the 18 looks quick).
     run = batch(
-        start_sandbox, video_dir, tmp_path, faults=[rule("status", status=503)], count=2, grace=0.0
+        start_sandbox, video_dir, tmp_path, faults=[rule("status", status=503)], count=1, grace=0.0
     )
     run.run()
-    outcome = run.check()
-    assert outcome.count(JobState.FAILED) == 2
-    assert all("tried 3 times" in j.error_message for j in outcome.jobs)
+    [failed] = run.check().jobs
+    assert failed.state is JobState.FAILED and "tried 3 times" in failed.error_message
     run.sandbox.set_faults(None)
     run.engine.retry()
     run.run()
-    assert run.check().count(JobState.READY) == 2
+    assert run.check().count(JobState.READY) == 1
 
 
 def test_429_with_retry_after_waits_as_asked(
     start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
 ) -> None:
-    # Outcome: two 429s asking for 1 s each: the upload waits at least that (not the test's
-    # 0.1 s backoff), then every file is ready once.
+    # Outcome: a 429 asking for 1 s: the upload waits at least that (not the test's 0.1 s
+    # backoff), then every file is ready once.
     run = batch(
         start_sandbox,
         video_dir,
         tmp_path,
-        faults=[rule("rate_limit", retry_after=1, times=2)],
+        faults=[rule("rate_limit", retry_after=1, times=1)],
         count=1,
     )
     started = time.monotonic()
     run.run()
-    assert time.monotonic() - started >= 1.9
+    assert time.monotonic() - started >= 0.95
     assert run.check().count(JobState.READY) == 1
-    assert run.requests("POST") == 3
+    assert run.requests("POST") == 2
 
 
 def test_429_without_retry_after_backs_off_by_itself(
@@ -151,7 +150,7 @@ def test_429_without_retry_after_backs_off_by_itself(
 @pytest.mark.parametrize(
     "faults",
     [
-        pytest.param([rule("non_json", status=502, times=2)], id="html-502-on-upload"),
+        pytest.param([rule("non_json", status=502, times=1)], id="html-502-on-upload"),
         pytest.param([rule("truncated", times=1)], id="truncated-upload-answer"),
         pytest.param(
             [
@@ -273,6 +272,7 @@ def test_an_expired_or_used_chunk_url_is_replaced(
     assert len(fresh) == 1  # one fresh URL asked for, not a new upload session
 
 
+@pytest.mark.soak  # beyond the matrix: the expired URL above is the default run's case
 def test_a_fresh_chunk_url_refused_too_fails_with_a_reason_and_retry_resumes(
     start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
 ) -> None:

@@ -48,7 +48,7 @@ def test_no_network_at_start_then_the_same_command_sends_each_file_once(
     env = cli_env(first, home)
     first.stop()
     folder = tmp_path / "in"
-    files = distinct_videos(folder, video_dir, 3)
+    files = distinct_videos(folder, video_dir, 2)
     args = ("upload", "--index", index, "--wait", str(folder))
     code, _out, err = run_cli(env, *args)
     assert code == 1, err
@@ -58,8 +58,8 @@ def test_no_network_at_start_then_the_same_command_sends_each_file_once(
     back = start_sandbox(data_dir=tmp_path / "sandbox-0", port=port)
     code, rows, err = run_json(env, *args)
     assert code == 0, err
-    assert [r["state"] for r in rows] == ["ready"] * 3
+    assert [r["state"] for r in rows] == ["ready"] * 2
     outcome = check_invariants(
         Store(home / "jobs.sqlite3"), back, index, names=[f.name for f in files]
     )
-    assert outcome.count(JobState.READY) == 3
+    assert outcome.count(JobState.READY) == 2

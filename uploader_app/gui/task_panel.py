@@ -61,9 +61,11 @@ from uploader_app.gui.task_model import (
     TaskFilterProxy,
     TaskTableModel,
 )
+from uploader_app.gui.text import problem_text
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import EngineEvent, JobNotice
 from uploader_app.models import Job, JobState, SourceKind
+from uploader_app.store import StoreWriteError
 from uploader_app.validation.messages import count
 
 logger = logging.getLogger(__name__)
@@ -613,7 +615,7 @@ class TaskPanel(QWidget):
 
     def _on_problem(self, error: BaseException) -> None:
         logger.warning("task list action failed: %s", error)
-        self.show_notice(_PROBLEM)
+        self.show_notice(problem_text(error) if isinstance(error, StoreWriteError) else _PROBLEM)
 
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from uploader_app.api.errors import ApiError
+from uploader_app.jobs.engine import STORE_PROBLEM
 from uploader_app.models import Index, IndexModel, Target, UploadKind
+from uploader_app.store import StoreWriteError
 from uploader_app.validation.limits import MAX_SIZE, limits_for
 from uploader_app.validation.messages import format_size
 
@@ -81,5 +83,7 @@ def problem_text(error: BaseException) -> str:
     if isinstance(error, ApiError):
         hint = f" {error.hint}" if error.hint else ""
         return f"{error.user_message}{hint}"
+    if isinstance(error, StoreWriteError):  # a full disk, as the uploads' banner says it
+        return f"{STORE_PROBLEM[2]} {STORE_PROBLEM[3]}"
     logger.error("unexpected failure: %r", error)
     return "Something unexpected went wrong. Try again; the log file has the details."

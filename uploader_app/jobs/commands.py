@@ -50,32 +50,46 @@ from uploader_app.store import Store, StoreError, StoreWriteError
 logger = logging.getLogger(__name__)
 
 
+_STORE_HINT = "Free some disk space, then run the same command again."
+
+
 def run_job_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     stdout = out or sys.stdout
     try:
         store = Store(store_path())
+    except StoreWriteError:
+        # A full disk passes (exit 1, as when it fills mid-batch), a damaged store does not.
+        say_problem(*STORE_PROBLEM[1:3], _STORE_HINT)
+        return EXIT_FAILED
     except StoreError as exc:
         print(f"The job list cannot be opened: {exc}", file=sys.stderr)
-        if isinstance(exc, StoreWriteError):
-            print("Free some disk space, then run the same command again.", file=sys.stderr)
         return EXIT_CONFIG
     with store:
-        command = args.command
-        if command in ("upload", "url"):
-            return _send(args, store, stdout)
-        engine = Engine(store, engine_options(args), _no_client)
-        if command == "status":
-            return _status(engine, args, stdout)
-        if command == "export":
-            try:
-                count = engine.export_csv(Path(args.file))
-            except OSError as exc:
-                print(f"Could not write {args.file}: {exc.strerror or exc}.", file=sys.stderr)
-                print("Choose a folder you can write to, then export again.", file=sys.stderr)
-                return EXIT_FAILED
-            print(f"Wrote {count} jobs to {args.file}.", file=stdout)
-            return EXIT_OK
-        return _control(engine, args, stdout)
+        try:
+            return _on_store(args, store, stdout)
+        except StoreWriteError:
+            # Any command's change (pause, cancel, a batch being queued) on a full disk.
+            say_problem(*STORE_PROBLEM[1:3], _STORE_HINT)
+            return EXIT_FAILED
+
+
+def _on_store(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
+    command = args.command
+    if command in ("upload", "url"):
+        return _send(args, store, stdout)
+    engine = Engine(store, engine_options(args), _no_client)
+    if command == "status":
+        return _status(engine, args, stdout)
+    if command == "export":
+        try:
+            count = engine.export_csv(Path(args.file))
+        except OSError as exc:
+            print(f"Could not write {args.file}: {exc.strerror or exc}.", file=sys.stderr)
+            print("Choose a folder you can write to, then export again.", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"Wrote {count} jobs to {args.file}.", file=stdout)
+        return EXIT_OK
+    return _control(engine, args, stdout)
 
 
 def _no_client() -> ApiClient:
@@ -111,9 +125,6 @@ def _send(args: argparse.Namespace, store: Store, stdout: TextIO) -> int:
     except ApiError as error:
         say_problem(error.title, error.user_message, error.hint)
         return EXIT_CONFIG
-    except StoreWriteError:
-        say_problem(*STORE_PROBLEM[1:3], "Free some disk space, then run the same command again.")
-        return EXIT_FAILED
     return run_jobs(engine, [j.id for j in jobs], view, args, stdout)
 
 

@@ -314,11 +314,23 @@ class Engine:
 
     def _moved(self, job: Job, new: NewJob) -> Job:
         """The same video added from another place: "add it again from where it is now"
-        (the hint of source_missing) must send it from there, not from where it was."""
-        if new.source == job.source or new.source_kind is not SourceKind.FILE:
+        (the hint of source_missing) must send it from there, not from where it was. The
+        file's own fingerprint and probe come along: the job's may be those of content the
+        old file grew into (``_check_source``), and the fingerprint sent in the video's
+        metadata is what recovery takes as this file's (docs/engine.md, "Store")."""
+        if new.source_kind is not SourceKind.FILE or (
+            new.source == job.source and new.fingerprint == job.fingerprint
+        ):
             return job
         moved = self.store.update(
-            job.id, source=new.source, source_mtime_ns=new.source_mtime_ns, size=new.size
+            job.id,
+            source=new.source,
+            source_mtime_ns=new.source_mtime_ns,
+            size=new.size,
+            fingerprint=new.fingerprint,
+            duration=new.duration,
+            width=new.width,
+            height=new.height,
         )
         return moved or job
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from uploader_app.models import Job, JobState, Route, SourceKind
-from uploader_app.store import NewJob, Store, StoreError
+from uploader_app.store import NewJob, Store, StoreError, StoreWriteError
 from uploader_app.store.schema import MIGRATIONS
 
 
@@ -264,3 +264,22 @@ def test_add_keeps_every_field_of_the_new_job(store: Store) -> None:
     assert job.name == "my clip.mp4"
     # The same video added again is the first job, found by its dedup key.
     assert store.add([new]) == [(job, False)]
+
+
+def test_a_change_the_disk_cannot_hold_is_rolled_back_whole_and_the_store_goes_on(
+    store: Store,
+) -> None:
+    # SQLite's own "database or disk is full" (SQLITE_FULL), made by capping the file's pages
+    # on the store's connection: the 500-job add is raised as StoreWriteError with none of
+    # its rows kept, no transaction is left open, and the next change works once space is back.
+    store.add([_new("kept.mp4")])
+    db = store._db  # the cap is per connection
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreWriteError, match="is the disk full"):
+        store.add([_new(f"clip {n}.mp4") for n in range(500)])
+    assert [j.name for j in store.jobs()] == ["kept.mp4"]
+    assert not db.in_transaction
+    db.execute("PRAGMA max_page_count = 1073741823")
+    store.add([_new("later.mp4")])
+    assert len(store.jobs()) == 2 and store.integrity_ok()
