@@ -78,12 +78,13 @@ def test_skip_lets_requests_through_first_and_globs_match_paths(sandbox: Sandbox
 
 def test_rate_limit_fault_is_a_vendor_429(sandbox: SandboxServer) -> None:
     sandbox.set_faults({"rules": [{"fault": "rate_limit", "retry_after": 3, "times": 1}]})
+    before = time.time()  # the answer's clock is later: a loaded machine may take seconds
     answer = Client(sandbox).get("/indexes")
     assert answer.status_code == 429
     assert answer.json()["code"] == "too_many_requests"
     assert answer.headers["Retry-After"] == "3"
     assert answer.headers["X-Ratelimit-Remaining"] == "0"
-    assert int(answer.headers["X-Ratelimit-Reset"]) >= time.time() + 2
+    assert int(answer.headers["X-Ratelimit-Reset"]) >= int(before) + 3
 
 
 def test_reset_drops_the_connection_mid_body_with_an_rst(sandbox: SandboxServer) -> None:

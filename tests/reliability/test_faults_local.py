@@ -130,9 +130,10 @@ def test_a_file_added_again_from_elsewhere_is_sent_with_its_own_fingerprint(
     start_sandbox: StartSandbox, video_dir: Path, tmp_path: Path
 ) -> None:
     # Outcome: a file that grew before its turn was sent as grown, so its job holds the grown
-    # content's fingerprint; the original copy, added again from another place, is that
-    # job's video (same dedup key) and must now carry the copy's own fingerprint and size,
-    # never the grown file's (recovery would take the grown file's video for this one).
+    # content's fingerprint (and takes it as its key when it starts: docs/engine.md, "Dedup");
+    # the original copy, added again from another place, must carry the copy's own
+    # fingerprint and size, never the grown file's (recovery would take the grown file's
+    # video for this one), and the grown file's job keeps its own.
     run = batch(start_sandbox, video_dir, tmp_path, count=1)
     [clip] = run.files
     original = Path(shutil.copy(clip, tmp_path / "original copy.mp4"))
@@ -142,9 +143,11 @@ def test_a_file_added_again_from_elsewhere_is_sent_with_its_own_fingerprint(
     [sent] = run.engine.jobs()
     assert sent.state is JobState.READY and sent.fingerprint == compute_fingerprint(clip)
     [again] = run.engine.add_paths([original], run.index, target=TARGET, force=True)
-    assert again.id == sent.id and again.name == original.name
+    assert again.name == original.name
     assert again.fingerprint == compute_fingerprint(original)
     assert again.size == original.stat().st_size
+    [grown] = run.engine.store.jobs(ids=[sent.id])
+    assert grown.fingerprint == sent.fingerprint and grown.state is JobState.READY
 
 
 def test_disk_full_while_a_control_command_changes_the_list_says_so_plainly(
