@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from PySide6.QtGui import QPalette
@@ -164,3 +165,57 @@ def test_dark_theme_is_dark_where_the_platform_cannot_switch(qtbot: QtBot) -> No
 )
 def test_display_available(env: dict[str, str], platform: str, expected: bool) -> None:
     assert display_available(env, platform) is expected
+
+
+def _port_of(base_url: str) -> int:
+    port = urlsplit(base_url).port
+    assert port is not None
+    return port
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return True
+    return False
+
+
+def test_a_demo_that_cannot_start_says_so_and_closes_its_port(
+    qtbot: QtBot, sessions: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**_kwargs: object) -> SandboxServer:
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr("uploader_app.gui.startup.start_demo_sandbox", broken)
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None
+    qtbot.waitUntil(window.banner.isVisible, timeout=10_000)
+    assert "demo could not start" in window.banner_label.text()
+    # Calls to the demo's address are refused at once instead of waiting a minute each.
+    assert _refused(_port_of(window.account.base_url))
+
+
+def test_a_demo_failing_after_a_key_was_entered_leaves_the_account_window_alone(
+    qtbot: QtBot,
+    sessions: list[Session],
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    failed: list[str] = []
+
+    def broken(**_kwargs: object) -> SandboxServer:
+        failed.append("demo")
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr("uploader_app.gui.startup.start_demo_sandbox", broken)
+    session = _start(sessions, [], demo=True)
+    demo_window = session.window
+    assert demo_window is not None
+    demo_window.account_changed.emit(Account(sandbox.base_url(), TEST_API_KEY))
+    window = session.window
+    assert window is not None and not window.account.demo
+    qtbot.waitUntil(lambda: failed == ["demo"], timeout=10_000)
+    qtbot.wait(300)  # the failure's answer reaches the GUI thread
+    assert not window.banner.isVisible()
