@@ -8,12 +8,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from uploader_app import config, keys
+from uploader_app.gui import startup
 from uploader_app.gui.app import apply_theme, display_available
 from uploader_app.gui.startup import Session, start
 from uploader_app.gui.welcome import Account
@@ -219,3 +221,28 @@ def test_a_demo_failing_after_a_key_was_entered_leaves_the_account_window_alone(
     qtbot.waitUntil(lambda: failed == ["demo"], timeout=10_000)
     qtbot.wait(300)  # the failure's answer reaches the GUI thread
     assert not window.banner.isVisible()
+
+
+def test_after_the_fallback_the_window_events_no_longer_pass_the_first_paint_filter(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+
+    class Counting(startup.AfterFirstPaint):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            seen.append(int(event.type().value))
+            return super().eventFilter(watched, event)
+
+    monkeypatch.setattr(startup, "FIRST_PAINT_FALLBACK_MS", 50)
+    widget = QWidget()  # never shown: never painted, as a window shown minimised
+    qtbot.addWidget(widget)
+    ran: list[str] = []
+    Counting(widget, lambda: ran.append("work"))
+    qtbot.waitUntil(lambda: ran == ["work"], timeout=5000)
+    seen.clear()
+    widget.setWindowTitle("shown later")  # sends the widget events
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.repaint()
+    assert seen == []
+    assert ran == ["work"]

@@ -71,6 +71,7 @@ class AfterFirstPaint(QObject):
 
     def __init__(self, window: QWidget, then: Callable[[], None]) -> None:
         super().__init__(window)
+        self._window = window
         self._then: Callable[[], None] | None = then
         window.installEventFilter(self)
         QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self, self._run)
@@ -84,6 +85,9 @@ class AfterFirstPaint(QObject):
 
     @Slot()
     def _run(self) -> None:
+        # After the fallback too: left installed, every later event of the window (each mouse
+        # move) would pass through this Python filter for the window's whole life.
+        self._window.removeEventFilter(self)
         then, self._then = self._then, None
         if then is not None:
             then()
