@@ -117,6 +117,7 @@ def _private_app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     # Child processes (CLI runs) get keyring's "no keychain" backend, never the real one.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setattr(keys, "_memory_key", None)
+    monkeypatch.setattr(keys, "_early", None)  # a read started by an earlier test
     previous = keyring.get_keyring()
     keyring.set_keyring(MemoryKeyring())
     root = logging.getLogger()

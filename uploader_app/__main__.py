@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     pool.enable_processes()
     args = sys.argv[1:] if argv is None else argv
     if opens_window(args):
+        from uploader_app import keys  # noqa: PLC0415 - the command line reads keys itself
+
+        keys.read_keychain_early()
         from uploader_app.gui.app import run_gui  # noqa: PLC0415 - Qt only for the window
 
         return run_gui(args)

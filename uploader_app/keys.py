@@ -91,6 +91,40 @@ def keychain_available() -> bool:
     return not isinstance(backend, (fail.Keyring, null.Keyring))
 
 
+class _EarlyRead:
+    """The keychain read on its own thread, started before the window's modules load."""
+
+    def __init__(self) -> None:
+        self._value: str | None = None
+        self._thread = threading.Thread(target=self._read, name="keychain", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        self._value = _keychain_get()
+
+    def result(self) -> str | None:
+        self._thread.join()
+        return self._value
+
+
+_early: _EarlyRead | None = None
+
+
+def read_keychain_early() -> None:
+    """Start reading the keychain now, for the next :func:`load_key` (the window's start).
+
+    keyring's import, its backend discovery and the keychain's answer (a D-Bus round trip on
+    Linux) then overlap Qt's own loading instead of following it (docs/gui.md, "Start-up").
+    Nothing starts when the key comes from the environment.
+    """
+    global _early  # noqa: PLW0603
+    if os.environ.get(ENV_API_KEY, "").strip():
+        return
+    with _lock:
+        if _early is None:
+            _early = _EarlyRead()
+
+
 def load_key() -> KeyInfo:
     """The key to use now: ``TWELVELABS_API_KEY``, else the one kept in memory this session,
     else the keychain's. Never raises.
@@ -101,11 +135,13 @@ def load_key() -> KeyInfo:
     from_env = os.environ.get(ENV_API_KEY, "").strip()
     if from_env:
         return _known(KeyInfo(from_env, "env"))
+    global _early  # taken once, by the first read after it started
     with _lock:
         remembered = _memory_key
+        early, _early = _early, None
     if remembered:
         return _known(KeyInfo(remembered, "memory"))
-    stored = _keychain_get()
+    stored = early.result() if early is not None else _keychain_get()
     if stored:
         return _known(KeyInfo(stored, "keychain"))
     return KeyInfo(None, "none")

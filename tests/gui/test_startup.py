@@ -5,14 +5,17 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from uploader_app import config, keys
+from uploader_app.gui import startup
 from uploader_app.gui.app import apply_theme, display_available
 from uploader_app.gui.startup import Session, start
 from uploader_app.gui.welcome import Account
@@ -164,3 +167,82 @@ def test_dark_theme_is_dark_where_the_platform_cannot_switch(qtbot: QtBot) -> No
 )
 def test_display_available(env: dict[str, str], platform: str, expected: bool) -> None:
     assert display_available(env, platform) is expected
+
+
+def _port_of(base_url: str) -> int:
+    port = urlsplit(base_url).port
+    assert port is not None
+    return port
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return True
+    return False
+
+
+def test_a_demo_that_cannot_start_says_so_and_closes_its_port(
+    qtbot: QtBot, sessions: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**_kwargs: object) -> SandboxServer:
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr("uploader_app.gui.startup.start_demo_sandbox", broken)
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None
+    qtbot.waitUntil(window.banner.isVisible, timeout=10_000)
+    assert "demo could not start" in window.banner_label.text()
+    # Calls to the demo's address are refused at once instead of waiting a minute each.
+    assert _refused(_port_of(window.account.base_url))
+
+
+def test_a_demo_failing_after_a_key_was_entered_leaves_the_account_window_alone(
+    qtbot: QtBot,
+    sessions: list[Session],
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    failed: list[str] = []
+
+    def broken(**_kwargs: object) -> SandboxServer:
+        failed.append("demo")
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr("uploader_app.gui.startup.start_demo_sandbox", broken)
+    session = _start(sessions, [], demo=True)
+    demo_window = session.window
+    assert demo_window is not None
+    demo_window.account_changed.emit(Account(sandbox.base_url(), TEST_API_KEY))
+    window = session.window
+    assert window is not None and not window.account.demo
+    qtbot.waitUntil(lambda: failed == ["demo"], timeout=10_000)
+    qtbot.wait(300)  # the failure's answer reaches the GUI thread
+    assert not window.banner.isVisible()
+
+
+def test_after_the_fallback_the_window_events_no_longer_pass_the_first_paint_filter(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+
+    class Counting(startup.AfterFirstPaint):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            seen.append(int(event.type().value))
+            return super().eventFilter(watched, event)
+
+    monkeypatch.setattr(startup, "FIRST_PAINT_FALLBACK_MS", 50)
+    widget = QWidget()  # never shown: never painted, as a window shown minimised
+    qtbot.addWidget(widget)
+    ran: list[str] = []
+    Counting(widget, lambda: ran.append("work"))
+    qtbot.waitUntil(lambda: ran == ["work"], timeout=5000)
+    seen.clear()
+    widget.setWindowTitle("shown later")  # sends the widget events
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.repaint()
+    assert seen == []
+    assert ran == ["work"]

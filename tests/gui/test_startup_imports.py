@@ -12,7 +12,7 @@ import sys
 # requests and urllib3 for the first call to the service (about 20 MB and 50 ms), keyring for
 # the first keychain read, pymediainfo for the first probe, rich for the CLI's tables,
 # multiprocessing for the first big folder's probe processes, hashlib (OpenSSL, 3.5 MB) for the
-# first fingerprint.
+# first fingerprint, email.utils (with calendar and locale) for the first answer.
 LATER = (
     "boto3",
     "botocore",
@@ -28,6 +28,7 @@ LATER = (
     "rich",
     "multiprocessing",
     "hashlib",
+    "email",
 )
 
 

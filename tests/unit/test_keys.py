@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import keyring
 import keyring.errors
 import pytest
@@ -131,3 +133,33 @@ def test_a_new_key_the_keychain_would_not_keep_wins_over_its_old_one(
     monkeypatch.setattr(chain, "set_password", refuse)
     assert save_key(SAVED) == KeyInfo(SAVED, "memory")
     assert load_key() == KeyInfo(SAVED, "memory")
+
+
+def test_the_early_read_runs_on_its_own_thread_and_is_used_once(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain.passwords[(keys.SERVICE, keys.USERNAME)] = SAVED
+    readers: list[str] = []
+    real_get = chain.get_password
+
+    def get_password(service: str, username: str) -> str | None:
+        readers.append(threading.current_thread().name)
+        return real_get(service, username)
+
+    monkeypatch.setattr(chain, "get_password", get_password)
+    keys.read_keychain_early()
+    assert load_key() == KeyInfo(SAVED, "keychain")
+    assert readers == ["keychain"]  # read off the main thread, while Qt loads
+    # Taken once: a key changed later is read afresh, never the start's answer.
+    chain.passwords[(keys.SERVICE, keys.USERNAME)] = "newer-key-not-a-secret"
+    assert load_key() == KeyInfo("newer-key-not-a-secret", "keychain")
+    assert readers == ["keychain", "MainThread"]
+
+
+def test_no_early_read_when_the_key_is_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TWELVELABS_API_KEY", "env-key-not-a-secret")
+    keys.read_keychain_early()
+    assert keys._early is None
+    assert load_key() == KeyInfo("env-key-not-a-secret", "env")

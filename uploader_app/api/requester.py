@@ -7,7 +7,6 @@ may have created before sending again (docs/api-client.md, "Duplicates").
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import threading
@@ -293,6 +292,8 @@ class Requester:
     def _note_clock(self, date: str | None) -> None:
         if not date:
             return
+        import email.utils  # noqa: PLC0415 - loaded with the first answer (api/retry.py)
+
         try:
             service = email.utils.parsedate_to_datetime(date).timestamp()
         except (TypeError, ValueError):

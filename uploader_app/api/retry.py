@@ -11,7 +11,6 @@ fit in what is left of the total budget is not slept: the error is raised so the
 
 from __future__ import annotations
 
-import email.utils
 import random
 import re
 import time
@@ -107,6 +106,10 @@ def rate_limit_wait(
 def _parse_retry_after(value: str, now: float) -> float | None:
     if value.isdigit():
         return float(value)
+    # Here, not at module level: email.utils with calendar and locale is start-up time the
+    # window does not need before its first answer (docs/gui.md, "Start-up").
+    import email.utils  # noqa: PLC0415
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -71,6 +71,7 @@ class AfterFirstPaint(QObject):
 
     def __init__(self, window: QWidget, then: Callable[[], None]) -> None:
         super().__init__(window)
+        self._window = window
         self._then: Callable[[], None] | None = then
         window.installEventFilter(self)
         QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self, self._run)
@@ -84,6 +85,9 @@ class AfterFirstPaint(QObject):
 
     @Slot()
     def _run(self) -> None:
+        # After the fallback too: left installed, every later event of the window (each mouse
+        # move) would pass through this Python filter for the window's whole life.
+        self._window.removeEventFilter(self)
         then, self._then = self._then, None
         if then is not None:
             then()
@@ -147,11 +151,15 @@ class Session(QObject):
     def start_demo(self, listener: socket.socket) -> None:
         """Load and start the demo sandbox in a worker, after the window is shown; until it
         serves, calls to its address wait in ``listener``'s queue."""
+
+        def failed(error: BaseException) -> None:
+            # Closed, calls to the demo's address fail at once with "cannot reach"; left open,
+            # each would wait in the port's queue for its whole read timeout (a minute).
+            listener.close()
+            self._on_demo_failed(error)
+
         background.run_in_background(
-            lambda: start_demo_sandbox(listener=listener),
-            self._on_demo_started,
-            self._on_demo_failed,
-            self,
+            lambda: start_demo_sandbox(listener=listener), self._on_demo_started, failed, self
         )
 
     def _on_demo_started(self, server: SandboxServer) -> None:
@@ -163,7 +171,8 @@ class Session(QObject):
 
     def _on_demo_failed(self, error: BaseException) -> None:
         logger.error("the demo sandbox did not start: %r", error)
-        if self.window is not None:
+        # Not on the window of a key entered meanwhile: that account has nothing to do with it.
+        if self.window is not None and self.window.account.demo:
             self.window.show_banner(
                 "The demo could not start: the app could not write its demo data. Check that "
                 f"{config.app_home()} can be written to, then start the app again.",
