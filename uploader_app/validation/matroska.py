@@ -169,7 +169,10 @@ def read_header(head: bytes) -> Header | None:
             seen_info = True
             fields = dict(_children(head, data, end))
             if _TIMECODE_SCALE in fields:
-                scale = _uint(fields[_TIMECODE_SCALE]) or _DEFAULT_SCALE
+                stated_scale = _uint(fields[_TIMECODE_SCALE])
+                if stated_scale is None:
+                    return None  # a time unit no file can have: nothing can be timed
+                scale = stated_scale or _DEFAULT_SCALE
             if _DURATION in fields:
                 duration = _float(fields[_DURATION])
         elif ident == _TRACKS:
@@ -177,15 +180,20 @@ def read_header(head: bytes) -> Header | None:
                 if child == _TRACK_ENTRY:
                     values = dict(_children(entry, 0, len(entry)))
                     number = _uint(values.get(_TRACK_NUMBER, b""))
+                    if number is None:
+                        continue
                     if _uint(values.get(_TRACK_TYPE, b"")) == _VIDEO_TYPE:
                         video.add(number)
-                    if _DEFAULT_DURATION in values:
-                        frame_ns[number] = _uint(values[_DEFAULT_DURATION])
+                    frame = _uint(values.get(_DEFAULT_DURATION, b""))
+                    if frame:
+                        frame_ns[number] = frame
         position = end
     if not seen_info:
         return None  # without its time unit no timestamp can be read safely
     if duration is not None:
         duration = duration * scale / 1e9
+        if not math.isfinite(duration):
+            duration = None
     return Header(live, scale, duration, frame_ns, frozenset(video), starts)
 
 
@@ -273,7 +281,10 @@ def _walk(tail: bytes, position: int, *, keep_cut: bool = False) -> _Blocks | No
                 break  # a frame cut off where recording stopped, or the closing elements
             return None
         if ident == _TIMECODE:
-            timecode = _uint(tail[data:end])
+            stated = _uint(tail[data:end])
+            if stated is None:
+                return None  # wider than any Timecode: not a real Cluster
+            timecode = stated
         elif ident == _SIMPLE_BLOCK:
             blocks.add(tail[data : min(end, data + _BLOCK_HEAD)], timecode, None)
         elif ident == _BLOCK_GROUP:
@@ -349,8 +360,10 @@ def _vint(data: bytes, position: int) -> tuple[int, int, bool] | None:
     return value, width, value == (1 << (7 * width)) - 1
 
 
-def _uint(payload: bytes) -> int:
-    return int.from_bytes(payload, "big")
+def _uint(payload: bytes) -> int | None:
+    """An unsigned integer element's value; None when wider than the 8 bytes Matroska allows
+    (a damaged file: such a number would overflow every float it is turned into)."""
+    return int.from_bytes(payload, "big") if len(payload) <= 8 else None
 
 
 def _float(payload: bytes) -> float | None:

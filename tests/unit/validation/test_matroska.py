@@ -11,10 +11,12 @@ import io
 import math
 import random
 import struct
+from pathlib import Path
 
 import pytest
 
 from uploader_app.validation import matroska
+from uploader_app.validation.probe import probe_file
 
 VIDEO, SOUND = 1, 2
 UNKNOWN = b"\x01\xff\xff\xff\xff\xff\xff\xff"
@@ -149,3 +151,55 @@ def test_damaged_bytes_never_raise() -> None:
         data = data[: generator.randint(len(data) // 2, len(data))]
         found = matroska.read_timing(io.BytesIO(bytes(data)), len(data))
         assert found is None or all(math.isfinite(end) for end in found.ends.values())
+
+
+def _overlong(ident: int) -> bytes:
+    """An unsigned integer element 200 bytes wide (the specification allows at most 8)."""
+    return element(ident, b"\x7f" * 200)
+
+
+def _header_with(info: bytes, video_fields: bytes = b"", body: bytes = b"") -> bytes:
+    tracks = element(0x1654AE6B, element(0xAE, uint(0xD7, VIDEO) + uint(0x83, 1) + video_fields))
+    segment = element(0x1549A966, info) + tracks + body
+    return element(0x1A45DFA3, uint(0x4282, 1)) + element(0x18538067, segment)
+
+
+FRAMES = cluster(0, block(VIDEO, 0), block(VIDEO, 40))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # A later Cluster's Timecode far wider than any number a float holds.
+        header(body=FRAMES + element(0x1F43B675, _overlong(0xE7) + block(VIDEO, 0))),
+        _header_with(_overlong(0x2AD7B1), body=FRAMES),  # TimecodeScale
+        _header_with(uint(0x2AD7B1, 1_000_000), _overlong(0x23E383), FRAMES),  # DefaultDuration
+        header(
+            body=cluster(
+                0,
+                block(VIDEO, 0),
+                element(0xA0, element(0xA1, block(VIDEO, 40)[9:]) + _overlong(0x9B)),
+            )
+        ),  # BlockDuration
+    ],
+    ids=["timecode", "timecode scale", "default duration", "block duration"],
+)
+def test_overlong_numbers_never_raise(data: bytes) -> None:
+    # They used to raise OverflowError out of probe_file (which only catches OSError).
+    found = matroska.read_timing(io.BytesIO(data), len(data))
+    assert found is None or all(math.isfinite(end) for end in found.ends.values())
+
+
+def test_a_stated_duration_beyond_a_float_is_not_kept() -> None:
+    # 1e300 ticks of 2^63 ns: finite as read, infinite once in seconds.
+    info = element(0x2AD7B1, (2**63).to_bytes(8, "big"))
+    info += element(0x4489, struct.pack(">d", 1e300))
+    found = matroska.read_header(_header_with(info, body=FRAMES))
+    assert found is not None
+    assert found.duration is None or math.isfinite(found.duration)
+
+
+def test_probe_file_reports_rather_than_raises_on_an_overlong_time_unit(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.mkv"
+    path.write_bytes(_header_with(_overlong(0x2AD7B1), body=FRAMES))
+    probe_file(path)  # used to raise OverflowError: `check` printed a traceback
