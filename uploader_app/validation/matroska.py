@@ -61,6 +61,10 @@ FIRST_FRAMES_BYTES = 8 * 1024
 _BLOCK_HEAD = 11
 # Only so many Cluster look-alikes are tried in one window before giving up on it.
 _MAX_CANDIDATES = 16
+# Elements read to time one file, over all its windows. A real file's last Clusters hold a
+# few thousand frames; a damaged or hostile one made of tiny elements would otherwise cost
+# seconds to minutes (about 3 us an element): past this, the caller falls back to MediaInfo.
+_MAX_ELEMENTS = 100_000
 
 # Matroska's default time unit when the header does not state one: 1 ms.
 _DEFAULT_SCALE = 1_000_000
@@ -115,10 +119,11 @@ def read_timing(fh: BinaryIO, size: int) -> Timing | None:
     if header is None:
         return None
     ends: dict[int, float] = {}
+    budget = _Budget()
     for window in TAIL_WINDOWS:
         offset = max(size - window, 0)
         fh.seek(offset)
-        ends = last_frames(fh.read(size - offset), header) or ends
+        ends = last_frames(fh.read(size - offset), header, budget) or ends
         # A window holding only sound at the end (the picture stopped first) reads on.
         if (ends and header.video <= ends.keys()) or offset == 0:
             break
@@ -159,7 +164,8 @@ def read_header(head: bytes) -> Header | None:
         if ident == _CLUSTER:
             # Each track's first frame is near the Cluster's start: reading all the frames
             # the window holds would cost more than the rest of the probe.
-            blocks = _walk(head[: position + FIRST_FRAMES_BYTES], position, keep_cut=True)
+            window = head[: position + FIRST_FRAMES_BYTES]
+            blocks = _walk(window, position, _Budget(), keep_cut=True)
             if blocks:
                 starts = {track: min(times) for track, times in blocks.times.items()}
             break
@@ -197,23 +203,26 @@ def read_header(head: bytes) -> Header | None:
     return Header(live, scale, duration, frame_ns, frozenset(video), starts)
 
 
-def last_frames(tail: bytes, header: Header) -> dict[int, float]:
+def last_frames(tail: bytes, header: Header, budget: _Budget | None = None) -> dict[int, float]:
     """Per track, the end of its last complete frame (seconds) in the Clusters ``tail`` holds.
 
     The last Cluster that starts in ``tail`` and reads cleanly to the end is used, or an
     earlier one when the last cannot time some video track (no frame of it: the sound
     outlasted the picture; or one frame with no stated duration); all Clusters from there
-    on count. Empty when none is found.
+    on count. Empty when none is found, or when ``budget`` runs out.
     """
-    found = _Blocks()
+    budget = budget or _Budget()
+    found, start = _Blocks(), len(tail)
     position = len(tail)
     for _ in range(_MAX_CANDIDATES):
         position = tail.rfind(_CLUSTER_BYTES, 0, position)
         if position < 0:
             break
-        blocks = _walk(tail, position)
+        # Reading back one Cluster at a time: a walk that reaches the Clusters already read
+        # takes their frames rather than reading them again (else 16 candidates cost 16x).
+        blocks = _walk(tail, position, budget, known=(start, found))
         if blocks:
-            found = blocks
+            found, start = blocks, position
             if all(_timed(blocks, header, video) for video in header.video):
                 break
     return _ends(found, header)
@@ -243,15 +252,36 @@ class _Blocks:
         if duration is not None:
             self.durations[number, time] = duration
 
+    def extend(self, other: _Blocks) -> None:
+        for track, times in other.times.items():
+            self.times.setdefault(track, []).extend(times)
+        self.durations.update(other.durations)
+
     def __bool__(self) -> bool:
         return bool(self.times)
 
 
-def _walk(tail: bytes, position: int, *, keep_cut: bool = False) -> _Blocks | None:
+@dataclass
+class _Budget:
+    """How many more elements may be read for one file (:data:`_MAX_ELEMENTS`)."""
+
+    left: int = _MAX_ELEMENTS
+
+
+def _walk(
+    tail: bytes,
+    position: int,
+    budget: _Budget,
+    *,
+    keep_cut: bool = False,
+    known: tuple[int, _Blocks] | None = None,
+) -> _Blocks | None:
     """Read Clusters from ``position`` to the end; None when it is not a real Cluster start.
 
     A frame cut off by the window's end counts only with ``keep_cut`` (the header window:
     a first keyframe is often larger than the window, but its time is in its first bytes).
+    ``known`` is where Clusters already read cleanly to the end start, and their frames.
+    None too when ``budget`` runs out.
     """
     cluster = _element(tail, position)
     if cluster is None or cluster[0] != _CLUSTER:
@@ -265,6 +295,12 @@ def _walk(tail: bytes, position: int, *, keep_cut: bool = False) -> _Blocks | No
     timecode = 0
     position = cluster[1]
     while position < len(tail):
+        if known is not None and position == known[0]:
+            blocks.extend(known[1])
+            break
+        budget.left -= 1
+        if budget.left < 0:
+            return None
         if not 1 <= 9 - tail[position].bit_length() <= 4:
             return None  # no element id starts with this byte: not a real Cluster
         element = _element(tail, position)

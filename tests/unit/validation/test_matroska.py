@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import random
 import struct
 from pathlib import Path
@@ -202,4 +203,40 @@ def test_a_stated_duration_beyond_a_float_is_not_kept() -> None:
 def test_probe_file_reports_rather_than_raises_on_an_overlong_time_unit(tmp_path: Path) -> None:
     path = tmp_path / "damaged.mkv"
     path.write_bytes(_header_with(_overlong(0x2AD7B1), body=FRAMES))
+    os.utime(path, (1, 1))  # long finished: no second look
     probe_file(path)  # used to raise OverflowError: `check` printed a traceback
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the elements the reader looks at."""
+    calls = [0]
+    real = matroska._element
+
+    def element(data: bytes, position: int) -> tuple[int, int, int, int | None] | None:
+        calls[0] += 1
+        return real(data, position)
+
+    monkeypatch.setattr(matroska, "_element", element)
+    return calls
+
+
+def test_clusters_read_back_one_by_one_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The picture stopped 15 Clusters before the end: each earlier Cluster tried used to be
+    # read again to the end with all the later ones (15 x the work).
+    body = cluster(0, block(VIDEO, 0), block(VIDEO, 40))
+    body += b"".join(
+        cluster(100 + n * 2000, *(block(SOUND, i) for i in range(2000))) for n in range(15)
+    )
+    data = header(body=body)
+    calls = _counting(monkeypatch)
+    assert timing(data).length(VIDEO) == pytest.approx(0.080)
+    assert calls[0] < 3 * 15 * 2000
+
+
+def test_a_tail_of_tiny_elements_is_read_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 7.8 MB of 13-byte frames (600,000 of them): reading them all took seconds per window.
+    data = header(body=cluster(0, block(VIDEO, 0)) + cluster(100, block(SOUND, 5, b"") * 600_000))
+    calls = _counting(monkeypatch)
+    found = matroska.read_timing(io.BytesIO(data), len(data))
+    assert found is None or VIDEO not in found.ends
+    assert calls[0] < 1.2 * matroska._MAX_ELEMENTS
