@@ -59,6 +59,8 @@ TAIL_WINDOWS = (64 * 1024, 1024 * 1024, 8 * 1024 * 1024)
 FIRST_FRAMES_BYTES = 8 * 1024
 # A block's track number (at most 8 bytes), its time offset and flags: all a time needs.
 _BLOCK_HEAD = 11
+# An element's id (at most 4 bytes) and size (at most 8): fewer left means cut off.
+_LONGEST_ID_AND_SIZE = 12
 # Only so many Cluster look-alikes are tried in one window before giving up on it.
 _MAX_CANDIDATES = 16
 # Elements read to time one file, over all its windows. A real file's last Clusters hold a
@@ -305,6 +307,8 @@ def _walk(
             return None  # no element id starts with this byte: not a real Cluster
         element = _element(tail, position)
         if element is None:
+            if len(tail) - position >= _LONGEST_ID_AND_SIZE:
+                return None  # a size no element has: damaged bytes, not a real Cluster
             break  # cut inside an element's id or size: the end of what was written
         ident, data, end, length = element
         if ident == _CLUSTER:

@@ -240,3 +240,18 @@ def test_a_tail_of_tiny_elements_is_read_within_a_bound(monkeypatch: pytest.Monk
     found = matroska.read_timing(io.BytesIO(data), len(data))
     assert found is None or VIDEO not in found.ends
     assert calls[0] < 1.2 * matroska._MAX_ELEMENTS
+
+
+def test_a_damaged_size_in_the_last_cluster_is_not_taken_for_its_end() -> None:
+    # A size starting with a zero byte is no size at all; the walk used to stop there as if
+    # the recording had ended, timing the file at 40 ms instead of admitting it cannot.
+    damaged = b"\xa3\x00" + b"\x00" * 30
+    body = cluster(0, block(VIDEO, 0), damaged + block(VIDEO, 40) + block(VIDEO, 80))
+    data = header(body=body)
+    assert matroska.read_timing(io.BytesIO(data), len(data)) is None
+
+
+def test_an_element_cut_inside_its_size_is_the_end_of_the_recording() -> None:
+    body = cluster(0, block(VIDEO, 0), block(VIDEO, 40), unknown=True)
+    data = header(body=body) + b"\xa3\x01\x00"  # the next frame's size, cut off
+    assert timing(data).length(VIDEO) == pytest.approx(0.080)
