@@ -625,3 +625,17 @@ def test_frames_that_start_late_are_not_a_header_that_lies(
     _, [row], _ = check_json(capsys, str(late))
     assert row["verdict"] == "ok"
     assert "header" not in row["message"]
+
+
+def test_a_header_giving_the_pictures_length_is_not_called_wrong(
+    video_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Picture 6 s, sound 30 s, header 6 s: the header misses the sound, but the picture (what
+    # is judged) matches it; the message used to say "measured on its frames (6 seconds); the
+    # file's header says 6 seconds".
+    from tests.media import make_longer_sound as make
+
+    both = make_late_start(make(video_dir, 6.0, 30.0), tmp_path / "both.mkv", 0.0)
+    _, [row], _ = check_json(capsys, str(make_overstated(both, tmp_path / "six.mkv", 6.0)))
+    assert row["duration"] == pytest.approx(6.0, abs=0.1)
+    assert "header" not in row["message"]
