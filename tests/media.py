@@ -441,6 +441,17 @@ def make_overstated(source: Path, path: Path, seconds: float) -> Path:
     return path
 
 
+def make_late_start(source: Path, path: Path, seconds: float) -> Path:
+    """``source`` remuxed to Matroska with every timestamp ``seconds`` later.
+
+    What a remux that keeps a broadcast's or a stream's timestamps leaves: the first frame is
+    not at zero, and the header's Duration (FFmpeg: the last frame's end) counts from zero.
+    """
+    subprocess.run([*_QUIET, "-i", str(source), "-c", "copy", "-output_ts_offset", f"{seconds}",
+                    str(path)], check=True)  # fmt: skip
+    return path
+
+
 def make_fourcc_video(directory: Path, codec: Literal["ffv1", "wmv2"], container: str) -> Path:
     """A 6 s video in a codec FFmpeg decodes but MediaInfo names only by its code (FFV1, WMV2)."""
 

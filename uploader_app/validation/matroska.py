@@ -59,8 +59,14 @@ TAIL_WINDOWS = (64 * 1024, 1024 * 1024, 8 * 1024 * 1024)
 FIRST_FRAMES_BYTES = 8 * 1024
 # A block's track number (at most 8 bytes), its time offset and flags: all a time needs.
 _BLOCK_HEAD = 11
+# An element's id (at most 4 bytes) and size (at most 8): fewer left means cut off.
+_LONGEST_ID_AND_SIZE = 12
 # Only so many Cluster look-alikes are tried in one window before giving up on it.
 _MAX_CANDIDATES = 16
+# Elements read to time one file, over all its windows. A real file's last Clusters hold a
+# few thousand frames; a damaged or hostile one made of tiny elements would otherwise cost
+# seconds to minutes (about 3 us an element): past this, the caller falls back to MediaInfo.
+_MAX_ELEMENTS = 100_000
 
 # Matroska's default time unit when the header does not state one: 1 ms.
 _DEFAULT_SCALE = 1_000_000
@@ -115,10 +121,11 @@ def read_timing(fh: BinaryIO, size: int) -> Timing | None:
     if header is None:
         return None
     ends: dict[int, float] = {}
+    budget = _Budget()
     for window in TAIL_WINDOWS:
         offset = max(size - window, 0)
         fh.seek(offset)
-        ends = last_frames(fh.read(size - offset), header) or ends
+        ends = last_frames(fh.read(size - offset), header, budget) or ends
         # A window holding only sound at the end (the picture stopped first) reads on.
         if (ends and header.video <= ends.keys()) or offset == 0:
             break
@@ -159,7 +166,8 @@ def read_header(head: bytes) -> Header | None:
         if ident == _CLUSTER:
             # Each track's first frame is near the Cluster's start: reading all the frames
             # the window holds would cost more than the rest of the probe.
-            blocks = _walk(head[: position + FIRST_FRAMES_BYTES], position, keep_cut=True)
+            window = head[: position + FIRST_FRAMES_BYTES]
+            blocks = _walk(window, position, _Budget(), keep_cut=True)
             if blocks:
                 starts = {track: min(times) for track, times in blocks.times.items()}
             break
@@ -169,7 +177,10 @@ def read_header(head: bytes) -> Header | None:
             seen_info = True
             fields = dict(_children(head, data, end))
             if _TIMECODE_SCALE in fields:
-                scale = _uint(fields[_TIMECODE_SCALE]) or _DEFAULT_SCALE
+                stated_scale = _uint(fields[_TIMECODE_SCALE])
+                if stated_scale is None:
+                    return None  # a time unit no file can have: nothing can be timed
+                scale = stated_scale or _DEFAULT_SCALE
             if _DURATION in fields:
                 duration = _float(fields[_DURATION])
         elif ident == _TRACKS:
@@ -177,35 +188,43 @@ def read_header(head: bytes) -> Header | None:
                 if child == _TRACK_ENTRY:
                     values = dict(_children(entry, 0, len(entry)))
                     number = _uint(values.get(_TRACK_NUMBER, b""))
+                    if number is None:
+                        continue
                     if _uint(values.get(_TRACK_TYPE, b"")) == _VIDEO_TYPE:
                         video.add(number)
-                    if _DEFAULT_DURATION in values:
-                        frame_ns[number] = _uint(values[_DEFAULT_DURATION])
+                    frame = _uint(values.get(_DEFAULT_DURATION, b""))
+                    if frame:
+                        frame_ns[number] = frame
         position = end
     if not seen_info:
         return None  # without its time unit no timestamp can be read safely
     if duration is not None:
         duration = duration * scale / 1e9
+        if not math.isfinite(duration):
+            duration = None
     return Header(live, scale, duration, frame_ns, frozenset(video), starts)
 
 
-def last_frames(tail: bytes, header: Header) -> dict[int, float]:
+def last_frames(tail: bytes, header: Header, budget: _Budget | None = None) -> dict[int, float]:
     """Per track, the end of its last complete frame (seconds) in the Clusters ``tail`` holds.
 
     The last Cluster that starts in ``tail`` and reads cleanly to the end is used, or an
     earlier one when the last cannot time some video track (no frame of it: the sound
     outlasted the picture; or one frame with no stated duration); all Clusters from there
-    on count. Empty when none is found.
+    on count. Empty when none is found, or when ``budget`` runs out.
     """
-    found = _Blocks()
+    budget = budget or _Budget()
+    found, start = _Blocks(), len(tail)
     position = len(tail)
     for _ in range(_MAX_CANDIDATES):
         position = tail.rfind(_CLUSTER_BYTES, 0, position)
         if position < 0:
             break
-        blocks = _walk(tail, position)
+        # Reading back one Cluster at a time: a walk that reaches the Clusters already read
+        # takes their frames rather than reading them again (else 16 candidates cost 16x).
+        blocks = _walk(tail, position, budget, known=(start, found))
         if blocks:
-            found = blocks
+            found, start = blocks, position
             if all(_timed(blocks, header, video) for video in header.video):
                 break
     return _ends(found, header)
@@ -235,15 +254,36 @@ class _Blocks:
         if duration is not None:
             self.durations[number, time] = duration
 
+    def extend(self, other: _Blocks) -> None:
+        for track, times in other.times.items():
+            self.times.setdefault(track, []).extend(times)
+        self.durations.update(other.durations)
+
     def __bool__(self) -> bool:
         return bool(self.times)
 
 
-def _walk(tail: bytes, position: int, *, keep_cut: bool = False) -> _Blocks | None:
+@dataclass
+class _Budget:
+    """How many more elements may be read for one file (:data:`_MAX_ELEMENTS`)."""
+
+    left: int = _MAX_ELEMENTS
+
+
+def _walk(
+    tail: bytes,
+    position: int,
+    budget: _Budget,
+    *,
+    keep_cut: bool = False,
+    known: tuple[int, _Blocks] | None = None,
+) -> _Blocks | None:
     """Read Clusters from ``position`` to the end; None when it is not a real Cluster start.
 
     A frame cut off by the window's end counts only with ``keep_cut`` (the header window:
     a first keyframe is often larger than the window, but its time is in its first bytes).
+    ``known`` is where Clusters already read cleanly to the end start, and their frames.
+    None too when ``budget`` runs out.
     """
     cluster = _element(tail, position)
     if cluster is None or cluster[0] != _CLUSTER:
@@ -257,10 +297,18 @@ def _walk(tail: bytes, position: int, *, keep_cut: bool = False) -> _Blocks | No
     timecode = 0
     position = cluster[1]
     while position < len(tail):
+        if known is not None and position == known[0]:
+            blocks.extend(known[1])
+            break
+        budget.left -= 1
+        if budget.left < 0:
+            return None
         if not 1 <= 9 - tail[position].bit_length() <= 4:
             return None  # no element id starts with this byte: not a real Cluster
         element = _element(tail, position)
         if element is None:
+            if len(tail) - position >= _LONGEST_ID_AND_SIZE:
+                return None  # a size no element has: damaged bytes, not a real Cluster
             break  # cut inside an element's id or size: the end of what was written
         ident, data, end, length = element
         if ident == _CLUSTER:
@@ -273,7 +321,10 @@ def _walk(tail: bytes, position: int, *, keep_cut: bool = False) -> _Blocks | No
                 break  # a frame cut off where recording stopped, or the closing elements
             return None
         if ident == _TIMECODE:
-            timecode = _uint(tail[data:end])
+            stated = _uint(tail[data:end])
+            if stated is None:
+                return None  # wider than any Timecode: not a real Cluster
+            timecode = stated
         elif ident == _SIMPLE_BLOCK:
             blocks.add(tail[data : min(end, data + _BLOCK_HEAD)], timecode, None)
         elif ident == _BLOCK_GROUP:
@@ -349,8 +400,10 @@ def _vint(data: bytes, position: int) -> tuple[int, int, bool] | None:
     return value, width, value == (1 << (7 * width)) - 1
 
 
-def _uint(payload: bytes) -> int:
-    return int.from_bytes(payload, "big")
+def _uint(payload: bytes) -> int | None:
+    """An unsigned integer element's value; None when wider than the 8 bytes Matroska allows
+    (a damaged file: such a number would overflow every float it is turned into)."""
+    return int.from_bytes(payload, "big") if len(payload) <= 8 else None
 
 
 def _float(payload: bytes) -> float | None:

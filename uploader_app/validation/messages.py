@@ -202,8 +202,9 @@ WORDING: dict[str, Wording] = {
 }
 
 READY = "Ready to upload."
-# Appended to the headline when a file has several video tracks.
+# Appended to the headline when a Matroska header's length does not match its frames.
 HEADER_NOTE = "Measured on its frames ({frames}); the file's header says {stated}."
+# Appended to the headline when a file has several video tracks.
 TRACK_NOTE = "Measured on video track {track} of {tracks} ({width}x{height}), the one indexed."
 # Why a length between the upload instructions' limit and a newer model's is only a warning.
 SOURCES_DIFFER = "the vendor's {source} documents allow up to {allowed}"

@@ -406,10 +406,17 @@ def _result(
     if timing is not None and frames_length is not None:
         whole = timing.length()
         stated = timing.header.duration
-        if duration is None or (whole is not None and _disagree(stated, whole)):
+        # The header's Duration runs from the Segment's time zero to the last frame's end
+        # (FFmpeg writes it so), not from the first frame: frames that start late (a remux
+        # that kept a stream's timestamps) do not make it wrong.
+        last_end = max(timing.ends.values())
+        if duration is None or (whole is not None and _disagree(stated, last_end)):
             # No length written (a live recording), or a header that does not match the
             # frames: the frames are what the service decodes (docs/validation.md).
-            header_duration = stated if duration is not None else None
+            # Named only when the picture's own length differs from it (the header may give
+            # the picture's length while the sound runs on).
+            named = duration is not None and _disagree(stated, frames_length)
+            header_duration = stated if named else None
             duration, general_duration = frames_length, whole
     if rate is None and frames and duration:
         rate = frames / duration  # variable frame rate with no nominal rate: the average

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import random
 import struct
+from pathlib import Path
 
 import pytest
 
 from uploader_app.validation import matroska
+from uploader_app.validation.probe import probe_file
 
 VIDEO, SOUND = 1, 2
 UNKNOWN = b"\x01\xff\xff\xff\xff\xff\xff\xff"
@@ -149,3 +152,106 @@ def test_damaged_bytes_never_raise() -> None:
         data = data[: generator.randint(len(data) // 2, len(data))]
         found = matroska.read_timing(io.BytesIO(bytes(data)), len(data))
         assert found is None or all(math.isfinite(end) for end in found.ends.values())
+
+
+def _overlong(ident: int) -> bytes:
+    """An unsigned integer element 200 bytes wide (the specification allows at most 8)."""
+    return element(ident, b"\x7f" * 200)
+
+
+def _header_with(info: bytes, video_fields: bytes = b"", body: bytes = b"") -> bytes:
+    tracks = element(0x1654AE6B, element(0xAE, uint(0xD7, VIDEO) + uint(0x83, 1) + video_fields))
+    segment = element(0x1549A966, info) + tracks + body
+    return element(0x1A45DFA3, uint(0x4282, 1)) + element(0x18538067, segment)
+
+
+FRAMES = cluster(0, block(VIDEO, 0), block(VIDEO, 40))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # A later Cluster's Timecode far wider than any number a float holds.
+        header(body=FRAMES + element(0x1F43B675, _overlong(0xE7) + block(VIDEO, 0))),
+        _header_with(_overlong(0x2AD7B1), body=FRAMES),  # TimecodeScale
+        _header_with(uint(0x2AD7B1, 1_000_000), _overlong(0x23E383), FRAMES),  # DefaultDuration
+        header(
+            body=cluster(
+                0,
+                block(VIDEO, 0),
+                element(0xA0, element(0xA1, block(VIDEO, 40)[9:]) + _overlong(0x9B)),
+            )
+        ),  # BlockDuration
+    ],
+    ids=["timecode", "timecode scale", "default duration", "block duration"],
+)
+def test_overlong_numbers_never_raise(data: bytes) -> None:
+    # They used to raise OverflowError out of probe_file (which only catches OSError).
+    found = matroska.read_timing(io.BytesIO(data), len(data))
+    assert found is None or all(math.isfinite(end) for end in found.ends.values())
+
+
+def test_a_stated_duration_beyond_a_float_is_not_kept() -> None:
+    # 1e300 ticks of 2^63 ns: finite as read, infinite once in seconds.
+    info = element(0x2AD7B1, (2**63).to_bytes(8, "big"))
+    info += element(0x4489, struct.pack(">d", 1e300))
+    found = matroska.read_header(_header_with(info, body=FRAMES))
+    assert found is not None
+    assert found.duration is None or math.isfinite(found.duration)
+
+
+def test_probe_file_reports_rather_than_raises_on_an_overlong_time_unit(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.mkv"
+    path.write_bytes(_header_with(_overlong(0x2AD7B1), body=FRAMES))
+    os.utime(path, (1, 1))  # long finished: no second look
+    probe_file(path)  # used to raise OverflowError: `check` printed a traceback
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the elements the reader looks at."""
+    calls = [0]
+    real = matroska._element
+
+    def element(data: bytes, position: int) -> tuple[int, int, int, int | None] | None:
+        calls[0] += 1
+        return real(data, position)
+
+    monkeypatch.setattr(matroska, "_element", element)
+    return calls
+
+
+def test_clusters_read_back_one_by_one_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The picture stopped 15 Clusters before the end: each earlier Cluster tried used to be
+    # read again to the end with all the later ones (15 x the work).
+    body = cluster(0, block(VIDEO, 0), block(VIDEO, 40))
+    body += b"".join(
+        cluster(100 + n * 2000, *(block(SOUND, i) for i in range(2000))) for n in range(15)
+    )
+    data = header(body=body)
+    calls = _counting(monkeypatch)
+    assert timing(data).length(VIDEO) == pytest.approx(0.080)
+    assert calls[0] < 3 * 15 * 2000
+
+
+def test_a_tail_of_tiny_elements_is_read_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 7.8 MB of 13-byte frames (600,000 of them): reading them all took seconds per window.
+    data = header(body=cluster(0, block(VIDEO, 0)) + cluster(100, block(SOUND, 5, b"") * 600_000))
+    calls = _counting(monkeypatch)
+    found = matroska.read_timing(io.BytesIO(data), len(data))
+    assert found is None or VIDEO not in found.ends
+    assert calls[0] < 1.2 * matroska._MAX_ELEMENTS
+
+
+def test_a_damaged_size_in_the_last_cluster_is_not_taken_for_its_end() -> None:
+    # A size starting with a zero byte is no size at all; the walk used to stop there as if
+    # the recording had ended, timing the file at 40 ms instead of admitting it cannot.
+    damaged = b"\xa3\x00" + b"\x00" * 30
+    body = cluster(0, block(VIDEO, 0), damaged + block(VIDEO, 40) + block(VIDEO, 80))
+    data = header(body=body)
+    assert matroska.read_timing(io.BytesIO(data), len(data)) is None
+
+
+def test_an_element_cut_inside_its_size_is_the_end_of_the_recording() -> None:
+    body = cluster(0, block(VIDEO, 0), block(VIDEO, 40), unknown=True)
+    data = header(body=body) + b"\xa3\x01\x00"  # the next frame's size, cut off
+    assert timing(data).length(VIDEO) == pytest.approx(0.080)

@@ -28,6 +28,7 @@ from tests.media import (
     make_big_recording,
     make_fourcc_video,
     make_fragmented,
+    make_late_start,
     make_overstated,
     make_padded,
     make_protected,
@@ -111,6 +112,16 @@ CASES: dict[str, Case] = {
         "rejected",
         "video_duration_too_short",
         "Too short: 3 seconds. Videos must be at least 4 seconds long. Measured on its frames",
+    ),
+    # Frames that start 2 s late: the header counts from zero and is right, so the
+    # two readings stand (a warning), not "the header is wrong" (a refusal on 3.6 s).
+    "Matroska whose frames start 2 s late, 3.6 s of picture": Case(
+        lambda cache, here: make_late_start(
+            make_video(cache, VideoSpec(duration=3.6, container="mkv")), here / "l.mkv", 2.0
+        ),
+        "warning",
+        "video_duration_too_short",
+        "Maybe too short: 3.6 seconds",
     ),
     # Videos nothing at the service can decode.
     "DRM-encrypted MP4": Case(
@@ -604,3 +615,29 @@ def test_a_big_live_recording_does_not_hold_up_other_probes(
     started = time.perf_counter()
     MediaInfo.parse(str(big), parse_speed=probe.FULL_PARSE_SPEED)
     assert took < time.perf_counter() - started
+
+
+def test_frames_that_start_late_are_not_a_header_that_lies(
+    video_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A 6 s clip whose timestamps run from 10 s to 16 s: its header's 16 s are its last
+    # frame's end, as FFmpeg writes and reads them; it used to be called a wrong header.
+    clip = make_video(video_dir, VideoSpec(duration=6.0, container="mkv"))
+    late = make_late_start(clip, tmp_path / "late.mkv", 10.0)
+    _, [row], _ = check_json(capsys, str(late))
+    assert row["verdict"] == "ok"
+    assert "header" not in row["message"]
+
+
+def test_a_header_giving_the_pictures_length_is_not_called_wrong(
+    video_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Picture 6 s, sound 30 s, header 6 s: the header misses the sound, but the picture (what
+    # is judged) matches it; the message used to say "measured on its frames (6 seconds); the
+    # file's header says 6 seconds".
+    from tests.media import make_longer_sound as make
+
+    both = make_late_start(make(video_dir, 6.0, 30.0), tmp_path / "both.mkv", 0.0)
+    _, [row], _ = check_json(capsys, str(make_overstated(both, tmp_path / "six.mkv", 6.0)))
+    assert row["duration"] == pytest.approx(6.0, abs=0.1)
+    assert "header" not in row["message"]
