@@ -95,11 +95,15 @@ def test_killing_the_window_at_random_points_loses_nothing_and_sends_nothing_twi
                 if launch == 0:
                     time.sleep(8.0)  # the Files tab checks them
                     screen.focus(window)
-                    # The "Send to" list, the tabs, the Files tab: Enter is "Upload N videos".
-                    for _ in range(3):
-                        screen.press("Tab")
-                    screen.press("Return")
-                    _wait("the batch queued", lambda: len(_jobs(path)) == FILES)
+
+                    # Once the files are checked, "Upload N videos" has the focus: Enter
+                    # sends them (pressed again while the checks may still be running).
+                    def queued() -> bool:
+                        screen.press("Return")
+                        time.sleep(2.0)
+                        return len(_jobs(path)) == FILES
+
+                    _wait("the batch queued", queued)
                 if kills == KILLS:
                     _wait("every video ready", lambda: _done(path) == 2 * FILES, timeout=300)
                     break
