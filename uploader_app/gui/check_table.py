@@ -153,6 +153,8 @@ class CheckTableModel(QAbstractTableModel, Generic[Row]):
         self._rows[number] = row
 
     def _display(self, row: Row, column: int) -> str:
+        """A cell's text: each table (files, addresses) gives its own. Abstract, as
+        ``_LoopWorker.step`` is: Qt's metaclass does not mix with ABCMeta."""
         raise NotImplementedError
 
     def _icon(self, row: Row) -> QIcon | None:

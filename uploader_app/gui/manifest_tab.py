@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from uploader_app.gui import text
+from uploader_app.gui import controls, text
 from uploader_app.gui.background import Stream, run_in_background
 from uploader_app.gui.manifest_model import Column, ManifestModel
 from uploader_app.manifest.checks import BucketError, Severity
@@ -155,16 +155,11 @@ class ManifestTab(QWidget):
             (QKeySequence.StandardKey.Delete, self.remove_selected),
             (QKeySequence.StandardKey.Save, self.save),
         ):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(action)
+            controls.shortcut(keys, self, action)
 
     def _button(self, label: str, tip: str, action: Any) -> QPushButton:
-        button = QPushButton(label)
-        button.setToolTip(tip)
-        button.setAccessibleName(label.replace("&", "").rstrip("…"))
-        button.clicked.connect(action)
-        return button
+        # The accessible name is the label without its mnemonic and ellipsis.
+        return controls.button(label, label.replace("&", "").rstrip("…"), tip, action)
 
     # ---- what the window tells the tab ---------------------------------------------------
 
