@@ -218,7 +218,7 @@ class Store:
                 path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._enter_wal()
             # NORMAL in WAL mode: a killed process loses nothing committed; only a power cut
             # can drop the last transactions, never corrupt the file.
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -227,6 +227,20 @@ class Store:
             if _write_failed(exc):
                 raise _write_error(path, exc) from exc
             raise StoreError(f"{path} is not a job store this app can read: {exc}") from exc
+
+    def _enter_wal(self) -> None:
+        # The switch to WAL needs the file to itself, and SQLite answers "locked" at once,
+        # not through the busy timeout: two processes opening a new job list together (the
+        # window and a CLI run) would see a store "this app can read" refused.
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def close(self) -> None:
         with self._lock:

@@ -283,3 +283,23 @@ def test_a_change_the_disk_cannot_hold_is_rolled_back_whole_and_the_store_goes_o
     db.execute("PRAGMA max_page_count = 1073741823")
     store.add([_new("later.mp4")])
     assert len(store.jobs()) == 2 and store.integrity_ok()
+
+
+def _open_store(path: str) -> str:
+    try:
+        with Store(Path(path)):
+            return "ok"
+    except StoreError as exc:
+        return str(exc)
+
+
+def test_processes_opening_a_new_store_at_once_all_open_it(tmp_path: Path) -> None:
+    # Two processes opening a new job list together (the window and a CLI run; the two-CLI test
+    # saw it in CI): the switch to WAL wants the file to itself, and SQLite answered "database
+    # is locked" at once instead of waiting, which the app reported as "not a job store this
+    # app can read". Six processes on each of 150 new files: some failed in every run.
+    with multiprocessing.get_context("fork").Pool(6) as pool:
+        for n in range(150):
+            path = str(tmp_path / f"jobs-{n}.sqlite3")
+            refused = [r for r in pool.map(_open_store, [path] * 6) if r != "ok"]
+            assert not refused, refused[0]
