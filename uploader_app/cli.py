@@ -168,6 +168,12 @@ def main(argv: list[str]) -> int:
         return int(exc.code or 0)
     crash.announce_pending(sys.stderr)
     if args.command == "sandbox":
+        if args.api_key:
+            # The sandbox's own key is as secret as a real one to whoever chose it: kept out of
+            # a crash report's traceback as keys.py keeps the account's out (docs/packaging.md).
+            from uploader_app.logfile import add_secret
+
+            add_secret(args.api_key)
         # The sandbox stands in for the vendor: it logs to the screen, not into the app's log.
         logging.basicConfig(
             level=logging.DEBUG if args.verbose else logging.WARNING,

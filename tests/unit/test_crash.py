@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -174,3 +176,96 @@ def test_the_fallback_folder_is_private_to_this_user(
     assert path.read_text(encoding="utf-8").startswith("Video Indexing Uploader ran into")
     if sys.platform != "win32":
         assert path.parent.stat().st_mode & 0o077 == 0
+
+
+SANDBOX_KEY = "my-own-sandbox-key-42"
+
+
+def test_a_report_for_a_command_line_with_a_key_holds_no_key(tmp_path: Path) -> None:
+    """The sandbox's --api-key (whole, ``=``-joined or abbreviated as argparse allows) and an
+    address's password never reach the report's command line."""
+    program = "import sys\nfrom pathlib import Path\nfrom uploader_app import crash\n"
+    program += "crash.install(Path(sys.argv.pop(1)))\nraise ValueError('boom')\n"
+    reports = tmp_path / "reports"
+    argv = [
+        str(reports),
+        "sandbox",
+        "--api-key",
+        SANDBOX_KEY,
+        f"--api-key={SANDBOX_KEY}x",
+        "--api",
+        f"{SANDBOX_KEY}y",
+        f"--s3-endpoint=http://ak:{SANDBOX_KEY}z@127.0.0.1:9000",
+        f"https://user:{SANDBOX_KEY}w@example.com/v.mp4",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", program, *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+        timeout=60,
+        check=False,
+    )
+
+    [report] = list(reports.glob("crash-*.txt"))
+    text = report.read_text(encoding="utf-8")
+    assert SANDBOX_KEY not in text, text
+    assert SANDBOX_KEY not in done.stderr
+    [command] = [line for line in text.splitlines() if line.startswith("Command: ")]
+    assert command == (
+        "Command: -c sandbox --api-key [redacted] --api-key=[redacted] --api [redacted] "
+        "--s3-endpoint=http://ak:***@127.0.0.1:9000 https://user:***@example.com/v.mp4"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [
+        (["/usr/bin/uploader-app", "check", "a.mp4"], ["uploader-app", "check", "a.mp4"]),
+        (["app", "--api-key"], ["app", "--api-key"]),
+        (["app", "--a", "k"], ["app", "--a", "[redacted]"]),
+        # Not a prefix of a secret option: left as typed.
+        (["app", "--api-keys", "k"], ["app", "--api-keys", "k"]),
+        (["app", "--", "--api-key"], ["app", "--", "--api-key"]),
+        (["app", "--data-dir=a=b"], ["app", "--data-dir=a=b"]),
+    ],
+)
+def test_the_command_line_keeps_what_is_not_secret(argv: list[str], shown: list[str]) -> None:
+    assert crash._command_line(argv) == shown
+
+
+def test_every_key_like_option_of_the_parser_is_a_secret_option() -> None:
+    """An option added later that carries a key, token, password or AWS secret must be listed
+    in SECRET_OPTIONS, or a crash report would show its value."""
+    from uploader_app.cli import build_parser
+
+    found: set[str] = set()
+    parsers = [build_parser()]
+    while parsers:
+        parser = parsers.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+                continue
+            if action.nargs == 0:  # a switch carries no value
+                continue
+            for option in action.option_strings:
+                if re.search(r"key|secret|token|passw|credential", option, re.IGNORECASE):
+                    found.add(option)
+    assert found == set(crash.SECRET_OPTIONS)
+
+
+def test_the_sandbox_key_is_cut_from_a_report_s_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A key given to the sandbox is registered like an account key, so an error text that
+    quotes it is redacted in a report."""
+    from uploader_app import cli
+
+    key = "sandbox-key-registered-by-the-cli"
+    # A fault plan that cannot be read: the command stops before serving anything.
+    assert cli.main(["sandbox", "--api-key", key, "--faults", "{not json"]) == 2
+    assert "Cannot use the fault plan" in capsys.readouterr().err
+    report = crash.format_report(ValueError, ValueError(key), None)
+    assert key in report  # before redaction: the "What happened" line and the traceback
+    assert key not in logfile.redact(report)
