@@ -1,13 +1,14 @@
 """Cut the vendor's OpenAPI document down to what the sandbox emulates.
 
-    python tests/data/make_openapi_subset.py [OPENAPI_JSON]
+    python tests/data/make_openapi_subset.py OPENAPI_JSON
 
-OPENAPI_JSON is the vendor's document, https://docs.twelvelabs.io/openapi.json (docs/api-notes.md
-§0 says which copy was used); by default the copy kept beside the API research.
+OPENAPI_JSON is the vendor's whole document, downloaded from
+https://docs.twelvelabs.io/openapi.json (docs/api-notes.md §0 says which copy was used). It is
+not kept in this repository (0.54 MB of prose the tests do not read), so it must be named.
 
 writes ``tests/data/openapi-v1.3-subset.json``: the upload-related paths and every component
 they reference (transitively), with prose descriptions dropped. The contract tests read only
-this file, so a fresh clone runs them without the shared folder.
+this file, so a fresh clone runs them without the vendor's document.
 
 The ranges the vendor states only in prose ("**Max**: `50`") are added as ``minimum`` and
 ``maximum``, each after checking that its sentence is still in the description.
@@ -19,6 +20,7 @@ sandbox checks every request against (``uploader_app/sandbox/spec.py``).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Iterator
@@ -26,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SOURCE = HERE.parents[2] / "shared" / "api" / "openapi-v1.3.json"
 TARGET = HERE / "openapi-v1.3-subset.json"
 SANDBOX_TARGET = HERE.parents[1] / "uploader_app" / "sandbox" / "requests-v1.3.json"
 PATHS = (
@@ -192,12 +193,23 @@ def subset(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    source = Path(argv[0]) if argv else DEFAULT_SOURCE
-    document = json.loads(source.read_text(encoding="utf-8"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "source",
+        metavar="OPENAPI_JSON",
+        type=Path,
+        help="the vendor's whole OpenAPI document (https://docs.twelvelabs.io/openapi.json)",
+    )
+    parser.add_argument("--subset", type=Path, default=TARGET, help=f"default: {TARGET}")
+    parser.add_argument(
+        "--requests", type=Path, default=SANDBOX_TARGET, help=f"default: {SANDBOX_TARGET}"
+    )
+    args = parser.parse_args(argv)
+    document = json.loads(args.source.read_text(encoding="utf-8"))
     made = subset(document)
-    TARGET.write_text(json.dumps(made, indent=1, sort_keys=False) + "\n")
-    SANDBOX_TARGET.write_text(json.dumps(request_schemas(made), indent=1) + "\n")
-    print(f"wrote {TARGET} and {SANDBOX_TARGET} from {source}")
+    args.subset.write_text(json.dumps(made, indent=1, sort_keys=False) + "\n")
+    args.requests.write_text(json.dumps(request_schemas(made), indent=1) + "\n")
+    print(f"wrote {args.subset} and {args.requests} from {args.source}")
     return 0
 
 
