@@ -42,6 +42,7 @@ from uploader_app.validation.messages import Wording, format_duration, format_si
 from uploader_app.validation.probe import probe_stream
 from uploader_app.validation.rules import evaluate, finding_of, size_issues
 from uploader_app.validation.sniff import Kind, sniff
+from uploader_app.validation.streams import SizedReader
 
 # requests is imported by the functions that send (PLC0415 below): it is loaded at the first
 # check, not when the app starts, so the window shows sooner (docs/gui.md, "Start-up").
@@ -512,7 +513,7 @@ def _follow(
     raise requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
 
 
-class RangeReader(io.RawIOBase):
+class RangeReader(SizedReader):
     """A remote file as a seekable, read-only stream, fetched by HTTP range requests in
     :data:`BLOCK`-sized pieces, so MediaInfo reads only the parts it asks for.
 
@@ -530,45 +531,22 @@ class RangeReader(io.RawIOBase):
         timeout: float,
         first_block: bytes = b"",
     ) -> None:
-        super().__init__()
+        super().__init__(size)
         self._http = http
         self._url = url
-        self._size = size
         self._timeout = timeout
         self._deadline = time.monotonic() + timeout * PROBE_TIME_FACTOR
         self._blocks: dict[int, bytes] = {}
         if len(first_block) >= min(BLOCK, size):
             self._blocks[0] = first_block[:BLOCK]
-        self._position = 0
         self.fetched = len(first_block)
         self.requests = 0
         self.stopped = False
         self.error: requests.RequestException | None = None
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        # (typeshed types the buffer as WriteableBuffer; these two are what io passes.)
-        if self._position >= self._size:
-            return 0
-        number, offset = divmod(self._position, BLOCK)
-        block = self._block(number)
-        piece = block[offset : offset + len(buffer)]
-        buffer[: len(piece)] = piece
-        self._position += len(piece)
-        return len(piece)
+    def _read_at(self, position: int, count: int) -> bytes:
+        number, offset = divmod(position, BLOCK)
+        return self._block(number)[offset : offset + count]
 
     def _block(self, number: int) -> bytes:
         """Block ``number`` whole, or b"" once the probe has to end (``stopped``/``error``)."""

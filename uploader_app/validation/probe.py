@@ -8,7 +8,6 @@ same way and the rules in :mod:`uploader_app.validation.rules` word the verdict.
 from __future__ import annotations
 
 import errno
-import io
 import logging
 import math
 import os
@@ -19,14 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from uploader_app.models import ProbeResult
 from uploader_app.validation import matroska
 from uploader_app.validation.sniff import SNIFF_BYTES, Kind, Sniff, sniff
-
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
+from uploader_app.validation.streams import Head
 
 logger = logging.getLogger(__name__)
 
@@ -290,47 +287,12 @@ def _mediainfo(
                 # libmediainfo takes names as text; a name in an old code page is not, so hand
                 # it the open file instead (pymediainfo reads it through its buffer interface).
                 with path.open("rb") as fh:
-                    source = fh if limit is None else _Head(fh, limit)
+                    source = fh if limit is None else Head(fh, limit)
                     report = MediaInfo.parse(source, output=_INFORM, parse_speed=speed)
     except Exception as exc:  # libmediainfo or ctypes errors: report, never crash a scan
         logger.warning("MediaInfo could not parse %s: %r", path, exc)
         return None
     return _read_report(str(report))
-
-
-class _Head(io.RawIOBase):
-    """The first ``limit`` bytes of an open file, seen as a whole file."""
-
-    def __init__(self, fh: BinaryIO, limit: int) -> None:
-        super().__init__()
-        self._fh = fh
-        self._limit = limit
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._limit}[whence]
-        self._position = min(max(base + offset, 0), self._limit)
-        return self._position
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        view = memoryview(buffer).cast("B")
-        wanted = min(len(view), self._limit - self._position)
-        if wanted <= 0:
-            return 0
-        self._fh.seek(self._position)
-        data = self._fh.read(wanted)
-        view[: len(data)] = data
-        self._position += len(data)
-        return len(data)
 
 
 def _encodable(path: Path) -> bool:
