@@ -318,11 +318,17 @@ def make_unknown_codec(directory: Path, fourcc: bytes) -> Path:
     return _cached(directory, f"codec {fourcc!r}", "mov", build)
 
 
-def make_with_extra_track(directory: Path, extra: Literal["cover", "preview"]) -> Path:
+def make_with_extra_track(
+    directory: Path, extra: Literal["cover", "preview", "outlasting"], *, big: bool = False
+) -> Path:
     """A 6 s 640x360 Matroska video whose FIRST video track is a cover picture or a preview.
 
-    The cover is one MJPEG frame (as taggers store it); the preview a 160x90 half second.
-    The main video is the second track and carries the default flag.
+    The cover is one MJPEG frame (as taggers store it); the preview a 160x90 half second
+    ("outlasting": a 160x90 preview of 6 s beside a main picture that stops at 3 s).
+    The main video is the second track and carries the default flag. ``big``: noise in the
+    picture at a high quality, about 19 MB, larger than every window read at a file's end, in
+    Clusters of about 0.5 MB (recorders start one at each keyframe; FFmpeg's own 5 MB would
+    need the largest window whatever the tracks).
     """
 
     def build(out: Path) -> None:
@@ -330,19 +336,28 @@ def make_with_extra_track(directory: Path, extra: Literal["cover", "preview"]) -
             cover = make_png(out.with_name("cover.png"))
             first, codec = ["-i", str(cover)], "mjpeg"
         else:
-            first = ["-f", "lavfi", "-i", "testsrc=size=160x90:rate=30:duration=0.5"]
+            seconds = 6 if extra == "outlasting" else 0.5
+            first = ["-f", "lavfi", "-i", f"testsrc=size=160x90:rate=30:duration={seconds}"]
             codec = "libx264"
+        picture = _PICTURE
+        if extra == "outlasting":
+            picture = ["-f", "lavfi", "-i", "testsrc=size=640x360:rate=30:duration=3"]
+        quality: list[str] = []
+        if big:
+            picture = ["-f", "lavfi", "-i", "testsrc=size=640x360:rate=30,noise=alls=40:allf=t"]
+            quality = ["-crf:v:1", "20", "-cluster_size_limit", "500000"]
         subprocess.run(
-            [*_QUIET, *first, *_PICTURE, *_SOUND, "-map", "0:v", "-map", "1:v",
+            [*_QUIET, *first, *picture, *_SOUND, "-map", "0:v", "-map", "1:v",
              "-map", "2:a", "-c:v:0", codec, "-c:v:1", "libx264", "-preset", "ultrafast",
-             "-c:a", "aac", "-t", "6", "-disposition:v:0", "0",
+             *quality, "-c:a", "aac", "-t", "6", "-disposition:v:0", "0",
              "-disposition:v:1", "default", str(out)],
             check=True,
         )  # fmt: skip
         if extra == "cover":
             cover.unlink()
 
-    return _cached(directory, f"extra track {extra}", "mkv", build)
+    key = f"extra track {extra}" + (" big" if big else "")
+    return _cached(directory, key, "mkv", build)
 
 
 def make_anamorphic(directory: Path, width: int, height: int, sar: str) -> Path:

@@ -110,8 +110,13 @@ class Timing:
         return round(max(end - start * self.header.scale / 1e9, 0.0), 6)
 
 
-def read_timing(fh: BinaryIO, size: int) -> Timing | None:
+def read_timing(fh: BinaryIO, size: int, track: int | None = None) -> Timing | None:
     """The header and last frames of the Matroska file open in ``fh``, or None.
+
+    The windows at the end grow until they time ``track`` or, when it is None, any one video
+    track. Not every video track: a cover picture is a video track whose one frame sits at the
+    file's start, so waiting for it read every window (9.2 MB) for nothing. When the track the
+    service indexes is not the one timed, the probe asks again for it (``probe.py``).
 
     None when the file is not Matroska, its header lies beyond :data:`HEAD_BYTES`, or no
     Cluster starts within the last :data:`TAIL_WINDOWS` bytes.
@@ -125,9 +130,10 @@ def read_timing(fh: BinaryIO, size: int) -> Timing | None:
     for window in TAIL_WINDOWS:
         offset = max(size - window, 0)
         fh.seek(offset)
-        ends = last_frames(fh.read(size - offset), header, budget) or ends
+        ends = last_frames(fh.read(size - offset), header, budget, track) or ends
         # A window holding only sound at the end (the picture stopped first) reads on.
-        if (ends and header.video <= ends.keys()) or offset == 0:
+        wanted = _wanted(header, track)
+        if (ends and (not wanted or not wanted.isdisjoint(ends))) or offset == 0:
             break
     return Timing(header, ends) if ends else None
 
@@ -205,13 +211,15 @@ def read_header(head: bytes) -> Header | None:
     return Header(live, scale, duration, frame_ns, frozenset(video), starts)
 
 
-def last_frames(tail: bytes, header: Header, budget: _Budget | None = None) -> dict[int, float]:
+def last_frames(
+    tail: bytes, header: Header, budget: _Budget | None = None, track: int | None = None
+) -> dict[int, float]:
     """Per track, the end of its last complete frame (seconds) in the Clusters ``tail`` holds.
 
     The last Cluster that starts in ``tail`` and reads cleanly to the end is used, or an
-    earlier one when the last cannot time some video track (no frame of it: the sound
-    outlasted the picture; or one frame with no stated duration); all Clusters from there
-    on count. Empty when none is found, or when ``budget`` runs out.
+    earlier one when the last cannot time ``track`` (when None: any video track) (no frame
+    of it: the sound outlasted the picture; or one frame with no stated duration); all
+    Clusters from there on count. Empty when none is found, or when ``budget`` runs out.
     """
     budget = budget or _Budget()
     found, start = _Blocks(), len(tail)
@@ -225,9 +233,15 @@ def last_frames(tail: bytes, header: Header, budget: _Budget | None = None) -> d
         blocks = _walk(tail, position, budget, known=(start, found))
         if blocks:
             found, start = blocks, position
-            if all(_timed(blocks, header, video) for video in header.video):
+            wanted = _wanted(header, track)
+            if not wanted or any(_timed(blocks, header, video) for video in wanted):
                 break
     return _ends(found, header)
+
+
+def _wanted(header: Header, track: int | None) -> frozenset[int]:
+    """The tracks of which one timed is enough: ``track``, or any video track."""
+    return header.video if track is None else frozenset({track})
 
 
 def _timed(blocks: _Blocks, header: Header, track: int) -> bool:

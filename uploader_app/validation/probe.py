@@ -197,6 +197,8 @@ def _parse(
     # (0.5 s per 100 MB). Its length comes from the last clusters instead (matroska.py).
     head_only = live and timing is not None and bool(timing.header.video)
     tracks = _mediainfo(path, PARSE_SPEED, LIVE_HEAD_BYTES if head_only else None)
+    if timing is not None and tracks is not None:
+        timing = _time_main_track(path, size, timing, tracks.get("V", []))
     if head_only and (tracks is None or _frames_length(timing, tracks.get("V", [])) is None):
         tracks = _mediainfo(path, PARSE_SPEED)  # the start held no video the clusters time
     if tracks is None:
@@ -216,6 +218,25 @@ def _parse(
         tracks = _mediainfo(path, FULL_PARSE_SPEED) or tracks
         timing = None
     return _result(path, size, sniffed, tracks, live=live, bare=bare, timing=timing)
+
+
+def _time_main_track(
+    path: Path, size: int, timing: matroska.Timing, videos: list[dict[str, str]]
+) -> matroska.Timing:
+    """``timing`` holding the main video track's last frames.
+
+    The first read stops at the first video track it can time (a cover picture's one frame is
+    never at the end, matroska.read_timing); when that is another track (the main picture
+    stopped before a second one), the end of the file is read again for the main one.
+    """
+    main = _integer(videos[_main_track(videos)].get("ID")) if videos else None
+    if main is None or main in timing.ends or main not in timing.header.video:
+        return timing
+    try:
+        with path.open("rb") as fh:
+            return matroska.read_timing(fh, size, main) or timing
+    except OSError:  # gone or locked since: judged on what was read
+        return timing
 
 
 def _frames_length(timing: matroska.Timing | None, videos: list[dict[str, str]]) -> float | None:

@@ -13,11 +13,14 @@ import os
 import random
 import struct
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 
+from tests.media import make_with_extra_track
 from uploader_app.validation import matroska
-from uploader_app.validation.probe import probe_file
+from uploader_app.validation.probe import ZERO_TAIL_BYTES, probe_file
+from uploader_app.validation.sniff import SNIFF_BYTES
 
 VIDEO, SOUND = 1, 2
 UNKNOWN = b"\x01\xff\xff\xff\xff\xff\xff\xff"
@@ -255,3 +258,136 @@ def test_an_element_cut_inside_its_size_is_the_end_of_the_recording() -> None:
     body = cluster(0, block(VIDEO, 0), block(VIDEO, 40), unknown=True)
     data = header(body=body) + b"\xa3\x01\x00"  # the next frame's size, cut off
     assert timing(data).length(VIDEO) == pytest.approx(0.080)
+
+
+COVER = 3
+
+
+class _CountingReader(io.BytesIO):
+    """An in-memory file that counts the bytes read from it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.read_bytes = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
+
+
+def _with_cover(body: bytes) -> bytes:
+    """A finished file whose tracks are the picture, the sound and a cover (a video track)."""
+    tracks = track(VIDEO, 1, 40_000_000) + track(SOUND, 2) + track(COVER, 1)
+    segment = element(0x1549A966, uint(0x2AD7B1, 1_000_000)) + element(0x1654AE6B, tracks)
+    return element(0x1A45DFA3, uint(0x4282, 1)) + element(0x18538067, segment + body)
+
+
+def test_a_cover_picture_track_does_not_make_every_end_window_read() -> None:
+    """The cover's one frame is at the start: the end is read only until the picture is timed
+    (it used to read all three windows, 9.2 MB, waiting for the cover's frames)."""
+    frame = b"\x00" * 60_000
+    body = cluster(0, block(COVER, 0), block(VIDEO, 0, frame), block(SOUND, 0))
+    body += b"".join(
+        cluster(40 * n, block(VIDEO, 0, frame), block(SOUND, 0)) for n in range(1, 200)
+    )
+    data = _with_cover(body)
+    assert len(data) > matroska.HEAD_BYTES + sum(matroska.TAIL_WINDOWS)
+
+    reader = _CountingReader(data)
+    found = matroska.read_timing(reader, len(data))
+    assert found is not None
+    assert found.length(VIDEO) == pytest.approx(8.0)  # 200 frames of 40 ms
+    assert reader.read_bytes <= matroska.HEAD_BYTES + matroska.TAIL_WINDOWS[0]
+
+    # Asked for the cover itself, every window is read: its frame is in none of them.
+    reader = _CountingReader(data)
+    found = matroska.read_timing(reader, len(data), COVER)
+    assert found is not None and COVER not in found.ends
+    assert reader.read_bytes == matroska.HEAD_BYTES + sum(matroska.TAIL_WINDOWS)
+
+
+def test_a_named_track_is_read_back_to_where_it_stopped() -> None:
+    """A second picture that outlasts the main one: asked for the main one by number, the
+    windows grow until they hold its last frames."""
+    big = b"\x00" * (matroska.TAIL_WINDOWS[0] + 1000)
+    tracks = track(VIDEO, 1) + track(COVER, 1)
+    segment = element(0x1549A966, uint(0x2AD7B1, 1_000_000)) + element(0x1654AE6B, tracks)
+    body = cluster(0, block(VIDEO, 0), block(VIDEO, 40), block(COVER, 0))
+    body += cluster(1000, block(COVER, 0, big), block(COVER, 40))
+    data = element(0x1A45DFA3, uint(0x4282, 1)) + element(0x18538067, segment + body)
+
+    first = timing(data)
+    assert COVER in first.ends and VIDEO not in first.ends
+    named = matroska.read_timing(io.BytesIO(data), len(data), VIDEO)
+    assert named is not None
+    assert named.length(VIDEO) == pytest.approx(0.080)
+
+
+class _CountingFile:
+    """A file opened by the probe, counting the bytes Python reads from it (MediaInfo's own
+    reads by path are its business)."""
+
+    def __init__(self, fh: BinaryIO, total: list[int]) -> None:
+        self._fh = fh
+        self._total = total
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fh.read(size)
+        self._total[0] += len(data)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fh, name)
+
+    def __enter__(self) -> _CountingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+
+def test_a_real_file_with_a_cover_track_is_probed_from_its_last_clusters(
+    video_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ffmpeg's Matroska with a one-frame MJPEG cover as its first video track, 19 MB: the
+    probe used to read every end window (9.6 MB in all) for the cover's frames."""
+    path = make_with_extra_track(video_dir, "cover", big=True)
+    assert path.stat().st_size > matroska.HEAD_BYTES + sum(matroska.TAIL_WINDOWS)
+    total = [0]
+    real_open = Path.open
+
+    def counting_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        opened = real_open(self, *args, **kwargs)
+        return _CountingFile(opened, total) if self == path else opened
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    result = probe_file(path)
+
+    assert (result.width, result.height, result.video_track) == (640, 360, 2)
+    assert result.duration == pytest.approx(6.0, abs=0.05)
+    # The first bytes and the zero-tail look (sniff.py, probe.py), the header, then the end
+    # windows up to the one holding the last Cluster's start.
+    looks = SNIFF_BYTES + ZERO_TAIL_BYTES + matroska.HEAD_BYTES
+    assert total[0] == looks + sum(matroska.TAIL_WINDOWS[:2])
+
+
+def test_the_main_picture_is_timed_when_a_smaller_one_outlasts_it(
+    video_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end windows first time the preview (it runs to the end); the probe then reads back
+    for the main picture, which stopped at 3 s, rather than leave it untimed."""
+    path = make_with_extra_track(video_dir, "outlasting")
+    asked: list[int | None] = []
+    real = matroska.read_timing
+
+    def read_timing(fh: BinaryIO, size: int, track: int | None = None) -> matroska.Timing | None:
+        asked.append(track)
+        return real(fh, size, track)
+
+    monkeypatch.setattr(matroska, "read_timing", read_timing)
+    result = probe_file(path)
+
+    assert asked == [None, 2]  # the second track is the main one (the larger picture)
+    assert (result.width, result.video_track) == (640, 2)
+    assert result.duration == pytest.approx(3.0, abs=0.05)
