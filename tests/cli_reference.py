@@ -37,12 +37,14 @@ def commands(
 
 def table(parser: argparse.ArgumentParser) -> str:
     """One row per argument the parser takes (help and subcommand choosers left out)."""
-    rows = ["| Argument | Takes | What it does |", "|---|---|---|"]
-    for action in parser._actions:
-        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
-            continue
-        rows.append(f"| `{_shown(action)}` | {_takes(action)} | {_help(action)} |")
-    return "\n".join(rows) + "\n"
+    rows = [
+        f"| `{_shown(action)}` | {_takes(action)} | {_help(action)} |"
+        for action in parser._actions
+        if not isinstance(action, (argparse._HelpAction, argparse._SubParsersAction))
+    ]
+    if not rows:
+        return "No arguments of its own (only `--help`).\n"
+    return "\n".join(["| Argument | Takes | What it does |", "|---|---|---|", *rows]) + "\n"
 
 
 def _shown(action: argparse.Action) -> str:
