@@ -103,6 +103,19 @@ def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.fixture(autouse=True)
+def _no_trust_store_injection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window switches truststore on at its first frame (docs/network.md); in this
+    process that would change ``ssl`` for every later test, and for good. Child processes
+    (the CLI, the app, the bundle) do it for real."""
+    import truststore
+
+    from uploader_app import network
+
+    monkeypatch.setattr(truststore, "inject_into_ssl", lambda: None)
+    monkeypatch.setattr(network, "_done", False)
+
+
+@pytest.fixture(autouse=True)
 def _private_app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own app folder and an in-memory keychain: no test writes into the
     user's real settings, logs or keychain, nor sees a key set in the developer's shell."""

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from uploader_app import crash, network
-from uploader_app.cli import build_parser
-from uploader_app.cli import main as cli_main
 from uploader_app.validation import pool
 
 
@@ -27,8 +24,6 @@ def main(argv: list[str] | None = None) -> int:
 
         multiprocessing.freeze_support()
     crash.install()
-    # Before any connection: the window and every command trust what the OS trusts.
-    network.use_system_trust_store()
     pool.enable_processes()
     args = sys.argv[1:] if argv is None else argv
     if opens_window(args):
@@ -37,7 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         keys.read_keychain_early()
         from uploader_app.gui.app import run_gui  # noqa: PLC0415 - Qt only for the window
 
+        # The window trusts what the OS trusts from its first connection on, which comes
+        # after its first frame (docs/network.md).
         return run_gui(args)
+    from uploader_app.cli import main as cli_main  # noqa: PLC0415 - not for the window
+
+    # Before any connection: every command trusts what the OS trusts.
+    network.use_system_trust_store()
     return cli_main(args)
 
 
@@ -62,6 +63,10 @@ def _names_a_file(arg: str) -> bool:
 
 
 def _subcommands() -> frozenset[str]:
+    import argparse  # noqa: PLC0415 - only when arguments are given
+
+    from uploader_app.cli import build_parser  # noqa: PLC0415
+
     for action in build_parser()._actions:
         if isinstance(action, argparse._SubParsersAction):
             return frozenset(action.choices)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import platform
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -115,6 +113,8 @@ def write_report(
         _save(directory / name, text)
     except OSError:
         try:
+            import tempfile  # noqa: PLC0415 - see format_report
+
             fallback = Path(tempfile.mkdtemp(prefix=f"{config.APP_NAME}-{REPORTS_FOLDER}-"))
             _save(fallback / name, text)
         except OSError:
@@ -141,6 +141,9 @@ def format_report(
     where: str = "main thread",
 ) -> str:
     """The report's text (not yet redacted): what happened first, the details below."""
+    # Loaded by a crash, not at every start (docs/gui.md, "Start-up").
+    import platform  # noqa: PLC0415
+
     try:
         summary = str(exc).strip() or "(no message)"
     except Exception:  # an error's own __str__ may fail; the report must not

@@ -6,7 +6,6 @@ The settings file, saved manifests and CSV exports all go through :func:`write_a
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -15,6 +14,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     disk, then renamed over it (a rename within one folder is atomic). On any failure the old
     file is left as it was and the temporary file is removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # noqa: PLC0415 - not loaded at every start (docs/gui.md, "Start-up")
+
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:

@@ -14,7 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-from uploader_app.config import ENV_API_KEY, Settings
+from uploader_app.config import ENV_API_KEY, Settings, app_home
+from uploader_app.files import write_atomically
 from uploader_app.logfile import add_secret
 from uploader_app.settings import AppSettings, load_settings_file
 
@@ -66,6 +67,13 @@ class KeyProblem:
 
 _lock = threading.Lock()
 _memory_key: str | None = None
+
+# Whether this app keeps a key in the keychain, learnt at each read, save and delete: a start
+# without one then never loads keyring, whose import (package metadata, http.client, ssl) and
+# round trip cost more than the rest of the window's start (docs/settings.md, "The keychain").
+# No file: not known yet, the keychain is asked.
+STATE_FILE = "keychain-state"
+_SAVED, _NONE = "saved", "none"
 
 
 # Keychain backends raise more than keyring's own errors (D-Bus, Secret Service and Windows
@@ -168,6 +176,7 @@ def save_key(key: str) -> KeyInfo:
         else:
             with _lock:
                 _memory_key = None
+            _remember_keychain(_SAVED)
             return KeyInfo(key, "keychain")
     with _lock:
         _memory_key = key
@@ -182,16 +191,19 @@ def delete_key() -> bool:
         removed = _memory_key is not None
         _memory_key = None
     if not keychain_available():
+        _remember_keychain(_NONE)
         return removed
     import keyring.errors  # noqa: PLC0415 - loaded by keychain_available()
 
     try:
         keyring.delete_password(SERVICE, USERNAME)
     except keyring.errors.PasswordDeleteError:
+        _remember_keychain(_NONE)
         return removed  # nothing was saved there
     except Exception as exc:
         logger.warning("the keychain could not delete the key: %s", exc)
         return removed
+    _remember_keychain(_NONE)
     return True
 
 
@@ -238,15 +250,38 @@ def verify_key(base_url: str, key: str) -> KeyProblem | None:
 
 
 def _keychain_get() -> str | None:
+    if _keychain_state() == _NONE:
+        return None  # this app keeps no key there: keyring is not even loaded
     if not keychain_available():
+        _remember_keychain(_NONE)
         return None
     import keyring  # noqa: PLC0415 - loaded by keychain_available()
 
     try:
-        return keyring.get_password(SERVICE, USERNAME)
+        value = keyring.get_password(SERVICE, USERNAME)
     except Exception as exc:
+        # A locked keychain may hold the key: nothing is learnt, the next start asks again.
         logger.warning("the keychain could not be read: %s", exc)
         return None
+    _remember_keychain(_SAVED if value else _NONE)
+    return value
+
+
+def _keychain_state() -> str | None:
+    try:
+        return (app_home() / STATE_FILE).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None  # not known yet (or unreadable): the keychain is asked
+
+
+def _remember_keychain(state: str) -> None:
+    if _keychain_state() == state:
+        return
+    try:
+        write_atomically(app_home() / STATE_FILE, state.encode("ascii"))
+    except OSError as exc:
+        # Only a shortcut is lost: the next start asks the keychain again.
+        logger.info("could not note whether the keychain holds a key: %s", exc)
 
 
 def _known(info: KeyInfo) -> KeyInfo:

@@ -355,6 +355,11 @@ class SourceKind(StrEnum):
     MANIFEST_ROW = "manifest_row"
 
 
+# A v1.2 manifest row's job option once its transfer went through: it now waits for its task
+# (jobs/transfer.py, docs/manifests.md).
+SENT_KEY = "transfer_sent"
+
+
 class Route(StrEnum):
     """How a job's video reaches its index (docs/engine.md, "Routes")."""
 

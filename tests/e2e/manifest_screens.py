@@ -20,10 +20,10 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.s3_emulator import ACCESS_KEY, REGION, SECRET_KEY, S3Emulator
+from uploader_app.gui.account import Account
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.manifest_tab import BuildDialog
 from uploader_app.gui.startup import make_host
-from uploader_app.gui.welcome import Account
 from uploader_app.manifest.document import ManifestDocument
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
@@ -73,7 +73,7 @@ def shoot(out: Path) -> list[Path]:
             window.show()
             window.picker.refresh()
             settle(app, 1500)
-            window.tabs.setCurrentWidget(window.manifest_tab)
+            window.show_tab(window.manifest_tab)
             manifest = root / "transfer.json"
             manifest.write_bytes(GUIDE.read_bytes())
             window.manifest_tab.open_file(manifest)

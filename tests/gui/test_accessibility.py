@@ -18,11 +18,12 @@ from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from uploader_app.api.client import ApiClient
+from uploader_app.gui.account import Account
 from uploader_app.gui.index_picker import NewIndexDialog
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.settings_dialog import SettingsDialog
 from uploader_app.gui.startup import make_host
-from uploader_app.gui.welcome import Account, WelcomeDialog
+from uploader_app.gui.welcome import WelcomeDialog
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
 
@@ -69,6 +70,8 @@ def window(qtbot: QtBot, sandbox: SandboxServer, qsettings: QSettings) -> MainWi
 
 
 def test_main_window_controls_are_named(window: MainWindow) -> None:
+    # Built when first shown: built here as a click on their tab would.
+    assert window.isAncestorOf(window.url_tab) and window.isAncestorOf(window.manifest_tab)
     assert unnamed(window) == []
 
 

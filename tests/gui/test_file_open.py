@@ -11,9 +11,15 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from uploader_app import keys
-from uploader_app.gui import startup
+from uploader_app.gui import file_open, startup, welcome
+from uploader_app.gui.account import demo_account, start_demo_sandbox
 from uploader_app.gui.startup import start
-from uploader_app.gui.welcome import demo_account, start_demo_sandbox
+
+
+@pytest.fixture(autouse=True)
+def on_macos(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a Mac does; the code is the same everywhere, only the switch is per platform."""
+    monkeypatch.setattr(file_open, "DESKTOP_SENDS_OPEN_EVENTS", True)
 
 
 def test_an_opened_video_lands_in_the_files_tab(qtbot: QtBot, video: Callable[..., Path]) -> None:
@@ -24,7 +30,7 @@ def test_an_opened_video_lands_in_the_files_tab(qtbot: QtBot, video: Callable[..
     assert session is not None and session.window is not None
     window = session.window
     try:
-        window.tabs.setCurrentWidget(window.url_tab)
+        window.show_tab(window.url_tab)
 
         QApplication.sendEvent(app, QFileOpenEvent(str(clip)))
 
@@ -55,7 +61,7 @@ def test_a_video_opened_while_the_welcome_screen_is_up_reaches_the_window(
             QApplication.sendEvent(app, QFileOpenEvent(str(clip)))
             return 1
 
-    monkeypatch.setattr(startup, "WelcomeDialog", Welcome)
+    monkeypatch.setattr(welcome, "WelcomeDialog", Welcome)
     monkeypatch.setattr(keys, "load_key", lambda: keys.KeyInfo(None, "none"))
     session = startup.start(app, [], demo=False)
     assert session is not None and session.window is not None
@@ -64,4 +70,24 @@ def test_a_video_opened_while_the_welcome_screen_is_up_reaches_the_window(
         qtbot.waitUntil(lambda: [r.path for r in window.files_tab.model.rows] == [clip])
     finally:
         window.close()
+        session.shutdown()
+
+
+def test_elsewhere_no_filter_watches_every_event(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linux and Windows pass files as arguments: a filter on the application would only cost
+    (every event of every widget through Python; a hundred enum types built before the first
+    frame, docs/gui.md "Start-up")."""
+    monkeypatch.setattr(file_open, "DESKTOP_SENDS_OPEN_EVENTS", False)
+    installed: list[object] = []
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    monkeypatch.setattr(app, "installEventFilter", installed.append)
+    session = startup.start(app, [], demo=True)
+    assert session is not None and session.window is not None
+    try:
+        assert installed == []
+    finally:
+        session.window.close()
         session.shutdown()

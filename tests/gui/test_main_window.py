@@ -17,11 +17,11 @@ from tests.conftest import TEST_API_KEY
 from tests.gui.helpers import make_job
 from tests.local_http import ranged_files_in, serving
 from uploader_app.api.client import ApiClient
+from uploader_app.gui.account import Account
 from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow, totals_text
 from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.startup import make_host
 from uploader_app.gui.task_model import Column
-from uploader_app.gui.welcome import Account
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
 from uploader_app.models import Finding, JobState, Target, Verdict
@@ -104,7 +104,7 @@ def test_addresses_are_queued_from_the_url_tab(
 ) -> None:
     video("site/clip.mp4")
     window = make_window(sandbox)
-    window.tabs.setCurrentWidget(window.url_tab)
+    window.show_tab(window.url_tab)
     served: list[tuple[str, int]] = []
     with serving(ranged_files_in(tmp_path / "site", served)) as base:
         window.url_tab.add_urls([f"{base}/clip.mp4"])
@@ -150,8 +150,12 @@ def test_size_splitter_and_tab_are_remembered(
 ) -> None:
     window = make_window(sandbox)
     window.resize(760, 560)  # inside the offscreen screen (800×600): restore clamps to it
-    window.splitter.setSizes([150, 300])
+    window.show()
+    qtbot.waitExposed(window)
+    # The tab first, as a person would: its minimum size bounds the splitter.
     window.tabs.setCurrentIndex(1)
+    QApplication.processEvents()
+    window.splitter.setSizes([150, 300])
     window.save_state()
     assert qsettings.value(GEOMETRY_KEY) is not None
     sizes = window.splitter.sizes()

@@ -18,16 +18,16 @@ from pytestqt.qtbot import QtBot
 from tests.conftest import TEST_API_KEY
 from tests.s3_emulator import ACCESS_KEY, SECRET_KEY, S3Emulator, only_profile
 from uploader_app.api.client import ApiClient
-from uploader_app.gui import background, main_window
+from uploader_app.gui import background, close_dialog
+from uploader_app.gui.account import Account
 from uploader_app.gui.job_text import state_words
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.manifest_model import Column
 from uploader_app.gui.manifest_tab import BuildDialog, ManifestTab
 from uploader_app.gui.startup import make_host
-from uploader_app.gui.welcome import Account
 from uploader_app.jobs import transfer
-from uploader_app.jobs.transfer import SENT_KEY, SendReport
-from uploader_app.models import JobState
+from uploader_app.jobs.transfer import SendReport
+from uploader_app.models import SENT_KEY, JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
 
@@ -239,7 +239,7 @@ def test_send_from_the_window_puts_the_rows_in_the_uploads_until_ready(
     win = window()
     assert win.picker.current is not None
     index_id = win.picker.current.id
-    win.tabs.setCurrentWidget(win.manifest_tab)
+    win.show_tab(win.manifest_tab)
     tab = win.manifest_tab
     opened(tab, tmp_path)
     select_rows(tab, 0, 1)
@@ -335,7 +335,7 @@ def test_quitting_during_a_v12_send_stops_it_and_leaves_the_rows_waiting(
     monkeypatch.setattr(transfer, "MATCH_WINDOW", 20.0)
     # The window rightly asks about the waiting row when it closes: "keep" it, unasked.
     monkeypatch.setattr(
-        main_window, "close_host", lambda host, _parent: host.shutdown(True) or True
+        close_dialog, "close_host", lambda host, _parent: host.shutdown(True) or True
     )
     win = window("v1.2")
     assert win.picker.current is not None
@@ -379,11 +379,13 @@ def test_quitting_during_the_v12_post_says_nothing_and_leaves_the_rows_unsent(
     path.write_text(json.dumps([row]))
     assert win.manifest_tab.open_file(path)
 
+    real = transfer.send_manifest
+
     def quitting(*args: object, cancel: threading.Event, **kwargs: object) -> SendReport:
         cancel.set()
-        return transfer.send_manifest(*args, cancel=cancel, **kwargs)  # type: ignore[arg-type]
+        return real(*args, cancel=cancel, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(main_window, "send_manifest", quitting)
+    monkeypatch.setattr(transfer, "send_manifest", quitting)
     win.manifest_tab.send_button.click()
     assert not win.manifest_tab.send_button.isEnabled()  # while it sends
     qtbot.waitUntil(win.manifest_tab.send_button.isEnabled, timeout=15_000)

@@ -16,9 +16,9 @@ from pytestqt.qtbot import QtBot
 from tests.conftest import TEST_API_KEY
 from uploader_app import config, keys
 from uploader_app.gui import startup
+from uploader_app.gui.account import Account
 from uploader_app.gui.app import apply_theme, display_available
 from uploader_app.gui.startup import Session, start
-from uploader_app.gui.welcome import Account
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings, load_settings_file, save_settings_file
 
@@ -246,3 +246,35 @@ def test_after_the_fallback_the_window_events_no_longer_pass_the_first_paint_fil
     widget.repaint()
     assert seen == []
     assert ran == ["work"]
+
+
+def test_the_window_trusts_the_os_store_before_its_first_connection_not_before_its_first_frame(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """truststore loads ssl, urllib3 and requests: after the first frame, before the held work
+    (the index list, the uploads) makes a connection (docs/network.md)."""
+    import truststore
+
+    from uploader_app.gui import background
+
+    calls: list[str] = []
+    monkeypatch.setattr(truststore, "inject_into_ssl", lambda: calls.append("trust store"))
+    release = background.release
+
+    def released() -> None:
+        calls.append("release")
+        release()
+
+    monkeypatch.setattr(background, "release", released)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    session = start(app, [], demo=True)
+    assert session is not None and session.window is not None
+    window = session.window
+    try:
+        assert calls == []  # the window is built and shown without it
+        qtbot.waitUntil(lambda: window.host.running, timeout=10_000)
+        assert calls == ["trust store", "release"]
+    finally:
+        window.close()
+        session.shutdown()

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 # Each costs a noticeable part of start-up and is needed only after the window is shown:
 # boto3 for building a manifest from a bucket, werkzeug and jsonschema for the demo sandbox,
@@ -41,3 +43,71 @@ def test_window_modules_leave_slow_libraries_for_later() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.split() == []
+
+
+# What the first frame does not need: the engine and its job list, the API client, the
+# checks, the URL and Manifest tabs and the dialogs load after it (docs/gui.md, "Start-up").
+AFTER_FIRST_FRAME = (
+    "uploader_app.jobs.engine",
+    "uploader_app.api.client",
+    "uploader_app.api.errors",
+    "uploader_app.store.db",
+    "uploader_app.validation.scan",
+    "uploader_app.validation.probe",
+    "uploader_app.manifest.checks",
+    "uploader_app.sandbox.server",
+    "uploader_app.gui.url_tab",
+    "uploader_app.gui.manifest_tab",
+    "uploader_app.gui.settings_dialog",
+    "uploader_app.gui.welcome",
+    "uploader_app.gui.crash_notice",
+    "truststore",
+    "sqlite3",
+    "ssl",
+)
+
+_FIRST_FRAME = """
+import os, sys
+from uploader_app.gui import startup
+from uploader_app.gui.app import make_application
+
+class Look(startup.AfterFirstPaint):
+    def __init__(self, window, then):
+        def report():
+            print(" ".join(m for m in LATER if m in sys.modules), flush=True)
+            os._exit(0)
+        super().__init__(window, report)
+
+startup.AfterFirstPaint = Look
+app = make_application([])
+startup.start(app, [], demo=True)
+app.exec()
+"""
+
+
+def test_the_first_frame_is_drawn_before_the_engine_and_the_other_tabs_load(
+    tmp_path: Path,
+) -> None:
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        UPLOADER_APP_HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    env.pop("TWELVELABS_API_KEY", None)
+    script = f"LATER = {AFTER_FIRST_FRAME!r}\n" + _FIRST_FRAME
+    # Twice: the very first start also asks the keychain (keyring loads ssl), the next knows
+    # there is no key in it (docs/settings.md, "The keychain").
+    for start in ("first", "next"):
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        loaded = set(result.stdout.split())
+        assert loaded <= ({"ssl"} if start == "first" else set()), start

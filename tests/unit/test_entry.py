@@ -78,6 +78,7 @@ def test_the_entry_point_switches_on_the_os_trust_store_before_the_command(
     import truststore
 
     from uploader_app import __main__ as app_main
+    from uploader_app import cli
 
     calls: list[str] = []
 
@@ -86,6 +87,6 @@ def test_the_entry_point_switches_on_the_os_trust_store_before_the_command(
         return 0
 
     monkeypatch.setattr(truststore, "inject_into_ssl", lambda: calls.append("trust store"))
-    monkeypatch.setattr(app_main, "cli_main", command)
+    monkeypatch.setattr(cli, "main", command)
     assert app_main.main(["check", "clip.mp4"]) == 0
     assert calls == ["trust store", "command"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import keyring
 import keyring.errors
@@ -163,3 +164,53 @@ def test_no_early_read_when_the_key_is_in_the_environment(
     keys.read_keychain_early()
     assert keys._early is None
     assert load_key() == KeyInfo("env-key-not-a-secret", "env")
+
+
+def test_once_the_keychain_said_it_holds_no_key_it_is_not_asked_again(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A start without a key never loads keyring (docs/settings.md, "The keychain")."""
+    assert load_key() == KeyInfo(None, "none")  # asked once: nothing there
+    asked: list[str] = []
+
+    def available() -> bool:
+        asked.append("asked")
+        return True
+
+    monkeypatch.setattr(keys, "keychain_available", available)
+    assert load_key() == KeyInfo(None, "none")
+    assert asked == []
+
+
+def test_a_saved_key_is_read_at_the_next_start_and_a_deleted_one_is_not_asked_for(
+    chain: MemoryKeyring,
+) -> None:
+    assert load_key().key is None
+    save_key(SAVED)
+    assert load_key() == KeyInfo(SAVED, "keychain")
+    assert delete_key() is True
+    chain.passwords[(keys.SERVICE, keys.USERNAME)] = "put-there-by-another-program"
+    # Deleted by this app: it keeps no key there, so it does not look.
+    assert load_key() == KeyInfo(None, "none")
+    save_key(SAVED)
+    assert load_key() == KeyInfo(SAVED, "keychain")
+
+
+def test_a_locked_keychain_teaches_nothing(chain: MemoryKeyring) -> None:
+    """Locked at one start, the key may well be there: the next start asks again."""
+    chain.passwords[(keys.SERVICE, keys.USERNAME)] = SAVED
+    chain.broken = True
+    assert load_key() == KeyInfo(None, "none")
+    chain.broken = False
+    assert load_key() == KeyInfo(SAVED, "keychain")
+
+
+def test_an_unwritable_app_folder_only_costs_the_shortcut(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the app folder should be")
+    monkeypatch.setenv("UPLOADER_APP_HOME", str(blocker / "home"))
+    assert load_key() == KeyInfo(None, "none")
+    save_key(SAVED)
+    assert load_key() == KeyInfo(SAVED, "keychain")

@@ -19,8 +19,6 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from uploader_app.api.errors import ApiError
-
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -68,6 +66,8 @@ class _Worker(QObject):
         except Exception as exc:
             # Handed to the GUI thread, which words it for the user. A service's answer is an
             # expected outcome; anything else gets its traceback for the person who helps.
+            from uploader_app.api.errors import ApiError  # noqa: PLC0415 - loaded by a call
+
             if isinstance(exc, ApiError):
                 logger.info("background work failed: %r", exc)
             else:

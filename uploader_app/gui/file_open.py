@@ -9,15 +9,23 @@ Qt turns into ``QFileOpenEvent`` on the application object, also at first launch
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QFileOpenEvent
 
-from uploader_app.gui.main_window import MainWindow
+if TYPE_CHECKING:
+    from uploader_app.gui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
+
+# Only macOS sends them. Elsewhere the filter stays out: a Python filter on the application
+# sees every event of every widget, and its first call alone makes PySide6 build a hundred
+# enum types before the first frame (docs/gui.md, "Start-up").
+DESKTOP_SENDS_OPEN_EVENTS = sys.platform == "darwin"
 
 
 class FileOpenFilter(QObject):

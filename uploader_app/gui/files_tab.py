@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
@@ -50,9 +51,9 @@ from uploader_app.gui.controls import (
 from uploader_app.gui.findings_model import Column, FileRow, FindingsModel, Tally
 from uploader_app.models import Finding, Target
 from uploader_app.validation.messages import count
-from uploader_app.validation.pool import imap_unordered
-from uploader_app.validation.scan import Candidate, check_item, walk
-from uploader_app.validation.subtitles import find_subtitle
+
+if TYPE_CHECKING:
+    from uploader_app.validation.scan import Candidate
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,11 @@ def check_files(
     verdict. Folders are listed in full before probing starts: listing is quick, and the user
     sees the whole list and a true "Checking 10 of 10,000" at once.
     """
+    # The checks load with the first files, not with the window (docs/gui.md, "Start-up").
+    from uploader_app.validation.pool import imap_unordered  # noqa: PLC0415
+    from uploader_app.validation.scan import Candidate, check_item, walk  # noqa: PLC0415
+    from uploader_app.validation.subtitles import find_subtitle  # noqa: PLC0415
+
     items: list[Candidate | Finding] = []
     for item in walk(roots, cancel):
         items.append(item)
@@ -414,7 +420,7 @@ class FilesTab(QWidget):
 
     @Slot(list)
     def _on_batch(self, items: list[Candidate | Finding]) -> None:
-        found = [(c.path, c.relative_path, c.explicit) for c in items if isinstance(c, Candidate)]
+        found = [(c.path, c.relative_path, c.explicit) for c in items if not isinstance(c, Finding)]
         if found:
             self.model.add_found(found)
         findings = [f for f in items if isinstance(f, Finding)]

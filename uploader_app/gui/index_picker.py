@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence
@@ -29,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from uploader_app.api.client import ApiClient
 from uploader_app.gui import text
 from uploader_app.gui.background import run_in_background
 from uploader_app.gui.controls import explain, labelled, shortcut
@@ -37,10 +37,13 @@ from uploader_app.gui.text import problem_text
 from uploader_app.models import Index, IndexModel, Target
 from uploader_app.validation.messages import count
 
+if TYPE_CHECKING:
+    from uploader_app.api.client import ApiClient
+
 logger = logging.getLogger(__name__)
 
 LAST_INDEX_KEY = "index/last"
-ClientFactory = Callable[[], ApiClient]
+ClientFactory = Callable[[], "ApiClient"]
 
 
 @dataclass(frozen=True)

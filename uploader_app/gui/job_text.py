@@ -8,8 +8,7 @@ from __future__ import annotations
 import math
 from enum import Enum
 
-from uploader_app.jobs.transfer import SENT_KEY
-from uploader_app.models import Job, JobState
+from uploader_app.models import SENT_KEY, Job, JobState
 
 # The service reports these while it works on a video (docs/task-list.md, "States in words").
 _SERVICE_WORDS = {

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -29,28 +30,29 @@ from PySide6.QtWidgets import (
 )
 
 from uploader_app import __version__
-from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import CancelledError
-from uploader_app.api.retry import RetryPolicy
+from uploader_app.gui.account import Account
 from uploader_app.gui.background import Stream
-from uploader_app.gui.close_dialog import close_host
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
 from uploader_app.gui.job_text import KEY_PROBLEMS, format_eta, format_speed, short_size
-from uploader_app.gui.manifest_tab import ManifestTab
-from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.task_panel import TaskPanel
 from uploader_app.gui.text import problem_text
 from uploader_app.gui.tray import Tray
-from uploader_app.gui.url_tab import UrlTab
-from uploader_app.gui.welcome import Account
 from uploader_app.gui.workers import EngineHost
-from uploader_app.jobs.engine import Engine, Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged, JobNotice
-from uploader_app.jobs.transfer import SendReport, send_manifest
-from uploader_app.models import Finding, Index, Job, JobState, SourceKind
+from uploader_app.models import Finding, Index, Job, JobState, SourceKind, Target
 from uploader_app.settings import AppSettings
 from uploader_app.validation.messages import count
+
+# The engine, the API client, the settings dialog and the manifest sender load after the
+# first frame, where they are first used (docs/gui.md, "Start-up").
+if TYPE_CHECKING:
+    from uploader_app.api.client import ApiClient
+    from uploader_app.gui.manifest_tab import ManifestTab
+    from uploader_app.gui.settings_dialog import Saved
+    from uploader_app.gui.url_tab import UrlTab
+    from uploader_app.jobs.engine import Engine, Totals
+    from uploader_app.jobs.transfer import SendReport
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +93,21 @@ class MainWindow(QMainWindow):
         self._totals_dirty = True
         self._totals_running = False
         self._connection = "Connecting…"
+        self._url_tab: UrlTab | None = None
+        self._manifest_tab: ManifestTab | None = None
+        # What the tabs not yet built are given when they are (_on_index_changed, listed).
+        self._index: tuple[str | None, Target | None] | None = None  # id, what it takes
+        self._account_indexes: list[str] | None = None
         self.setWindowTitle("Video Indexing Uploader" + (" (demo)" if account.demo else ""))
         self.setAccessibleName("Video Indexing Uploader")
         self._build()
         self._build_menu()
         self._restore()
         host.event.connect(self._on_event)
-        # Earlier runs' jobs too, so a file sent last week is known to be in its index.
-        host.run_in_background(host.engine.jobs, self._note_jobs, self._on_totals_failed)
+        # Earlier runs' jobs too, so a file sent last week is known to be in its index. The
+        # engine is named when the call runs: it is built after the first frame.
+        jobs = lambda: host.engine.jobs()  # noqa: E731, PLW0108
+        host.run_in_background(jobs, self._note_jobs, self._on_totals_failed)
         self._timer = QTimer(self)
         self._timer.setInterval(TOTALS_INTERVAL_MS)
         self._timer.timeout.connect(self._update_totals)
@@ -175,17 +184,19 @@ class MainWindow(QMainWindow):
 
         self.files_tab = FilesTab(self._state)
         self.files_tab.upload_requested.connect(self._queue_findings)
-        self.url_tab = UrlTab()
-        self.url_tab.upload_requested.connect(self._queue_urls)
-        self.manifest_tab = ManifestTab(self._state)
-        self.manifest_tab.send_requested.connect(self._send_manifest)
-        self.picker.listed.connect(self.manifest_tab.set_account_indexes)
+        self.picker.listed.connect(self._on_listed)
+        # The URL and Manifest tabs are built into their pages when first shown or used, so
+        # the first frame loads neither them nor the checks behind them (docs/gui.md,
+        # "Start-up").
+        self._url_page = _page("urlPage")
+        self._manifest_page = _page("manifestPage")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("sourceTabs")
         self.tabs.setAccessibleName("What to send")
         self.tabs.addTab(self.files_tab, "&Files")
-        self.tabs.addTab(self.url_tab, "&URL")
-        self.tabs.addTab(self.manifest_tab, "&Manifest")
+        self.tabs.addTab(self._url_page, "&URL")
+        self.tabs.addTab(self._manifest_page, "&Manifest")
+        self.tabs.currentChanged.connect(self._fill_page)
         self.tabs.setTabToolTip(0, "Videos on this computer")
         self.tabs.setTabToolTip(1, "Web addresses of videos the service can download")
         self.tabs.setTabToolTip(2, "A list of videos already stored in Amazon S3")
@@ -269,6 +280,10 @@ class MainWindow(QMainWindow):
     # ---- state ---------------------------------------------------------------------------
 
     def _restore(self) -> None:
+        # The tab first: a tab built when first shown brings its minimum size, which the
+        # splitter's sizes must already include.
+        tab = str(self._state.value(TAB_KEY, 0))
+        self.tabs.setCurrentIndex(int(tab) if tab.isdigit() else 0)
         geometry = self._state.value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
@@ -280,8 +295,6 @@ class MainWindow(QMainWindow):
         columns = self._state.value(COLUMNS_KEY)
         if isinstance(columns, QByteArray):
             self.task_panel.table.horizontalHeader().restoreState(columns)
-        tab = str(self._state.value(TAB_KEY, 0))
-        self.tabs.setCurrentIndex(int(tab) if tab.isdigit() else 0)
 
     def save_state(self) -> None:
         self._state.setValue(GEOMETRY_KEY, self.saveGeometry())
@@ -290,10 +303,71 @@ class MainWindow(QMainWindow):
         self._state.setValue(TAB_KEY, self.tabs.currentIndex())
         self._state.sync()
 
+    # ---- the tabs built when first needed -----------------------------------------------
+
+    @property
+    def url_tab(self) -> UrlTab:
+        if self._url_tab is None:
+            from uploader_app.gui.url_tab import UrlTab  # noqa: PLC0415 - see _build
+
+            tab = self._url_tab = UrlTab()
+            tab.upload_requested.connect(self._queue_urls)
+            self._fill(self._url_page, tab)
+            if self._index is not None:
+                tab.set_index(*self._index, self.account.base_url)
+        return self._url_tab
+
+    @property
+    def manifest_tab(self) -> ManifestTab:
+        if self._manifest_tab is None:
+            from uploader_app.gui.manifest_tab import ManifestTab  # noqa: PLC0415 - see _build
+
+            tab = self._manifest_tab = ManifestTab(self._state)
+            tab.send_requested.connect(self._send_manifest)
+            self._fill(self._manifest_page, tab)
+            if self._account_indexes is not None:
+                tab.set_account_indexes(self._account_indexes)
+            if self._index is not None:
+                tab.set_index(self._index[0])
+        return self._manifest_tab
+
+    def show_tab(self, tab: QWidget) -> None:
+        """Bring ``tab`` (``files_tab``, ``url_tab`` or ``manifest_tab``) to the front."""
+        pages = {id(self._url_tab): self._url_page, id(self._manifest_tab): self._manifest_page}
+        self.tabs.setCurrentWidget(pages.get(id(tab), tab))
+
+    def _fill(self, page: QWidget, tab: QWidget) -> None:
+        layout = page.layout()
+        assert layout is not None
+        layout.addWidget(tab)
+        page.setFocusProxy(tab)  # keyboard focus given to the page goes into the tab
+
+    @Slot(int)
+    def _fill_page(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        if page is self._url_page:
+            self.url_tab  # noqa: B018 - built on first use
+        elif page is self._manifest_page:
+            self.manifest_tab  # noqa: B018
+
+    @Slot(list)
+    def _on_listed(self, ids: list[str]) -> None:
+        self._account_indexes = ids
+        if self._manifest_tab is not None:
+            self._manifest_tab.set_account_indexes(ids)
+
     def _client_factory(self) -> Callable[[], ApiClient]:
         account = self.account
-        # Someone is waiting on these reads (index list, new index): retry briefly, then say so.
-        return lambda: ApiClient(account.base_url, account.key, retry=RetryPolicy.interactive())
+
+        def client() -> ApiClient:
+            from uploader_app.api.client import ApiClient  # noqa: PLC0415 - see the imports
+            from uploader_app.api.retry import RetryPolicy  # noqa: PLC0415
+
+            # Someone is waiting on these reads (index list, new index): retry briefly, then
+            # say so.
+            return ApiClient(account.base_url, account.key, retry=RetryPolicy.interactive())
+
+        return client
 
     # ---- what the user does --------------------------------------------------------------
 
@@ -308,7 +382,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _paste_addresses(self) -> None:
-        self.tabs.setCurrentWidget(self.url_tab)
+        self.show_tab(self.url_tab)
         self.url_tab.paste()
 
     @Slot(list)
@@ -325,7 +399,7 @@ class MainWindow(QMainWindow):
         urls = [j.source for j in jobs if j.source_kind is SourceKind.URL]
         paths = [Path(j.source) for j in jobs if j.source_kind is SourceKind.FILE]
         if urls:
-            self.tabs.setCurrentWidget(self.url_tab)
+            self.show_tab(self.url_tab)
             self.url_tab.add_urls(urls)
         if paths:
             self._show_files_tab()
@@ -335,6 +409,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Choose the index to send them to, at the top.", 15_000)
 
     def open_settings(self, *, focus_key: bool = False) -> None:
+        from uploader_app.gui.settings_dialog import SettingsDialog  # noqa: PLC0415
+
         dialog = SettingsDialog(self.settings, focus_key=focus_key, parent=self)
         if dialog.exec() and dialog.saved is not None:
             self._apply_settings(dialog.saved)
@@ -414,7 +490,8 @@ class MainWindow(QMainWindow):
 
     def _on_queue_failed(self, error: BaseException) -> None:
         self.files_tab.set_sending(False)
-        self.url_tab.set_sending(False)
+        if self._url_tab is not None:
+            self._url_tab.set_sending(False)
         QMessageBox.warning(
             self, "Not added", f"The videos were not added to the uploads. {problem_text(error)}"
         )
@@ -423,6 +500,8 @@ class MainWindow(QMainWindow):
     def _send_manifest(self, rows: list[dict[str, str]]) -> None:
         """A checked manifest's rows become jobs (docs/manifests.md, "Sending"); on v1.2 the
         transfer and the matching of its tasks run in the background."""
+        from uploader_app.jobs.transfer import send_manifest  # noqa: PLC0415 - see the imports
+
         make_client, store = self._client_factory(), self.host.engine.store
         profile = self.manifest_tab.aws_profile
 
@@ -449,6 +528,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(" ".join([*words, *report.notes]), 15_000)
 
     def _on_manifest_failed(self, error: BaseException) -> None:
+        from uploader_app.api.errors import CancelledError  # noqa: PLC0415 - see the imports
+
         self.manifest_tab.set_sending(False)
         if isinstance(error, CancelledError):
             # The window is closing: a modal box now would hold the quit up, and the rows
@@ -466,8 +547,11 @@ class MainWindow(QMainWindow):
         # the list must never show a bare id (docs/ux.md, "Never show").
         self.task_panel.model.add_index_names({i.id: i.name for i in self.picker.indexes})
         self.files_tab.set_index(index_id, target, api_version, self.picker.limits_text())
-        self.url_tab.set_index(index_id, target, self.account.base_url)
-        self.manifest_tab.set_index(index_id)
+        self._index = index_id, target
+        if self._url_tab is not None:
+            self._url_tab.set_index(index_id, target, self.account.base_url)
+        if self._manifest_tab is not None:
+            self._manifest_tab.set_index(index_id)
         self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
 
     def _note_jobs(self, jobs: list[Job]) -> None:
@@ -522,8 +606,9 @@ class MainWindow(QMainWindow):
             return
         self._totals_dirty = False
         self._totals_running = True
-        engine = self.host.engine
-        self.host.run_in_background(engine.totals, self._show_totals, self._on_totals_failed)
+        host = self.host
+        totals = lambda: host.engine.totals()  # noqa: E731, PLW0108 - built on first use
+        host.run_in_background(totals, self._show_totals, self._on_totals_failed)
 
     def _show_totals(self, totals: Totals) -> None:
         self._totals_running = False
@@ -543,15 +628,26 @@ class MainWindow(QMainWindow):
     # ---- closing -------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from uploader_app.gui.close_dialog import close_host  # noqa: PLC0415 - on close only
+
         if not close_host(self.host, self):
             event.ignore()
             return
         self.save_state()
         self.files_tab.shutdown()
-        self.url_tab.shutdown()
+        if self._url_tab is not None:
+            self._url_tab.shutdown()
         self._timer.stop()
         self.tray.icon.hide()
         event.accept()
+
+
+def _page(name: str) -> QWidget:
+    page = QWidget()
+    page.setObjectName(name)
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    return page
 
 
 def _looked_at(engine: Engine, index_id: str, jobs: list[Job]) -> list[Job]:

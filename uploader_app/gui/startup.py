@@ -16,26 +16,18 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
-from uploader_app import config, keys
-from uploader_app.api.client import ApiClient
-from uploader_app.gui import background, crash_notice, file_open
+from uploader_app import config, crash, keys, network
+from uploader_app.gui import background, file_open
+from uploader_app.gui.account import Account, demo_base_url, demo_listener, start_demo_sandbox
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.places import window_state
-from uploader_app.gui.welcome import (
-    Account,
-    WelcomeDialog,
-    demo_base_url,
-    demo_listener,
-    start_demo_sandbox,
-)
 from uploader_app.gui.workers import EngineHost
-from uploader_app.jobs.engine import Engine
-from uploader_app.jobs.events import EngineEvent
 from uploader_app.logfile import setup_logging
 from uploader_app.settings import AppSettings, read_settings, save_settings_file
-from uploader_app.store import Store
 
 if TYPE_CHECKING:
+    from uploader_app.jobs.engine import Engine
+    from uploader_app.jobs.events import EngineEvent
     from uploader_app.sandbox.server import SandboxServer
 
 logger = logging.getLogger(__name__)
@@ -56,10 +48,15 @@ def make_host(account: Account, settings: AppSettings) -> EngineHost:
     """The engine for this account, in a host that runs it on QThread workers."""
     path = store_path(account)
 
-    def client() -> ApiClient:
-        return ApiClient(account.base_url, account.key)
-
     def make_engine(on_event: Callable[[EngineEvent], None]) -> Engine:
+        # Loaded with the engine, after the window's first frame (docs/gui.md, "Start-up").
+        from uploader_app.api.client import ApiClient  # noqa: PLC0415
+        from uploader_app.jobs.engine import Engine  # noqa: PLC0415
+        from uploader_app.store import Store  # noqa: PLC0415
+
+        def client() -> ApiClient:
+            return ApiClient(account.base_url, account.key)
+
         return Engine(Store(path), settings, client, on_event)
 
     return EngineHost(make_engine, uploads=settings.concurrent_uploads)
@@ -127,11 +124,13 @@ class Session(QObject):
         return window
 
     def _start_work(self, window: MainWindow) -> None:
-        background.release()
+        # Before the window's first connection, which is held until now (docs/network.md).
+        network.use_system_trust_store()
         # Not for a window closed meanwhile, or replaced by another account's: its host has
-        # been shut down and must stay so.
+        # been shut down and must stay so. Started first: the held work needs its engine.
         if self.window is window and window.isVisible():
             window.host.start()
+        background.release()
 
     @Slot(object)
     def _on_account_changed(self, account: Account) -> None:
@@ -211,7 +210,8 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
     screen was closed."""
     log_file = setup_logging()
     opened = file_open.FileOpenFilter(app)
-    app.installEventFilter(opened)
+    if file_open.DESKTOP_SENDS_OPEN_EVENTS:
+        app.installEventFilter(opened)
     loaded = read_settings()
     settings = loaded.settings
     info = keys.load_key()
@@ -223,7 +223,11 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
         listener = demo_listener()
         account = Account(demo_base_url(listener), config.SANDBOX_DEMO_KEY, demo=True)
     else:
-        welcome = WelcomeDialog(settings.base_url)
+        from uploader_app.gui import welcome as first_start  # noqa: PLC0415 - first start only
+
+        # The key is tested with the service from the welcome screen.
+        network.use_system_trust_store()
+        welcome = first_start.WelcomeDialog(settings.base_url)
         if not welcome.exec() or welcome.account is None:
             if welcome.demo_server is not None:
                 welcome.demo_server.stop()
@@ -243,7 +247,10 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
             window.show_banner(" ".join(loaded.problems), offer_settings=True)
         if paths or opened.pending:
             window.add_paths([*paths, *opened.pending])
-        crash_notice.offer_crash_report(window)
+        if crash.pending_report() is not None:
+            from uploader_app.gui import crash_notice  # noqa: PLC0415 - after a crash only
+
+            crash_notice.offer_crash_report(window)
     opened.pending.clear()
     opened.window = lambda: session.window
     return session

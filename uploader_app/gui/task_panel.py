@@ -65,7 +65,6 @@ from uploader_app.gui.text import problem_text
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import EngineEvent, JobNotice
 from uploader_app.models import Job, JobState, SourceKind
-from uploader_app.store import StoreWriteError
 from uploader_app.validation.messages import count
 
 logger = logging.getLogger(__name__)
@@ -259,7 +258,9 @@ class TaskPanel(QWidget):
         self._update_counts()
         self._update_actions()
         self.loaded = False
-        host.run_in_background(host.engine.jobs, self._on_loaded, self._on_problem)
+        # The engine is named when the call runs: it is built after the window's first frame.
+        jobs = lambda: host.engine.jobs()  # noqa: E731, PLW0108
+        host.run_in_background(jobs, self._on_loaded, self._on_problem)
 
     def sizeHint(self) -> QSize:
         """Room for about eight rows (the window gives the list half its height at first)."""
@@ -615,6 +616,8 @@ class TaskPanel(QWidget):
 
     def _on_problem(self, error: BaseException) -> None:
         logger.warning("task list action failed: %s", error)
+        from uploader_app.store import StoreWriteError  # noqa: PLC0415 - loaded by the failure
+
         self.show_notice(problem_text(error) if isinstance(error, StoreWriteError) else _PROBLEM)
 
     def show_notice(self, text: str) -> None:

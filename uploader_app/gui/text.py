@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from uploader_app.api.errors import ApiError
-from uploader_app.jobs.engine import STORE_PROBLEM
 from uploader_app.models import Index, IndexModel, Target, UploadKind
-from uploader_app.store import StoreWriteError
 from uploader_app.validation.limits import MAX_SIZE, limits_for
 from uploader_app.validation.messages import format_size
 
@@ -80,6 +77,11 @@ def limits_line(index: Index, api_version: str) -> str:
 
 def problem_text(error: BaseException) -> str:
     """A failure in plain words with what to do; never a code or an exception name."""
+    # Loaded by the failure, long after the first frame (docs/gui.md, "Start-up").
+    from uploader_app.api.errors import ApiError  # noqa: PLC0415
+    from uploader_app.jobs.engine import STORE_PROBLEM  # noqa: PLC0415
+    from uploader_app.store import StoreWriteError  # noqa: PLC0415
+
     if isinstance(error, ApiError):
         hint = f" {error.hint}" if error.hint else ""
         return f"{error.user_message}{hint}"

@@ -14,14 +14,16 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import is_dataclass, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from uploader_app.gui.background import Stream, run_in_background
-from uploader_app.jobs.engine import Engine, EngineSettings
 from uploader_app.jobs.events import EngineEvent, JobChanged
 from uploader_app.models import JobState
+
+if TYPE_CHECKING:
+    from uploader_app.jobs.engine import Engine, EngineSettings
 
 logger = logging.getLogger(__name__)
 
@@ -141,12 +143,15 @@ class EngineHost(QObject):
         uploads: int = 2,
         parent: QObject | None = None,
     ) -> None:
-        """``make_engine(on_event)`` builds the engine with the host's event callback."""
+        """``make_engine(on_event)`` builds the engine with the host's event callback, at the
+        first use of :attr:`engine` (:meth:`start`, after the window's first frame)."""
         super().__init__(parent)
         self._lock = threading.Lock()
         self._incoming: list[EngineEvent] = []
         self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._engine = make_engine(self._on_engine_event)
+        self._make_engine = make_engine
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
         self._uploads = max(1, uploads)
         self._workers: list[tuple[_LoopWorker, QThread]] = []
         self._names = itertools.count(1)
@@ -155,7 +160,12 @@ class EngineHost(QObject):
 
     @property
     def engine(self) -> Engine:
-        return self._engine
+        """Built on first use, from any thread: the engine's modules and its job list are
+        loaded after the window is shown, not before (docs/gui.md, "Start-up")."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._make_engine(self._on_engine_event)
+            return self._engine
 
     @property
     def running(self) -> bool:
@@ -170,14 +180,15 @@ class EngineHost(QObject):
         if self._started:
             return
         self._started = True
-        self._launch(PollWorker(self._engine, "poller"))
+        self._launch(PollWorker(self.engine, "poller"))
         self.set_concurrency(self._uploads)
 
     def set_concurrency(self, uploads: int) -> None:
         """Run ``uploads`` uploads at once; extra workers finish their upload, then leave."""
         self._uploads = max(1, uploads)
         # The engine reads this limit at every claim, across every process on the store.
-        self._engine.settings = _with_uploads(self._engine.settings, self._uploads)
+        if self._engine is not None:  # else start() gives it to the engine it builds
+            self._engine.settings = _with_uploads(self._engine.settings, self._uploads)
         if not self._started:
             return
         uploaders = [w for w, _ in self._workers if isinstance(w, UploadWorker)]
@@ -186,7 +197,7 @@ class EngineHost(QObject):
         for _ in range(self._uploads - len(uploaders)):
             # The lease owner must be unique across processes sharing the store.
             name = f"{os.getpid()}-gui-upload-{next(self._names)}-{id(self)}"
-            self._launch(UploadWorker(self._engine, name))
+            self._launch(UploadWorker(self.engine, name))
 
     def wake(self) -> None:
         """Look for work now (after jobs were added), not at the next idle tick."""
@@ -195,7 +206,7 @@ class EngineHost(QObject):
 
     def unsent_jobs(self) -> list[int]:
         """Ids of jobs whose video has not reached the service yet (asked about on close)."""
-        return [job.id for job in self._engine.jobs() if job.state in UNSENT]
+        return [job.id for job in self.engine.jobs() if job.state in UNSENT]
 
     def shutdown(self, keep: bool) -> None:
         """Stop every worker. ``keep`` leaves unfinished jobs to continue next time; otherwise
@@ -203,7 +214,7 @@ class EngineHost(QObject):
         if not keep:
             unsent = self.unsent_jobs()
             if unsent:
-                self._engine.cancel(unsent)
+                self.engine.cancel(unsent)
         for worker, _ in self._workers:
             if isinstance(worker, UploadWorker):
                 worker.cancel()

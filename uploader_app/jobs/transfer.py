@@ -31,6 +31,7 @@ from uploader_app.jobs.recovery import DURATION_TOLERANCE, Finder, created_since
 from uploader_app.jobs.urlcheck import check_url
 from uploader_app.manifest.uris import S3Uri, parse_s3_uri
 from uploader_app.models import (
+    SENT_KEY,
     Job,
     JobState,
     Route,
@@ -68,9 +69,8 @@ V13_NO_TRANSCRIPTIONS = (
     "theirs ({subs})."
 )
 NAMES_SHOWN = 3
-# Job options of a v1.2 row: its transfer went through (it now waits for its task), and the
-# tasks of its file name that existed just before the send (never its own).
-SENT_KEY = "transfer_sent"
+# Job option of a v1.2 row (with SENT_KEY, in models): the tasks of its file name that existed
+# just before the send (never its own).
 NOT_OURS_KEY = "transfer_not_ours"
 # What counts as "already there": the row was sent before and did not fail.
 _DONE = (JobState.READY, JobState.ALREADY_IN_INDEX)

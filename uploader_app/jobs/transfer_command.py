@@ -32,10 +32,10 @@ from uploader_app.jobs.sending import (
     run_jobs,
     say_problem,
 )
-from uploader_app.jobs.transfer import SENT_KEY, send_manifest
+from uploader_app.jobs.transfer import send_manifest
 from uploader_app.manifest.checks import check_document, is_valid
 from uploader_app.manifest.document import ManifestDocument
-from uploader_app.models import JobState
+from uploader_app.models import SENT_KEY, JobState
 from uploader_app.store import Store, StoreError
 
 

@@ -24,7 +24,7 @@ from uploader_app.api.errors import CancelledError
 from uploader_app.jobs import transfer
 from uploader_app.jobs.sending import state_words
 from uploader_app.jobs.transfer import SendReport
-from uploader_app.models import JobState
+from uploader_app.models import SENT_KEY, JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.store import Store
 
@@ -152,7 +152,7 @@ def test_quitting_during_the_v12_post_leaves_the_rows_unsent_for_the_next_send(
         transfer.send_manifest(client, store, [row], cancel=quitting)
     (job,) = store.jobs()
     assert (job.state, job.error_code) == (JobState.CHECKING, None)
-    assert transfer.SENT_KEY not in job.options
+    assert SENT_KEY not in job.options
     with client_factory(sandbox, "v1.2")() as client:
         again = transfer.send_manifest(client, store, [row])
     assert again.sent == [job.id]

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from uploader_app import __main__ as app_main
-from uploader_app import network
+from uploader_app import cli, network
 from uploader_app.models import Finding, Target, Verdict
 from uploader_app.validation import pool, scan
 from uploader_app.validation.pool import imap_unordered
@@ -184,7 +184,7 @@ def test_the_app_entry_point_enables_processes(monkeypatch: pytest.MonkeyPatch) 
         seen.append(pool.processes_enabled())
         return 0
 
-    monkeypatch.setattr(app_main, "cli_main", cli_main)
+    monkeypatch.setattr(cli, "main", cli_main)
     # The real call would put truststore into ``ssl`` for every later test in this process.
     monkeypatch.setattr(network, "use_system_trust_store", lambda: None)
     assert app_main.main(["check", "clip.mp4"]) == 0
