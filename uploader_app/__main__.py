@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -27,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     pool.enable_processes()
     args = sys.argv[1:] if argv is None else argv
     if opens_window(args):
+        # Start-up allocates a lot and frees almost nothing: no garbage collection until the
+        # window's first frame or the welcome screen, where gui/startup.py turns it back on
+        # (a tenth of the start's time; docs/gui.md, "Start-up").
+        gc.disable()
         from uploader_app import keys  # noqa: PLC0415 - the command line reads keys itself
 
         keys.read_keychain_early()

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli_w
-
 from uploader_app.config import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
@@ -180,6 +178,8 @@ def save_settings_file(settings: AppSettings, path: Path | None = None) -> None:
             table["base_url"] = kept
         else:
             table.pop("base_url", None)
+    import tomli_w  # noqa: PLC0415 - a save, not every start, needs the writer
+
     text = "# Settings of the Video Indexing Uploader (docs/settings.md).\n" + tomli_w.dumps(table)
     try:
         write_atomically(where, text.encode("utf-8"))

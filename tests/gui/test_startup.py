@@ -278,3 +278,24 @@ def test_the_window_trusts_the_os_store_before_its_first_connection_not_before_i
     finally:
         window.close()
         session.shutdown()
+
+
+def test_garbage_collection_is_back_on_once_the_window_is_drawn(qtbot: QtBot) -> None:
+    """The entry point turns it off for the start (__main__.py); left off, a long session
+    would grow by every reference cycle it ever made."""
+    import gc
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    gc.disable()
+    try:
+        session = start(app, [], demo=True)
+        assert session is not None and session.window is not None
+        window = session.window
+        try:
+            qtbot.waitUntil(gc.isenabled, timeout=10_000)
+        finally:
+            window.close()
+            session.shutdown()
+    finally:
+        gc.enable()

@@ -37,7 +37,6 @@ from uploader_app.gui.index_picker import IndexPicker
 from uploader_app.gui.job_text import KEY_PROBLEMS, format_eta, format_speed, short_size
 from uploader_app.gui.task_panel import TaskPanel
 from uploader_app.gui.text import problem_text
-from uploader_app.gui.tray import Tray
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged, JobNotice
 from uploader_app.models import Finding, Index, Job, JobState, SourceKind, Target
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
     from uploader_app.api.client import ApiClient
     from uploader_app.gui.manifest_tab import ManifestTab
     from uploader_app.gui.settings_dialog import Saved
+    from uploader_app.gui.tray import Tray
     from uploader_app.gui.url_tab import UrlTab
     from uploader_app.jobs.engine import Engine, Totals
     from uploader_app.jobs.transfer import SendReport
@@ -112,8 +112,7 @@ class MainWindow(QMainWindow):
         self._timer.setInterval(TOTALS_INTERVAL_MS)
         self._timer.timeout.connect(self._update_totals)
         self._timer.start()
-        self.tray = Tray(host, self.task_panel.model, self)
-        self.tray.set_notifications(settings.notifications)
+        self.tray: Tray | None = None  # after the first frame: show_tray()
         if account.key_note:
             self.statusBar().showMessage(account.key_note, 15_000)
 
@@ -303,6 +302,15 @@ class MainWindow(QMainWindow):
         self._state.setValue(TAB_KEY, self.tabs.currentIndex())
         self._state.sync()
 
+    def show_tray(self) -> None:
+        """The tray icon, with progress and notifications; once the window is on screen (a
+        tray icon is a round trip to the desktop's panel, docs/gui.md "Start-up")."""
+        from uploader_app.gui.tray import Tray  # noqa: PLC0415 - see the docstring
+
+        if self.tray is None:
+            self.tray = Tray(self.host, self.task_panel.model, self)
+            self.tray.set_notifications(self.settings.notifications)
+
     # ---- the tabs built when first needed -----------------------------------------------
 
     @property
@@ -422,7 +430,8 @@ class MainWindow(QMainWindow):
         # The engine reads its speed limit and polling budget at each use: they apply at once.
         self.host.engine.settings = saved.settings
         self.host.set_concurrency(saved.settings.concurrent_uploads)
-        self.tray.set_notifications(saved.settings.notifications)
+        if self.tray is not None:
+            self.tray.set_notifications(saved.settings.notifications)
         if saved.key or (not self.account.demo and saved.settings.base_url != before.base_url):
             key = saved.key or self.account.key
             self.account_changed.emit(Account(saved.settings.base_url, key, False, saved.key_note))
@@ -638,7 +647,8 @@ class MainWindow(QMainWindow):
         if self._url_tab is not None:
             self._url_tab.shutdown()
         self._timer.stop()
-        self.tray.icon.hide()
+        if self.tray is not None:
+            self.tray.icon.hide()
         event.accept()
 
 

@@ -6,6 +6,7 @@ video ids never mix with a real account's (docs/gui.md, "Demo mode").
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 from collections.abc import Callable, Sequence
@@ -124,12 +125,14 @@ class Session(QObject):
         return window
 
     def _start_work(self, window: MainWindow) -> None:
+        gc.enable()  # off since the entry point, for the start (__main__.py)
         # Before the window's first connection, which is held until now (docs/network.md).
         network.use_system_trust_store()
         # Not for a window closed meanwhile, or replaced by another account's: its host has
         # been shut down and must stay so. Started first: the held work needs its engine.
         if self.window is window and window.isVisible():
             window.host.start()
+            window.show_tray()
         background.release()
 
     @Slot(object)
@@ -225,8 +228,9 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
     else:
         from uploader_app.gui import welcome as first_start  # noqa: PLC0415 - first start only
 
-        # The key is tested with the service from the welcome screen.
+        # The key is tested with the service from the welcome screen, which may stay up long.
         network.use_system_trust_store()
+        gc.enable()
         welcome = first_start.WelcomeDialog(settings.base_url)
         if not welcome.exec() or welcome.account is None:
             if welcome.demo_server is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from uploader_app.models import Index, IndexModel, Target, UploadKind
-from uploader_app.validation.limits import MAX_SIZE, limits_for
 from uploader_app.validation.messages import format_size
 
 logger = logging.getLogger(__name__)
@@ -63,6 +62,9 @@ def _pixels(short_side: int) -> str:
 
 def limits_line(index: Index, api_version: str) -> str:
     """``Videos of 4 s to 2 h, 360p to 4K, up to 10 GB`` for the index's strictest model."""
+    # Once the index list is in, after the first frame (docs/gui.md, "Start-up").
+    from uploader_app.validation.limits import MAX_SIZE, limits_for  # noqa: PLC0415
+
     limits = limits_for(Target.for_index(index))
     biggest = MAX_SIZE[UploadKind.MULTIPART if api_version == "v1.3" else UploadKind.TASK_FILE]
     text = (
