@@ -253,7 +253,8 @@ def _keychain_get() -> str | None:
     if _keychain_state() == _NONE:
         return None  # this app keeps no key there: keyring is not even loaded
     if not keychain_available():
-        _remember_keychain(_NONE)
+        # Out of reach for this run only, maybe (a command over SSH, no Secret Service yet):
+        # like a locked one, it teaches nothing about what it holds.
         return None
     import keyring  # noqa: PLC0415 - loaded by keychain_available()
 

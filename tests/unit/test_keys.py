@@ -214,3 +214,15 @@ def test_an_unwritable_app_folder_only_costs_the_shortcut(
     assert load_key() == KeyInfo(None, "none")
     save_key(SAVED)
     assert load_key() == KeyInfo(SAVED, "keychain")
+
+
+def test_a_keychain_out_of_reach_for_one_run_does_not_hide_the_saved_key(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command run where the keychain cannot be reached (over SSH, no Secret Service) learns
+    nothing about what it holds: the window started at the desk must still find the key."""
+    save_key(SAVED)
+    with monkeypatch.context() as away:
+        away.setattr(keys, "keychain_available", lambda: False)
+        assert load_key() == KeyInfo(None, "none")
+    assert load_key() == KeyInfo(SAVED, "keychain")

@@ -238,11 +238,14 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
             app.removeEventFilter(opened)
             return None
         account, server = welcome.account, welcome.demo_server
-    if account.demo and not settings.demo_mode:
-        # Next start goes straight to demo mode, until a key is entered.
+    remember_demo = account.demo and not settings.demo_mode
+    if remember_demo:
         settings = replace(settings, demo_mode=True)
-        save_settings_file(settings)
     session = Session(app, settings, account, server, log_file)
+    if remember_demo:
+        # Next start goes straight to demo mode, until a key is entered. Saved after the
+        # first frame, with the other held work.
+        background.run_in_background(lambda: save_settings_file(settings), _ignore, _log_failure)
     if listener is not None:
         session.start_demo(listener)
     window = session.window
