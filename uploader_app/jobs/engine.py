@@ -97,6 +97,8 @@ TWIN_WAIT_LIMIT = 3600.0
 TWIN_WAIT_PER_SECOND = 2.0
 # The error code of a job whose same-named twin stayed on its way past the limit.
 TWIN_UNDECIDED = "twin_undecided"
+# The error code of a job whose file changed into the content another job of its index sends.
+SAME_AS_OTHER_JOB = "same_as_other_job"
 
 # The job list could not be saved (a full disk): every upload stops, since none of their
 # progress could be kept (docs/engine.md, "Store").
@@ -692,15 +694,51 @@ class Engine:
         return changed
 
     def retry(self, ids: Sequence[int] | None = None) -> list[Job]:
-        """Queue failed, cancelled and waiting jobs again, with a fresh attempt count."""
+        """Queue failed, cancelled and waiting jobs again, with a fresh attempt count. A file
+        that is still another job's video stays failed, its reason naming that job."""
         self._clear_problem()
-        return [
-            new
-            for job in self._targets(ids)
-            if job.state
-            in (JobState.FAILED, JobState.CANCELLED, JobState.NEEDS_ATTENTION, JobState.PAUSED)
-            and (new := self._requeue(job, force=False)) is not None
-        ]
+        changed = []
+        for job in self._targets(ids):
+            if job.state not in (
+                JobState.FAILED,
+                JobState.CANCELLED,
+                JobState.NEEDS_ATTENTION,
+                JobState.PAUSED,
+            ):
+                continue
+            if job.error_code == SAME_AS_OTHER_JOB and self._still_same(job):
+                continue
+            new = self._requeue(job, force=False)
+            if new is not None:
+                changed.append(new)
+        return changed
+
+    def _still_same(self, job: Job) -> bool:
+        """Whether a file refused as another job's video still is: queueing it again would
+        only be refused the same way. The reason then names the job that sends it. A file
+        changed again, gone, or whose other job was removed is queued: that try is new."""
+        try:
+            fingerprint = self._fingerprints.fingerprint(Path(job.source))
+            self._fingerprints.flush()
+        except OSError:
+            return False
+        other = self.store.with_key(job.index_id, fingerprint)
+        if other is None or other.id == job.id:
+            return False
+        self._update(
+            job.id,
+            only_if=[JobState.FAILED],
+            error_message=(
+                f"{job.name} is now the same video as {other.shown_source}, already in the "
+                "list for this index: that upload stands for it, so retrying this one "
+                "cannot send it."
+            ),
+            error_hint=(
+                "Remove this row and follow the other one (retry it if it failed). To send "
+                "the earlier version of this file as well, put it back and retry."
+            ),
+        )
+        return True
 
     def resend(self, ids: Sequence[int]) -> list[Job]:
         """Send again a file that is already in its index (the user asked for a copy)."""
@@ -889,7 +927,7 @@ class Engine:
             )
         except sqlite3.IntegrityError:
             raise _SourceProblemError(
-                "same_as_other_job",
+                SAME_AS_OTHER_JOB,
                 f"{job.name} changed since it was added and is now the same video as another "
                 "job in this index.",
                 "Nothing to do: the other job sends it.",
