@@ -97,6 +97,9 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self._restore()
         host.event.connect(self._on_event)
+        # Rows the list dropped (Remove, or the engine's JobsRemoved) change the counts with
+        # no job event after them: the totals must not wait for another job to move.
+        self.task_panel.model.counts_changed.connect(self._on_counts_changed)
         # Earlier runs' jobs too, so a file sent last week is known to be in its index.
         host.run_in_background(host.engine.jobs, self._note_jobs, self._on_totals_failed)
         self._timer = QTimer(self)
@@ -515,6 +518,10 @@ class MainWindow(QMainWindow):
         good = words.startswith(("Connected", "Demo"))
         dot = "●" if good else "○"
         self.connection_label.setText(f"{dot} {words}")
+
+    @Slot()
+    def _on_counts_changed(self) -> None:
+        self._totals_dirty = True
 
     @Slot()
     def _update_totals(self) -> None:
