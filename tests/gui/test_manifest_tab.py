@@ -391,6 +391,8 @@ def test_quitting_during_the_v12_post_says_nothing_and_leaves_the_rows_unsent(
     assert (job.state, job.error_code) == (JobState.CHECKING, None)
     assert SENT_KEY not in job.options
     assert warned == []
+    # The row says it was not sent and what to do, not "Checking…" until the list goes again.
+    assert state_words(job) == "Not sent: the app closed while sending it. Send the list again."
 
 
 def test_a_file_that_is_not_json_says_where_and_cannot_be_sent(

@@ -37,7 +37,7 @@ from uploader_app.jobs.engine import STORE_PROBLEM, Engine, EngineOptions
 from uploader_app.jobs.events import BatchProblem, EngineEvent, JobChanged, JobNotice, JobProgress
 from uploader_app.jobs.recovery import GRACE
 from uploader_app.jobs.runner import ThreadRunner
-from uploader_app.jobs.transfer import SENT_KEY
+from uploader_app.jobs.transfer import CUT_KEY, SENT_KEY, UNSURE_KEY
 from uploader_app.keys import client_settings
 from uploader_app.models import Job, JobState, SourceKind
 from uploader_app.settings import load_settings_file
@@ -136,6 +136,10 @@ STATE_WORDS = {
 def state_words(job: Job) -> str:
     if job.state is JobState.CHECKING and SENT_KEY in job.options:
         return "sent, waiting for the service"  # a v1.2 transfer's row
+    if job.state is JobState.CHECKING and UNSURE_KEY in job.options:
+        return "not known whether sent; asking the service"  # its answer was lost
+    if job.state is JobState.CHECKING and CUT_KEY in job.options:
+        return "not sent (stopped while sending); send the list again"
     words = STATE_WORDS[job.state]
     if job.state is JobState.ON_SERVICE and job.server_status:
         words += f" ({job.server_status})"
