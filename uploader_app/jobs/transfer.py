@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -591,16 +592,65 @@ def send_row(
 
 
 def _presign(source: str, profile: str | None) -> str:
-    from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
-    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415
+    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415 (boto3 loads slowly)
 
     uri = parse_s3_uri(source)
     if not isinstance(uri, S3Uri):
         raise RowProblemError("object_invalid", f"{source}: {uri.message}", uri.hint)
     try:
-        return S3Access(profile).presign(uri)
+        return _presigners.get(profile).presign(uri)
     except BucketError as exc:
         raise RowProblemError("s3_unreadable", exc.message, exc.hint) from None
+
+
+# What boto3's credential chain reads from the environment: a change to any of them (another
+# profile, S3-compatible endpoint or key) must not reuse a client made before it.
+_AWS_ENVIRONMENT = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+# Seconds a presigning client is kept: long enough for a list's rows to share one, short
+# enough that credentials fixed in ~/.aws after a refusal are read again by the next send.
+KEEP_S3_CLIENT = 600.0
+
+
+class _Presigners:
+    """One S3 client per AWS profile (and credential environment) for the v1.3 links, shared
+    by the runners' threads (boto3 clients are thread-safe): making one costs about half a
+    second (boto3 loads its models), which every row of a list paid. A client that could not
+    be made is not kept: the next row tries again and says why."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: dict[tuple[str | None, ...], tuple[float, S3Access]] = {}
+
+    def get(self, profile: str | None) -> S3Access:
+        from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
+
+        key = (profile, *(os.environ.get(name) for name in _AWS_ENVIRONMENT))
+        # Under the lock: rows claimed at once wait for the one client instead of each
+        # making their own.
+        with self._lock:
+            now = time.monotonic()
+            made = self._made.get(key)
+            if made is not None and now - made[0] < KEEP_S3_CLIENT:
+                return made[1]
+            access = S3Access(profile)
+            self._made = {k: v for k, v in self._made.items() if now - v[0] < KEEP_S3_CLIENT}
+            self._made[key] = (now, access)
+            return access
+
+
+_presigners = _Presigners()
 
 
 def _tasks_since(client: ApiClient, index_id: str, started: float) -> list[Task]:
