@@ -428,9 +428,9 @@ def _not_started(
             state=JobState.FAILED,
             error_code=NOT_SENT,
             error_message=(
-                "The connection dropped before the service answered the list, and it has "
-                f"not started {job.source} within {round(waited)} s since: the row was most "
-                "likely not sent." + also
+                "No answer came for the list's request (the connection dropped, or the app "
+                f"stopped), and the service has not started {job.source} within "
+                f"{round(waited)} s since: the row was most likely not sent." + also
             ),
             error_hint=NOT_SENT_HINT,
         )
