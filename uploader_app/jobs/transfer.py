@@ -592,7 +592,7 @@ def send_row(
 
 
 def _presign(source: str, profile: str | None) -> str:
-    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415 (boto3 loads slowly)
+    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415 (as S3Access is)
 
     uri = parse_s3_uri(source)
     if not isinstance(uri, S3Uri):
