@@ -430,3 +430,11 @@ def _site(url: str) -> str:
         return urlsplit(url).netloc.rpartition("@")[2]
     except ValueError:
         return ""
+
+
+# Job options of a v1.2 manifest row whose transfer POST got no answer: it may have reached
+# the service, and the app looks for its task (UNSURE_KEY); or the app cut it off itself
+# before its last byte, so nothing went out (CUT_KEY). Here, not in jobs/transfer.py, so the
+# window's words for them load no engine module (docs/manifests.md, "Sending").
+UNSURE_KEY = "transfer_unsure"
+CUT_KEY = "transfer_cut"

@@ -27,8 +27,7 @@ from uploader_app.jobs.events import (
     JobProgress,
     JobsRemoved,
 )
-from uploader_app.jobs.transfer import UNSURE_KEY
-from uploader_app.models import JobState
+from uploader_app.models import UNSURE_KEY, JobState
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from enum import Enum
 
-from uploader_app.jobs.transfer import CUT_KEY, SENT_KEY, UNSURE_KEY
-from uploader_app.models import Job, JobState
+from uploader_app.jobs.transfer import SENT_KEY
+from uploader_app.models import CUT_KEY, UNSURE_KEY, Job, JobState
 
 # The service reports these while it works on a video (docs/task-list.md, "States in words").
 _SERVICE_WORDS = {

@@ -37,9 +37,9 @@ from uploader_app.jobs.engine import STORE_PROBLEM, Engine, EngineOptions
 from uploader_app.jobs.events import BatchProblem, EngineEvent, JobChanged, JobNotice, JobProgress
 from uploader_app.jobs.recovery import GRACE
 from uploader_app.jobs.runner import ThreadRunner
-from uploader_app.jobs.transfer import CUT_KEY, SENT_KEY, UNSURE_KEY
+from uploader_app.jobs.transfer import SENT_KEY
 from uploader_app.keys import client_settings
-from uploader_app.models import Job, JobState, SourceKind
+from uploader_app.models import CUT_KEY, UNSURE_KEY, Job, JobState, SourceKind
 from uploader_app.settings import load_settings_file
 
 EXIT_OK = 0

@@ -38,6 +38,8 @@ from uploader_app.jobs.recovery import DURATION_TOLERANCE, Finder, created_since
 from uploader_app.jobs.urlcheck import check_url
 from uploader_app.manifest.uris import S3Uri, parse_s3_uri
 from uploader_app.models import (
+    CUT_KEY,
+    UNSURE_KEY,
     Job,
     JobState,
     Route,
@@ -79,13 +81,8 @@ NAMES_SHOWN = 3
 # tasks of its file name that existed just before the send (never its own).
 SENT_KEY = "transfer_sent"
 NOT_OURS_KEY = "transfer_not_ours"
-# A v1.2 row whose POST ended with no answer although it may have reached the service (the
-# connection dropped after the request went out, a 5xx): the app looks for its task as for a
-# sent row, and one not found once the window ends was not sent (docs/manifests.md, "Sending").
-UNSURE_KEY = "transfer_unsure"
-# A v1.2 row whose POST the app cut off itself before its last byte (quitting): nothing went
-# out; the next send of the list sends it.
-CUT_KEY = "transfer_cut"
+# A row whose unanswered transfer (UNSURE_KEY, in models) started no task within the window
+# was most likely not sent (docs/manifests.md, "Sending").
 NOT_SENT = "transfer_not_sent"
 NOT_SENT_HINT = "Send the list again, or select the row and choose Retry."
 # What counts as "already there": the row was sent before and did not fail.
