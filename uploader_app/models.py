@@ -355,11 +355,6 @@ class SourceKind(StrEnum):
     MANIFEST_ROW = "manifest_row"
 
 
-# A v1.2 manifest row's job option once its transfer went through: it now waits for its task
-# (jobs/transfer.py, docs/manifests.md).
-SENT_KEY = "transfer_sent"
-
-
 class Route(StrEnum):
     """How a job's video reaches its index (docs/engine.md, "Routes")."""
 
@@ -435,3 +430,12 @@ def _site(url: str) -> str:
         return urlsplit(url).netloc.rpartition("@")[2]
     except ValueError:
         return ""
+
+
+# Job options of a v1.2 manifest row whose transfer POST got no answer: it may have reached
+# the service, and the app looks for its task (UNSURE_KEY); or the app cut it off itself
+# before its last byte, so nothing went out (CUT_KEY). Here, not in jobs/transfer.py, so the
+# window's words for them load no engine module (docs/manifests.md, "Sending").
+SENT_KEY = "transfer_sent"  # the transfer went through: the row waits for its task
+UNSURE_KEY = "transfer_unsure"
+CUT_KEY = "transfer_cut"

@@ -466,3 +466,33 @@ def test_sent_again_to_the_gone_index_the_row_is_kept(
     qtbot.wait(500)  # a removal would run in the background and land by now
     assert [j.id for j in window.host.engine.jobs()] == [j.id for j in old]
     assert panel.model.rowCount() == 1
+
+
+def test_rows_taken_off_the_list_leave_the_totals_at_once(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    """Rows removed from the list (by the person, or by the engine's ``JobsRemoved``) must
+    leave the status bar's counts at once, not at the next change of another job."""
+    window = make_window(sandbox)
+    engine = window.host.engine
+    picked = window.picker.current
+    assert picked is not None
+    index = picked.id
+    missing = [video("gone.mp4").parent / f"gone-{n}.mp4" for n in range(3)]
+    # Files that cannot be read when queued: failed jobs that never start an upload.
+    engine.add_findings([Finding(p, Verdict.OK, None, "Ready to upload.") for p in missing], index)
+    qtbot.waitUntil(lambda: window.totals_label.text() == "3 failed", timeout=5_000)
+    # Removed by the person: the list's Remove.
+    window.task_panel.table.selectRow(0)
+    window.task_panel.remove_action.trigger()
+    qtbot.waitUntil(lambda: window.task_panel.model.rowCount() == 2, timeout=5_000)
+    qtbot.waitUntil(lambda: window.totals_label.text() == "2 failed", timeout=3_000)
+    # Removed by the engine: a failed file put back as a copy of a job of the index.
+    sent = video("sent.mp4")
+    [done] = engine.add_findings(_checked(sent), index)
+    qtbot.waitUntil(lambda: engine.job(done.id).state is JobState.READY, timeout=30_000)
+    qtbot.waitUntil(lambda: window.totals_label.text() == "2 failed", timeout=3_000)
+    missing[2].write_bytes(sent.read_bytes())
+    engine.add_findings(_checked(missing[2]), index)
+    qtbot.waitUntil(lambda: window.task_panel.model.rowCount() == 2, timeout=5_000)
+    qtbot.waitUntil(lambda: window.totals_label.text() == "1 failed", timeout=3_000)

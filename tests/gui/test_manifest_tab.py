@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -23,10 +24,11 @@ from uploader_app.gui.account import Account
 from uploader_app.gui.job_text import state_words
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.manifest_model import Column
-from uploader_app.gui.manifest_tab import BuildDialog, ManifestTab
+from uploader_app.gui.manifest_tab import AWS_PROFILE_KEY, BuildDialog, ManifestTab
 from uploader_app.gui.startup import make_host
 from uploader_app.jobs import transfer
 from uploader_app.jobs.transfer import SendReport
+from uploader_app.manifest.build import BuildResult
 from uploader_app.models import SENT_KEY, JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
@@ -393,6 +395,8 @@ def test_quitting_during_the_v12_post_says_nothing_and_leaves_the_rows_unsent(
     assert (job.state, job.error_code) == (JobState.CHECKING, None)
     assert SENT_KEY not in job.options
     assert warned == []
+    # The row says it was not sent and what to do, not "Checking…" until the list goes again.
+    assert state_words(job) == "Not sent: the app closed while sending it. Send the list again."
 
 
 def test_a_file_that_is_not_json_says_where_and_cannot_be_sent(
@@ -406,3 +410,44 @@ def test_a_file_that_is_not_json_says_where_and_cannot_be_sent(
     assert not tab.add_button.isEnabled()  # adding rows would overwrite the broken text
     with qtbot.assertNotEmitted(tab.send_requested):
         tab.send()
+
+
+def test_the_remembered_aws_profile_is_shown_and_chosen_in_the_tab(
+    qtbot: QtBot, qsettings: QSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The profile a send uses is in the tab, restored when it opens: an opened list (not
+    only a built one) is sent with it, so it must be visible and changeable there."""
+    qsettings.setValue(AWS_PROFILE_KEY, "media")
+    tab = ManifestTab(qsettings)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert tab.profile.text() == "media" and tab.profile.isVisible()
+    assert tab.profile.accessibleName() == "AWS profile"
+    assert tab.aws_profile == "media"
+    # Chosen in the tab: used by the next send and remembered for the next start.
+    tab.profile.clear()
+    QTest.keyClicks(tab.profile, "archive")
+    tab.profile.editingFinished.emit()
+    assert tab.aws_profile == "archive"
+    assert qsettings.value(AWS_PROFILE_KEY) == "archive"
+    again = ManifestTab(qsettings)
+    qtbot.addWidget(again)
+    assert again.profile.text() == "archive"
+    # Build from a bucket starts from it; the one typed there shows in the tab afterwards.
+    seen: list[str] = []
+
+    def typed(dialog: BuildDialog) -> QDialog.DialogCode:
+        seen.append(dialog.profile.text())
+        dialog.profile.setText("west")
+        dialog.result_rows = BuildResult()
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(BuildDialog, "exec", typed)
+    again.build()
+    assert seen == ["archive"]
+    assert again.profile.text() == "west" and again.aws_profile == "west"
+    assert qsettings.value(AWS_PROFILE_KEY) == "west"
+    # Empty: the default credentials.
+    again.profile.clear()
+    again.profile.editingFinished.emit()
+    assert again.aws_profile is None

@@ -27,7 +27,7 @@ from uploader_app.jobs.events import (
     JobProgress,
     JobsRemoved,
 )
-from uploader_app.models import JobState
+from uploader_app.models import UNSURE_KEY, JobState
 
 
 @pytest.fixture
@@ -186,6 +186,9 @@ def test_words() -> None:
     assert state_words(make_job(1, JobState.ON_SERVICE, server_status="pending")) == (
         "Waiting its turn on Twelve Labs…"
     )
+    # A v1.2 manifest row whose transfer got no answer: not "Checking the video…".
+    unsure = make_job(1, JobState.CHECKING, options={UNSURE_KEY: "1"})
+    assert state_words(unsure) == "Not known whether it was sent; asking Twelve Labs…"
 
 
 def test_batch_share_only_grows_and_resets_when_idle(model: TaskTableModel) -> None:

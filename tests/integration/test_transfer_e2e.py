@@ -419,3 +419,39 @@ def test_v12_rows_already_in_the_index_are_decided_with_one_s3_client(  # noqa: 
     code, elsewhere, err = transfer_json(capsys, str(manifest))
     assert (code, [r["state"] for r in elsewhere]) == (0, ["already_in_index"] * 3), err
     assert len(made) == 1
+
+
+def test_v13_rows_are_presigned_with_one_s3_client(  # noqa: PLR0917 (fixtures)
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each v1.3 row is a link presigned with the user's credentials; an S3 client costs
+    about half a second to make, and one per row made a long list's sends crawl."""
+    s3.bucket(BUCKET)
+    keys = [f"{n:02}.mp4" for n in range(4)]
+    for n, key in enumerate(keys):
+        s3.put(BUCKET, key, video(duration=5 + n))
+    server = start_sandbox()
+    index_id = Client(server).index_id()
+    rows = [{"index_id": index_id, "language": "en", "object": f"s3://{BUCKET}/{k}"} for k in keys]
+    manifest = tmp_path / "four.json"
+    manifest.write_text(json.dumps(rows))
+    use(monkeypatch, server, tmp_path / "home", "v1.3")
+    made: list[object] = []
+    real = S3Access.__init__
+
+    def counted(self: S3Access, *args: Any, **kwargs: Any) -> None:
+        made.append(args)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(S3Access, "__init__", counted)
+    monkeypatch.setattr(transfer, "_presigners", transfer._Presigners())  # none from before
+    code, sent, err = transfer_json(capsys, str(manifest))
+    assert (code, [r["state"] for r in sent]) == (0, ["ready"] * 4), err
+    assert len(made) == 1
+    fetched = sorted(t.video_url or "" for t in _tasks(server))
+    assert len(fetched) == 4 and all("X-Amz-Signature=" in url for url in fetched)

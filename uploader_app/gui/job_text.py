@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from enum import Enum
 
-from uploader_app.models import SENT_KEY, Job, JobState
+from uploader_app.models import CUT_KEY, SENT_KEY, UNSURE_KEY, Job, JobState
 
 # The service reports these while it works on a video (docs/task-list.md, "States in words").
 _SERVICE_WORDS = {
@@ -42,6 +42,10 @@ def state_words(job: Job, indexing_estimate: str = INDEXING_TYPICAL) -> str:
         return f"Indexing on Twelve Labs… ({indexing_estimate})"
     if job.state is JobState.CHECKING and SENT_KEY in job.options:
         return "Sent; waiting for Twelve Labs to start it…"  # a v1.2 transfer's row
+    if job.state is JobState.CHECKING and UNSURE_KEY in job.options:
+        return "Not known whether it was sent; asking Twelve Labs…"  # its answer was lost
+    if job.state is JobState.CHECKING and CUT_KEY in job.options:
+        return "Not sent: the app closed while sending it. Send the list again."
     if job.state is JobState.QUEUED and job.bytes_sent > 0:
         return "Waiting to continue"
     return _STATE_WORDS[job.state]

@@ -104,6 +104,9 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self._restore()
         host.event.connect(self._on_event)
+        # Rows the list dropped (Remove, or the engine's JobsRemoved) change the counts with
+        # no job event after them: the totals must not wait for another job to move.
+        self.task_panel.model.counts_changed.connect(self._on_counts_changed)
         # Earlier runs' jobs too, so a file sent last week is known to be in its index. The
         # engine is named when the call runs: it is built after the first frame.
         jobs = lambda: host.engine.jobs()  # noqa: E731, PLW0108
@@ -608,6 +611,10 @@ class MainWindow(QMainWindow):
         good = words.startswith(("Connected", "Demo"))
         dot = "●" if good else "○"
         self.connection_label.setText(f"{dot} {words}")
+
+    @Slot()
+    def _on_counts_changed(self) -> None:
+        self._totals_dirty = True
 
     @Slot()
     def _update_totals(self) -> None:

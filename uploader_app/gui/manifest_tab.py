@@ -84,6 +84,22 @@ class ManifestTab(QWidget):
         for button in (self.open_button, self.build_button, self.save_button, self.save_as_button):
             files.addWidget(button)
         files.addStretch(1)
+        # Shown where it applies: a send of an opened list (not only a built one) makes its
+        # v1.3 links with it, so it must not be a setting hidden in the Build dialog.
+        self.profile = QLineEdit(str(self._state.value(AWS_PROFILE_KEY, "") or ""))
+        self.profile.setPlaceholderText("default")
+        self.profile.setAccessibleName("AWS profile")
+        self.profile.setToolTip(
+            "The AWS profile (in ~/.aws) whose credentials make the links to your S3 videos "
+            "when the index uses API v1.3. Empty: your default credentials. Only the name is "
+            "kept by the app."
+        )
+        self.profile.setMaximumWidth(self.fontMetrics().horizontalAdvance("M" * 14))
+        self.profile.editingFinished.connect(self._remember_profile)
+        profile_label = QLabel("AWS &profile:")
+        profile_label.setBuddy(self.profile)
+        files.addWidget(profile_label)
+        files.addWidget(self.profile)
 
         self.set_index_button = self._button(
             "Set &index…", "Set the index of the selected rows", self.ask_index
@@ -175,7 +191,11 @@ class ManifestTab(QWidget):
     @property
     def aws_profile(self) -> str | None:
         """The AWS profile that makes v1.3 links for a send (None: the default credentials)."""
-        return str(self._state.value(AWS_PROFILE_KEY, "") or "") or None
+        return self.profile.text().strip() or None
+
+    @Slot()
+    def _remember_profile(self) -> None:
+        self._state.setValue(AWS_PROFILE_KEY, self.profile.text().strip())
 
     def set_sending(self, sending: bool) -> None:
         self._sending = sending
@@ -326,7 +346,8 @@ class ManifestTab(QWidget):
             return
         dialog = BuildDialog(self._index_id or "", self, profile=self.aws_profile or "")
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_rows is not None:
-            self._state.setValue(AWS_PROFILE_KEY, dialog.profile.text().strip())
+            self.profile.setText(dialog.profile.text().strip())
+            self._remember_profile()
             self.model.set_document(ManifestDocument.from_rows(dialog.result_rows.rows))
             notes = [f"{n.message} {n.hint}" for n in dialog.result_rows.notes]
             if notes:

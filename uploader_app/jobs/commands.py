@@ -28,7 +28,7 @@ from rich.text import Text
 from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import ApiError
 from uploader_app.config import store_path
-from uploader_app.jobs.engine import STORE_PROBLEM, Engine
+from uploader_app.jobs.engine import SAME_AS_OTHER_JOB, STORE_PROBLEM, Engine
 from uploader_app.jobs.sending import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -191,4 +191,10 @@ def _control(engine: Engine, args: argparse.Namespace, stdout: TextIO) -> int:
         if known != set(ids):
             return EXIT_USAGE
     print(f"{args.command}: {len(changed)} job(s) changed.", file=stdout)
+    if args.command == "retry":
+        # A retry that cannot send says why, not just "0 changed" (docs/engine.md, "States").
+        queued = {j.id for j in changed}
+        for job in engine.store.jobs([JobState.FAILED], ids=ids):
+            if job.id not in queued and job.error_code == SAME_AS_OTHER_JOB:
+                print(f"{job.id}\t{job.error_message} {job.error_hint}", file=stdout)
     return EXIT_OK

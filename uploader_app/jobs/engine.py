@@ -49,7 +49,7 @@ from uploader_app.jobs.keepawake import KeepAwake
 from uploader_app.jobs.multipart import MultipartUpload
 from uploader_app.jobs.poller import FAILED_ROUND_WAIT, Poller
 from uploader_app.jobs.progress import Bandwidth, ProgressMeter
-from uploader_app.jobs.recovery import GRACE, Finder, TwinInProgressError
+from uploader_app.jobs.recovery import GRACE, PAST_TWIN, Finder, TwinInProgressError
 from uploader_app.jobs.transfer import (
     MATCH_EVERY,
     AlreadyInIndexError,
@@ -71,7 +71,7 @@ from uploader_app.models import (
 )
 from uploader_app.store import NewJob, Store, StoreWriteError
 from uploader_app.validation.fingerprint import FingerprintCache
-from uploader_app.validation.messages import issue, undecodable_part
+from uploader_app.validation.messages import format_duration, issue, undecodable_part
 from uploader_app.validation.scan import scan
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,14 @@ ASSET_WAIT_MAX = 5.0  # seconds between looks at an asset the service is still p
 ASSET_WAIT_LIMIT = 3600.0  # an asset still processing after an hour is a failure
 # Seconds before a job whose same-named twin is still being indexed looks at it again.
 TWIN_WAIT = 30.0
+# How long a same-named twin may stay on its way before the job stops waiting for it and asks
+# the person: an hour, or twice the video's length when longer (docs/engine.md, "Exactly once").
+TWIN_WAIT_LIMIT = 3600.0
+TWIN_WAIT_PER_SECOND = 2.0
+# The error code of a job whose same-named twin stayed on its way past the limit.
+TWIN_UNDECIDED = "twin_undecided"
+# The error code of a job whose file changed into the content another job of its index sends.
+SAME_AS_OTHER_JOB = "same_as_other_job"
 
 # The job list could not be saved (a full disk): every upload stops, since none of their
 # progress could be kept (docs/engine.md, "Store").
@@ -553,7 +561,7 @@ class Engine:
         elif isinstance(failure, FileChangedError):
             self._fail(job_id, failure.code, failure.user_message, failure.hint)
         elif isinstance(failure, TwinInProgressError):
-            self._wait_for_twin(job_id)
+            self._wait_for_twin(job_id, failure.age)
         elif isinstance(failure, ApiError):
             self._after_error(job_id, failure)
         else:  # a bug must cost one job, not the worker thread
@@ -686,15 +694,51 @@ class Engine:
         return changed
 
     def retry(self, ids: Sequence[int] | None = None) -> list[Job]:
-        """Queue failed, cancelled and waiting jobs again, with a fresh attempt count."""
+        """Queue failed, cancelled and waiting jobs again, with a fresh attempt count. A file
+        that is still another job's video stays failed, its reason naming that job."""
         self._clear_problem()
-        return [
-            new
-            for job in self._targets(ids)
-            if job.state
-            in (JobState.FAILED, JobState.CANCELLED, JobState.NEEDS_ATTENTION, JobState.PAUSED)
-            and (new := self._requeue(job, force=False)) is not None
-        ]
+        changed = []
+        for job in self._targets(ids):
+            if job.state not in (
+                JobState.FAILED,
+                JobState.CANCELLED,
+                JobState.NEEDS_ATTENTION,
+                JobState.PAUSED,
+            ):
+                continue
+            if job.error_code == SAME_AS_OTHER_JOB and self._still_same(job):
+                continue
+            new = self._requeue(job, force=False)
+            if new is not None:
+                changed.append(new)
+        return changed
+
+    def _still_same(self, job: Job) -> bool:
+        """Whether a file refused as another job's video still is: queueing it again would
+        only be refused the same way. The reason then names the job that sends it. A file
+        changed again, gone, or whose other job was removed is queued: that try is new."""
+        try:
+            fingerprint = self._fingerprints.fingerprint(Path(job.source))
+            self._fingerprints.flush()
+        except OSError:
+            return False
+        other = self.store.with_key(job.index_id, fingerprint)
+        if other is None or other.id == job.id:
+            return False
+        self._update(
+            job.id,
+            only_if=[JobState.FAILED],
+            error_message=(
+                f"{job.name} is now the same video as {other.shown_source}, already in the "
+                "list for this index: that upload stands for it, so retrying this one "
+                "cannot send it."
+            ),
+            error_hint=(
+                "Remove this row and follow the other one (retry it if it failed). To send "
+                "the earlier version of this file as well, put it back and retry."
+            ),
+        )
+        return True
 
     def resend(self, ids: Sequence[int]) -> list[Job]:
         """Send again a file that is already in its index (the user asked for a copy)."""
@@ -718,6 +762,9 @@ class Engine:
             "not_before": None,
             **_no_error(),
         }
+        if job.error_code == TWIN_UNDECIDED:
+            # The person read that a same-named video is stuck on its way and chose to send.
+            fields["options"] = {**job.options, PAST_TWIN: "1"}
         if job.state is JobState.FAILED or force:
             # A new try starts without the old task: its video failed or is gone. A cancelled
             # job keeps its task: cancel does not delete it from the service, so sending the
@@ -880,7 +927,7 @@ class Engine:
             )
         except sqlite3.IntegrityError:
             raise _SourceProblemError(
-                "same_as_other_job",
+                SAME_AS_OTHER_JOB,
                 f"{job.name} changed since it was added and is now the same video as another "
                 "job in this index.",
                 "Nothing to do: the other job sends it.",
@@ -1070,19 +1117,33 @@ class Engine:
             error_hint=hint,
         )
 
-    def _wait_for_twin(self, job_id: int) -> None:
+    def _wait_for_twin(self, job_id: int, age: float) -> None:
         """Back to the queue until the same-named video on the service is ready and can be
-        told apart; the wait is not a failed attempt."""
+        told apart; the wait is not a failed attempt. A twin still on its way after the
+        limit (``age`` seconds) is the person's call: the job fails with words saying so,
+        and a retry sends the file without waiting again (``PAST_TWIN``)."""
         try:
             job = self.store.get(job_id)
         except KeyError:
+            return
+        limit = max(TWIN_WAIT_LIMIT, TWIN_WAIT_PER_SECOND * (job.duration or 0.0))
+        if age >= limit:
+            self._fail(
+                job_id,
+                TWIN_UNDECIDED,
+                f"A video named {job.name} has been on its way into this index for "
+                f"{format_duration(round(age))} without finishing, so the app cannot tell "
+                "whether it is this file.",
+                "If that video is this file, remove this row. If not, choose Retry: this "
+                "file is then sent without waiting for it.",
+            )
             return
         waiting = self._update(
             job_id,
             only_if=[JobState.UPLOADING],
             state=JobState.QUEUED,
             attempts=max(0, job.attempts - 1),
-            not_before=time.time() + TWIN_WAIT,
+            not_before=time.time() + min(TWIN_WAIT, limit - age),
         )
         if waiting is not None:
             self._emit(

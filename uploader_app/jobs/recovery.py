@@ -41,6 +41,9 @@ LOOK_EVERY = 1.0  # seconds between looks within the grace window
 # rounded to the second. Kept small: a wider window lets in uploads made just before ours.
 CLOCK_SKEW = 30.0
 DURATION_TOLERANCE = 1.0  # seconds between the local probe and the service's duration
+# A job option set by a retry after "twin_undecided": the person chose to send the file even
+# while a same-named video is still on its way (docs/engine.md, "Exactly once").
+PAST_TWIN = "past_twin"
 
 
 def timestamp(value: str | None) -> float | None:
@@ -61,11 +64,12 @@ def created_since(created_at: str | None, started: float) -> bool:
 class TwinInProgressError(Exception):
     """A video of the same name is still being indexed in the job's index and may be this
     file's; only once it is ready can its fingerprint tell. The job waits rather than send
-    a second copy meanwhile."""
+    a second copy meanwhile. ``age``: seconds the youngest such video has been on its way."""
 
-    def __init__(self, object_id: str) -> None:
+    def __init__(self, object_id: str, age: float) -> None:
         super().__init__(object_id)
         self.object_id = object_id
+        self.age = age
 
 
 class _Verdict(enum.Enum):
@@ -228,18 +232,28 @@ class Finder:
         (validating, pending, queued, indexing) counts as well as a ready one; raises
         ``TwinInProgressError`` when such a video may be this file's but cannot be told yet
         (v1.3 shows the fingerprint once indexed)."""
-        twins: list[str] = []
+        twins: list[tuple[str, str | None]] = []
         for name in self._sent_names():
             found = self._existing_task_video(name, twins) or self._existing_indexed_video(
                 name, twins
             )
             if found is not None:
                 return found
-        if twins:
-            raise TwinInProgressError(twins[0])
+        if twins and self.job.options.get(PAST_TWIN) != "1":
+            ages = [(self._age(created_at), object_id) for object_id, created_at in twins]
+            age, object_id = min(ages)
+            raise TwinInProgressError(object_id, age)
         return None
 
-    def _existing_indexed_video(self, name: str, twins: list[str]) -> str | None:
+    def _age(self, created_at: str | None) -> float:
+        """Seconds since the service made an object, by its clock; one that gives no time
+        counts from when this job was added, so a wait on it still ends."""
+        stamp = timestamp(created_at)
+        if stamp is None:
+            return time.time() - self.job.created_at
+        return time.time() + self.client.clock_offset - stamp
+
+    def _existing_indexed_video(self, name: str, twins: list[tuple[str, str | None]]) -> str | None:
         if self.client.version == "v1.2" or self.job.fingerprint is None:
             return None
         for item in self.client.iter_indexed_assets(
@@ -253,13 +267,13 @@ class Finder:
                 video = self.client.get_video(self.job.index_id, item.id)
             except NotFoundError:
                 if item.status != "ready":
-                    twins.append(item.id)
+                    twins.append((item.id, item.created_at))
                 continue
             if video.user_metadata.get(FINGERPRINT_KEY) == self.job.fingerprint:
                 return item.id
         return None
 
-    def _existing_task_video(self, name: str, twins: list[str]) -> str | None:
+    def _existing_task_video(self, name: str, twins: list[tuple[str, str | None]]) -> str | None:
         for task in self.client.iter_tasks(
             self.job.index_id, filename=name, page_limit=MAX_PAGE_LIMIT
         ):
@@ -286,5 +300,5 @@ class Finder:
             if verdict is _Verdict.OURS:
                 return task.video_id
             if verdict is _Verdict.UNCONFIRMED and not ready:
-                twins.append(task.id)
+                twins.append((task.id, task.created_at))
         return None

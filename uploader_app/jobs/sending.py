@@ -38,7 +38,7 @@ from uploader_app.jobs.events import BatchProblem, EngineEvent, JobChanged, JobN
 from uploader_app.jobs.recovery import GRACE
 from uploader_app.jobs.runner import ThreadRunner
 from uploader_app.keys import client_settings
-from uploader_app.models import SENT_KEY, Job, JobState, SourceKind
+from uploader_app.models import CUT_KEY, SENT_KEY, UNSURE_KEY, Job, JobState, SourceKind
 from uploader_app.settings import load_settings_file
 
 EXIT_OK = 0
@@ -135,6 +135,10 @@ STATE_WORDS = {
 def state_words(job: Job) -> str:
     if job.state is JobState.CHECKING and SENT_KEY in job.options:
         return "sent, waiting for the service"  # a v1.2 transfer's row
+    if job.state is JobState.CHECKING and UNSURE_KEY in job.options:
+        return "not known whether sent; asking the service"  # its answer was lost
+    if job.state is JobState.CHECKING and CUT_KEY in job.options:
+        return "not sent (stopped while sending); send the list again"
     words = STATE_WORDS[job.state]
     if job.state is JobState.ON_SERVICE and job.server_status:
         words += f" ({job.server_status})"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,13 +26,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import ApiError, CancelledError, NotFoundError
+from uploader_app.api.errors import (
+    ApiError,
+    CancelledError,
+    NetworkError,
+    NotFoundError,
+    ServerError,
+)
 from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
 from uploader_app.jobs.recovery import DURATION_TOLERANCE, Finder, created_since
 from uploader_app.jobs.urlcheck import check_url
 from uploader_app.manifest.uris import S3Uri, parse_s3_uri
 from uploader_app.models import (
+    CUT_KEY,
     SENT_KEY,
+    UNSURE_KEY,
     Job,
     JobState,
     Route,
@@ -72,6 +81,10 @@ NAMES_SHOWN = 3
 # Job option of a v1.2 row (with SENT_KEY, in models): the tasks of its file name that existed
 # just before the send (never its own).
 NOT_OURS_KEY = "transfer_not_ours"
+# A row whose unanswered transfer (UNSURE_KEY, in models) started no task within the window
+# was most likely not sent (docs/manifests.md, "Sending").
+NOT_SENT = "transfer_not_sent"
+NOT_SENT_HINT = "Send the list again, or select the row and choose Retry."
 # What counts as "already there": the row was sent before and did not fail.
 _DONE = (JobState.READY, JobState.ALREADY_IN_INDEX)
 _ACTIVE = (JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE)
@@ -179,7 +192,7 @@ def enqueue_rows(
             not is_new
             and added.state is JobState.CHECKING
             and added.task_id is None
-            and SENT_KEY not in added.options
+            and not awaits_match(added)
         ):
             # A v1.2 send cut off before its transfer went out: send it again; the service
             # skips a file it already has (docs/manifests.md, "Sending").
@@ -207,7 +220,23 @@ def enqueue_rows(
 
 
 def _unsent(options: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in options.items() if k not in (SENT_KEY, NOT_OURS_KEY)}
+    marks = (SENT_KEY, NOT_OURS_KEY, UNSURE_KEY, CUT_KEY)
+    return {k: v for k, v in options.items() if k not in marks}
+
+
+def awaits_match(job: Job) -> bool:
+    """A v1.2 row whose transfer went out, or may have (``UNSURE_KEY``), and whose task is
+    not matched yet: the poller follows it, a new send of the list leaves it alone."""
+    return job.state is JobState.CHECKING and (SENT_KEY in job.options or UNSURE_KEY in job.options)
+
+
+def _may_have_acted(error: ApiError) -> bool:
+    """Whether the service may have made the transfer's tasks although it did not answer: a
+    connection lost once the request was out, or a 5xx (api/requester.py treats both as
+    ambiguous for a create request)."""
+    if isinstance(error, NetworkError):
+        return not error.before_sending
+    return isinstance(error, ServerError)
 
 
 def _object_name(uri: str) -> str:
@@ -243,17 +272,30 @@ def send_transfer(
     # ago from elsewhere) would pass as new: note them first and never match them.
     before = [t for i in indexes for t in _tasks_since(client, i, started)]
     ids = {job.id for job in jobs}
+    # Noted before the POST: a row whose answer is lost is matched against them as well.
+    for job in jobs:
+        not_ours = [t.id for t in before if (t.index_id, t.filename) == (job.index_id, job.name)]
+        options = {**_unsent(job.options), NOT_OURS_KEY: ",".join(not_ours)}
+        store.update(job.id, options=options)
     with _matching_lock:
         _matching.update(ids)
     try:
-        client.create_transfer(rows, cancel=cancel)
-        logger.info("transfer of %d row(s) sent", len(rows))
+        try:
+            client.create_transfer(rows, cancel=cancel)
+            mark = SENT_KEY
+            logger.info("transfer of %d row(s) sent", len(rows))
+        except CancelledError:
+            raise
+        except ApiError as error:
+            if not _may_have_acted(error):
+                raise
+            # Not known whether it went out: its tasks are looked for as a sent row's are,
+            # and a second POST now could not be told from the first.
+            mark = UNSURE_KEY
+            logger.info("transfer of %d row(s): no answer (%r); looking", len(rows), error)
         for job in jobs:
-            not_ours = [
-                t.id for t in before if (t.index_id, t.filename) == (job.index_id, job.name)
-            ]
-            options = {**job.options, SENT_KEY: "1", NOT_OURS_KEY: ",".join(not_ours)}
-            store.update(job.id, options=options)
+            marked = store.update(job.id, options={**store.get(job.id).options, mark: "1"})
+            _changed(marked, on_change)
         waiting = [store.get(job.id) for job in jobs]
         window = MATCH_WINDOW if match_window is None else match_window
         deadline = time.monotonic() + window
@@ -269,10 +311,11 @@ def send_transfer(
                 break  # stopped (the window closed) is not refused by the service: rows wait
             _changed(_not_started(client, store, job, window, reader), on_change)
     except ApiError as error:
-        if not any(SENT_KEY in store.get(i).options for i in ids):
+        if not any(awaits_match(store.get(i)) for i in ids):
             raise  # the transfer itself failed: nothing was sent
-        # The transfer went through; only looking for its tasks failed. The rows wait, and
-        # the engine's poller goes on matching them (docs/manifests.md, "Sending").
+        # The transfer went through (or may have); only looking for its tasks failed. The
+        # rows wait, and the engine's poller goes on matching them (docs/manifests.md,
+        # "Sending").
         logger.info("transfer sent; matching its tasks stopped: %r", error)
     finally:
         with _matching_lock:
@@ -290,17 +333,26 @@ def follow_transfers(
     started. Rows a send of this process is matching are left to it. How many still wait."""
     with _matching_lock:
         busy = set(_matching)
-    jobs = [
-        job
-        for job in store.jobs([JobState.CHECKING])
-        if job.route is Route.TRANSFER
-        and SENT_KEY in job.options
-        and job.task_id is None
-        and job.id not in busy
-        and store.internals(job.id).create_started is not None
-    ]
+    jobs = []
+    elsewhere = 0  # rows another process may be sending now: looked at again later
+    for row in store.jobs([JobState.CHECKING]):
+        started = store.internals(row.id).create_started
+        if row.route is not Route.TRANSFER or row.task_id or row.id in busy or started is None:
+            continue
+        if not awaits_match(row) and CUT_KEY not in row.options:
+            if time.time() - started < MATCH_WINDOW:
+                elsewhere += 1  # a send under way in another process
+                continue
+            # The process sending it stopped during its POST (killed, a power cut): whether
+            # the request went out is not known, so it is looked for like an unanswered one.
+            marked = store.update(row.id, options={**row.options, UNSURE_KEY: "1"})
+            _changed(marked, on_change)
+            if marked is not None:
+                jobs.append(marked)
+        elif awaits_match(row):
+            jobs.append(row)
     if not jobs:
-        return 0
+        return elsewhere
     client = client_factory()
     waiting = 0
     now = time.time()
@@ -311,7 +363,7 @@ def follow_transfers(
             waiting += 1
         else:
             _changed(_not_started(client, store, job, MATCH_WINDOW, reader), on_change)
-    return waiting
+    return waiting + elsewhere
 
 
 def _match(
@@ -366,6 +418,19 @@ def _not_started(
         if differs
         else ""
     )
+    if UNSURE_KEY in job.options:
+        return store.update(
+            job.id,
+            only_if=[JobState.CHECKING],
+            state=JobState.FAILED,
+            error_code=NOT_SENT,
+            error_message=(
+                "No answer came for the list's request (the connection dropped, or the app "
+                f"stopped), and the service has not started {job.source} within "
+                f"{round(waited)} s since: the row was most likely not sent." + also
+            ),
+            error_hint=NOT_SENT_HINT,
+        )
     return store.update(
         job.id,
         only_if=[JobState.CHECKING, JobState.UPLOADING],
@@ -460,7 +525,13 @@ def send_manifest(
         except CancelledError:
             # Quitting cut the POST off before its last byte (a cancelled request is always
             # incomplete, api/body.py): nothing went out, so the rows are not failed; they
-            # go out with the next send of the list (docs/manifests.md, "Sending").
+            # say so and go out with the next send of the list (docs/manifests.md,
+            # "Sending").
+            for job_id in report.sent:
+                row = store.get(job_id)
+                if row.state is JobState.CHECKING and not awaits_match(row):
+                    cut = store.update(job_id, options={**row.options, CUT_KEY: "1"})
+                    _changed(cut, on_change)
             raise
         except ApiError as error:
             for job_id in report.sent:
@@ -518,16 +589,65 @@ def send_row(
 
 
 def _presign(source: str, profile: str | None) -> str:
-    from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
-    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415
+    from uploader_app.manifest.checks import BucketError  # noqa: PLC0415 (as S3Access is)
 
     uri = parse_s3_uri(source)
     if not isinstance(uri, S3Uri):
         raise RowProblemError("object_invalid", f"{source}: {uri.message}", uri.hint)
     try:
-        return S3Access(profile).presign(uri)
+        return _presigners.get(profile).presign(uri)
     except BucketError as exc:
         raise RowProblemError("s3_unreadable", exc.message, exc.hint) from None
+
+
+# What boto3's credential chain reads from the environment: a change to any of them (another
+# profile, S3-compatible endpoint or key) must not reuse a client made before it.
+_AWS_ENVIRONMENT = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+# Seconds a presigning client is kept: long enough for a list's rows to share one, short
+# enough that credentials fixed in ~/.aws after a refusal are read again by the next send.
+KEEP_S3_CLIENT = 600.0
+
+
+class _Presigners:
+    """One S3 client per AWS profile (and credential environment) for the v1.3 links, shared
+    by the runners' threads (boto3 clients are thread-safe): making one costs about half a
+    second (boto3 loads its models), which every row of a list paid. A client that could not
+    be made is not kept: the next row tries again and says why."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: dict[tuple[str | None, ...], tuple[float, S3Access]] = {}
+
+    def get(self, profile: str | None) -> S3Access:
+        from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
+
+        key = (profile, *(os.environ.get(name) for name in _AWS_ENVIRONMENT))
+        # Under the lock: rows claimed at once wait for the one client instead of each
+        # making their own.
+        with self._lock:
+            now = time.monotonic()
+            made = self._made.get(key)
+            if made is not None and now - made[0] < KEEP_S3_CLIENT:
+                return made[1]
+            access = S3Access(profile)
+            self._made = {k: v for k, v in self._made.items() if now - v[0] < KEEP_S3_CLIENT}
+            self._made[key] = (now, access)
+            return access
+
+
+_presigners = _Presigners()
 
 
 def _tasks_since(client: ApiClient, index_id: str, started: float) -> list[Task]:

@@ -32,10 +32,9 @@ from uploader_app.jobs.sending import (
     run_jobs,
     say_problem,
 )
-from uploader_app.jobs.transfer import send_manifest
+from uploader_app.jobs.transfer import awaits_match, send_manifest
 from uploader_app.manifest.checks import check_document, is_valid
 from uploader_app.manifest.document import ManifestDocument
-from uploader_app.models import SENT_KEY, JobState
 from uploader_app.store import Store, StoreError
 
 
@@ -93,9 +92,7 @@ def _send(
     status = run_jobs(engine, ids, view, args, stdout)
     # A row still waiting for the service to start it is not on the service yet, and may
     # turn out "not started": exit 0 would tell a script it is there (the contract).
-    waiting = [
-        j for j in store.jobs(ids=ids) if j.state is JobState.CHECKING and SENT_KEY in j.options
-    ]
+    waiting = [j for j in store.jobs(ids=ids) if awaits_match(j)]
     if waiting and not args.wait:
         print(
             "To follow the videos the service has not started yet, run the same command "

@@ -453,6 +453,14 @@ class Store:
             rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
         return [_job(row) for row in rows]
 
+    def with_key(self, index_id: str, dedup_key: str) -> Job | None:
+        """The job standing for this content (or URL) in this index, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM jobs WHERE index_id = ? AND dedup_key = ?", (index_id, dedup_key)
+            ).fetchone()
+        return None if row is None else _job(row)
+
     def counts(self) -> dict[JobState, int]:
         with self._lock:
             rows = self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()

@@ -5,6 +5,7 @@ v1.2 row whose transfer went out but whose task was not found yet is matched by 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from uploader_app.api.errors import CancelledError
 from uploader_app.jobs import transfer
 from uploader_app.jobs.sending import state_words
 from uploader_app.jobs.transfer import SendReport
-from uploader_app.models import SENT_KEY, JobState
+from uploader_app.models import SENT_KEY, Job, JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.store import Store
 
@@ -153,8 +154,79 @@ def test_quitting_during_the_v12_post_leaves_the_rows_unsent_for_the_next_send(
     (job,) = store.jobs()
     assert (job.state, job.error_code) == (JobState.CHECKING, None)
     assert SENT_KEY not in job.options
+    # Not "Checking…" until then: the row says it was not sent and what to do.
+    assert state_words(job) == "not sent (stopped while sending); send the list again"
     with client_factory(sandbox, "v1.2")() as client:
         again = transfer.send_manifest(client, store, [row])
     assert again.sent == [job.id]
     assert again.jobs[0].state is JobState.ON_SERVICE
     store.close()
+
+
+def test_a_v12_post_whose_answer_is_lost_is_looked_for_not_failed(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """The connection drops after the service made the transfer's tasks (every try): the
+    rows are not known to be sent, so they are looked for, found and followed."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    store = Store(tmp_path / "jobs.sqlite3")
+    sandbox.set_faults(
+        {"rules": [{"method": "POST", "path": "/v1.2/tasks/transfers", "fault": "lost_answer"}]}
+    )
+    seen: list[Job] = []
+    with client_factory(sandbox, "v1.2")() as client:
+        report = transfer.send_manifest(client, store, [row], on_change=seen.append)
+    assert sandbox.app.faults.fired >= 1
+    sandbox.set_faults(None)
+    (job,) = report.jobs
+    assert job.state is JobState.ON_SERVICE and job.task_id, job
+    assert "not known whether sent; asking the service" in [state_words(j) for j in seen]
+    with client_factory(sandbox, "v1.2")() as client:
+        assert [t.id for t in client.iter_tasks(row["index_id"])] == [job.task_id]
+    store.close()
+
+
+def test_a_v12_post_cut_off_with_no_task_after_the_window_was_not_sent(
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every try reset mid-request: nothing reached the service, which cannot be known from
+    here; once the window ends with no task the row says it was not sent, and the next send
+    of the list sends it."""
+    monkeypatch.setattr(transfer, "MATCH_WINDOW", 1.0)
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    store = Store(tmp_path / "jobs.sqlite3")
+    sandbox.set_faults(
+        {"rules": [{"method": "POST", "path": "/v1.2/tasks/transfers", "fault": "reset"}]}
+    )
+    with client_factory(sandbox, "v1.2")() as client:
+        (job,) = transfer.send_manifest(client, store, [row]).jobs
+    sandbox.set_faults(None)
+    assert (job.state, job.error_code) == (JobState.FAILED, "transfer_not_sent")
+    assert "most likely not sent" in job.error_message
+    assert job.error_hint == transfer.NOT_SENT_HINT
+    with client_factory(sandbox, "v1.2")() as client:
+        again = transfer.send_manifest(client, store, [row])
+    assert again.sent == [job.id]
+    assert again.jobs[0].state is JobState.ON_SERVICE
+    store.close()
+
+
+def test_a_v12_row_of_a_send_killed_during_its_post_is_resolved_by_the_poller(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """Killed after the POST went out but before its answer was noted: the row is neither
+    sent nor unsent in the store; once a send could no longer be under way, the poller
+    looks for its task instead of leaving it "Checking…" for good."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    engine = make_engine(sandbox, tmp_path, version="v1.2")
+    (job,) = transfer.enqueue_rows(engine.store, [row], "v1.2").jobs
+    engine.store.update(job.id, create_started=time.time() - transfer.MATCH_WINDOW - 1)
+    with client_factory(sandbox, "v1.2")() as client:
+        client.create_transfer([row])
+    with running(engine):
+        wait_until(lambda: engine.job(job.id).state is JobState.READY)
+    assert sandbox.requests.count(("POST", "/v1.2/tasks/transfers")) == 1
