@@ -102,16 +102,26 @@ def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield url, folder
 
 
-@pytest.fixture(autouse=True)
-def _no_trust_store_injection(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="session")
+def _no_trust_store_injection() -> Iterator[None]:
     """The window switches truststore on at its first frame (docs/network.md); in this
-    process that would change ``ssl`` for every later test, and for good. Child processes
-    (the CLI, the app, the bundle) do it for real."""
+    process that would change ``ssl`` for every later test, and for good (boto3's contexts
+    then recurse). For the whole session: a window's first frame can come while pytest-qt
+    processes events after a test's own patches are undone. Child processes (the CLI, the
+    app, the bundle) do it for real."""
     import truststore
 
+    real = truststore.inject_into_ssl
+    truststore.inject_into_ssl = lambda: None
+    yield
+    truststore.inject_into_ssl = real
+
+
+@pytest.fixture(autouse=True)
+def _trust_store_not_yet_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a new process would: the trust store not switched on yet."""
     from uploader_app import network
 
-    monkeypatch.setattr(truststore, "inject_into_ssl", lambda: None)
     monkeypatch.setattr(network, "_done", False)
 
 
