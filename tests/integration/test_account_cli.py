@@ -317,8 +317,8 @@ def test_a_mangled_key_in_the_environment_is_refused_in_words(
     assert "quotes" in err
     _no_technical_words(err)
     assert "Unicode" not in err
-    # A key problem is exit 3 for check too (docs/cli.md).
-    assert main(["check", "--index", "6500aa", str(video("clip.mp4"))]) == 3
+    # check's own contract: an index that cannot be read is exit 2 (docs/cli.md).
+    assert main(["check", "--index", "6500aa", str(video("clip.mp4"))]) == 2
     err = capsys.readouterr().err
     assert "quotes" in err
     _no_technical_words(err)

@@ -3,9 +3,8 @@
 Lines (or JSON objects) are printed as each file is checked, so a big folder starts answering
 at once. Exit status: 0 when nothing is rejected, 1 when a file is rejected, 2 when the check
 could not run as asked (a usage error such as a path that does not exist, or the index named
-by ``--index`` could not be read), 3 when the key or the API address is the reason (the CLI's
-code for a key or configuration problem, docs/cli.md). Folders with no files in them are
-reported on stderr but exit 0: nothing was rejected.
+by ``--index`` could not be read). Folders with no files in them are reported on stderr but
+exit 0: nothing was rejected.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
-EXIT_CONFIG = 3
 
 _FAMILIES = {
     "marengo": frozenset({ModelFamily.MARENGO}),
@@ -43,10 +41,6 @@ _FAMILIES = {
 
 class IndexUnavailableError(Exception):
     """The index named by ``--index`` could not be read; the text is for the user."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def run_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -65,7 +59,7 @@ def run_check(args: argparse.Namespace, out: TextIO | None = None) -> int:
         target = _target(args)
     except IndexUnavailableError as exc:
         print(str(exc), file=sys.stderr)
-        return exc.exit_code
+        return EXIT_USAGE
     findings = scan(paths, target, api_version=settings.api_version)
     counts = _print_json(findings, stdout) if args.json else _print_lines(findings, stdout)
     if not args.json:
@@ -138,12 +132,7 @@ def _target(args: argparse.Namespace) -> Target:
 def _read_index(index_id: str) -> Index:
     # Imported here: `check` without --index must work with no network code loaded at all.
     from uploader_app.api.client import ApiClient  # noqa: PLC0415
-    from uploader_app.api.errors import (  # noqa: PLC0415
-        ApiError,
-        AuthError,
-        ConfigError,
-        InsecureUrlError,
-    )
+    from uploader_app.api.errors import ApiError  # noqa: PLC0415
     from uploader_app.api.retry import RetryPolicy  # noqa: PLC0415
     from uploader_app.keys import client_settings  # noqa: PLC0415
 
@@ -158,12 +147,8 @@ def _read_index(index_id: str) -> Index:
     except ApiError as exc:
         logger.debug("reading index %s failed: %r", index_id, exc)
         hint = f" {exc.hint}" if exc.hint else ""
-        # A key or an address to change exits as every other command does for them (3); an
-        # index that is not there or a network that is down is a check that could not run (2).
-        config = isinstance(exc, (AuthError, ConfigError, InsecureUrlError))
         raise IndexUnavailableError(
-            f"Could not read index {index_id}: {exc.user_message}{hint}",
-            EXIT_CONFIG if config else EXIT_USAGE,
+            f"Could not read index {index_id}: {exc.user_message}{hint}"
         ) from exc
 
 
