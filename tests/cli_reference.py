@@ -61,7 +61,10 @@ def _shown(action: argparse.Action) -> str:
 
 def _takes(action: argparse.Action) -> str:
     words = []
-    if action.required or (not action.option_strings and action.nargs != "*"):
+    # argparse marks a "*" positional required (it is always set, if only to []), but it
+    # may be left out: its usage line shows it in brackets, as "?" does.
+    required = action.required if action.option_strings else action.nargs not in ("*", "?")
+    if required:
         words.append("required")
     if action.nargs == "+":
         words.append("one or more")

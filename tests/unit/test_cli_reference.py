@@ -91,3 +91,13 @@ def test_the_json_fields_are_the_code_s() -> None:
     made = {name: _dict_keys(*where) for name, where in JSON_SOURCES.items()}
     made["export"] = set(export.COLUMNS)
     assert documented == made
+
+
+def test_a_positional_that_may_be_left_out_is_not_called_required() -> None:
+    """``retry`` takes no job number with ``--all``: argparse marks a ``*`` positional
+    required internally, but its usage line shows ``[JOB ...]``, and so must the table."""
+    retry = dict(cli_reference.commands())[("retry",)]
+    assert "[JOB ...]" in retry.format_usage()
+    [jobs] = [a for a in retry._actions if a.dest == "ids"]
+    assert cli_reference._takes(jobs) == "any number"
+    assert "| `JOB...` | any number |" in _documented_tables()["retry"]

@@ -217,11 +217,13 @@ def last_frames(
     """Per track, the end of its last complete frame (seconds) in the Clusters ``tail`` holds.
 
     The last Cluster that starts in ``tail`` and reads cleanly to the end is used, or an
-    earlier one when the last cannot time ``track`` (when None: any video track) (no frame
-    of it: the sound outlasted the picture; or one frame with no stated duration); all
-    Clusters from there on count. Empty when none is found, or when ``budget`` runs out.
+    earlier one when the last cannot time ``track`` (when None: the video tracks it holds
+    frames of, at least one) (no frame of it: the sound outlasted the picture; or one frame
+    with no stated duration); all Clusters from there on count. Empty when none is found, or
+    when ``budget`` runs out.
     """
     budget = budget or _Budget()
+    wanted = _wanted(header, track)
     found, start = _Blocks(), len(tail)
     position = len(tail)
     for _ in range(_MAX_CANDIDATES):
@@ -233,14 +235,16 @@ def last_frames(
         blocks = _walk(tail, position, budget, known=(start, found))
         if blocks:
             found, start = blocks, position
-            wanted = _wanted(header, track)
-            if not wanted or any(_timed(blocks, header, video) for video in wanted):
+            # Each wanted picture these Clusters hold must be timed (one frame alone cannot
+            # say how long it lasts); one absent is fine (a cover's frame is at the start).
+            present = wanted & blocks.times.keys()
+            if not wanted or (present and all(_timed(blocks, header, video) for video in present)):
                 break
     return _ends(found, header)
 
 
 def _wanted(header: Header, track: int | None) -> frozenset[int]:
-    """The tracks of which one timed is enough: ``track``, or any video track."""
+    """The pictures to time: ``track``, or the video tracks (those the Clusters hold)."""
     return header.video if track is None else frozenset({track})
 
 

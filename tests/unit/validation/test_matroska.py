@@ -391,3 +391,20 @@ def test_the_main_picture_is_timed_when_a_smaller_one_outlasts_it(
     assert asked == [None, 2]  # the second track is the main one (the larger picture)
     assert (result.width, result.video_track) == (640, 2)
     assert result.duration == pytest.approx(3.0, abs=0.05)
+
+
+def test_a_picture_with_one_frame_in_the_last_cluster_is_timed_beside_a_timed_second_one() -> None:
+    """Two moving pictures: the main one (no stated frame duration, as browsers record) has a
+    single frame in the last Cluster, the second one two. One frame cannot say how long it
+    lasts, so the read goes back a Cluster for the main one's frame gap rather than stop
+    because the second picture is timed: the main one is not cut short by a frame."""
+    preview = COVER
+    tracks = track(VIDEO, 1) + track(preview, 1, 40_000_000)
+    segment = element(0x1549A966, uint(0x2AD7B1, 1_000_000)) + element(0x1654AE6B, tracks)
+    body = cluster(0, block(VIDEO, 0), block(VIDEO, 33), block(preview, 0))
+    body += cluster(66, block(VIDEO, 0), block(preview, 0), block(preview, 40))
+    data = element(0x1A45DFA3, uint(0x4282, 1)) + element(0x18538067, segment + body)
+
+    found = timing(data)
+    assert found.length(VIDEO) == pytest.approx(0.099)  # frames at 0, 33 and 66 ms
+    assert found.length(preview) == pytest.approx(0.146)
