@@ -102,16 +102,25 @@ def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield url, folder
 
 
-@pytest.fixture(autouse=True)
-def _no_trust_store_injection(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="session")
+def _no_trust_store_injection() -> Iterator[None]:
     """The window switches truststore on at its first frame (docs/network.md); in this
     process that would change ``ssl`` for every later test, and for good. Child processes
-    (the CLI, the app, the bundle) do it for real."""
+    (the CLI, the app, the bundle) do it for real. For the whole session, not per test:
+    pytest-qt processes events once more after a test's fixtures are gone, and a window
+    drawn then would switch it on for real."""
     import truststore
 
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(truststore, "inject_into_ssl", lambda: None)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _trust_store_not_yet_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a new process would: the trust store not switched on yet."""
     from uploader_app import network
 
-    monkeypatch.setattr(truststore, "inject_into_ssl", lambda: None)
     monkeypatch.setattr(network, "_done", False)
 
 
