@@ -8,6 +8,7 @@ forgotten on quit. Precedence and places are in docs/settings.md.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -278,11 +279,15 @@ def _keychain_state() -> str | None:
 def _remember_keychain(state: str) -> None:
     if _keychain_state() == state:
         return
+    path = app_home() / STATE_FILE
     try:
-        write_atomically(app_home() / STATE_FILE, state.encode("ascii"))
+        write_atomically(path, state.encode("ascii"))
     except OSError as exc:
-        # Only a shortcut is lost: the next start asks the keychain again.
+        # Only a shortcut is lost, once the old note is gone (a full disk still lets a file
+        # be removed): a stale "none" would hide a key just saved, "not known" asks again.
         logger.info("could not note whether the keychain holds a key: %s", exc)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _known(info: KeyInfo) -> KeyInfo:

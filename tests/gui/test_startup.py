@@ -303,3 +303,35 @@ def test_garbage_collection_is_back_on_once_the_window_is_drawn(qtbot: QtBot) ->
             session.shutdown()
     finally:
         gc.enable()
+
+
+def test_a_job_list_that_cannot_be_opened_still_lets_the_held_work_run(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine is built after the first frame now; if that fails (a damaged job list), the
+    work held for the first frame (the index list, the demo) must still start, instead of a
+    window stuck on "Connecting…"."""
+    from uploader_app.gui.workers import EngineHost
+    from uploader_app.store import StoreError
+
+    def make_host(account: Account, settings: AppSettings) -> EngineHost:
+        def broken(_on_event: object) -> object:
+            raise StoreError("the job list is damaged")
+
+        return EngineHost(broken)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(startup, "make_host", make_host)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    with qtbot.captureExceptions() as exceptions:
+        session = start(app, [], demo=True)
+        assert session is not None and session.window is not None
+        window = session.window
+        try:
+            qtbot.waitUntil(lambda: session.demo_server is not None, timeout=15_000)
+            qtbot.waitUntil(lambda: bool(window.picker.indexes), timeout=15_000)
+        finally:
+            session.shutdown()
+            window.hide()
+    # Still reported, as any unexpected error, for the person who helps.
+    assert any(isinstance(e[1], StoreError) for e in exceptions)

@@ -90,3 +90,27 @@ def test_the_entry_point_switches_on_the_os_trust_store_before_the_command(
     monkeypatch.setattr(cli, "main", command)
     assert app_main.main(["check", "clip.mp4"]) == 0
     assert calls == ["trust store", "command"]
+
+
+def test_a_window_first_frame_after_a_test_ends_leaves_ssl_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pytest-qt processes events once more after a test's fixtures are torn down: a window
+    of that test drawn then switches truststore on (gui/startup.py). Done for real, it would
+    change ``ssl`` for every later test in this process (boto3 then fails with a
+    RecursionError), so the suite keeps it off for the whole session."""
+    import ssl
+
+    import truststore
+
+    from uploader_app import network
+
+    original = ssl.SSLContext
+    monkeypatch.undo()  # this test's own patches gone, as in that last processing of events
+    monkeypatch.setattr(network, "_done", False)
+    try:
+        network.use_system_trust_store()
+        assert ssl.SSLContext is original
+    finally:
+        if ssl.SSLContext is not original:
+            truststore.extract_from_ssl()  # never leave it on for the tests after this one

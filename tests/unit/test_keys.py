@@ -226,3 +226,18 @@ def test_a_keychain_out_of_reach_for_one_run_does_not_hide_the_saved_key(
         away.setattr(keys, "keychain_available", lambda: False)
         assert load_key() == KeyInfo(None, "none")
     assert load_key() == KeyInfo(SAVED, "keychain")
+
+
+def test_a_key_saved_when_the_note_cannot_be_rewritten_is_still_found(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk: the old "none" must not stay behind, or the next start skips the keychain
+    that now holds the key."""
+    assert load_key() == KeyInfo(None, "none")  # notes "none"
+
+    def disk_full(_path: Path, _data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(keys, "write_atomically", disk_full)
+    save_key(SAVED)
+    assert load_key() == KeyInfo(SAVED, "keychain")

@@ -130,10 +130,14 @@ class Session(QObject):
         network.use_system_trust_store()
         # Not for a window closed meanwhile, or replaced by another account's: its host has
         # been shut down and must stay so. Started first: the held work needs its engine.
-        if self.window is window and window.isVisible():
-            window.host.start()
-            window.show_tray()
-        background.release()
+        try:
+            if self.window is window and window.isVisible():
+                window.host.start()
+                window.show_tray()
+        finally:
+            # Even when the engine cannot be built (a damaged job list): the index list and
+            # the demo do not need it, and the task list's own call then says the problem.
+            background.release()
 
     @Slot(object)
     def _on_account_changed(self, account: Account) -> None:
