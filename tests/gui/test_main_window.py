@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -17,6 +17,7 @@ from tests.conftest import TEST_API_KEY
 from tests.gui.helpers import make_job
 from tests.local_http import ranged_files_in, serving
 from uploader_app.api.client import ApiClient
+from uploader_app.gui.app import apply_theme
 from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow, totals_text
 from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.startup import make_host
@@ -462,3 +463,46 @@ def test_sent_again_to_the_gone_index_the_row_is_kept(
     qtbot.wait(500)  # a removal would run in the background and land by now
     assert [j.id for j in window.host.engine.jobs()] == [j.id for j in old]
     assert panel.model.rowCount() == 1
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_uploads_list_never_scrolls_sideways_at_the_default_size(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    sandbox: SandboxServer,
+    qsettings: QSettings,
+    *,
+    dark: bool,
+) -> None:
+    """Empty, then full enough for a vertical scroll bar: every column in view; a column the
+    person widens is still theirs, and kept for the next start."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    palette, style = QPalette(app.palette()), app.style().name()
+    try:
+        if dark:
+            apply_theme(app, "dark")
+        window = make_window(sandbox)
+        table = window.task_panel.table
+        header = table.horizontalHeader()
+        assert window.size() == QSize(1100, 760)  # the default size, nothing remembered
+        assert not table.horizontalScrollBar().isVisible()
+        assert header.length() <= table.viewport().width()
+
+        window.task_panel.model.apply_events(
+            [
+                JobChanged(make_job(n, JobState.FAILED, error_message="x" * 200))
+                for n in range(1, 60)
+            ]
+        )
+        qtbot.waitUntil(table.verticalScrollBar().isVisible)
+        assert not table.horizontalScrollBar().isVisible()
+        assert header.length() <= table.viewport().width()
+
+        header.resizeSection(Column.NAME, 300)
+        window.save_state()
+        again = make_window(sandbox)
+        assert again.task_panel.table.horizontalHeader().sectionSize(Column.NAME) == 300
+    finally:
+        app.setStyle(style)
+        app.setPalette(palette)

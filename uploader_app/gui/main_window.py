@@ -278,8 +278,9 @@ class MainWindow(QMainWindow):
             # hints, the tabs took two thirds and the uploads list showed about four rows.
             self.splitter.setSizes([500, 500])
         columns = self._state.value(COLUMNS_KEY)
-        if isinstance(columns, QByteArray):
-            self.task_panel.table.horizontalHeader().restoreState(columns)
+        table = self.task_panel.table
+        if isinstance(columns, QByteArray) and table.horizontalHeader().restoreState(columns):
+            table.columns_fitted = True  # the person's own widths, never fitted over
         tab = str(self._state.value(TAB_KEY, 0))
         self.tabs.setCurrentIndex(int(tab) if tab.isdigit() else 0)
 
