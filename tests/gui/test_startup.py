@@ -187,14 +187,18 @@ def test_a_demo_that_cannot_start_says_so_and_closes_its_port(
     qtbot: QtBot, sessions: list[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(**_kwargs: object) -> SandboxServer:
-        raise OSError("read-only file system")
+        raise OSError("something the app has no words for")
 
     monkeypatch.setattr("uploader_app.gui.startup.start_demo_sandbox", broken)
     session = _start(sessions, [], demo=True)
     window = session.window
     assert window is not None
     qtbot.waitUntil(window.banner.isVisible, timeout=10_000)
-    assert "demo could not start" in window.banner_label.text()
+    # No cause the app knows: the log file (by its place) says why.
+    assert window.log_file is not None
+    assert window.banner_label.text().startswith(
+        f"The demo could not start. The log file {window.log_file} says why. Start the app again"
+    )
     # Calls to the demo's address are refused at once instead of waiting a minute each.
     assert _refused(_port_of(window.account.base_url))
 

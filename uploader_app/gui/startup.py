@@ -25,6 +25,8 @@ from uploader_app.gui.welcome import (
     Account,
     WelcomeDialog,
     demo_base_url,
+    demo_failure_text,
+    demo_folder,
     demo_listener,
     start_demo_sandbox,
 )
@@ -47,7 +49,7 @@ FIRST_PAINT_FALLBACK_MS = 2000
 
 
 def store_path(account: Account) -> Path:
-    folder = config.app_home() / "demo-sandbox" if account.demo else config.app_home()
+    folder = demo_folder() if account.demo else config.app_home()
     folder.mkdir(parents=True, exist_ok=True)
     return folder / STORE_NAME
 
@@ -173,11 +175,10 @@ class Session(QObject):
         logger.error("the demo sandbox did not start: %r", error)
         # Not on the window of a key entered meanwhile: that account has nothing to do with it.
         if self.window is not None and self.window.account.demo:
-            self.window.show_banner(
-                "The demo could not start: the app could not write its demo data. Check that "
-                f"{config.app_home()} can be written to, then start the app again.",
-                offer_settings=False,
+            text = demo_failure_text(
+                error, demo_folder(), self._log_file, then="start the app again"
             )
+            self.window.show_banner(text, offer_settings=False)
 
     def _stop_demo(self) -> None:
         if self._demo_server is not None:
@@ -223,7 +224,7 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
         listener = demo_listener()
         account = Account(demo_base_url(listener), config.SANDBOX_DEMO_KEY, demo=True)
     else:
-        welcome = WelcomeDialog(settings.base_url)
+        welcome = WelcomeDialog(settings.base_url, log_file=log_file)
         if not welcome.exec() or welcome.account is None:
             if welcome.demo_server is not None:
                 welcome.demo_server.stop()

@@ -7,9 +7,12 @@ an account, and nothing leaves the computer.
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
+import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
@@ -73,7 +76,7 @@ def start_demo_sandbox(
     from uploader_app.sandbox.server import SandboxServer  # noqa: PLC0415
 
     server = SandboxServer(
-        data_dir=config.app_home() / "demo-sandbox",
+        data_dir=demo_folder(),
         api_key=config.SANDBOX_DEMO_KEY,
         speed=speed,
         host="127.0.0.1",
@@ -83,6 +86,59 @@ def start_demo_sandbox(
     server.start()
     logger.info("demo sandbox listening at %s", server.url)
     return server
+
+
+def demo_folder() -> Path:
+    """Where the demo sandbox keeps its data (and the window its demo jobs)."""
+    return config.app_home() / "demo-sandbox"
+
+
+# Why the demo could not start, from what the system or SQLite said (docs/gui.md, "Welcome and
+# demo mode"): each cause has its own fix, so the words say which one it was.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+_PORT_ERRNOS = frozenset(
+    {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.ENETDOWN, errno.ENETUNREACH}
+)
+_SQLITE_FULL = ("SQLITE_FULL",)
+_SQLITE_DENIED = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
+
+
+def demo_failure_text(
+    error: BaseException, folder: Path, log_file: Path | None, *, then: str
+) -> str:
+    """The demo's failure in plain words with its fix; ``then`` is the last step of the fix
+    ("try again", "start the app again")."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    number = error.errno if isinstance(error, OSError) else None
+    on_disk = isinstance(error, sqlite3.Error) or bool(getattr(error, "filename", None))
+    if number in _FULL_ERRNOS or name.startswith(_SQLITE_FULL):
+        return (
+            f"The demo could not start: the disk that holds {folder} is full. "
+            f"Free some space on it, then {then}."
+        )
+    if number == errno.EROFS or name.startswith("SQLITE_READONLY"):
+        return (
+            f"The demo could not start: {folder} is on a disk that can only be read. "
+            "Ask whoever looks after this computer to make it writable, or to start the app "
+            f"with UPLOADER_APP_HOME naming a folder you can write to, then {then}."
+        )
+    if (number in _DENIED_ERRNOS and on_disk) or name.startswith(_SQLITE_DENIED):
+        return (
+            f"The demo could not start: the app is not allowed to write in {folder}. "
+            f"Give your user account permission to change that folder, then {then}."
+        )
+    if number in _PORT_ERRNOS or (number in _DENIED_ERRNOS and not on_disk):
+        return (
+            "The demo could not start: this computer did not let the app open a port on its "
+            "own address (127.0.0.1), which the demo runs on. A firewall or security program "
+            f"may block it: allow the app there, then {then}."
+        )
+    where = f"The log file {log_file} says why" if log_file else "The app's log file says why"
+    return (
+        f"The demo could not start. {where}. {then[:1].upper()}{then[1:]}, and if it fails "
+        "once more, send that file to whoever helps you with the app."
+    )
 
 
 def demo_account(server: SandboxServer) -> Account:
@@ -109,11 +165,14 @@ def check_and_save_key(base_url: str, key: str) -> KeyProblem | KeyInfo:
 class WelcomeDialog(QDialog):
     """``account`` is set when the dialog is accepted; ``demo_server`` in demo mode."""
 
-    def __init__(self, base_url: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, base_url: str, parent: QWidget | None = None, *, log_file: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome")
         self.setObjectName("welcome")
         self._base_url = base_url
+        self._log_file = log_file
         self.account: Account | None = None
         self.demo_server: SandboxServer | None = None
         self._busy = False
@@ -255,11 +314,8 @@ class WelcomeDialog(QDialog):
 
     def _on_demo_failed(self, error: BaseException) -> None:
         logger.error("the demo sandbox did not start: %r", error)
-        self._set_busy(
-            False,
-            "The demo could not start: the app could not write its demo data. Check that "
-            f"{config.app_home()} can be written to, then try again.",
-        )
+        text = demo_failure_text(error, demo_folder(), self._log_file, then="try again")
+        self._set_busy(False, text)
 
     def _on_failed(self, error: BaseException) -> None:
         self._set_busy(False, problem_text(error))
