@@ -19,6 +19,7 @@ from uploader_app.gui import startup
 from uploader_app.gui.app import apply_theme, display_available
 from uploader_app.gui.startup import Session, start
 from uploader_app.gui.welcome import Account
+from uploader_app.handover import split_handed_over
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings, load_settings_file, save_settings_file
 
@@ -33,10 +34,12 @@ def sessions(qtbot: QtBot) -> Iterator[list[Session]]:
         session.shutdown()
 
 
-def _start(sessions: list[Session], paths: list[Path], *, demo: bool) -> Session:
+def _start(
+    sessions: list[Session], paths: list[Path], *, demo: bool, urls: list[str] | None = None
+) -> Session:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    session = start(app, paths, demo=demo)
+    session = start(app, paths, demo=demo, urls=urls or [])
     assert session is not None
     sessions.append(session)
     return session
@@ -250,3 +253,38 @@ def test_after_the_fallback_the_window_events_no_longer_pass_the_first_paint_fil
     widget.repaint()
     assert seen == []
     assert ran == ["work"]
+
+
+def test_web_addresses_on_the_command_line_go_to_the_url_tab(
+    qtbot: QtBot, sessions: list[Session], video: Callable[..., Path]
+) -> None:
+    """``uploader-app https://…/v.mp4 clip.mp4``: the addresses are checked in the URL tab as a
+    paste would be, the file in the Files tab; no row says a file is gone."""
+    clip = video("clip.mp4")
+    addresses = ["http://127.0.0.1:9/a.mp4", "HTTPS://127.0.0.1:9/b.mp4"]
+    paths, urls = split_handed_over([addresses[0], str(clip), addresses[1]])
+    session = _start(sessions, paths, demo=True, urls=urls)
+    window = session.window
+    assert window is not None
+    assert [r.url for r in window.url_tab.model.rows] == addresses
+    # The files' rows come once the first frame is painted (docs/gui.md, "Start-up").
+    qtbot.waitUntil(lambda: window.files_tab.model.rowCount() == 1, timeout=20_000)
+    assert [r.path for r in window.files_tab.model.rows] == [clip]
+    assert window.tabs.currentWidget() is window.files_tab
+    assert window.statusBar().currentMessage() == "2 web addresses added to the URL tab."
+    # Each address gets the URL check's own verdict, as a pasted one does.
+    qtbot.waitUntil(
+        lambda: all(r.finding is not None for r in window.url_tab.model.rows), timeout=20_000
+    )
+    qtbot.waitUntil(lambda: window.files_tab.model.tally().checked == 1, timeout=20_000)
+    assert "no longer there" not in window.files_tab.model.rows[0].status
+
+
+def test_only_web_addresses_show_the_url_tab(qtbot: QtBot, sessions: list[Session]) -> None:
+    paths, urls = split_handed_over(["https://127.0.0.1:9/lecture.mp4"])
+    session = _start(sessions, paths, demo=True, urls=urls)
+    window = session.window
+    assert window is not None
+    assert window.tabs.currentWidget() is window.url_tab
+    assert [r.url for r in window.url_tab.model.rows] == ["https://127.0.0.1:9/lecture.mp4"]
+    assert window.files_tab.model.rowCount() == 0

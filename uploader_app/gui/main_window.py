@@ -303,6 +303,16 @@ class MainWindow(QMainWindow):
         self._show_files_tab()
         self.files_tab.add_paths(paths, focus_upload=True)
 
+    def add_urls(self, urls: Sequence[str]) -> None:
+        """Web addresses from the command line: checked in the URL tab, as if pasted. Files
+        handed over with them take the Files tab after this (the line below says where the
+        addresses went)."""
+        self.tabs.setCurrentWidget(self.url_tab)
+        self.url_tab.add_urls(urls)
+        self.statusBar().showMessage(
+            f"{count(len(urls), 'web address', 'web addresses')} added to the URL tab.", 15_000
+        )
+
     @Slot()
     def _show_files_tab(self) -> None:
         self.tabs.setCurrentWidget(self.files_tab)

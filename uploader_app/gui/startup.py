@@ -207,9 +207,11 @@ def _log_failure(error: BaseException) -> None:
     logger.error("saving the settings failed: %r", error)
 
 
-def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | None:
-    """Show the window (after the welcome screen when no key is known); None if the welcome
-    screen was closed."""
+def start(
+    app: QApplication, paths: Sequence[Path], *, demo: bool, urls: Sequence[str] = ()
+) -> Session | None:
+    """Show the window (after the welcome screen when no key is known), with ``paths`` in the
+    Files tab and ``urls`` in the URL tab; None if the welcome screen was closed."""
     log_file = setup_logging()
     opened = file_open.FileOpenFilter(app)
     app.installEventFilter(opened)
@@ -242,6 +244,8 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
     if window is not None:
         if loaded.problems:
             window.show_banner(" ".join(loaded.problems), offer_settings=True)
+        if urls:
+            window.add_urls(urls)
         if paths or opened.pending:
             window.add_paths([*paths, *opened.pending])
         crash_notice.offer_crash_report(window)
