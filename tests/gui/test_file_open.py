@@ -47,7 +47,7 @@ def test_a_video_opened_while_the_welcome_screen_is_up_reaches_the_window(
     class Welcome:
         """The welcome screen, answered with demo mode once the desktop sent the video."""
 
-        def __init__(self, _base_url: str) -> None:
+        def __init__(self, _base_url: str, *, log_file: Path | None = None) -> None:
             self.demo_server = start_demo_sandbox()
             self.account = demo_account(self.demo_server)
 
