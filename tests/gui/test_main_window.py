@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer
@@ -25,9 +26,10 @@ from uploader_app.gui.task_model import Column
 from uploader_app.gui.welcome import Account
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
-from uploader_app.models import Finding, JobState, Target, Verdict
+from uploader_app.models import Finding, Job, JobState, Target, Verdict
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
+from uploader_app.store import StoreWriteError
 from uploader_app.validation.scan import scan
 
 MakeWindow = Callable[..., MainWindow]
@@ -506,3 +508,62 @@ def test_the_uploads_list_never_scrolls_sideways_at_the_default_size(
     finally:
         app.setStyle(style)
         app.setPalette(palette)
+
+
+def test_after_a_full_disk_try_again_resumes_only_what_the_disk_stopped(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    sandbox: SandboxServer,
+    video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The store refusing a write as a full disk does (the real one: tests/reliability/
+    test_faults_local.py): the banner says what to do and its "Try again" restarts the held
+    upload, not the one the person paused."""
+    window = make_window(sandbox)
+    engine = window.host.engine
+    index = window.picker.current
+    assert index is not None
+    full = True
+    claim = engine.store.claim
+
+    def claim_unless_full(*args: Any, **fields: Any) -> Job | None:
+        if full:
+            raise StoreWriteError("jobs.sqlite3 could not be written: database or disk is full")
+        return claim(*args, **fields)
+
+    monkeypatch.setattr(engine.store, "claim", claim_unless_full)
+    seen: list[object] = []
+    window.host.event.connect(seen.append)
+    [held] = engine.add_findings(_checked(video("held.mp4")), index.id)
+    [paused] = engine.add_findings(_checked(video("paused.mp4", duration=6.0)), index.id)
+    engine.pause([paused.id])
+    window.host.wake()
+    qtbot.waitUntil(window.banner.isVisible, timeout=15_000)
+    assert window.banner_label.text() == (
+        "Job list not saved. The app could not save its list of uploads: the disk may be "
+        "full. Free some disk space, then press Try again."
+    )
+    assert window.store_retry_button.isVisible() and not window.banner_button.isVisible()
+
+    # Still full: the uploads stop again, and the banner comes back.
+    seen.clear()
+    window.store_retry_button.click()
+    qtbot.waitUntil(
+        lambda: (
+            any(isinstance(e, BatchProblemCleared) for e in seen)
+            and isinstance(seen[-1], BatchProblem)
+        ),
+        timeout=15_000,
+    )
+    qtbot.waitUntil(window.banner.isVisible, timeout=15_000)
+    assert engine.store.get(held.id).state is JobState.QUEUED
+
+    full = False
+    window.store_retry_button.click()
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=15_000)
+    qtbot.waitUntil(lambda: engine.store.get(held.id).state is JobState.READY, timeout=60_000)
+    assert engine.store.get(paused.id).state is JobState.PAUSED
+    # Another problem's banner never offers it.
+    window.host.event.emit(BatchProblem("no_network", "No network", "Offline.", ""))
+    assert not window.store_retry_button.isVisible()

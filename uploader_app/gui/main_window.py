@@ -36,7 +36,14 @@ from uploader_app.gui.background import Stream
 from uploader_app.gui.close_dialog import close_host
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
-from uploader_app.gui.job_text import KEY_PROBLEMS, format_eta, format_speed, short_size
+from uploader_app.gui.job_text import (
+    KEY_PROBLEMS,
+    STORE_RETRY_HINT,
+    STORE_UNWRITABLE,
+    format_eta,
+    format_speed,
+    short_size,
+)
 from uploader_app.gui.manifest_tab import ManifestTab
 from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.task_panel import TaskPanel
@@ -149,6 +156,10 @@ class MainWindow(QMainWindow):
         self.banner_button.setAccessibleName("Fix it in settings")
         self.banner_button.clicked.connect(lambda: self.open_settings(focus_key=True))
         # The code and the log file, for the person who will help; hidden until asked for.
+        # A full disk: once space is freed, this lifts that stop alone (docs/gui.md).
+        self.store_retry_button = QPushButton("Try again")
+        self.store_retry_button.setAccessibleName("Try the uploads again once disk space is freed")
+        self.store_retry_button.clicked.connect(self._try_store_again)
         self.details_button = QPushButton("Details")
         self.details_button.setCheckable(True)
         self.details_button.setAccessibleName("Show details for the person helping you")
@@ -166,6 +177,7 @@ class MainWindow(QMainWindow):
         banner.setContentsMargins(10, 6, 10, 6)
         banner.addLayout(words, 1)
         banner.addWidget(self.details_button)
+        banner.addWidget(self.store_retry_button)
         banner.addWidget(self.banner_button)
         self.banner.hide()
 
@@ -495,12 +507,15 @@ class MainWindow(QMainWindow):
             self._totals_dirty = True
             self._note_job(event.job)
         elif isinstance(event, BatchProblem):
-            hint = f" {event.hint}" if event.hint else ""
+            full_disk = event.code == STORE_UNWRITABLE
+            # The command line's hint says to start the uploads again; here a button does it.
+            hint = STORE_RETRY_HINT if full_disk else event.hint
             self.show_banner(
-                f"{event.title}. {event.message}{hint}",
+                f"{event.title}. {event.message}{f' {hint}' if hint else ''}",
                 event.code in KEY_PROBLEMS,
                 details=f"Problem code: {event.code}.",
             )
+            self.store_retry_button.setVisible(full_disk)
             self._show_connection(event.title)
         elif isinstance(event, BatchProblemCleared):
             self.banner.hide()
@@ -515,11 +530,29 @@ class MainWindow(QMainWindow):
         ``details`` (a code) sits behind the Details button with the log file's place."""
         self.banner_label.setText(words)
         self.banner_button.setVisible(offer_settings)
+        self.store_retry_button.hide()
         log = f"The log file {self.log_file} has the full story." if self.log_file else ""
         self.details_label.setText(" ".join(part for part in (details, log) if part))
         self.details_button.setChecked(False)
         self.details_button.setVisible(bool(self.details_label.text()))
         self.banner.show()
+
+    @Slot()
+    def _try_store_again(self) -> None:
+        """The engine lifts the full disk's stop (it raises it again if the disk is still
+        full); the banner goes with its "cleared" event."""
+        self.store_retry_button.setEnabled(False)
+        engine = self.host.engine
+
+        def done(_lifted: object) -> None:
+            self.store_retry_button.setEnabled(True)
+            self.host.wake()
+
+        def failed(error: BaseException) -> None:
+            self.store_retry_button.setEnabled(True)
+            logger.warning("trying the job list again failed: %r", error)
+
+        self.host.run_in_background(engine.try_store_again, done, failed)
 
     def _show_connection(self, words: str) -> None:
         self._connection = words
