@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,11 +18,14 @@ from tests.conftest import TEST_API_KEY
 from uploader_app import config, keys
 from uploader_app.gui import startup
 from uploader_app.gui.app import apply_theme, display_available
+from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.startup import Session, start
 from uploader_app.gui.welcome import Account
 from uploader_app.handover import split_handed_over
+from uploader_app.jobs.events import BatchProblemCleared
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings, load_settings_file, save_settings_file
+from uploader_app.store import Store, StoreError, StoreWriteError
 
 
 @pytest.fixture
@@ -288,3 +292,76 @@ def test_only_web_addresses_show_the_url_tab(qtbot: QtBot, sessions: list[Sessio
     assert window.tabs.currentWidget() is window.url_tab
     assert [r.url for r in window.url_tab.model.rows] == ["https://127.0.0.1:9/lecture.mp4"]
     assert window.files_tab.model.rowCount() == 0
+
+
+def _job_list_problem(window: MainWindow) -> str:
+    assert window.banner.isVisible()
+    assert not window.tabs.isEnabled()  # nothing can be queued into a list not kept
+    return window.banner_label.text()
+
+
+def test_a_damaged_job_list_opens_the_window_with_what_to_do(
+    qtbot: QtBot, sessions: list[Session]
+) -> None:
+    """No crash report: the window says where the file is and what to do; the file is left
+    as it was, and nothing can be sent meanwhile."""
+    damaged = config.app_home() / "demo-sandbox" / "jobs.sqlite3"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"not a job list " * 400)
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None
+    assert _job_list_problem(window) == (
+        f"The app cannot read its list of uploads, {damaged}: the file is damaged. Move it to "
+        "another folder (keep it for whoever helps you), then start the app again with a "
+        "new, empty list. Nothing can be sent until then; the file is left as it is."
+    )
+    assert damaged.read_bytes() == b"not a job list " * 400
+    # What clears an engine problem does not clear this one.
+    window.host.event.emit(BatchProblemCleared())
+    assert window.banner.isVisible()
+    qtbot.waitUntil(lambda: session.demo_server is not None, timeout=20_000)
+    assert window.banner.isVisible() and not window.tabs.isEnabled()
+
+
+def test_a_full_disk_at_start_opens_the_window_with_what_to_do(
+    sessions: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store refusing its first write as a full disk does (the real one, with
+    # RLIMIT_FSIZE: tests/reliability/test_faults_local.py, for the command line).
+    def full_disk(path: Path) -> Store:
+        if str(path) != ":memory:":
+            raise StoreWriteError(f"{path} could not be written (is the disk full?)")
+        return Store(path)
+
+    monkeypatch.setattr(startup, "Store", full_disk)
+    session = _start(sessions, [], demo=True)
+    assert session.window is not None
+    folder = config.app_home() / "demo-sandbox"
+    assert _job_list_problem(session.window) == (
+        f"The app cannot open its list of uploads: the disk that holds {folder} is full. "
+        "Free some space on it, then start the app again. Nothing can be sent until then; "
+        "your earlier uploads are kept in that file, untouched."
+    )
+
+
+def test_a_job_list_folder_or_version_the_app_cannot_use_is_said_plainly(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "a file" / "jobs.sqlite3"
+    blocked.parent.write_text("")
+    with pytest.raises(StoreError) as no_folder:
+        Store(blocked)
+    assert startup.store_problem_text(no_folder.value, blocked).startswith(
+        f"The app cannot keep its list of uploads in {blocked.parent}: the folder cannot be "
+        "used. Check that it exists and that you may change it"
+    )
+    newer = tmp_path / "jobs.sqlite3"
+    Store(newer).close()
+    with sqlite3.connect(newer) as db:
+        db.execute("PRAGMA user_version = 999")
+    with pytest.raises(StoreError) as too_new:
+        Store(newer)
+    said = startup.store_problem_text(too_new.value, newer)
+    assert said.startswith("The app cannot use its list of uploads: ")
+    assert "written by a newer version of the app" in said

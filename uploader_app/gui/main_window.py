@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self._replacing: dict[tuple[SourceKind, str], int] = {}
         self._totals_dirty = True
         self._totals_running = False
+        self._cannot_send: str | None = None  # why nothing can be sent (stop_sending)
         self._connection = "Connecting…"
         self.setWindowTitle("Video Indexing Uploader" + (" (demo)" if account.demo else ""))
         self.setAccessibleName("Video Indexing Uploader")
@@ -365,7 +366,7 @@ class MainWindow(QMainWindow):
     def _apply_settings(self, saved: Saved) -> None:
         before = self.settings
         self.settings = saved.settings
-        self.banner.hide()  # a problem that remains is raised again by the engine
+        self._hide_banner()  # a problem that remains is raised again by the engine
         # The engine reads its speed limit and polling budget at each use: they apply at once.
         self.host.engine.settings = saved.settings
         self.host.set_concurrency(saved.settings.concurrent_uploads)
@@ -518,7 +519,7 @@ class MainWindow(QMainWindow):
             self.store_retry_button.setVisible(full_disk)
             self._show_connection(event.title)
         elif isinstance(event, BatchProblemCleared):
-            self.banner.hide()
+            self._hide_banner()
             self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
         elif isinstance(event, JobNotice) and event.job_id is None:
             self.statusBar().showMessage(event.message, 10_000)
@@ -536,6 +537,19 @@ class MainWindow(QMainWindow):
         self.details_button.setChecked(False)
         self.details_button.setVisible(bool(self.details_label.text()))
         self.banner.show()
+
+    def stop_sending(self, words: str) -> None:
+        """The job list cannot be used: ``words`` stay in the banner, and the tabs that send
+        are off, so nothing is queued into a list that would not be kept (docs/gui.md)."""
+        self._cannot_send = words
+        self.tabs.setEnabled(False)
+        self.show_banner(words, offer_settings=False)
+
+    def _hide_banner(self) -> None:
+        if self._cannot_send is None:
+            self.banner.hide()
+        else:
+            self.show_banner(self._cannot_send, offer_settings=False)
 
     @Slot()
     def _try_store_again(self) -> None:

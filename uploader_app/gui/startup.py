@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -35,7 +36,7 @@ from uploader_app.jobs.engine import Engine
 from uploader_app.jobs.events import EngineEvent
 from uploader_app.logfile import setup_logging
 from uploader_app.settings import AppSettings, read_settings, save_settings_file
-from uploader_app.store import Store
+from uploader_app.store import Store, StoreError, StoreWriteError
 
 if TYPE_CHECKING:
     from uploader_app.sandbox.server import SandboxServer
@@ -49,20 +50,57 @@ FIRST_PAINT_FALLBACK_MS = 2000
 
 
 def store_path(account: Account) -> Path:
+    """Where the account's job list is kept (the store makes the folder)."""
     folder = demo_folder() if account.demo else config.app_home()
-    folder.mkdir(parents=True, exist_ok=True)
     return folder / STORE_NAME
 
 
-def make_host(account: Account, settings: AppSettings) -> EngineHost:
-    """The engine for this account, in a host that runs it on QThread workers."""
+def open_store(path: Path) -> tuple[Store, str | None]:
+    """The job list at ``path``; when it cannot be used (a full disk, a damaged file, a folder
+    that cannot be written), an empty list in memory and the words for why, so that the window
+    opens and says so instead of ending in a crash report. The file is left as it is."""
+    try:
+        return Store(path), None
+    except StoreError as error:
+        logger.error("the job list %s cannot be used: %s", path, error)
+        return Store(Path(":memory:")), store_problem_text(error, path)
+
+
+def store_problem_text(error: StoreError, path: Path) -> str:
+    """Why the job list cannot be used at start, in plain words, with what to do."""
+    kept = "Nothing can be sent until then; your earlier uploads are kept in that file, untouched."
+    if isinstance(error, StoreWriteError):
+        return (
+            f"The app cannot open its list of uploads: the disk that holds {path.parent} is "
+            f"full. Free some space on it, then start the app again. {kept}"
+        )
+    cause = error.__cause__
+    if isinstance(cause, OSError):
+        return (
+            f"The app cannot keep its list of uploads in {path.parent}: the folder cannot be "
+            "used. Check that it exists and that you may change it, then start the app "
+            "again. Nothing can be sent until then."
+        )
+    if isinstance(cause, sqlite3.DatabaseError):
+        return (
+            f"The app cannot read its list of uploads, {path}: the file is damaged. Move it "
+            "to another folder (keep it for whoever helps you), then start the app again "
+            "with a new, empty list. Nothing can be sent until then; the file is left as it "
+            "is."
+        )
+    return f"The app cannot use its list of uploads: {error}. {kept}"
+
+
+def make_host(account: Account, settings: AppSettings, store: Store | None = None) -> EngineHost:
+    """The engine for this account (over ``store``, else its job list), in a host that runs
+    it on QThread workers."""
     path = store_path(account)
 
     def client() -> ApiClient:
         return ApiClient(account.base_url, account.key)
 
     def make_engine(on_event: Callable[[EngineEvent], None]) -> Engine:
-        return Engine(Store(path), settings, client, on_event)
+        return Engine(store or Store(path), settings, client, on_event)
 
     return EngineHost(make_engine, uploads=settings.concurrent_uploads)
 
@@ -119,9 +157,12 @@ class Session(QObject):
         upload and polling workers, the demo sandbox) starts once its first frame is painted,
         so the window appears sooner (docs/gui.md, "Start-up")."""
         background.hold()
-        host = make_host(account, self._settings)
+        store, problem = open_store(store_path(account))
+        host = make_host(account, self._settings, store)
         window = MainWindow(account, self._settings, host, window_state(), log_file=self._log_file)
         window.account_changed.connect(self._on_account_changed)
+        if problem is not None:
+            window.stop_sending(problem)
         self.window = window
         window.show()
         window.picker.refresh()
