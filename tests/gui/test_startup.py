@@ -20,7 +20,7 @@ from uploader_app.gui import startup
 from uploader_app.gui.app import apply_theme, display_available
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.startup import Session, start
-from uploader_app.gui.welcome import Account
+from uploader_app.gui.welcome import Account, WelcomeDialog
 from uploader_app.handover import split_handed_over
 from uploader_app.jobs.events import BatchProblemCleared
 from uploader_app.sandbox.server import SandboxServer
@@ -365,3 +365,32 @@ def test_a_job_list_folder_or_version_the_app_cannot_use_is_said_plainly(
     said = startup.store_problem_text(too_new.value, newer)
     assert said.startswith("The app cannot use its list of uploads: ")
     assert "written by a newer version of the app" in said
+
+
+def test_no_port_for_the_demo_at_start_says_so_on_the_welcome_screen(
+    qtbot: QtBot, sessions: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Demo mode saved, but 127.0.0.1 gives no port: the welcome screen says why and still
+    takes a key, instead of the start ending in a crash report."""
+    save_settings_file(AppSettings(demo_mode=True))
+
+    def no_port() -> socket.socket:
+        with socket.socket() as sock:
+            sock.bind(("192.0.2.1", 0))  # not this computer's address: refused as loopback is
+        raise AssertionError("bound an address this computer does not have")
+
+    shown: list[str] = []
+
+    def exec_welcome(dialog: WelcomeDialog) -> int:
+        shown.append(dialog.problem_label.text())
+        return 0  # closed
+
+    monkeypatch.setattr(startup, "demo_listener", no_port)
+    monkeypatch.setattr(WelcomeDialog, "exec", exec_welcome)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    assert start(app, [], demo=False) is None
+    assert len(shown) == 1 and shown[0].startswith(
+        "The demo could not start: this computer did not let the app open a port on its own "
+        "address (127.0.0.1)"
+    )

@@ -261,13 +261,24 @@ def start(
     info = keys.load_key()
     server: SandboxServer | None = None
     listener: socket.socket | None = None
+    account: Account | None = None
+    demo_problem = ""
     if info.key:
         account = Account(settings.base_url, info.key)
     elif demo or settings.demo_mode:
-        listener = demo_listener()
-        account = Account(demo_base_url(listener), config.SANDBOX_DEMO_KEY, demo=True)
-    else:
+        try:
+            listener = demo_listener()
+        except OSError as error:
+            # No port on 127.0.0.1 for the demo: the welcome screen says so and still takes
+            # a key, rather than the start ending in a crash report.
+            logger.error("no loopback port for the demo: %r", error)
+            demo_problem = demo_failure_text(error, demo_folder(), log_file, then="try again")
+        else:
+            account = Account(demo_base_url(listener), config.SANDBOX_DEMO_KEY, demo=True)
+    if account is None:
         welcome = WelcomeDialog(settings.base_url, log_file=log_file)
+        if demo_problem:
+            welcome.problem_label.setText(demo_problem)
         if not welcome.exec() or welcome.account is None:
             if welcome.demo_server is not None:
                 welcome.demo_server.stop()
