@@ -312,9 +312,9 @@ def test_a_damaged_job_list_opens_the_window_with_what_to_do(
     window = session.window
     assert window is not None
     assert _job_list_problem(window) == (
-        f"The app cannot read its list of uploads, {damaged}: the file is damaged. Move it to "
-        "another folder (keep it for whoever helps you), then start the app again with a "
-        "new, empty list. Nothing can be sent until then; the file is left as it is."
+        f"The app cannot read its list of uploads, {damaged}: the file is damaged. Start a "
+        "new list: the damaged one is kept beside it, for whoever helps you. Nothing can be "
+        "sent until then."
     )
     assert damaged.read_bytes() == b"not a job list " * 400
     # What clears an engine problem does not clear this one.
@@ -322,6 +322,20 @@ def test_a_damaged_job_list_opens_the_window_with_what_to_do(
     assert window.banner.isVisible()
     qtbot.waitUntil(lambda: session.demo_server is not None, timeout=20_000)
     assert window.banner.isVisible() and not window.tabs.isEnabled()
+
+    # Its fix: the damaged file is kept aside, and the window opens on a new list.
+    assert window.stop_fix_button.isVisible()
+    assert window.stop_fix_button.text() == "Start a new list"
+    window.stop_fix_button.click()
+    again = session.window
+    assert again is not None and again is not window
+    [kept] = damaged.parent.glob("jobs.sqlite3.damaged-*")
+    assert kept.read_bytes() == b"not a job list " * 400
+    assert not again.banner.isVisible() and again.tabs.isEnabled()
+    assert again.statusBar().currentMessage() == (
+        f"A new list of uploads was started; the damaged one is kept as {kept}."
+    )
+    assert again.host.engine.store.path == damaged  # a real list again, in its place
 
 
 def test_a_full_disk_at_start_opens_the_window_with_what_to_do(

@@ -161,6 +161,12 @@ class MainWindow(QMainWindow):
         self.store_retry_button = QPushButton("Try again")
         self.store_retry_button.setAccessibleName("Try the uploads again once disk space is freed")
         self.store_retry_button.clicked.connect(self._try_store_again)
+        # The fix for a job list that cannot be used at start (stop_sending).
+        self._stop_fix: tuple[str, Callable[[], None]] | None = None
+        self.stop_fix_button = QPushButton()
+        self.stop_fix_button.setAccessibleName("Fix what keeps the list of uploads from opening")
+        self.stop_fix_button.hide()
+        self.stop_fix_button.clicked.connect(self._on_stop_fix)
         self.details_button = QPushButton("Details")
         self.details_button.setCheckable(True)
         self.details_button.setAccessibleName("Show details for the person helping you")
@@ -179,6 +185,7 @@ class MainWindow(QMainWindow):
         banner.addLayout(words, 1)
         banner.addWidget(self.details_button)
         banner.addWidget(self.store_retry_button)
+        banner.addWidget(self.stop_fix_button)
         banner.addWidget(self.banner_button)
         self.banner.hide()
 
@@ -538,12 +545,22 @@ class MainWindow(QMainWindow):
         self.details_button.setVisible(bool(self.details_label.text()))
         self.banner.show()
 
-    def stop_sending(self, words: str) -> None:
-        """The job list cannot be used: ``words`` stay in the banner, and the tabs that send
-        are off, so nothing is queued into a list that would not be kept (docs/gui.md)."""
+    def stop_sending(self, words: str, fix: tuple[str, Callable[[], None]] | None = None) -> None:
+        """The job list cannot be used: ``words`` stay in the banner, with ``fix`` (a button's
+        words and what it does) beside them, and the tabs that send are off, so nothing is
+        queued into a list that would not be kept (docs/gui.md)."""
         self._cannot_send = words
         self.tabs.setEnabled(False)
         self.show_banner(words, offer_settings=False)
+        self._stop_fix = fix
+        self.stop_fix_button.setVisible(fix is not None)
+        if fix is not None:
+            self.stop_fix_button.setText(fix[0])
+
+    @Slot()
+    def _on_stop_fix(self) -> None:
+        if self._stop_fix is not None:
+            self._stop_fix[1]()
 
     def _hide_banner(self) -> None:
         if self._cannot_send is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -55,15 +56,35 @@ def store_path(account: Account) -> Path:
     return folder / STORE_NAME
 
 
-def open_store(path: Path) -> tuple[Store, str | None]:
+def open_store(path: Path) -> tuple[Store, StoreError | None]:
     """The job list at ``path``; when it cannot be used (a full disk, a damaged file, a folder
-    that cannot be written), an empty list in memory and the words for why, so that the window
-    opens and says so instead of ending in a crash report. The file is left as it is."""
+    that cannot be written), an empty list in memory and why, so that the window opens and
+    says so (``store_problem_text``) instead of ending in a crash report. The file is left as
+    it is."""
     try:
         return Store(path), None
     except StoreError as error:
         logger.error("the job list %s cannot be used: %s", path, error)
-        return Store(Path(":memory:")), store_problem_text(error, path)
+        return Store(Path(":memory:")), error
+
+
+def is_damaged(error: StoreError) -> bool:
+    """The file is there but is no job list SQLite can read (not a full disk)."""
+    return not isinstance(error, StoreWriteError) and isinstance(
+        error.__cause__, sqlite3.DatabaseError
+    )
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged job list (and SQLite's files beside it) to ``….damaged-<time>`` in its
+    folder, kept for whoever helps; the next open starts a new, empty list there."""
+    kept = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    path.replace(kept)
+    for suffix in ("-wal", "-shm"):
+        beside = path.with_name(path.name + suffix)
+        if beside.exists():
+            beside.replace(kept.with_name(kept.name + suffix))
+    return kept
 
 
 def store_problem_text(error: StoreError, path: Path) -> str:
@@ -83,10 +104,9 @@ def store_problem_text(error: StoreError, path: Path) -> str:
         )
     if isinstance(cause, sqlite3.DatabaseError):
         return (
-            f"The app cannot read its list of uploads, {path}: the file is damaged. Move it "
-            "to another folder (keep it for whoever helps you), then start the app again "
-            "with a new, empty list. Nothing can be sent until then; the file is left as it "
-            "is."
+            f"The app cannot read its list of uploads, {path}: the file is damaged. Start a "
+            "new list: the damaged one is kept beside it, for whoever helps you. Nothing can "
+            "be sent until then."
         )
     return f"The app cannot use its list of uploads: {error}. {kept}"
 
@@ -157,17 +177,39 @@ class Session(QObject):
         upload and polling workers, the demo sandbox) starts once its first frame is painted,
         so the window appears sooner (docs/gui.md, "Start-up")."""
         background.hold()
-        store, problem = open_store(store_path(account))
+        path = store_path(account)
+        store, problem = open_store(path)
         host = make_host(account, self._settings, store)
         window = MainWindow(account, self._settings, host, window_state(), log_file=self._log_file)
         window.account_changed.connect(self._on_account_changed)
         if problem is not None:
-            window.stop_sending(problem)
+            fix = None
+            if is_damaged(problem):
+                fix = ("Start a new list", lambda: self._start_new_list(window, path))
+            window.stop_sending(store_problem_text(problem, path), fix)
         self.window = window
         window.show()
         window.picker.refresh()
         AfterFirstPaint(window, lambda: self._start_work(window))
         return window
+
+    def _start_new_list(self, window: MainWindow, path: Path) -> None:
+        """The damaged job list set aside, the window opens again on a new, empty one."""
+        try:
+            kept = set_aside(path)
+        except OSError as error:
+            logger.error("setting the damaged job list %s aside failed: %r", path, error)
+            window.stop_sending(
+                f"The damaged list of uploads, {path}, could not be moved aside. Move it to "
+                "another folder yourself, then start the app again."
+            )
+            return
+        logger.warning("the damaged job list %s was kept as %s", path, kept)
+        self._on_account_changed(window.account)
+        if self.window is not None and self.window is not window:
+            self.window.statusBar().showMessage(
+                f"A new list of uploads was started; the damaged one is kept as {kept}.", 60_000
+            )
 
     def _start_work(self, window: MainWindow) -> None:
         background.release()
