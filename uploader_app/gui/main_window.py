@@ -156,7 +156,6 @@ class MainWindow(QMainWindow):
         self.banner_button = QPushButton("Open settings")
         self.banner_button.setAccessibleName("Fix it in settings")
         self.banner_button.clicked.connect(lambda: self.open_settings(focus_key=True))
-        # The code and the log file, for the person who will help; hidden until asked for.
         # A full disk: once space is freed, this lifts that stop alone (docs/gui.md).
         self.store_retry_button = QPushButton("Try again")
         self.store_retry_button.setAccessibleName("Try the uploads again once disk space is freed")
@@ -167,6 +166,7 @@ class MainWindow(QMainWindow):
         self.stop_fix_button.setAccessibleName("Fix what keeps the list of uploads from opening")
         self.stop_fix_button.hide()
         self.stop_fix_button.clicked.connect(self._on_stop_fix)
+        # The code and the log file, for the person who will help; hidden until asked for.
         self.details_button = QPushButton("Details")
         self.details_button.setCheckable(True)
         self.details_button.setAccessibleName("Show details for the person helping you")
