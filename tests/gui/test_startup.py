@@ -343,20 +343,37 @@ def test_a_full_disk_at_start_opens_the_window_with_what_to_do(
 ) -> None:
     # The store refusing its first write as a full disk does (the real one, with
     # RLIMIT_FSIZE: tests/reliability/test_faults_local.py, for the command line).
+    full = True
+
     def full_disk(path: Path) -> Store:
-        if str(path) != ":memory:":
+        if full and str(path) != ":memory:":
             raise StoreWriteError(f"{path} could not be written (is the disk full?)")
         return Store(path)
 
     monkeypatch.setattr(startup, "Store", full_disk)
     session = _start(sessions, [], demo=True)
-    assert session.window is not None
+    window = session.window
+    assert window is not None
     folder = config.app_home() / "demo-sandbox"
-    assert _job_list_problem(session.window) == (
+    said = (
         f"The app cannot open its list of uploads: the disk that holds {folder} is full. "
-        "Free some space on it, then start the app again. Nothing can be sent until then; "
+        "Free some space on it, then press Try again. Nothing can be sent until then; "
         "your earlier uploads are kept in that file, untouched."
     )
+    assert _job_list_problem(window) == said
+    assert window.stop_fix_button.text() == "Try again"
+
+    window.stop_fix_button.click()  # still full: the window says so again
+    still = session.window
+    assert still is not None and still is not window
+    assert _job_list_problem(still) == said
+
+    full = False  # space freed
+    still.stop_fix_button.click()
+    freed = session.window
+    assert freed is not None and freed is not still
+    assert not freed.banner.isVisible() and freed.tabs.isEnabled()
+    assert freed.host.engine.store.path == folder / "jobs.sqlite3"
 
 
 def test_a_job_list_folder_or_version_the_app_cannot_use_is_said_plainly(
@@ -368,8 +385,9 @@ def test_a_job_list_folder_or_version_the_app_cannot_use_is_said_plainly(
         Store(blocked)
     assert startup.store_problem_text(no_folder.value, blocked).startswith(
         f"The app cannot keep its list of uploads in {blocked.parent}: the folder cannot be "
-        "used. Check that it exists and that you may change it"
+        "used. Check that it exists and that you may change it, then press Try again."
     )
+    assert startup.may_pass(no_folder.value) and not startup.is_damaged(no_folder.value)
     newer = tmp_path / "jobs.sqlite3"
     Store(newer).close()
     with sqlite3.connect(newer) as db:
@@ -379,6 +397,7 @@ def test_a_job_list_folder_or_version_the_app_cannot_use_is_said_plainly(
     said = startup.store_problem_text(too_new.value, newer)
     assert said.startswith("The app cannot use its list of uploads: ")
     assert "written by a newer version of the app" in said
+    assert not startup.may_pass(too_new.value) and not startup.is_damaged(too_new.value)
 
 
 def test_no_port_for_the_demo_at_start_says_so_on_the_welcome_screen(

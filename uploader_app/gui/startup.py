@@ -75,6 +75,11 @@ def is_damaged(error: StoreError) -> bool:
     )
 
 
+def may_pass(error: StoreError) -> bool:
+    """A full disk or a folder that cannot be used: fixed outside the app, then tried again."""
+    return isinstance(error, StoreWriteError) or isinstance(error.__cause__, OSError)
+
+
 def set_aside(path: Path) -> Path:
     """Rename a damaged job list (and SQLite's files beside it) to ``….damaged-<time>`` in its
     folder, kept for whoever helps; the next open starts a new, empty list there."""
@@ -93,14 +98,14 @@ def store_problem_text(error: StoreError, path: Path) -> str:
     if isinstance(error, StoreWriteError):
         return (
             f"The app cannot open its list of uploads: the disk that holds {path.parent} is "
-            f"full. Free some space on it, then start the app again. {kept}"
+            f"full. Free some space on it, then press Try again. {kept}"
         )
     cause = error.__cause__
     if isinstance(cause, OSError):
         return (
             f"The app cannot keep its list of uploads in {path.parent}: the folder cannot be "
-            "used. Check that it exists and that you may change it, then start the app "
-            "again. Nothing can be sent until then."
+            "used. Check that it exists and that you may change it, then press Try again. "
+            "Nothing can be sent until then."
         )
     if isinstance(cause, sqlite3.DatabaseError):
         return (
@@ -186,6 +191,9 @@ class Session(QObject):
             fix = None
             if is_damaged(problem):
                 fix = ("Start a new list", lambda: self._start_new_list(window, path))
+            elif may_pass(problem):
+                # The window opens again on the job list, which is tried afresh.
+                fix = ("Try again", lambda: self._on_account_changed(window.account))
             window.stop_sending(store_problem_text(problem, path), fix)
         self.window = window
         window.show()
