@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from uploader_app import crash, network
+from uploader_app.handover import file_address_path, is_web_address
 from uploader_app.validation import pool
 
 
@@ -48,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def opens_window(args: list[str]) -> bool:
-    """No arguments, or only files and folders (what a desktop passes when videos are dropped
-    on the app's icon); a subcommand's name always means the command line.
+    """No arguments, or only files, folders and web addresses (what a desktop passes when videos
+    are dropped on the app's icon); a subcommand's name always means the command line.
 
     A file that is no longer there still opens the window, where its row says so: a launcher
     started without a terminal has nowhere to show the command line's error. A bare word that
@@ -63,6 +64,8 @@ def opens_window(args: list[str]) -> bool:
 
 
 def _names_a_file(arg: str) -> bool:
+    if is_web_address(arg) or file_address_path(arg) is not None:
+        return True
     path = Path(arg)
     return path.exists() or path.is_absolute() or len(path.parts) > 1 or bool(path.suffix)
 

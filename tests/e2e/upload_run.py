@@ -17,11 +17,10 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.window_screens import app
+from tests.e2e.window_screens import app, wait_until
 from tests.e2e.xdisplay import virtual_display
 from tests.media import VideoSpec, make_video
 from uploader_app.models import Job, JobState
@@ -67,14 +66,6 @@ def _jobs(home: Path) -> list[Job]:
         return store.jobs()
 
 
-def _wait(what: str, check: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the app did not get there in {timeout:.0f} s: {what}")
-        time.sleep(0.1)
-
-
 def run(out: Path, timeout: float = 240.0) -> RunResult:
     pictures: list[Path] = []
     with tempfile.TemporaryDirectory() as scratch, virtual_display() as screen:
@@ -93,13 +84,13 @@ def run(out: Path, timeout: float = 240.0) -> RunResult:
             screen.focus(window)
             # Once the files are checked, "Upload 4 videos" has the focus: Enter sends them.
             screen.press("Return")
-            _wait("four jobs queued", lambda: len(_jobs(home)) == len(clips), timeout)
+            wait_until("four jobs queued", lambda: len(_jobs(home)) == len(clips), timeout)
             shutil.move(moved, aside)  # a person tidies up a folder too early
 
             def uploading() -> bool:
                 return any(j.state is JobState.UPLOADING and j.bytes_sent for j in _jobs(home))
 
-            _wait("an upload under way", uploading, timeout)
+            wait_until("an upload under way", uploading, timeout)
             time.sleep(1.0)  # the speed and the time left settle
             pictures.append(screen.screenshot(out / "uploads-in-progress.png"))
 
@@ -107,7 +98,7 @@ def run(out: Path, timeout: float = 240.0) -> RunResult:
                 jobs = _jobs(home)
                 return len(jobs) == len(clips) and all(j.state.is_terminal for j in jobs)
 
-            _wait("three ready and one failed", settled, timeout)
+            wait_until("three ready and one failed", settled, timeout)
             time.sleep(1.0)  # the list shows the last change
             [failure] = [j for j in _jobs(home) if j.state is JobState.FAILED]
             screen.focus(window)
@@ -125,7 +116,7 @@ def run(out: Path, timeout: float = 240.0) -> RunResult:
                 jobs = _jobs(home)
                 return len(jobs) == len(clips) and all(j.state is JobState.READY for j in jobs)
 
-            _wait("every video ready", all_ready, timeout)
+            wait_until("every video ready", all_ready, timeout)
             screen.focus(window)
             screen.press("ctrl+f")  # the search text, selected
             screen.press("BackSpace")  # cleared: the whole list again

@@ -35,7 +35,7 @@ def test_an_opened_video_lands_in_the_files_tab(qtbot: QtBot, video: Callable[..
         QApplication.sendEvent(app, QFileOpenEvent(str(clip)))
 
         qtbot.waitUntil(lambda: [r.path for r in window.files_tab.model.rows] == [clip])
-        assert window.tabs.currentWidget() is window.files_tab
+        assert window.shown_tab() is window.files_tab
     finally:
         window.close()
         session.shutdown()
@@ -53,7 +53,7 @@ def test_a_video_opened_while_the_welcome_screen_is_up_reaches_the_window(
     class Welcome:
         """The welcome screen, answered with demo mode once the desktop sent the video."""
 
-        def __init__(self, _base_url: str) -> None:
+        def __init__(self, _base_url: str, *, log_file: Path | None = None) -> None:
             self.demo_server = start_demo_sandbox()
             self.account = demo_account(self.demo_server)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -18,15 +19,17 @@ from tests.gui.helpers import make_job
 from tests.local_http import ranged_files_in, serving
 from uploader_app.api.client import ApiClient
 from uploader_app.gui.account import Account
+from uploader_app.gui.app import apply_theme
 from uploader_app.gui.main_window import GEOMETRY_KEY, MainWindow, totals_text
 from uploader_app.gui.settings_dialog import Saved, SettingsDialog
 from uploader_app.gui.startup import make_host
 from uploader_app.gui.task_model import Column
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
-from uploader_app.models import Finding, JobState, Target, Verdict
+from uploader_app.models import Finding, Job, JobState, Target, Verdict
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
+from uploader_app.store import StoreWriteError
 from uploader_app.validation.scan import scan
 
 MakeWindow = Callable[..., MainWindow]
@@ -375,7 +378,7 @@ def test_a_row_whose_index_is_gone_offers_another_index(
     panel.fix_action.trigger()
     # The file is back in the Files tab, checked for the index chosen now, and the index
     # list has the focus.
-    assert window.tabs.currentWidget() is window.files_tab
+    assert window.shown_tab() is window.files_tab
     qtbot.waitUntil(lambda: window.files_tab.model.tally().checked == 1, timeout=30_000)
     assert [r.path for r in window.files_tab.model.rows] == [clip]
     assert window.files_tab.upload_button.text() == "Upload 1 video"
@@ -496,3 +499,105 @@ def test_rows_taken_off_the_list_leave_the_totals_at_once(
     engine.add_findings(_checked(missing[2]), index)
     qtbot.waitUntil(lambda: window.task_panel.model.rowCount() == 2, timeout=5_000)
     qtbot.waitUntil(lambda: window.totals_label.text() == "1 failed", timeout=3_000)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_uploads_list_never_scrolls_sideways_at_the_default_size(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    sandbox: SandboxServer,
+    qsettings: QSettings,
+    *,
+    dark: bool,
+) -> None:
+    """Empty, then full enough for a vertical scroll bar: every column in view; a column the
+    person widens is still theirs, and kept for the next start."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    palette, style = QPalette(app.palette()), app.style().name()
+    try:
+        if dark:
+            apply_theme(app, "dark")
+        window = make_window(sandbox)
+        table = window.task_panel.table
+        header = table.horizontalHeader()
+        assert window.size() == QSize(1100, 760)  # the default size, nothing remembered
+        assert not table.horizontalScrollBar().isVisible()
+        assert header.length() <= table.viewport().width()
+
+        window.task_panel.model.apply_events(
+            [
+                JobChanged(make_job(n, JobState.FAILED, error_message="x" * 200))
+                for n in range(1, 60)
+            ]
+        )
+        qtbot.waitUntil(table.verticalScrollBar().isVisible)
+        assert not table.horizontalScrollBar().isVisible()
+        assert header.length() <= table.viewport().width()
+
+        header.resizeSection(Column.NAME, 300)
+        window.save_state()
+        again = make_window(sandbox)
+        assert again.task_panel.table.horizontalHeader().sectionSize(Column.NAME) == 300
+    finally:
+        app.setStyle(style)
+        app.setPalette(palette)
+
+
+def test_after_a_full_disk_try_again_resumes_only_what_the_disk_stopped(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    sandbox: SandboxServer,
+    video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The store refusing a write as a full disk does (the real one: tests/reliability/
+    test_faults_local.py): the banner says what to do and its "Try again" restarts the held
+    upload, not the one the person paused."""
+    window = make_window(sandbox)
+    engine = window.host.engine
+    index = window.picker.current
+    assert index is not None
+    full = True
+    claim = engine.store.claim
+
+    def claim_unless_full(*args: Any, **fields: Any) -> Job | None:
+        if full:
+            raise StoreWriteError("jobs.sqlite3 could not be written: database or disk is full")
+        return claim(*args, **fields)
+
+    monkeypatch.setattr(engine.store, "claim", claim_unless_full)
+    seen: list[object] = []
+    window.host.event.connect(seen.append)
+    [held] = engine.add_findings(_checked(video("held.mp4")), index.id)
+    [paused] = engine.add_findings(_checked(video("paused.mp4", duration=6.0)), index.id)
+    engine.pause([paused.id])
+    window.host.wake()
+    qtbot.waitUntil(window.banner.isVisible, timeout=15_000)
+    assert window.banner_label.text() == (
+        "Job list not saved. The app could not save its list of uploads: the disk may be "
+        "full. Free some disk space, then press Try again."
+    )
+    assert window.store_retry_button.isVisible() and not window.banner_button.isVisible()
+
+    # Still full: the uploads stop again, and the banner comes back.
+    seen.clear()
+    window.store_retry_button.click()
+    qtbot.waitUntil(
+        lambda: (
+            any(isinstance(e, BatchProblemCleared) for e in seen)
+            and isinstance(seen[-1], BatchProblem)
+        ),
+        timeout=15_000,
+    )
+    qtbot.waitUntil(window.banner.isVisible, timeout=15_000)
+    assert engine.store.get(held.id).state is JobState.QUEUED
+
+    full = False
+    window.store_retry_button.click()
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=15_000)
+    qtbot.waitUntil(lambda: engine.store.get(held.id).state is JobState.READY, timeout=60_000)
+    assert engine.store.get(paused.id).state is JobState.PAUSED
+    # Another problem's banner never offers it.
+    window.host.event.emit(BatchProblem("no_network", "No network", "Offline.", ""))
+    assert not window.store_retry_button.isVisible()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,12 +16,17 @@ from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from uploader_app import config, keys
-from uploader_app.gui import startup
+from uploader_app.gui import job_list, startup
 from uploader_app.gui.account import Account
 from uploader_app.gui.app import apply_theme, display_available
+from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.startup import Session, start
+from uploader_app.gui.welcome import WelcomeDialog
+from uploader_app.handover import split_handed_over
+from uploader_app.jobs.events import BatchProblemCleared
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings, load_settings_file, save_settings_file
+from uploader_app.store import Store, StoreError, StoreWriteError
 
 
 @pytest.fixture
@@ -33,10 +39,12 @@ def sessions(qtbot: QtBot) -> Iterator[list[Session]]:
         session.shutdown()
 
 
-def _start(sessions: list[Session], paths: list[Path], *, demo: bool) -> Session:
+def _start(
+    sessions: list[Session], paths: list[Path], *, demo: bool, urls: list[str] | None = None
+) -> Session:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    session = start(app, paths, demo=demo)
+    session = start(app, paths, demo=demo, urls=urls or [])
     assert session is not None
     sessions.append(session)
     return session
@@ -187,14 +195,18 @@ def test_a_demo_that_cannot_start_says_so_and_closes_its_port(
     qtbot: QtBot, sessions: list[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(**_kwargs: object) -> SandboxServer:
-        raise OSError("read-only file system")
+        raise OSError("something the app has no words for")
 
     monkeypatch.setattr("uploader_app.gui.startup.start_demo_sandbox", broken)
     session = _start(sessions, [], demo=True)
     window = session.window
     assert window is not None
     qtbot.waitUntil(window.banner.isVisible, timeout=10_000)
-    assert "demo could not start" in window.banner_label.text()
+    # No cause the app knows: the log file (by its place) says why.
+    assert window.log_file is not None
+    assert window.banner_label.text().startswith(
+        f"The demo could not start. The log file {window.log_file} says why. Start the app again"
+    )
     # Calls to the demo's address are refused at once instead of waiting a minute each.
     assert _refused(_port_of(window.account.base_url))
 
@@ -314,7 +326,7 @@ def test_a_job_list_that_cannot_be_opened_still_lets_the_held_work_run(
     from uploader_app.gui.workers import EngineHost
     from uploader_app.store import StoreError
 
-    def make_host(account: Account, settings: AppSettings) -> EngineHost:
+    def make_host(account: Account, settings: AppSettings, store: object = None) -> EngineHost:
         def broken(_on_event: object) -> object:
             raise StoreError("the job list is damaged")
 
@@ -335,3 +347,177 @@ def test_a_job_list_that_cannot_be_opened_still_lets_the_held_work_run(
             window.hide()
     # Still reported, as any unexpected error, for the person who helps.
     assert any(isinstance(e[1], StoreError) for e in exceptions)
+
+
+def test_web_addresses_on_the_command_line_go_to_the_url_tab(
+    qtbot: QtBot, sessions: list[Session], video: Callable[..., Path]
+) -> None:
+    """``uploader-app https://…/v.mp4 clip.mp4``: the addresses are checked in the URL tab as a
+    paste would be, the file in the Files tab; no row says a file is gone."""
+    clip = video("clip.mp4")
+    addresses = ["http://127.0.0.1:9/a.mp4", "HTTPS://127.0.0.1:9/b.mp4"]
+    paths, urls = split_handed_over([addresses[0], str(clip), addresses[1]])
+    session = _start(sessions, paths, demo=True, urls=urls)
+    window = session.window
+    assert window is not None
+    assert [r.url for r in window.url_tab.model.rows] == addresses
+    # The files' rows come once the first frame is painted (docs/gui.md, "Start-up").
+    qtbot.waitUntil(lambda: window.files_tab.model.rowCount() == 1, timeout=20_000)
+    assert [r.path for r in window.files_tab.model.rows] == [clip]
+    assert window.shown_tab() is window.files_tab
+    assert window.statusBar().currentMessage() == "2 web addresses added to the URL tab."
+    # Each address gets the URL check's own verdict, as a pasted one does.
+    qtbot.waitUntil(
+        lambda: all(r.finding is not None for r in window.url_tab.model.rows), timeout=20_000
+    )
+    qtbot.waitUntil(lambda: window.files_tab.model.tally().checked == 1, timeout=20_000)
+    assert "no longer there" not in window.files_tab.model.rows[0].status
+
+
+def test_only_web_addresses_show_the_url_tab(qtbot: QtBot, sessions: list[Session]) -> None:
+    paths, urls = split_handed_over(["https://127.0.0.1:9/lecture.mp4"])
+    session = _start(sessions, paths, demo=True, urls=urls)
+    window = session.window
+    assert window is not None
+    assert window.shown_tab() is window.url_tab
+    assert [r.url for r in window.url_tab.model.rows] == ["https://127.0.0.1:9/lecture.mp4"]
+    assert window.files_tab.model.rowCount() == 0
+
+
+def _job_list_problem(qtbot: QtBot, window: MainWindow) -> str:
+    # The job list is opened with the engine, after the window's first frame.
+    qtbot.waitUntil(lambda: window.host.running, timeout=10_000)
+    assert window.banner.isVisible()
+    assert not window.tabs.isEnabled()  # nothing can be queued into a list not kept
+    return window.banner_label.text()
+
+
+def test_a_damaged_job_list_opens_the_window_with_what_to_do(
+    qtbot: QtBot, sessions: list[Session]
+) -> None:
+    """No crash report: the window says where the file is and what to do; the file is left
+    as it was, and nothing can be sent meanwhile."""
+    damaged = config.app_home() / "demo-sandbox" / "jobs.sqlite3"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"not a job list " * 400)
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None
+    assert _job_list_problem(qtbot, window) == (
+        f"The app cannot read its list of uploads, {damaged}: the file is damaged. Start a "
+        "new list: the damaged one is kept beside it, for whoever helps you. Nothing can be "
+        "sent until then."
+    )
+    assert damaged.read_bytes() == b"not a job list " * 400
+    # What clears an engine problem does not clear this one.
+    window.host.event.emit(BatchProblemCleared())
+    assert window.banner.isVisible()
+    qtbot.waitUntil(lambda: session.demo_server is not None, timeout=20_000)
+    assert window.banner.isVisible() and not window.tabs.isEnabled()
+
+    # Its fix: the damaged file is kept aside, and the window opens on a new list.
+    assert window.stop_fix_button.isVisible()
+    assert window.stop_fix_button.text() == "Start a new list"
+    window.stop_fix_button.click()
+    again = session.window
+    assert again is not None and again is not window
+    qtbot.waitUntil(lambda: again.host.running, timeout=10_000)
+    [kept] = damaged.parent.glob("jobs.sqlite3.damaged-*")
+    assert kept.read_bytes() == b"not a job list " * 400
+    assert not again.banner.isVisible() and again.tabs.isEnabled()
+    assert again.statusBar().currentMessage() == (
+        f"A new list of uploads was started; the damaged one is kept as {kept}."
+    )
+    assert again.host.engine.store.path == damaged  # a real list again, in its place
+
+
+def test_a_full_disk_at_start_opens_the_window_with_what_to_do(
+    qtbot: QtBot, sessions: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store refusing its first write as a full disk does (the real one, with
+    # RLIMIT_FSIZE: tests/reliability/test_faults_local.py, for the command line).
+    full = True
+
+    def full_disk(path: Path) -> Store:
+        if full and str(path) != ":memory:":
+            raise StoreWriteError(f"{path} could not be written (is the disk full?)")
+        return Store(path)
+
+    monkeypatch.setattr(job_list, "Store", full_disk)
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None
+    folder = config.app_home() / "demo-sandbox"
+    said = (
+        f"The app cannot open its list of uploads: the disk that holds {folder} is full. "
+        "Free some space on it, then press Try again. Nothing can be sent until then; "
+        "your earlier uploads are kept in that file, untouched."
+    )
+    assert _job_list_problem(qtbot, window) == said
+    assert window.stop_fix_button.text() == "Try again"
+
+    window.stop_fix_button.click()  # still full: the window says so again
+    still = session.window
+    assert still is not None and still is not window
+    assert _job_list_problem(qtbot, still) == said
+
+    full = False  # space freed
+    still.stop_fix_button.click()
+    freed = session.window
+    assert freed is not None and freed is not still
+    qtbot.waitUntil(lambda: freed.host.running, timeout=10_000)
+    assert not freed.banner.isVisible() and freed.tabs.isEnabled()
+    assert freed.host.engine.store.path == folder / "jobs.sqlite3"
+
+
+def test_a_job_list_folder_or_version_the_app_cannot_use_is_said_plainly(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "a file" / "jobs.sqlite3"
+    blocked.parent.write_text("")
+    with pytest.raises(StoreError) as no_folder:
+        Store(blocked)
+    assert job_list.store_problem_text(no_folder.value, blocked).startswith(
+        f"The app cannot keep its list of uploads in {blocked.parent}: the folder cannot be "
+        "used. Check that it exists and that you may change it, then press Try again."
+    )
+    assert job_list.may_pass(no_folder.value) and not job_list.is_damaged(no_folder.value)
+    newer = tmp_path / "jobs.sqlite3"
+    Store(newer).close()
+    with sqlite3.connect(newer) as db:
+        db.execute("PRAGMA user_version = 999")
+    with pytest.raises(StoreError) as too_new:
+        Store(newer)
+    said = job_list.store_problem_text(too_new.value, newer)
+    assert said.startswith("The app cannot use its list of uploads: ")
+    assert "written by a newer version of the app" in said
+    assert not job_list.may_pass(too_new.value) and not job_list.is_damaged(too_new.value)
+
+
+def test_no_port_for_the_demo_at_start_says_so_on_the_welcome_screen(
+    qtbot: QtBot, sessions: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Demo mode saved, but 127.0.0.1 gives no port: the welcome screen says why and still
+    takes a key, instead of the start ending in a crash report."""
+    save_settings_file(AppSettings(demo_mode=True))
+
+    def no_port() -> socket.socket:
+        with socket.socket() as sock:
+            sock.bind(("192.0.2.1", 0))  # not this computer's address: refused as loopback is
+        raise AssertionError("bound an address this computer does not have")
+
+    shown: list[str] = []
+
+    def exec_welcome(dialog: WelcomeDialog) -> int:
+        shown.append(dialog.problem_label.text())
+        return 0  # closed
+
+    monkeypatch.setattr(startup, "demo_listener", no_port)
+    monkeypatch.setattr(WelcomeDialog, "exec", exec_welcome)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    assert start(app, [], demo=False) is None
+    assert len(shown) == 1 and shown[0].startswith(
+        "The demo could not start: this computer did not let the app open a port on its own "
+        "address (127.0.0.1)"
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from uploader_app.__main__ import opens_window
+from uploader_app.handover import split_handed_over
 
 
 def test_no_arguments_open_the_window() -> None:
@@ -36,6 +37,52 @@ def test_files_that_are_gone_still_open_the_window(args: list[str]) -> None:
     """The window lists them as rejected rows with the reason; the command line's error would
     go nowhere when a launcher started the app."""
     assert opens_window(args)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["https://example.com/v.mp4"],
+        ["https://example.com/a.mp4", "http://example.com/b"],
+        ["HTTPS://example.com/a.mp4", "clip.mp4", "file:///media/clip.mov"],
+    ],
+)
+def test_web_addresses_alone_or_with_files_open_the_window(args: list[str]) -> None:
+    assert opens_window(args)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "https://example.com/v.mp4"],
+        ["upload", "--index", "x", "https://example.com/v.mp4"],
+        ["https://example.com/v.mp4", "--verbose"],
+    ],
+)
+def test_commands_and_options_with_addresses_still_run_the_command_line(
+    args: list[str],
+) -> None:
+    assert not opens_window(args)
+
+
+def test_handed_over_arguments_split_into_files_and_web_addresses() -> None:
+    paths, urls = split_handed_over(
+        [
+            "https://example.com/a.mp4",
+            "Holiday/day 1.mp4",
+            " HTTP://example.com/b?x=1 ",
+            "file:///media/My%20Videos/c.mov",
+            "ftp://example.com/d.mp4",  # not an address the URL tab checks: a file name
+            "C:\\Videos\\e.mp4",
+        ]
+    )
+    assert urls == ["https://example.com/a.mp4", "HTTP://example.com/b?x=1"]
+    assert paths == [
+        Path("Holiday/day 1.mp4"),
+        Path("/media/My Videos/c.mov"),
+        Path("ftp://example.com/d.mp4"),
+        Path("C:\\Videos\\e.mp4"),
+    ]
 
 
 def test_a_subcommand_wins_over_a_file_of_that_name(

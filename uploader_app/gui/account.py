@@ -6,9 +6,11 @@ nor the sandbox (docs/gui.md, "Start-up").
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from uploader_app import config
@@ -55,7 +57,7 @@ def start_demo_sandbox(
     from uploader_app.sandbox.server import SandboxServer  # noqa: PLC0415
 
     server = SandboxServer(
-        data_dir=config.app_home() / "demo-sandbox",
+        data_dir=demo_folder(),
         api_key=config.SANDBOX_DEMO_KEY,
         speed=speed,
         host="127.0.0.1",
@@ -69,3 +71,58 @@ def start_demo_sandbox(
 
 def demo_account(server: SandboxServer) -> Account:
     return Account(server.base_url("v1.3"), config.SANDBOX_DEMO_KEY, demo=True)
+
+
+def demo_folder() -> Path:
+    """Where the demo sandbox keeps its data (and the window its demo jobs)."""
+    return config.app_home() / "demo-sandbox"
+
+
+# Why the demo could not start, from what the system or SQLite said (docs/gui.md, "Welcome and
+# demo mode"): each cause has its own fix, so the words say which one it was.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+_PORT_ERRNOS = frozenset(
+    {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.ENETDOWN, errno.ENETUNREACH}
+)
+_SQLITE_FULL = ("SQLITE_FULL",)
+_SQLITE_DENIED = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
+
+
+def demo_failure_text(
+    error: BaseException, folder: Path, log_file: Path | None, *, then: str
+) -> str:
+    """The demo's failure in plain words with its fix; ``then`` is the last step of the fix
+    ("try again", "start the app again")."""
+    import sqlite3  # noqa: PLC0415 - a failure's words, not the window's start
+
+    name = getattr(error, "sqlite_errorname", "") or ""
+    number = error.errno if isinstance(error, OSError) else None
+    on_disk = isinstance(error, sqlite3.Error) or bool(getattr(error, "filename", None))
+    if number in _FULL_ERRNOS or name.startswith(_SQLITE_FULL):
+        return (
+            f"The demo could not start: the disk that holds {folder} is full. "
+            f"Free some space on it, then {then}."
+        )
+    if number == errno.EROFS or name.startswith("SQLITE_READONLY"):
+        return (
+            f"The demo could not start: {folder} is on a disk that can only be read. "
+            "Ask whoever looks after this computer to make it writable, or to start the app "
+            f"with UPLOADER_APP_HOME naming a folder you can write to, then {then}."
+        )
+    if (number in _DENIED_ERRNOS and on_disk) or name.startswith(_SQLITE_DENIED):
+        return (
+            f"The demo could not start: the app is not allowed to write in {folder}. "
+            f"Give your user account permission to change that folder, then {then}."
+        )
+    if number in _PORT_ERRNOS or (number in _DENIED_ERRNOS and not on_disk):
+        return (
+            "The demo could not start: this computer did not let the app open a port on its "
+            "own address (127.0.0.1), which the demo runs on. A firewall or security program "
+            f"may block it: allow the app there, then {then}."
+        )
+    where = f"The log file {log_file} says why" if log_file else "The app's log file says why"
+    return (
+        f"The demo could not start. {where}. {then[:1].upper()}{then[1:]}, and if it fails "
+        "once more, send that file to whoever helps you with the app."
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from uploader_app import __version__
 from uploader_app.config import APP_DISPLAY_NAME, APP_ID
 from uploader_app.gui.places import app_icon
+from uploader_app.handover import split_handed_over
 
 logger = logging.getLogger(__name__)
 
@@ -125,15 +125,16 @@ def dark_palette() -> QPalette:
 
 
 def run_gui(argv: list[str]) -> int:
-    """Open the window; ``argv`` holds only files and folders, which land in the Files tab."""
+    """Open the window; ``argv`` holds only files and folders, which land in the Files tab,
+    and web addresses, which land in the URL tab."""
     if not display_available():
         print(NO_DISPLAY, file=sys.stderr)
         return 2
     from uploader_app.gui.startup import start  # noqa: PLC0415 - needs the QApplication
 
     app = make_application(argv)
-    paths = [Path(a) for a in argv]
-    session = start(app, paths, demo=os.environ.get(ENV_DEMO) == "1")
+    paths, urls = split_handed_over(argv)
+    session = start(app, paths, demo=os.environ.get(ENV_DEMO) == "1", urls=urls)
     if session is None:
         return 0  # the welcome screen was closed: nothing to show
     return app.exec()

@@ -71,6 +71,10 @@ KEY_PROBLEMS = frozenset(
 # The engine's word for an index that is gone (docs/engine.md, "Needs attention").
 INDEX_MISSING = "index_missing"
 PLAN_USED_UP = "usage_limit_exceeded"
+# The engine's word for a job list it could not save (a full disk; jobs/engine.STORE_PROBLEM),
+# and what the window's banner says to do, its "Try again" button beside it.
+STORE_UNWRITABLE = "store_unwritable"
+STORE_RETRY_HINT = "Free some disk space, then press Try again."
 
 
 def fix_for(job: Job) -> Fix | None:

@@ -34,7 +34,14 @@ from uploader_app.gui.account import Account
 from uploader_app.gui.background import Stream
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
-from uploader_app.gui.job_text import KEY_PROBLEMS, format_eta, format_speed, short_size
+from uploader_app.gui.job_text import (
+    KEY_PROBLEMS,
+    STORE_RETRY_HINT,
+    STORE_UNWRITABLE,
+    format_eta,
+    format_speed,
+    short_size,
+)
 from uploader_app.gui.task_panel import TaskPanel
 from uploader_app.gui.text import problem_text
 from uploader_app.gui.workers import EngineHost
@@ -92,6 +99,7 @@ class MainWindow(QMainWindow):
         self._replacing: dict[tuple[SourceKind, str], int] = {}
         self._totals_dirty = True
         self._totals_running = False
+        self._cannot_send: str | None = None  # why nothing can be sent (stop_sending)
         self._connection = "Connecting…"
         self._url_tab: UrlTab | None = None
         self._manifest_tab: ManifestTab | None = None
@@ -159,6 +167,16 @@ class MainWindow(QMainWindow):
         self.banner_button = QPushButton("Open settings")
         self.banner_button.setAccessibleName("Fix it in settings")
         self.banner_button.clicked.connect(lambda: self.open_settings(focus_key=True))
+        # A full disk: once space is freed, this lifts that stop alone (docs/gui.md).
+        self.store_retry_button = QPushButton("Try again")
+        self.store_retry_button.setAccessibleName("Try the uploads again once disk space is freed")
+        self.store_retry_button.clicked.connect(self._try_store_again)
+        # The fix for a job list that cannot be used at start (stop_sending).
+        self._stop_fix: tuple[str, Callable[[], None]] | None = None
+        self.stop_fix_button = QPushButton()
+        self.stop_fix_button.setAccessibleName("Fix what keeps the list of uploads from opening")
+        self.stop_fix_button.hide()
+        self.stop_fix_button.clicked.connect(self._on_stop_fix)
         # The code and the log file, for the person who will help; hidden until asked for.
         self.details_button = QPushButton("Details")
         self.details_button.setCheckable(True)
@@ -177,6 +195,8 @@ class MainWindow(QMainWindow):
         banner.setContentsMargins(10, 6, 10, 6)
         banner.addLayout(words, 1)
         banner.addWidget(self.details_button)
+        banner.addWidget(self.store_retry_button)
+        banner.addWidget(self.stop_fix_button)
         banner.addWidget(self.banner_button)
         self.banner.hide()
 
@@ -295,8 +315,9 @@ class MainWindow(QMainWindow):
             # hints, the tabs took two thirds and the uploads list showed about four rows.
             self.splitter.setSizes([500, 500])
         columns = self._state.value(COLUMNS_KEY)
-        if isinstance(columns, QByteArray):
-            self.task_panel.table.horizontalHeader().restoreState(columns)
+        table = self.task_panel.table
+        if isinstance(columns, QByteArray) and table.horizontalHeader().restoreState(columns):
+            table.columns_fitted = True  # the person's own widths, never fitted over
 
     def save_state(self) -> None:
         self._state.setValue(GEOMETRY_KEY, self.saveGeometry())
@@ -347,6 +368,12 @@ class MainWindow(QMainWindow):
         pages = {id(self._url_tab): self._url_page, id(self._manifest_tab): self._manifest_page}
         self.tabs.setCurrentWidget(pages.get(id(tab), tab))
 
+    def shown_tab(self) -> QWidget | None:
+        """The tab in front: ``files_tab``, ``url_tab`` or ``manifest_tab``."""
+        page = self.tabs.currentWidget()
+        tabs = {id(self._url_page): self._url_tab, id(self._manifest_page): self._manifest_tab}
+        return tabs.get(id(page), page)
+
     def _fill(self, page: QWidget, tab: QWidget) -> None:
         layout = page.layout()
         assert layout is not None
@@ -386,6 +413,16 @@ class MainWindow(QMainWindow):
         """Files and folders from the command line or the app's icon: into the Files tab."""
         self._show_files_tab()
         self.files_tab.add_paths(paths, focus_upload=True)
+
+    def add_urls(self, urls: Sequence[str]) -> None:
+        """Web addresses from the command line: checked in the URL tab, as if pasted. Files
+        handed over with them take the Files tab after this (the line below says where the
+        addresses went)."""
+        self.show_tab(self.url_tab)
+        self.url_tab.add_urls(urls)
+        self.statusBar().showMessage(
+            f"{count(len(urls), 'web address', 'web addresses')} added to the URL tab.", 15_000
+        )
 
     @Slot()
     def _show_files_tab(self) -> None:
@@ -429,7 +466,7 @@ class MainWindow(QMainWindow):
     def _apply_settings(self, saved: Saved) -> None:
         before = self.settings
         self.settings = saved.settings
-        self.banner.hide()  # a problem that remains is raised again by the engine
+        self._hide_banner()  # a problem that remains is raised again by the engine
         # The engine reads its speed limit and polling budget at each use: they apply at once.
         self.host.engine.settings = saved.settings
         self.host.set_concurrency(saved.settings.concurrent_uploads)
@@ -580,15 +617,18 @@ class MainWindow(QMainWindow):
             self._totals_dirty = True
             self._note_job(event.job)
         elif isinstance(event, BatchProblem):
-            hint = f" {event.hint}" if event.hint else ""
+            full_disk = event.code == STORE_UNWRITABLE
+            # The command line's hint says to start the uploads again; here a button does it.
+            hint = STORE_RETRY_HINT if full_disk else event.hint
             self.show_banner(
-                f"{event.title}. {event.message}{hint}",
+                f"{event.title}. {event.message}{f' {hint}' if hint else ''}",
                 event.code in KEY_PROBLEMS,
                 details=f"Problem code: {event.code}.",
             )
+            self.store_retry_button.setVisible(full_disk)
             self._show_connection(event.title)
         elif isinstance(event, BatchProblemCleared):
-            self.banner.hide()
+            self._hide_banner()
             self._show_connection("Demo (on this computer)" if self.account.demo else "Connected")
         elif isinstance(event, JobNotice) and event.job_id is None:
             self.statusBar().showMessage(event.message, 10_000)
@@ -600,11 +640,52 @@ class MainWindow(QMainWindow):
         ``details`` (a code) sits behind the Details button with the log file's place."""
         self.banner_label.setText(words)
         self.banner_button.setVisible(offer_settings)
+        self.store_retry_button.hide()
         log = f"The log file {self.log_file} has the full story." if self.log_file else ""
         self.details_label.setText(" ".join(part for part in (details, log) if part))
         self.details_button.setChecked(False)
         self.details_button.setVisible(bool(self.details_label.text()))
         self.banner.show()
+
+    def stop_sending(self, words: str, fix: tuple[str, Callable[[], None]] | None = None) -> None:
+        """The job list cannot be used: ``words`` stay in the banner, with ``fix`` (a button's
+        words and what it does) beside them, and the tabs that send are off, so nothing is
+        queued into a list that would not be kept (docs/gui.md)."""
+        self._cannot_send = words
+        self.tabs.setEnabled(False)
+        self.show_banner(words, offer_settings=False)
+        self._stop_fix = fix
+        self.stop_fix_button.setVisible(fix is not None)
+        if fix is not None:
+            self.stop_fix_button.setText(fix[0])
+
+    @Slot()
+    def _on_stop_fix(self) -> None:
+        if self._stop_fix is not None:
+            self._stop_fix[1]()
+
+    def _hide_banner(self) -> None:
+        if self._cannot_send is None:
+            self.banner.hide()
+        else:
+            self.show_banner(self._cannot_send, offer_settings=False)
+
+    @Slot()
+    def _try_store_again(self) -> None:
+        """The engine lifts the full disk's stop (it raises it again if the disk is still
+        full); the banner goes with its "cleared" event."""
+        self.store_retry_button.setEnabled(False)
+        engine = self.host.engine
+
+        def done(_lifted: object) -> None:
+            self.store_retry_button.setEnabled(True)
+            self.host.wake()
+
+        def failed(error: BaseException) -> None:
+            self.store_retry_button.setEnabled(True)
+            logger.warning("trying the job list again failed: %r", error)
+
+        self.host.run_in_background(engine.try_store_again, done, failed)
 
     def _show_connection(self, words: str) -> None:
         self._connection = words

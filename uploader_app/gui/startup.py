@@ -19,7 +19,14 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from uploader_app import config, crash, keys, network
 from uploader_app.gui import background, file_open
-from uploader_app.gui.account import Account, demo_base_url, demo_listener, start_demo_sandbox
+from uploader_app.gui.account import (
+    Account,
+    demo_base_url,
+    demo_failure_text,
+    demo_folder,
+    demo_listener,
+    start_demo_sandbox,
+)
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.places import window_state
 from uploader_app.gui.workers import EngineHost
@@ -30,6 +37,7 @@ if TYPE_CHECKING:
     from uploader_app.jobs.engine import Engine
     from uploader_app.jobs.events import EngineEvent
     from uploader_app.sandbox.server import SandboxServer
+    from uploader_app.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +48,16 @@ FIRST_PAINT_FALLBACK_MS = 2000
 
 
 def store_path(account: Account) -> Path:
-    folder = config.app_home() / "demo-sandbox" if account.demo else config.app_home()
-    folder.mkdir(parents=True, exist_ok=True)
+    """Where the account's job list is kept (the store makes the folder)."""
+    folder = demo_folder() if account.demo else config.app_home()
     return folder / STORE_NAME
 
 
-def make_host(account: Account, settings: AppSettings) -> EngineHost:
-    """The engine for this account, in a host that runs it on QThread workers."""
+def make_host(
+    account: Account, settings: AppSettings, store: Callable[[], Store] | None = None
+) -> EngineHost:
+    """The engine for this account (over what ``store`` opens, else its job list), in a host
+    that runs it on QThread workers; built on first use, after the first frame."""
     path = store_path(account)
 
     def make_engine(on_event: Callable[[EngineEvent], None]) -> Engine:
@@ -58,7 +69,7 @@ def make_host(account: Account, settings: AppSettings) -> EngineHost:
         def client() -> ApiClient:
             return ApiClient(account.base_url, account.key)
 
-        return Engine(Store(path), settings, client, on_event)
+        return Engine(store() if store else Store(path), settings, client, on_event)
 
     return EngineHost(make_engine, uploads=settings.concurrent_uploads)
 
@@ -107,6 +118,8 @@ class Session(QObject):
         self._settings = settings
         self._demo_server = demo_server
         self.window: MainWindow | None = None
+        # The window's job list and why it could not be used, learnt when the engine is built.
+        self._job_list: tuple[Path, list[StoreError]] = (Path(), [])
         app.aboutToQuit.connect(self._on_quit)
         self.open(account)
 
@@ -115,9 +128,22 @@ class Session(QObject):
         upload and polling workers, the demo sandbox) starts once its first frame is painted,
         so the window appears sooner (docs/gui.md, "Start-up")."""
         background.hold()
-        host = make_host(account, self._settings)
+        path = store_path(account)
+        problems: list[StoreError] = []
+
+        def open_job_list() -> Store:
+            # With the engine, after the first frame; a list that cannot be used leaves the
+            # engine an empty one in memory, and _start_work says why.
+            from uploader_app.gui import job_list  # noqa: PLC0415 - see docs/gui.md
+
+            store, problem = job_list.open_store(path)
+            problems.extend([problem] if problem is not None else [])
+            return store
+
+        host = make_host(account, self._settings, open_job_list)
         window = MainWindow(account, self._settings, host, window_state(), log_file=self._log_file)
         window.account_changed.connect(self._on_account_changed)
+        self._job_list = path, problems
         self.window = window
         window.show()
         window.picker.refresh()
@@ -134,10 +160,48 @@ class Session(QObject):
             if self.window is window and window.isVisible():
                 window.host.start()
                 window.show_tray()
+                self._say_job_list_problem(window)
         finally:
             # Even when the engine cannot be built (a damaged job list): the index list and
             # the demo do not need it, and the task list's own call then says the problem.
             background.release()
+
+    def _say_job_list_problem(self, window: MainWindow) -> None:
+        """The job list the engine was built on could not be used: the window says why, with
+        the fix, and does not send (docs/gui.md, "Start-up")."""
+        path, problems = self._job_list
+        if not problems:
+            return
+        from uploader_app.gui import job_list  # noqa: PLC0415 - loaded by the engine already
+
+        problem = problems[0]
+        fix = None
+        if job_list.is_damaged(problem):
+            fix = ("Start a new list", lambda: self._start_new_list(window, path))
+        elif job_list.may_pass(problem):
+            # The window opens again on the job list, which is tried afresh.
+            fix = ("Try again", lambda: self._on_account_changed(window.account))
+        window.stop_sending(job_list.store_problem_text(problem, path), fix)
+
+    def _start_new_list(self, window: MainWindow, path: Path) -> None:
+        """The damaged job list set aside, the window opens again on a new, empty one."""
+        from uploader_app.gui import job_list  # noqa: PLC0415 - loaded by the engine already
+
+        try:
+            kept = job_list.set_aside(path)
+        except OSError as error:
+            logger.error("setting the damaged job list %s aside failed: %r", path, error)
+            window.stop_sending(
+                f"The damaged list of uploads, {path}, could not be moved aside. Move it to "
+                "another folder yourself, then start the app again."
+            )
+            return
+        logger.warning("the damaged job list %s was kept as %s", path, kept)
+        self._on_account_changed(window.account)
+        if self.window is not None and self.window is not window:
+            self.window.statusBar().showMessage(
+                f"A new list of uploads was started; the damaged one is kept as {kept}.", 60_000
+            )
 
     @Slot(object)
     def _on_account_changed(self, account: Account) -> None:
@@ -179,11 +243,10 @@ class Session(QObject):
         logger.error("the demo sandbox did not start: %r", error)
         # Not on the window of a key entered meanwhile: that account has nothing to do with it.
         if self.window is not None and self.window.account.demo:
-            self.window.show_banner(
-                "The demo could not start: the app could not write its demo data. Check that "
-                f"{config.app_home()} can be written to, then start the app again.",
-                offer_settings=False,
+            text = demo_failure_text(
+                error, demo_folder(), self._log_file, then="start the app again"
             )
+            self.window.show_banner(text, offer_settings=False)
 
     def _stop_demo(self) -> None:
         if self._demo_server is not None:
@@ -212,9 +275,11 @@ def _log_failure(error: BaseException) -> None:
     logger.error("saving the settings failed: %r", error)
 
 
-def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | None:
-    """Show the window (after the welcome screen when no key is known); None if the welcome
-    screen was closed."""
+def start(
+    app: QApplication, paths: Sequence[Path], *, demo: bool, urls: Sequence[str] = ()
+) -> Session | None:
+    """Show the window (after the welcome screen when no key is known), with ``paths`` in the
+    Files tab and ``urls`` in the URL tab; None if the welcome screen was closed."""
     log_file = setup_logging()
     opened = file_open.FileOpenFilter(app)
     if file_open.DESKTOP_SENDS_OPEN_EVENTS:
@@ -224,18 +289,29 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
     info = keys.load_key()
     server: SandboxServer | None = None
     listener: socket.socket | None = None
+    account: Account | None = None
+    demo_problem = ""
     if info.key:
         account = Account(settings.base_url, info.key)
     elif demo or settings.demo_mode:
-        listener = demo_listener()
-        account = Account(demo_base_url(listener), config.SANDBOX_DEMO_KEY, demo=True)
-    else:
+        try:
+            listener = demo_listener()
+        except OSError as error:
+            # No port on 127.0.0.1 for the demo: the welcome screen says so and still takes
+            # a key, rather than the start ending in a crash report.
+            logger.error("no loopback port for the demo: %r", error)
+            demo_problem = demo_failure_text(error, demo_folder(), log_file, then="try again")
+        else:
+            account = Account(demo_base_url(listener), config.SANDBOX_DEMO_KEY, demo=True)
+    if account is None:
         from uploader_app.gui import welcome as first_start  # noqa: PLC0415 - first start only
 
         # The key is tested with the service from the welcome screen, which may stay up long.
         network.use_system_trust_store()
         gc.enable()
-        welcome = first_start.WelcomeDialog(settings.base_url)
+        welcome = first_start.WelcomeDialog(settings.base_url, log_file=log_file)
+        if demo_problem:
+            welcome.problem_label.setText(demo_problem)
         if not welcome.exec() or welcome.account is None:
             if welcome.demo_server is not None:
                 welcome.demo_server.stop()
@@ -256,6 +332,8 @@ def start(app: QApplication, paths: Sequence[Path], *, demo: bool) -> Session | 
     if window is not None:
         if loaded.problems:
             window.show_banner(" ".join(loaded.problems), offer_settings=True)
+        if urls:
+            window.add_urls(urls)
         if paths or opened.pending:
             window.add_paths([*paths, *opened.pending])
         if crash.pending_report() is not None:

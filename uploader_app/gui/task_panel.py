@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QShortcut,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -106,14 +107,17 @@ _VISUAL_ORDER = (
     Column.IDS,
     Column.INDEX,
 )
+# Each column's share of the list's width at first (no widths remembered): spread over the
+# width the list has when first shown, so nothing scrolls sideways (docs/task-list.md, "Columns").
 _WIDTHS = {
-    Column.NAME: 170,
-    Column.STATE: 220,
-    Column.PROGRESS: 140,
+    Column.NAME: 160,
+    Column.STATE: 200,
+    Column.PROGRESS: 120,
     Column.SPEED: 70,
-    Column.ETA: 140,
-    Column.REASON: 420,
-    Column.IDS: 260,
+    Column.ETA: 120,
+    Column.REASON: 300,
+    Column.IDS: 180,
+    Column.INDEX: 100,
 }
 
 _FIX_TIPS = {
@@ -197,6 +201,28 @@ class TaskTable(QTableView):
         super().__init__(parent)
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(False)
+        self.columns_fitted = False  # set once fitted, or once widths are restored
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The first time the list is shown, its columns share its width."""
+        super().showEvent(event)
+        if not self.columns_fitted:
+            self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Spread ``_WIDTHS`` over the visible width; the last column takes what is left.
+
+        Room for the vertical scroll bar is kept even while there is none, so the list that
+        fills up later does not get a sideways one.
+        """
+        self.columns_fitted = True
+        room = self.viewport().width()
+        if not self.verticalScrollBar().isVisible():
+            room -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        header = self.horizontalHeader()
+        scale = min(1.0, room / sum(_WIDTHS.values()))
+        for column, width in _WIDTHS.items():
+            header.resizeSection(column, max(header.minimumSectionSize(), int(width * scale)))
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         """Tabbing into the list selects a row, so the keys and buttons act on something."""
@@ -322,8 +348,6 @@ class TaskPanel(QWidget):
         # scrolling; the ids and the index follow (docs/task-list.md, "Columns").
         for position, column in enumerate(_VISUAL_ORDER):
             header.moveSection(header.visualIndex(column), position)
-        for column, width in _WIDTHS.items():
-            header.resizeSection(column, width)
 
         self.details = QLabel()
         self.details.setObjectName("taskDetails")

@@ -8,6 +8,7 @@ an account, and nothing leaves the computer.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
@@ -24,8 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from uploader_app import config, keys
-from uploader_app.gui.account import Account, demo_account, start_demo_sandbox
+from uploader_app import keys
+from uploader_app.gui.account import (
+    Account,
+    demo_account,
+    demo_failure_text,
+    demo_folder,
+    start_demo_sandbox,
+)
 from uploader_app.gui.background import run_in_background
 from uploader_app.gui.text import problem_text
 from uploader_app.keys import KeyInfo, KeyProblem
@@ -56,11 +63,14 @@ def check_and_save_key(base_url: str, key: str) -> KeyProblem | KeyInfo:
 class WelcomeDialog(QDialog):
     """``account`` is set when the dialog is accepted; ``demo_server`` in demo mode."""
 
-    def __init__(self, base_url: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, base_url: str, parent: QWidget | None = None, *, log_file: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome")
         self.setObjectName("welcome")
         self._base_url = base_url
+        self._log_file = log_file
         self.account: Account | None = None
         self.demo_server: SandboxServer | None = None
         self._busy = False
@@ -202,11 +212,8 @@ class WelcomeDialog(QDialog):
 
     def _on_demo_failed(self, error: BaseException) -> None:
         logger.error("the demo sandbox did not start: %r", error)
-        self._set_busy(
-            False,
-            "The demo could not start: the app could not write its demo data. Check that "
-            f"{config.app_home()} can be written to, then try again.",
-        )
+        text = demo_failure_text(error, demo_folder(), self._log_file, then="try again")
+        self._set_busy(False, text)
 
     def _on_failed(self, error: BaseException) -> None:
         self._set_busy(False, problem_text(error))

@@ -253,6 +253,18 @@ class Engine:
         logger.warning("uploads stopped: %s (%s)", title, code)
         self._emit(problem)
 
+    def try_store_again(self) -> bool:
+        """Lift the stop a job list that could not be saved put on every upload (a full disk),
+        once space may be free: the uploads it held are claimed again. Any other problem, and
+        jobs someone paused, are left as they are; a disk still full stops them again at the
+        first write. False when the job list was not what stopped them."""
+        with self._lock:
+            if self._problem is None or self._problem.code != STORE_PROBLEM[0]:
+                return False
+        self._clear_problem()
+        self.wake_poller()
+        return True
+
     def _clear_problem(self) -> None:
         with self._lock:
             had, self._problem = self._problem, None

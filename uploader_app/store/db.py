@@ -223,7 +223,13 @@ class Store:
             # can drop the last transactions, never corrupt the file.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except BaseException as exc:
+            # A list that cannot be used lets go of its file at once, so that it can be moved
+            # aside (Windows refuses to rename an open file).
+            if hasattr(self, "_db"):
+                self._db.close()
+            if not isinstance(exc, sqlite3.DatabaseError):
+                raise
             if _write_failed(exc):
                 raise _write_error(path, exc) from exc
             raise StoreError(f"{path} is not a job store this app can read: {exc}") from exc

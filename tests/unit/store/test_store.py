@@ -303,3 +303,21 @@ def test_processes_opening_a_new_store_at_once_all_open_it(tmp_path: Path) -> No
             path = str(tmp_path / f"jobs-{n}.sqlite3")
             refused = [r for r in pool.map(_open_store, [path] * 6) if r != "ok"]
             assert not refused, refused[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists open files through /proc")
+def test_a_list_that_cannot_be_read_lets_go_of_its_file(tmp_path: Path) -> None:
+    """So the window can move a damaged list aside (Windows refuses to rename an open file)."""
+    damaged = tmp_path / "jobs.sqlite3"
+    damaged.write_bytes(b"not a job list " * 400)
+    with pytest.raises(StoreError) as caught:
+        Store(damaged)
+    assert caught.value  # kept alive with its traceback, as the window keeps it
+    fds = Path("/proc/self/fd")
+    open_files = set()
+    for fd in fds.iterdir():
+        try:
+            open_files.add(fd.resolve())
+        except OSError:
+            continue  # closed while we looked
+    assert damaged.resolve() not in open_files
