@@ -5,7 +5,6 @@ The key is read here and handed to the API client; nothing else stores or prints
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -88,6 +87,8 @@ def is_loopback(host: str) -> bool:
     """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): this computer only."""
     if host.lower() == "localhost":
         return True
+    import ipaddress  # noqa: PLC0415 - a connection's first use, not every start
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

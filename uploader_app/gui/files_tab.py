@@ -26,7 +26,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -309,6 +308,8 @@ class FilesTab(QWidget):
 
     @Slot()
     def choose_files(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415 - a dialog loads when opened
+
         names, _ = QFileDialog.getOpenFileNames(
             self,
             "Add videos",
@@ -322,6 +323,8 @@ class FilesTab(QWidget):
 
     @Slot()
     def choose_folder(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415 - a dialog loads when opened
+
         name = QFileDialog.getExistingDirectory(self, "Add a folder of videos", self._last_folder())
         if name:
             self._remember_folder(Path(name).parent)

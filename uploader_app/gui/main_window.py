@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -477,6 +476,8 @@ class MainWindow(QMainWindow):
             self.account_changed.emit(Account(saved.settings.base_url, key, False, saved.key_note))
 
     def _about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415 - loads when opened
+
         QMessageBox.about(
             self,
             "About Video Indexing Uploader",
@@ -541,6 +542,8 @@ class MainWindow(QMainWindow):
         self.files_tab.set_sending(False)
         if self._url_tab is not None:
             self._url_tab.set_sending(False)
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415 - loads when opened
+
         QMessageBox.warning(
             self, "Not added", f"The videos were not added to the uploads. {problem_text(error)}"
         )
@@ -584,6 +587,8 @@ class MainWindow(QMainWindow):
             # The window is closing: a modal box now would hold the quit up, and the rows
             # simply wait for the next send of the list.
             return
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415 - loads when opened
+
         QMessageBox.warning(self, "Not sent", f"The list was not sent. {problem_text(error)}")
 
     # ---- what the engine and the picker say ----------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +34,11 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QButtonGroup,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -467,6 +464,8 @@ class TaskPanel(QWidget):
             reason = self.model.index(row, Column.REASON).data()
             if reason:
                 state = self.model.index(row, Column.STATE).data()
+                from html import escape  # noqa: PLC0415 - the first row selected, not the start
+
                 text = f"<b>{escape(jobs[0].name)}</b> · {escape(state)}<br>{escape(reason)}"
         self.details.setText(text)
         self.details.setVisible(bool(text))
@@ -536,6 +535,8 @@ class TaskPanel(QWidget):
 
     def _explain_plan(self, job: Job) -> None:
         """The plan's allowance is used up: nothing here can fix it, so say what will."""
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415 - loads when opened
+
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "Plan limit reached",
@@ -585,6 +586,8 @@ class TaskPanel(QWidget):
             self.export_csv(path)
 
     def choose_export_path(self) -> Path | None:
+        from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415 - loads when opened
+
         chosen, _ = QFileDialog.getSaveFileName(
             self, "Export the list", str(Path.home() / "uploads.csv"), "CSV files (*.csv)"
         )
