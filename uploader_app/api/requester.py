@@ -186,6 +186,7 @@ class Requester:
         # is preceded by a look-up: a later failure that is not ambiguous (a reset mid-body)
         # says nothing about what the earlier attempt made, which may only show up now.
         ambiguous_seen = False
+        acted = False
         while True:
             check_cancel(cancel)
             try:
@@ -203,6 +204,10 @@ class Requester:
                 raise
             except ApiError as error:
                 failure = error
+            # The last try's failure is what is raised, but an earlier try may be the one the
+            # service acted on (a lost answer, then refusals): the caller needs to know.
+            acted = acted or self._ambiguous(failure, body)
+            failure.may_have_acted = acted
             if not idempotent and self._ambiguous(failure, body):
                 if recover is None:
                     raise failure

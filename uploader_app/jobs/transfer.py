@@ -26,13 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import (
-    ApiError,
-    CancelledError,
-    NetworkError,
-    NotFoundError,
-    ServerError,
-)
+from uploader_app.api.errors import ApiError, CancelledError, NotFoundError
 from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
 from uploader_app.jobs.recovery import DURATION_TOLERANCE, Finder, created_since
 from uploader_app.jobs.urlcheck import check_url
@@ -230,15 +224,6 @@ def awaits_match(job: Job) -> bool:
     return job.state is JobState.CHECKING and (SENT_KEY in job.options or UNSURE_KEY in job.options)
 
 
-def _may_have_acted(error: ApiError) -> bool:
-    """Whether the service may have made the transfer's tasks although it did not answer: a
-    connection lost once the request was out, or a 5xx (api/requester.py treats both as
-    ambiguous for a create request)."""
-    if isinstance(error, NetworkError):
-        return not error.before_sending
-    return isinstance(error, ServerError)
-
-
 def _object_name(uri: str) -> str:
     parsed = parse_s3_uri(uri)
     return parsed.name if isinstance(parsed, S3Uri) else uri
@@ -287,10 +272,11 @@ def send_transfer(
         except CancelledError:
             raise
         except ApiError as error:
-            if not _may_have_acted(error):
+            if not error.may_have_acted:
                 raise
-            # Not known whether it went out: its tasks are looked for as a sent row's are,
-            # and a second POST now could not be told from the first.
+            # Not known whether it went out (by any of the client's tries, not only the
+            # last): its tasks are looked for as a sent row's are, and a second POST now
+            # could not be told from the first.
             mark = UNSURE_KEY
             logger.info("transfer of %d row(s): no answer (%r); looking", len(rows), error)
         for job in jobs:

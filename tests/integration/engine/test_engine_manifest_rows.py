@@ -230,3 +230,26 @@ def test_a_v12_row_of_a_send_killed_during_its_post_is_resolved_by_the_poller(
     with running(engine):
         wait_until(lambda: engine.job(job.id).state is JobState.READY)
     assert sandbox.requests.count(("POST", "/v1.2/tasks/transfers")) == 1
+
+
+def test_a_v12_post_whose_later_tries_are_refused_is_still_looked_for(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """The first try made the tasks but lost its answer; the client's later tries were
+    turned away (rate-limited) before the service acted. Whether the list went out is
+    decided by every try, not the last one: the rows are looked for and followed, not failed
+    with the last try's reason while their videos are on the service."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    store = Store(tmp_path / "jobs.sqlite3")
+    post = {"method": "POST", "path": "/v1.2/tasks/transfers"}
+    lost = {**post, "fault": "lost_answer", "times": 1}
+    refused = {**post, "fault": "rate_limit_bare"}
+    sandbox.set_faults({"rules": [lost, refused]})
+    with client_factory(sandbox, "v1.2")() as client:
+        report = transfer.send_manifest(client, store, [row])
+    sandbox.set_faults(None)
+    (job,) = report.jobs
+    assert job.state is JobState.ON_SERVICE and job.task_id, job
+    with client_factory(sandbox, "v1.2")() as client:
+        assert [t.id for t in client.iter_tasks(row["index_id"])] == [job.task_id]
+    store.close()
