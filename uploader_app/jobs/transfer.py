@@ -248,23 +248,27 @@ def send_transfer(
     jobs = [store.get(i) for i in job_ids]
     if not jobs:
         return []
-    started = time.time()
-    for job in jobs:
-        _changed(store.update(job.id, create_started=started), on_change)
-    rows = [json.loads(job.options["row"]) for job in jobs]
-    indexes = sorted({j.index_id for j in jobs})
-    # "Since the send" allows for clock skew, so tasks made just before it (a send moments
-    # ago from elsewhere) would pass as new: note them first and never match them.
-    before = [t for i in indexes for t in _tasks_since(client, i, started)]
     ids = {job.id for job in jobs}
-    # Noted before the POST: a row whose answer is lost is matched against them as well.
-    for job in jobs:
-        not_ours = [t.id for t in before if (t.index_id, t.filename) == (job.index_id, job.name)]
-        options = {**_unsent(job.options), NOT_OURS_KEY: ",".join(not_ours)}
-        store.update(job.id, options=options)
+    # Claimed before the rows show a send under way: the listing below can take minutes
+    # (429s), and this process's poller must not take them for a killed send's rows.
     with _matching_lock:
         _matching.update(ids)
     try:
+        started = time.time()
+        for job in jobs:
+            _changed(store.update(job.id, create_started=started), on_change)
+        rows = [json.loads(job.options["row"]) for job in jobs]
+        indexes = sorted({j.index_id for j in jobs})
+        # "Since the send" allows for clock skew, so tasks made just before it (a send
+        # moments ago from elsewhere) would pass as new: note them first, never match them.
+        before = [t for i in indexes for t in _tasks_since(client, i, started)]
+        # Noted before the POST: a row whose answer is lost is matched against them as well.
+        for job in jobs:
+            not_ours = [
+                t.id for t in before if (t.index_id, t.filename) == (job.index_id, job.name)
+            ]
+            options = {**_unsent(job.options), NOT_OURS_KEY: ",".join(not_ours)}
+            store.update(job.id, options=options)
         try:
             client.create_transfer(rows, cancel=cancel)
             mark = SENT_KEY

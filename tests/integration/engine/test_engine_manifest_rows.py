@@ -22,6 +22,8 @@ from tests.integration.engine.support import (
 )
 from tests.s3_emulator import S3Emulator
 from uploader_app.api.errors import CancelledError
+from uploader_app.jobs import engine as engine_module
+from uploader_app.jobs import poller as poller_module
 from uploader_app.jobs import transfer
 from uploader_app.jobs.sending import state_words
 from uploader_app.jobs.transfer import SendReport
@@ -253,3 +255,34 @@ def test_a_v12_post_whose_later_tries_are_refused_is_still_looked_for(
     with client_factory(sandbox, "v1.2")() as client:
         assert [t.id for t in client.iter_tasks(row["index_id"])] == [job.task_id]
     store.close()
+
+
+def test_a_v12_send_slow_to_start_its_post_is_left_to_it_by_the_poller(
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The send lists the index's tasks before its POST; a slow answer (429s, a slow
+    service) keeps the rows unmarked past the window. This process's poller must not take
+    them for a killed send's rows and fail them as "most likely not sent" while the send is
+    still about to post them."""
+    monkeypatch.setattr(transfer, "MATCH_WINDOW", 0.5)
+    monkeypatch.setattr(engine_module, "MATCH_EVERY", 0.1)
+    monkeypatch.setattr(poller_module, "IDLE", 0.1)
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    engine = make_engine(sandbox, tmp_path, version="v1.2")
+    sandbox.set_faults(
+        {
+            "rules": [
+                {"method": "GET", "path": "/v1.2/tasks", "fault": "slow", "delay": 2, "times": 1}
+            ]
+        }
+    )
+    with running(engine), client_factory(sandbox, "v1.2")() as client:
+        (job,) = transfer.send_manifest(client, engine.store, [row]).jobs
+        sandbox.set_faults(None)
+        wait_until(lambda: engine.job(job.id).state in (JobState.READY, JobState.FAILED))
+    done = engine.job(job.id)
+    assert done.state is JobState.READY and done.task_id, done
