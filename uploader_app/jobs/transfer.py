@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from uploader_app.api.client import ApiClient
@@ -605,9 +606,26 @@ _AWS_ENVIRONMENT = (
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
 )
+# The user's AWS files and where boto3 looks for them: a client is made again once either
+# changed (``aws configure`` after a refused link), since it read the credentials when made.
+_AWS_FILES = (
+    ("AWS_CONFIG_FILE", "~/.aws/config"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+)
 # Seconds a presigning client is kept: long enough for a list's rows to share one, short
-# enough that credentials fixed in ~/.aws after a refusal are read again by the next send.
+# enough that credentials from elsewhere (an SSO login, say) are read again by a later send.
 KEEP_S3_CLIENT = 600.0
+
+
+def _aws_files_changed() -> tuple[int | None, ...]:
+    """When each of the user's AWS files last changed (None: there is none)."""
+    stamps: list[int | None] = []
+    for variable, default in _AWS_FILES:
+        try:
+            stamps.append(Path(os.environ.get(variable) or default).expanduser().stat().st_mtime_ns)
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
 
 
 class _Presigners:
@@ -618,12 +636,16 @@ class _Presigners:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._made: dict[tuple[str | None, ...], tuple[float, S3Access]] = {}
+        self._made: dict[tuple[str | int | None, ...], tuple[float, S3Access]] = {}
 
     def get(self, profile: str | None) -> S3Access:
         from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
 
-        key = (profile, *(os.environ.get(name) for name in _AWS_ENVIRONMENT))
+        key = (
+            profile,
+            *(os.environ.get(name) for name in _AWS_ENVIRONMENT),
+            *_aws_files_changed(),
+        )
         # Under the lock: rows claimed at once wait for the one client instead of each
         # making their own.
         with self._lock:
