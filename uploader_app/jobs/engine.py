@@ -1134,8 +1134,10 @@ class Engine:
                 f"A video named {job.name} has been on its way into this index for "
                 f"{format_duration(round(age))} without finishing, so the app cannot tell "
                 "whether it is this file.",
-                "If that video is this file, remove this row. If not, choose Retry: this "
-                "file is then sent without waiting for it.",
+                # "try again", not a "Retry" the window does not have (its button is
+                # "Try again"; the CLI's command is retry).
+                "If that video is this file, remove this row. If not, try this row again: "
+                "the file is then sent without waiting for it.",
             )
             return
         waiting = self._update(

@@ -79,7 +79,7 @@ NOT_OURS_KEY = "transfer_not_ours"
 # A row whose unanswered transfer (UNSURE_KEY, in models) started no task within the window
 # was most likely not sent (docs/manifests.md, "Sending").
 NOT_SENT = "transfer_not_sent"
-NOT_SENT_HINT = "Send the list again, or select the row and choose Retry."
+NOT_SENT_HINT = "Send the list again, or select the row and try it again."
 # What counts as "already there": the row was sent before and did not fail.
 _DONE = (JobState.READY, JobState.ALREADY_IN_INDEX)
 _ACTIVE = (JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE)

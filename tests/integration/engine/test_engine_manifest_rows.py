@@ -210,6 +210,7 @@ def test_a_v12_post_cut_off_with_no_task_after_the_window_was_not_sent(
     assert (job.state, job.error_code) == (JobState.FAILED, "transfer_not_sent")
     assert "most likely not sent" in job.error_message
     assert job.error_hint == transfer.NOT_SENT_HINT
+    assert "Retry" not in job.error_hint  # the window's button is "Try again"
     with client_factory(sandbox, "v1.2")() as client:
         again = transfer.send_manifest(client, store, [row])
     assert again.sent == [job.id]
