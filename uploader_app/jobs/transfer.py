@@ -536,10 +536,18 @@ def send_manifest(
                 )
                 _changed(failed, on_change)
             raise
-        if not (cancel and cancel.is_set()) and any(j.state is JobState.CHECKING for j in done):
+        checking = [j for j in done if j.state is JobState.CHECKING]
+        if not (cancel and cancel.is_set()) and checking:
+            # An unanswered POST may not have gone out: the note must not say it did.
+            said = (
+                "No answer came for the list's request, and the service could not be asked "
+                "which videos it has started, if any"
+                if any(UNSURE_KEY in j.options for j in checking)
+                else "The list was sent, but the service could not be asked which videos it "
+                "has started"
+            )
             report.notes.append(
-                "The list was sent, but the service could not be asked which videos it has "
-                "started; the app keeps asking, and they show in the list as they start."
+                f"{said}; the app keeps asking, and they show in the list as they start."
             )
     report.jobs = [store.get(job.id) for job in report.jobs]
     return report

@@ -287,3 +287,24 @@ def test_a_v12_send_slow_to_start_its_post_is_left_to_it_by_the_poller(
         wait_until(lambda: engine.job(job.id).state in (JobState.READY, JobState.FAILED))
     done = engine.job(job.id)
     assert done.state is JobState.READY and done.task_id, done
+
+
+def test_an_unanswered_v12_post_whose_look_up_fails_is_not_said_to_be_sent(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """No answer to the POST, then the service cannot be asked for its tasks: whether the
+    list went out is not known, and the note must not tell the person it was sent."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    store = Store(tmp_path / "jobs.sqlite3")
+    lost = {"method": "POST", "path": "/v1.2/tasks/transfers", "fault": "lost_answer"}
+    # The listing before the POST answers; every one after it fails.
+    listing = {"method": "GET", "path": "/v1.2/tasks", "fault": "status", "status": 500}
+    sandbox.set_faults({"rules": [lost, {**listing, "skip": 1}]})
+    with client_factory(sandbox, "v1.2")() as client:
+        report = transfer.send_manifest(client, store, [row])
+    sandbox.set_faults(None)
+    (job,) = report.jobs
+    assert job.state is JobState.CHECKING and transfer.UNSURE_KEY in job.options
+    (note,) = report.notes
+    assert "was sent" not in note and note.startswith("No answer came"), note
+    store.close()
