@@ -27,7 +27,7 @@ from uploader_app.jobs import poller as poller_module
 from uploader_app.jobs import transfer
 from uploader_app.jobs.sending import state_words
 from uploader_app.jobs.transfer import SendReport
-from uploader_app.models import Job, JobState
+from uploader_app.models import UNSURE_KEY, Job, JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.store import Store
 
@@ -304,7 +304,7 @@ def test_an_unanswered_v12_post_whose_look_up_fails_is_not_said_to_be_sent(
         report = transfer.send_manifest(client, store, [row])
     sandbox.set_faults(None)
     (job,) = report.jobs
-    assert job.state is JobState.CHECKING and transfer.UNSURE_KEY in job.options
+    assert job.state is JobState.CHECKING and UNSURE_KEY in job.options
     (note,) = report.notes
     assert "was sent" not in note and note.startswith("No answer came"), note
     store.close()
