@@ -708,7 +708,9 @@ class Engine:
                 continue
             if job.error_code == SAME_AS_OTHER_JOB and self._still_same(job):
                 continue
-            new = self._requeue(job, force=False)
+            # Only an explicit retry sends past a stuck twin: the person read the words. A
+            # second drop of the file must not make a second video (docs/engine.md).
+            new = self._requeue(job, force=False, past_twin=job.error_code == TWIN_UNDECIDED)
             if new is not None:
                 changed.append(new)
         return changed
@@ -755,14 +757,14 @@ class Engine:
             self._interrupt(job_id)
         return self.store.delete(list(ids))
 
-    def _requeue(self, job: Job, *, force: bool) -> Job | None:
+    def _requeue(self, job: Job, *, force: bool, past_twin: bool = False) -> Job | None:
         fields: dict[str, Any] = {
             "state": JobState.QUEUED,
             "attempts": 0,
             "not_before": None,
             **_no_error(),
         }
-        if job.error_code == TWIN_UNDECIDED:
+        if past_twin:
             # The person read that a same-named video is stuck on its way and chose to send.
             fields["options"] = {**job.options, PAST_TWIN: "1"}
         if job.state is JobState.FAILED or force:
