@@ -52,9 +52,12 @@ def interruptible_sleep(seconds: float, cancel: threading.Event | None) -> None:
         cancel.wait(seconds)
 
 
-def check_cancel(cancel: threading.Event | None) -> None:
+def check_cancel(cancel: threading.Event | None, *, acted: bool = False) -> None:
+    """Stop if asked; ``acted``: an earlier try of the call may have been acted on."""
     if cancel is not None and cancel.is_set():
-        raise CancelledError()
+        error = CancelledError()
+        error.may_have_acted = acted
+        raise error
 
 
 def json_object(response: requests.Response) -> Json:
@@ -188,7 +191,7 @@ class Requester:
         ambiguous_seen = False
         acted = False
         while True:
-            check_cancel(cancel)
+            check_cancel(cancel, acted=acted)
             try:
                 return self._attempt(
                     method,
@@ -200,7 +203,8 @@ class Requester:
                     parse=parse,
                     storage=not send_key,
                 )
-            except CancelledError:
+            except CancelledError as stopped:
+                stopped.may_have_acted = acted  # a stop mid-body; an earlier try may have
                 raise
             except ApiError as error:
                 failure = error
@@ -226,7 +230,7 @@ class Requester:
                 if self.on_retry is not None:
                     self.on_retry(failure, wait)
                 self._sleep(wait, cancel)
-                check_cancel(cancel)
+                check_cancel(cancel, acted=acted)
                 waited += wait
                 retries += 1
             found = lookup(started) if lookup is not None else None

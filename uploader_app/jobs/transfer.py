@@ -274,7 +274,13 @@ def send_transfer(
             client.create_transfer(rows, cancel=cancel)
             mark = SENT_KEY
             logger.info("transfer of %d row(s) sent", len(rows))
-        except CancelledError:
+        except CancelledError as stopped:
+            if stopped.may_have_acted:
+                # Stopped after a try went out whole with no answer: the rows are not "not
+                # sent"; they are looked for as unanswered ones (docs/manifests.md).
+                for job in jobs:
+                    options = {**store.get(job.id).options, UNSURE_KEY: "1"}
+                    _changed(store.update(job.id, options=options), on_change)
             raise
         except ApiError as error:
             if not error.may_have_acted:

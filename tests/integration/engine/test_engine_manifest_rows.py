@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import StartSandbox
+from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.integration.engine.support import (
     Events,
     client_factory,
@@ -21,13 +21,14 @@ from tests.integration.engine.support import (
     wait_until,
 )
 from tests.s3_emulator import S3Emulator
+from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import CancelledError
 from uploader_app.jobs import engine as engine_module
 from uploader_app.jobs import poller as poller_module
 from uploader_app.jobs import transfer
 from uploader_app.jobs.sending import state_words
 from uploader_app.jobs.transfer import SendReport
-from uploader_app.models import UNSURE_KEY, Job, JobState
+from uploader_app.models import CUT_KEY, UNSURE_KEY, Job, JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.store import Store
 
@@ -308,3 +309,31 @@ def test_an_unanswered_v12_post_whose_look_up_fails_is_not_said_to_be_sent(
     (note,) = report.notes
     assert "was sent" not in note and note.startswith("No answer came"), note
     store.close()
+
+
+def test_a_v12_post_stopped_after_a_try_that_lost_its_answer_is_looked_for_later(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """The first try made the tasks but lost its answer; the window closed while the client
+    waited to try again. The rows may be on the service: they must not say "Not sent", and
+    the poller finds and follows them."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    engine = make_engine(sandbox, tmp_path, version="v1.2")
+    stop = threading.Event()
+
+    def closed_while_waiting(seconds: float, cancel: threading.Event | None) -> None:
+        stop.set()  # the window closes during the wait before the next try
+
+    sandbox.set_faults(
+        {"rules": [{"method": "POST", "path": "/v1.2/tasks/transfers", "fault": "lost_answer"}]}
+    )
+    client = ApiClient(sandbox.base_url("v1.2"), TEST_API_KEY, sleep=closed_while_waiting)
+    with client:
+        report = transfer.send_manifest(client, engine.store, [row], cancel=stop)
+    sandbox.set_faults(None)
+    (job,) = report.jobs
+    assert transfer.awaits_match(job) and CUT_KEY not in job.options, job
+    assert state_words(job) == "not known whether sent; asking the service"
+    assert sandbox.requests.count(("POST", "/v1.2/tasks/transfers")) == 1
+    with running(engine):
+        wait_until(lambda: engine.job(job.id).state is JobState.READY)
