@@ -30,6 +30,9 @@ class ApiError(Exception):
     """
 
     retryable = False
+    # Set on the error a call finally raises: whether this try or an earlier one of the same
+    # call may have been acted on (an ambiguous failure, docs/api-client.md "Duplicates").
+    may_have_acted = False
 
     def __init__(
         self,

@@ -52,9 +52,12 @@ def interruptible_sleep(seconds: float, cancel: threading.Event | None) -> None:
         cancel.wait(seconds)
 
 
-def check_cancel(cancel: threading.Event | None) -> None:
+def check_cancel(cancel: threading.Event | None, *, acted: bool = False) -> None:
+    """Stop if asked; ``acted``: an earlier try of the call may have been acted on."""
     if cancel is not None and cancel.is_set():
-        raise CancelledError()
+        error = CancelledError()
+        error.may_have_acted = acted
+        raise error
 
 
 def json_object(response: requests.Response) -> Json:
@@ -186,8 +189,9 @@ class Requester:
         # is preceded by a look-up: a later failure that is not ambiguous (a reset mid-body)
         # says nothing about what the earlier attempt made, which may only show up now.
         ambiguous_seen = False
+        acted = False
         while True:
-            check_cancel(cancel)
+            check_cancel(cancel, acted=acted)
             try:
                 return self._attempt(
                     method,
@@ -199,10 +203,15 @@ class Requester:
                     parse=parse,
                     storage=not send_key,
                 )
-            except CancelledError:
+            except CancelledError as stopped:
+                stopped.may_have_acted = acted  # a stop mid-body; an earlier try may have
                 raise
             except ApiError as error:
                 failure = error
+            # The last try's failure is what is raised, but an earlier try may be the one the
+            # service acted on (a lost answer, then refusals): the caller needs to know.
+            acted = acted or self._ambiguous(failure, body)
+            failure.may_have_acted = acted
             if not idempotent and self._ambiguous(failure, body):
                 if recover is None:
                     raise failure
@@ -221,7 +230,7 @@ class Requester:
                 if self.on_retry is not None:
                     self.on_retry(failure, wait)
                 self._sleep(wait, cancel)
-                check_cancel(cancel)
+                check_cancel(cancel, acted=acted)
                 waited += wait
                 retries += 1
             found = lookup(started) if lookup is not None else None

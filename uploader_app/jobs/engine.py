@@ -720,7 +720,9 @@ class Engine:
                 continue
             if job.error_code == SAME_AS_OTHER_JOB and self._still_same(job):
                 continue
-            new = self._requeue(job, force=False)
+            # Only an explicit retry sends past a stuck twin: the person read the words. A
+            # second drop of the file must not make a second video (docs/engine.md).
+            new = self._requeue(job, force=False, past_twin=job.error_code == TWIN_UNDECIDED)
             if new is not None:
                 changed.append(new)
         return changed
@@ -767,14 +769,14 @@ class Engine:
             self._interrupt(job_id)
         return self.store.delete(list(ids))
 
-    def _requeue(self, job: Job, *, force: bool) -> Job | None:
+    def _requeue(self, job: Job, *, force: bool, past_twin: bool = False) -> Job | None:
         fields: dict[str, Any] = {
             "state": JobState.QUEUED,
             "attempts": 0,
             "not_before": None,
             **_no_error(),
         }
-        if job.error_code == TWIN_UNDECIDED:
+        if past_twin:
             # The person read that a same-named video is stuck on its way and chose to send.
             fields["options"] = {**job.options, PAST_TWIN: "1"}
         if job.state is JobState.FAILED or force:
@@ -1146,8 +1148,10 @@ class Engine:
                 f"A video named {job.name} has been on its way into this index for "
                 f"{format_duration(round(age))} without finishing, so the app cannot tell "
                 "whether it is this file.",
-                "If that video is this file, remove this row. If not, choose Retry: this "
-                "file is then sent without waiting for it.",
+                # "try again", not a "Retry" the window does not have (its button is
+                # "Try again"; the CLI's command is retry).
+                "If that video is this file, remove this row. If not, try this row again: "
+                "the file is then sent without waiting for it.",
             )
             return
         waiting = self._update(

@@ -23,16 +23,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from uploader_app.api.client import ApiClient
-from uploader_app.api.errors import (
-    ApiError,
-    CancelledError,
-    NetworkError,
-    NotFoundError,
-    ServerError,
-)
+from uploader_app.api.errors import ApiError, CancelledError, NotFoundError
 from uploader_app.api.types import FINGERPRINT_KEY, MAX_PAGE_LIMIT, CreatedTask
 from uploader_app.jobs.recovery import DURATION_TOLERANCE, Finder, created_since
 from uploader_app.jobs.urlcheck import check_url
@@ -84,7 +79,7 @@ NOT_OURS_KEY = "transfer_not_ours"
 # A row whose unanswered transfer (UNSURE_KEY, in models) started no task within the window
 # was most likely not sent (docs/manifests.md, "Sending").
 NOT_SENT = "transfer_not_sent"
-NOT_SENT_HINT = "Send the list again, or select the row and choose Retry."
+NOT_SENT_HINT = "Send the list again, or select the row and try it again."
 # What counts as "already there": the row was sent before and did not fail.
 _DONE = (JobState.READY, JobState.ALREADY_IN_INDEX)
 _ACTIVE = (JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.ON_SERVICE)
@@ -230,15 +225,6 @@ def awaits_match(job: Job) -> bool:
     return job.state is JobState.CHECKING and (SENT_KEY in job.options or UNSURE_KEY in job.options)
 
 
-def _may_have_acted(error: ApiError) -> bool:
-    """Whether the service may have made the transfer's tasks although it did not answer: a
-    connection lost once the request was out, or a 5xx (api/requester.py treats both as
-    ambiguous for a create request)."""
-    if isinstance(error, NetworkError):
-        return not error.before_sending
-    return isinstance(error, ServerError)
-
-
 def _object_name(uri: str) -> str:
     parsed = parse_s3_uri(uri)
     return parsed.name if isinstance(parsed, S3Uri) else uri
@@ -263,34 +249,45 @@ def send_transfer(
     jobs = [store.get(i) for i in job_ids]
     if not jobs:
         return []
-    started = time.time()
-    for job in jobs:
-        _changed(store.update(job.id, create_started=started), on_change)
-    rows = [json.loads(job.options["row"]) for job in jobs]
-    indexes = sorted({j.index_id for j in jobs})
-    # "Since the send" allows for clock skew, so tasks made just before it (a send moments
-    # ago from elsewhere) would pass as new: note them first and never match them.
-    before = [t for i in indexes for t in _tasks_since(client, i, started)]
     ids = {job.id for job in jobs}
-    # Noted before the POST: a row whose answer is lost is matched against them as well.
-    for job in jobs:
-        not_ours = [t.id for t in before if (t.index_id, t.filename) == (job.index_id, job.name)]
-        options = {**_unsent(job.options), NOT_OURS_KEY: ",".join(not_ours)}
-        store.update(job.id, options=options)
+    # Claimed before the rows show a send under way: the listing below can take minutes
+    # (429s), and this process's poller must not take them for a killed send's rows.
     with _matching_lock:
         _matching.update(ids)
     try:
+        started = time.time()
+        for job in jobs:
+            _changed(store.update(job.id, create_started=started), on_change)
+        rows = [json.loads(job.options["row"]) for job in jobs]
+        indexes = sorted({j.index_id for j in jobs})
+        # "Since the send" allows for clock skew, so tasks made just before it (a send
+        # moments ago from elsewhere) would pass as new: note them first, never match them.
+        before = [t for i in indexes for t in _tasks_since(client, i, started)]
+        # Noted before the POST: a row whose answer is lost is matched against them as well.
+        for job in jobs:
+            not_ours = [
+                t.id for t in before if (t.index_id, t.filename) == (job.index_id, job.name)
+            ]
+            options = {**_unsent(job.options), NOT_OURS_KEY: ",".join(not_ours)}
+            store.update(job.id, options=options)
         try:
             client.create_transfer(rows, cancel=cancel)
             mark = SENT_KEY
             logger.info("transfer of %d row(s) sent", len(rows))
-        except CancelledError:
+        except CancelledError as stopped:
+            if stopped.may_have_acted:
+                # Stopped after a try went out whole with no answer: the rows are not "not
+                # sent"; they are looked for as unanswered ones (docs/manifests.md).
+                for job in jobs:
+                    options = {**store.get(job.id).options, UNSURE_KEY: "1"}
+                    _changed(store.update(job.id, options=options), on_change)
             raise
         except ApiError as error:
-            if not _may_have_acted(error):
+            if not error.may_have_acted:
                 raise
-            # Not known whether it went out: its tasks are looked for as a sent row's are,
-            # and a second POST now could not be told from the first.
+            # Not known whether it went out (by any of the client's tries, not only the
+            # last): its tasks are looked for as a sent row's are, and a second POST now
+            # could not be told from the first.
             mark = UNSURE_KEY
             logger.info("transfer of %d row(s): no answer (%r); looking", len(rows), error)
         for job in jobs:
@@ -545,10 +542,18 @@ def send_manifest(
                 )
                 _changed(failed, on_change)
             raise
-        if not (cancel and cancel.is_set()) and any(j.state is JobState.CHECKING for j in done):
+        checking = [j for j in done if j.state is JobState.CHECKING]
+        if not (cancel and cancel.is_set()) and checking:
+            # An unanswered POST may not have gone out: the note must not say it did.
+            said = (
+                "No answer came for the list's request, and the service could not be asked "
+                "which videos it has started, if any"
+                if any(UNSURE_KEY in j.options for j in checking)
+                else "The list was sent, but the service could not be asked which videos it "
+                "has started"
+            )
             report.notes.append(
-                "The list was sent, but the service could not be asked which videos it has "
-                "started; the app keeps asking, and they show in the list as they start."
+                f"{said}; the app keeps asking, and they show in the list as they start."
             )
     report.jobs = [store.get(job.id) for job in report.jobs]
     return report
@@ -615,9 +620,26 @@ _AWS_ENVIRONMENT = (
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
 )
+# The user's AWS files and where boto3 looks for them: a client is made again once either
+# changed (``aws configure`` after a refused link), since it read the credentials when made.
+_AWS_FILES = (
+    ("AWS_CONFIG_FILE", "~/.aws/config"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+)
 # Seconds a presigning client is kept: long enough for a list's rows to share one, short
-# enough that credentials fixed in ~/.aws after a refusal are read again by the next send.
+# enough that credentials from elsewhere (an SSO login, say) are read again by a later send.
 KEEP_S3_CLIENT = 600.0
+
+
+def _aws_files_changed() -> tuple[int | None, ...]:
+    """When each of the user's AWS files last changed (None: there is none)."""
+    stamps: list[int | None] = []
+    for variable, default in _AWS_FILES:
+        try:
+            stamps.append(Path(os.environ.get(variable) or default).expanduser().stat().st_mtime_ns)
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
 
 
 class _Presigners:
@@ -628,12 +650,16 @@ class _Presigners:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._made: dict[tuple[str | None, ...], tuple[float, S3Access]] = {}
+        self._made: dict[tuple[str | int | None, ...], tuple[float, S3Access]] = {}
 
     def get(self, profile: str | None) -> S3Access:
         from uploader_app.manifest.bucket import S3Access  # noqa: PLC0415 (boto3 loads slowly)
 
-        key = (profile, *(os.environ.get(name) for name in _AWS_ENVIRONMENT))
+        key = (
+            profile,
+            *(os.environ.get(name) for name in _AWS_ENVIRONMENT),
+            *_aws_files_changed(),
+        )
         # Under the lock: rows claimed at once wait for the one client instead of each
         # making their own.
         with self._lock:

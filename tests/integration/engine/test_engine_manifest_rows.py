@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import StartSandbox
+from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.integration.engine.support import (
     Events,
     client_factory,
@@ -21,11 +21,14 @@ from tests.integration.engine.support import (
     wait_until,
 )
 from tests.s3_emulator import S3Emulator
+from uploader_app.api.client import ApiClient
 from uploader_app.api.errors import CancelledError
+from uploader_app.jobs import engine as engine_module
+from uploader_app.jobs import poller as poller_module
 from uploader_app.jobs import transfer
 from uploader_app.jobs.sending import state_words
 from uploader_app.jobs.transfer import SendReport
-from uploader_app.models import SENT_KEY, Job, JobState
+from uploader_app.models import CUT_KEY, SENT_KEY, UNSURE_KEY, Job, JobState
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.store import Store
 
@@ -208,6 +211,7 @@ def test_a_v12_post_cut_off_with_no_task_after_the_window_was_not_sent(
     assert (job.state, job.error_code) == (JobState.FAILED, "transfer_not_sent")
     assert "most likely not sent" in job.error_message
     assert job.error_hint == transfer.NOT_SENT_HINT
+    assert "Retry" not in job.error_hint  # the window's button is "Try again"
     with client_factory(sandbox, "v1.2")() as client:
         again = transfer.send_manifest(client, store, [row])
     assert again.sent == [job.id]
@@ -230,3 +234,108 @@ def test_a_v12_row_of_a_send_killed_during_its_post_is_resolved_by_the_poller(
     with running(engine):
         wait_until(lambda: engine.job(job.id).state is JobState.READY)
     assert sandbox.requests.count(("POST", "/v1.2/tasks/transfers")) == 1
+
+
+def test_a_v12_post_whose_later_tries_are_refused_is_still_looked_for(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """The first try made the tasks but lost its answer; the client's later tries were
+    turned away (rate-limited) before the service acted. Whether the list went out is
+    decided by every try, not the last one: the rows are looked for and followed, not failed
+    with the last try's reason while their videos are on the service."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    store = Store(tmp_path / "jobs.sqlite3")
+    post = {"method": "POST", "path": "/v1.2/tasks/transfers"}
+    lost = {**post, "fault": "lost_answer", "times": 1}
+    refused = {**post, "fault": "rate_limit_bare"}
+    sandbox.set_faults({"rules": [lost, refused]})
+    with client_factory(sandbox, "v1.2")() as client:
+        report = transfer.send_manifest(client, store, [row])
+    sandbox.set_faults(None)
+    (job,) = report.jobs
+    assert job.state is JobState.ON_SERVICE and job.task_id, job
+    with client_factory(sandbox, "v1.2")() as client:
+        assert [t.id for t in client.iter_tasks(row["index_id"])] == [job.task_id]
+    store.close()
+
+
+def test_a_v12_send_slow_to_start_its_post_is_left_to_it_by_the_poller(
+    s3: S3Emulator,
+    video: Video,
+    start_sandbox: StartSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The send lists the index's tasks before its POST; a slow answer (429s, a slow
+    service) keeps the rows unmarked past the window. This process's poller must not take
+    them for a killed send's rows and fail them as "most likely not sent" while the send is
+    still about to post them."""
+    monkeypatch.setattr(transfer, "MATCH_WINDOW", 0.5)
+    monkeypatch.setattr(engine_module, "MATCH_EVERY", 0.1)
+    monkeypatch.setattr(poller_module, "IDLE", 0.1)
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    engine = make_engine(sandbox, tmp_path, version="v1.2")
+    sandbox.set_faults(
+        {
+            "rules": [
+                {"method": "GET", "path": "/v1.2/tasks", "fault": "slow", "delay": 2, "times": 1}
+            ]
+        }
+    )
+    with running(engine), client_factory(sandbox, "v1.2")() as client:
+        (job,) = transfer.send_manifest(client, engine.store, [row]).jobs
+        sandbox.set_faults(None)
+        wait_until(lambda: engine.job(job.id).state in (JobState.READY, JobState.FAILED))
+    done = engine.job(job.id)
+    assert done.state is JobState.READY and done.task_id, done
+
+
+def test_an_unanswered_v12_post_whose_look_up_fails_is_not_said_to_be_sent(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """No answer to the POST, then the service cannot be asked for its tasks: whether the
+    list went out is not known, and the note must not tell the person it was sent."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    store = Store(tmp_path / "jobs.sqlite3")
+    lost = {"method": "POST", "path": "/v1.2/tasks/transfers", "fault": "lost_answer"}
+    # The listing before the POST answers; every one after it fails.
+    listing = {"method": "GET", "path": "/v1.2/tasks", "fault": "status", "status": 500}
+    sandbox.set_faults({"rules": [lost, {**listing, "skip": 1}]})
+    with client_factory(sandbox, "v1.2")() as client:
+        report = transfer.send_manifest(client, store, [row])
+    sandbox.set_faults(None)
+    (job,) = report.jobs
+    assert job.state is JobState.CHECKING and UNSURE_KEY in job.options
+    (note,) = report.notes
+    assert "was sent" not in note and note.startswith("No answer came"), note
+    store.close()
+
+
+def test_a_v12_post_stopped_after_a_try_that_lost_its_answer_is_looked_for_later(
+    s3: S3Emulator, video: Video, start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """The first try made the tasks but lost its answer; the window closed while the client
+    waited to try again. The rows may be on the service: they must not say "Not sent", and
+    the poller finds and follows them."""
+    sandbox, row = _v12_setup(s3, video, start_sandbox, 5)
+    engine = make_engine(sandbox, tmp_path, version="v1.2")
+    stop = threading.Event()
+
+    def closed_while_waiting(seconds: float, cancel: threading.Event | None) -> None:
+        stop.set()  # the window closes during the wait before the next try
+
+    sandbox.set_faults(
+        {"rules": [{"method": "POST", "path": "/v1.2/tasks/transfers", "fault": "lost_answer"}]}
+    )
+    client = ApiClient(sandbox.base_url("v1.2"), TEST_API_KEY, sleep=closed_while_waiting)
+    with client:
+        report = transfer.send_manifest(client, engine.store, [row], cancel=stop)
+    sandbox.set_faults(None)
+    (job,) = report.jobs
+    assert transfer.awaits_match(job) and CUT_KEY not in job.options, job
+    assert state_words(job) == "not known whether sent; asking the service"
+    with running(engine):
+        wait_until(lambda: engine.job(job.id).state is JobState.READY)
+    # The stopped second try was cut before its body: the first one's task is the only one.
+    with client_factory(sandbox, "v1.2")() as lister:
+        assert [t.id for t in lister.iter_tasks(row["index_id"])] == [engine.job(job.id).task_id]

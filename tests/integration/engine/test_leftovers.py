@@ -49,9 +49,19 @@ def test_a_twin_stuck_on_its_way_ends_the_wait_and_a_retry_sends_the_file(
     assert stuck.state is JobState.FAILED, stuck
     assert stuck.error_code == "twin_undecided"
     assert "a.mp4" in stuck.error_message and "cannot tell" in stuck.error_message
-    assert "Retry" in stuck.error_hint
+    # Names what there is: the window's "Try again" (the CLI's retry), not a "Retry" button.
+    assert "try this row again" in stuck.error_hint and "Retry" not in stuck.error_hint
     with client_factory(sandbox)() as client:
         assert len(list(client.iter_tasks(index))) == 1  # nothing sent meanwhile
+    # Added again (the same folder dropped, the same upload command run again): a second
+    # video is never made without the person's say, so it asks again.
+    [readded] = second.add_paths([other], index, target=TARGET)
+    assert readded.id == job.id and readded.state is JobState.QUEUED
+    with running(second) as runner:
+        assert runner.wait(timeout=30)
+    assert second.job(job.id).error_code == "twin_undecided"
+    with client_factory(sandbox)() as client:
+        assert len(list(client.iter_tasks(index))) == 1
     [again] = second.retry([job.id])
     assert again.state is JobState.QUEUED
     with running(second):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from uploader_app.jobs import transfer
 from uploader_app.manifest.checks import BucketError
+from uploader_app.manifest.uris import S3Uri
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +44,25 @@ def test_a_profile_that_is_missing_is_not_kept_as_a_client() -> None:
     with pytest.raises(BucketError):
         presigners.get("nobody")  # asked again, not a remembered client of another profile
     assert presigners.get(None) is presigners.get(None)
+
+
+def test_credentials_fixed_in_the_aws_files_are_used_by_the_next_row(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A refused link makes the person fix their key (``aws configure`` rewrites
+    ~/.aws/credentials): the next send must sign with the new key, not with a client made
+    from the old one minutes before."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    credentials = tmp_path / "credentials"
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    uri = S3Uri("media-west", "clips/01.mp4")
+    presigners = transfer._Presigners()
+    with pytest.raises(BucketError, match="No AWS credentials"):
+        presigners.get(None).presign(uri)
+    credentials.write_text("[default]\naws_access_key_id = AKIDOLD\naws_secret_access_key = x\n")
+    assert "AKIDOLD" in presigners.get(None).presign(uri)
+    credentials.write_text("[default]\naws_access_key_id = AKIDNEW\naws_secret_access_key = y\n")
+    stat = credentials.stat()  # a second write within the file system's time resolution
+    os.utime(credentials, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert "AKIDNEW" in presigners.get(None).presign(uri)
