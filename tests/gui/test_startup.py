@@ -427,3 +427,34 @@ def test_no_port_for_the_demo_at_start_says_so_on_the_welcome_screen(
         "The demo could not start: this computer did not let the app open a port on its own "
         "address (127.0.0.1)"
     )
+
+
+def test_a_job_list_the_app_may_not_open_is_never_called_damaged(
+    sessions: list[Session], tmp_path: Path
+) -> None:
+    """SQLite's "cannot open" (here: a folder where the file should be; for a person, a file
+    or folder they may not change) is no damaged file: no "Start a new list" that would move
+    it aside, but Try again once it is fixed."""
+    blocked = config.app_home() / "demo-sandbox" / "jobs.sqlite3"
+    blocked.mkdir(parents=True)
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None
+    assert _job_list_problem(window).startswith(
+        f"The app may not change its list of uploads, {blocked}. Check that you may change "
+        "that file and its folder"
+    )
+    assert window.stop_fix_button.text() == "Try again"
+    window.stop_fix_button.click()
+    assert blocked.is_dir() and not list(blocked.parent.glob("jobs.sqlite3.damaged-*"))
+
+    # A list opened read-only (as a file the person may not change is) is no damaged one.
+    readonly = tmp_path / "jobs.sqlite3"
+    Store(readonly).close()
+    db = sqlite3.connect(f"file:{readonly}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError) as refused:
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    error = StoreError("cannot write")
+    error.__cause__ = refused.value
+    assert startup.may_pass(error) and not startup.is_damaged(error)

@@ -24,6 +24,7 @@ from uploader_app.gui import background, crash_notice, file_open
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.places import window_state
 from uploader_app.gui.welcome import (
+    SQLITE_DENIED,
     Account,
     WelcomeDialog,
     demo_base_url,
@@ -68,16 +69,34 @@ def open_store(path: Path) -> tuple[Store, StoreError | None]:
         return Store(Path(":memory:")), error
 
 
+# What SQLite says of a list it may not open or change, or that another program holds: the
+# file may be sound, so it is fixed outside the app and tried again, never set aside.
+_NO_ACCESS = (*SQLITE_DENIED, "SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def _no_access(error: StoreError) -> bool:
+    name = getattr(error.__cause__, "sqlite_errorname", "") or ""
+    return name.startswith(_NO_ACCESS)
+
+
 def is_damaged(error: StoreError) -> bool:
-    """The file is there but is no job list SQLite can read (not a full disk)."""
-    return not isinstance(error, StoreWriteError) and isinstance(
-        error.__cause__, sqlite3.DatabaseError
+    """The file is there but is no job list SQLite can read (not a full disk, nor a file the
+    app may not open or change)."""
+    return (
+        not isinstance(error, StoreWriteError)
+        and isinstance(error.__cause__, sqlite3.DatabaseError)
+        and not _no_access(error)
     )
 
 
 def may_pass(error: StoreError) -> bool:
-    """A full disk or a folder that cannot be used: fixed outside the app, then tried again."""
-    return isinstance(error, StoreWriteError) or isinstance(error.__cause__, OSError)
+    """A full disk, or a folder or file that cannot be used: fixed outside the app, then tried
+    again."""
+    return (
+        isinstance(error, StoreWriteError)
+        or isinstance(error.__cause__, OSError)
+        or _no_access(error)
+    )
 
 
 def set_aside(path: Path) -> Path:
@@ -106,6 +125,12 @@ def store_problem_text(error: StoreError, path: Path) -> str:
             f"The app cannot keep its list of uploads in {path.parent}: the folder cannot be "
             "used. Check that it exists and that you may change it, then press Try again. "
             "Nothing can be sent until then."
+        )
+    if _no_access(error):
+        return (
+            f"The app may not change its list of uploads, {path}. Check that you may change "
+            "that file and its folder, and that no other program keeps the file open, then "
+            f"press Try again. {kept}"
         )
     if isinstance(cause, sqlite3.DatabaseError):
         return (

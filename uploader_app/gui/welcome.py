@@ -101,7 +101,7 @@ _PORT_ERRNOS = frozenset(
     {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.ENETDOWN, errno.ENETUNREACH}
 )
 _SQLITE_FULL = ("SQLITE_FULL",)
-_SQLITE_DENIED = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
+SQLITE_DENIED = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
 
 
 def demo_failure_text(
@@ -123,7 +123,7 @@ def demo_failure_text(
             "Ask whoever looks after this computer to make it writable, or to start the app "
             f"with UPLOADER_APP_HOME naming a folder you can write to, then {then}."
         )
-    if (number in _DENIED_ERRNOS and on_disk) or name.startswith(_SQLITE_DENIED):
+    if (number in _DENIED_ERRNOS and on_disk) or name.startswith(SQLITE_DENIED):
         return (
             f"The demo could not start: the app is not allowed to write in {folder}. "
             f"Give your user account permission to change that folder, then {then}."
