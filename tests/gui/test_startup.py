@@ -22,7 +22,7 @@ from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.startup import Session, start
 from uploader_app.gui.welcome import Account, WelcomeDialog
 from uploader_app.handover import split_handed_over
-from uploader_app.jobs.events import BatchProblemCleared
+from uploader_app.jobs.events import BatchProblem, BatchProblemCleared
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings, load_settings_file, save_settings_file
 from uploader_app.store import Store, StoreError, StoreWriteError
@@ -458,3 +458,30 @@ def test_a_job_list_the_app_may_not_open_is_never_called_damaged(
     error = StoreError("cannot write")
     error.__cause__ = refused.value
     assert startup.may_pass(error) and not startup.is_damaged(error)
+
+
+def test_another_problem_never_hides_why_the_job_list_cannot_be_used(
+    qtbot: QtBot, sessions: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo that fails too (its folder is the job list's) or an engine problem: their words
+    join the job list's in the banner, whose button still fits the words beside it."""
+    damaged = config.app_home() / "demo-sandbox" / "jobs.sqlite3"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"not a job list " * 400)
+
+    def broken(**_kwargs: object) -> SandboxServer:
+        raise OSError("something the app has no words for")
+
+    monkeypatch.setattr("uploader_app.gui.startup.start_demo_sandbox", broken)
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None
+    why = _job_list_problem(window)
+    qtbot.waitUntil(
+        lambda: "The demo could not start" in window.banner_label.text(), timeout=10_000
+    )
+    assert why in window.banner_label.text()
+    window.host.event.emit(BatchProblem("no_network", "No network", "Offline.", ""))
+    assert _job_list_problem(window) == f"No network. Offline.\n{why}"
+    assert window.stop_fix_button.isVisible()
+    assert window.stop_fix_button.text() == "Start a new list"

@@ -536,6 +536,9 @@ class MainWindow(QMainWindow):
     def show_banner(self, words: str, offer_settings: bool, details: str = "") -> None:
         """Across the window: what stops the uploads, or a settings file that was ignored.
         ``details`` (a code) sits behind the Details button with the log file's place."""
+        if self._cannot_send is not None and words != self._cannot_send:
+            # The job list's problem stays in view, with its button: the tabs are off for it.
+            words = f"{words}\n{self._cannot_send}"
         self.banner_label.setText(words)
         self.banner_button.setVisible(offer_settings)
         self.store_retry_button.hide()
