@@ -567,3 +567,33 @@ def test_after_a_full_disk_try_again_resumes_only_what_the_disk_stopped(
     # Another problem's banner never offers it.
     window.host.event.emit(BatchProblem("no_network", "No network", "Offline.", ""))
     assert not window.store_retry_button.isVisible()
+
+
+def test_saving_settings_during_a_full_disk_keeps_its_banner_and_try_again(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    sandbox: SandboxServer,
+    video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine does not raise a problem it still has again: hidden by a settings change,
+    the full disk's banner (and its only button that restarts the uploads) would be gone
+    while the uploads stay stopped."""
+    window = make_window(sandbox)
+    engine = window.host.engine
+    index = window.picker.current
+    assert index is not None
+
+    def full(*_args: Any, **_fields: Any) -> Job | None:
+        raise StoreWriteError("jobs.sqlite3 could not be written: database or disk is full")
+
+    monkeypatch.setattr(engine.store, "claim", full)
+    engine.add_findings(_checked(video("held.mp4")), index.id)
+    window.host.wake()
+    qtbot.waitUntil(window.banner.isVisible, timeout=15_000)
+    said = window.banner_label.text()
+
+    window._apply_settings(Saved(replace(window.settings, concurrent_uploads=2)))
+    assert engine.problem is not None
+    assert window.banner.isVisible() and window.banner_label.text() == said
+    assert window.store_retry_button.isVisible()

@@ -373,7 +373,13 @@ class MainWindow(QMainWindow):
     def _apply_settings(self, saved: Saved) -> None:
         before = self.settings
         self.settings = saved.settings
-        self._hide_banner()  # a problem that remains is raised again by the engine
+        # A settings file's problem goes; the engine's stays in view, since the engine does
+        # not raise a problem it still has again (a full disk's Try again would be lost).
+        problem = self.host.engine.problem
+        if problem is None:
+            self._hide_banner()
+        else:
+            self._on_event(problem)
         # The engine reads its speed limit and polling budget at each use: they apply at once.
         self.host.engine.settings = saved.settings
         self.host.set_concurrency(saved.settings.concurrent_uploads)
