@@ -395,8 +395,11 @@ def test_a_job_list_folder_or_version_the_app_cannot_use_is_said_plainly(
     with pytest.raises(StoreError) as too_new:
         Store(newer)
     said = startup.store_problem_text(too_new.value, newer)
-    assert said.startswith("The app cannot use its list of uploads: ")
-    assert "written by a newer version of the app" in said
+    assert said == (
+        f"The app cannot use its list of uploads, {newer}: a newer version of the app wrote "
+        "it. Install that version or a newer one to see those uploads. Nothing can be sent "
+        "until then; your earlier uploads are kept in that file, untouched."
+    )
     assert not startup.may_pass(too_new.value) and not startup.is_damaged(too_new.value)
 
 

@@ -38,7 +38,7 @@ from uploader_app.jobs.engine import Engine
 from uploader_app.jobs.events import EngineEvent
 from uploader_app.logfile import setup_logging
 from uploader_app.settings import AppSettings, read_settings, save_settings_file
-from uploader_app.store import Store, StoreError, StoreWriteError
+from uploader_app.store import Store, StoreError, StoreTooNewError, StoreWriteError
 
 if TYPE_CHECKING:
     from uploader_app.sandbox.server import SandboxServer
@@ -137,6 +137,12 @@ def store_problem_text(error: StoreError, path: Path) -> str:
             f"The app cannot read its list of uploads, {path}: the file is damaged. Start a "
             "new list: the damaged one is kept beside it, for whoever helps you. Nothing can "
             "be sent until then."
+        )
+    if isinstance(error, StoreTooNewError):
+        return (
+            f"The app cannot use its list of uploads, {path}: a newer version of the app "
+            "wrote it. Install that version or a newer one to see those uploads. "
+            f"{kept}"
         )
     return f"The app cannot use its list of uploads: {error}. {kept}"
 
