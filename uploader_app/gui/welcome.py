@@ -100,7 +100,9 @@ _DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 _PORT_ERRNOS = frozenset(
     {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.ENETDOWN, errno.ENETUNREACH}
 )
-_SQLITE_FULL = ("SQLITE_FULL",)
+# A full disk under a demo folder made before: SQLite cannot grow its shared-memory file
+# beside the sandbox's database, and says so as this I/O error, not as SQLITE_FULL.
+_SQLITE_FULL = ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE")
 SQLITE_DENIED = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
 
 
