@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -461,6 +462,27 @@ def test_a_job_list_the_app_may_not_open_is_never_called_damaged(
     error = StoreError("cannot write")
     error.__cause__ = refused.value
     assert startup.may_pass(error) and not startup.is_damaged(error)
+
+
+def test_a_job_list_folder_that_a_full_disk_cannot_make_is_said_to_be_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first start on a full disk: making the folder fails as the system says (ENOSPC),
+    which is no folder the person should check."""
+    path = tmp_path / "home" / "jobs.sqlite3"
+
+    def full(self: Path, *_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    with pytest.raises(StoreError) as caught:
+        Store(path)
+    monkeypatch.undo()
+    assert startup.store_problem_text(caught.value, path) == (
+        f"The app cannot open its list of uploads: the disk that holds {path.parent} is full. "
+        "Free some space on it, then press Try again. Nothing can be sent until then."
+    )
+    assert startup.may_pass(caught.value) and not startup.is_damaged(caught.value)
 
 
 def test_another_problem_never_hides_why_the_job_list_cannot_be_used(

@@ -24,6 +24,7 @@ from uploader_app.gui import background, crash_notice, file_open
 from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.places import window_state
 from uploader_app.gui.welcome import (
+    FULL_ERRNOS,
     SQLITE_DENIED,
     Account,
     WelcomeDialog,
@@ -114,12 +115,17 @@ def set_aside(path: Path) -> Path:
 def store_problem_text(error: StoreError, path: Path) -> str:
     """Why the job list cannot be used at start, in plain words, with what to do."""
     kept = "Nothing can be sent until then; your earlier uploads are kept in that file, untouched."
-    if isinstance(error, StoreWriteError):
+    cause = error.__cause__
+    # A first start on a full disk: the folder itself could not be made.
+    if isinstance(error, StoreWriteError) or (
+        isinstance(cause, OSError) and cause.errno in FULL_ERRNOS
+    ):
+        # Earlier uploads only where there is a file (a folder not made holds none).
+        tail = kept if isinstance(error, StoreWriteError) else "Nothing can be sent until then."
         return (
             f"The app cannot open its list of uploads: the disk that holds {path.parent} is "
-            f"full. Free some space on it, then press Try again. {kept}"
+            f"full. Free some space on it, then press Try again. {tail}"
         )
-    cause = error.__cause__
     if isinstance(cause, OSError):
         return (
             f"The app cannot keep its list of uploads in {path.parent}: the folder cannot be "

@@ -95,7 +95,7 @@ def demo_folder() -> Path:
 
 # Why the demo could not start, from what the system or SQLite said (docs/gui.md, "Welcome and
 # demo mode"): each cause has its own fix, so the words say which one it was.
-_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 _PORT_ERRNOS = frozenset(
     {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.ENETDOWN, errno.ENETUNREACH}
@@ -114,7 +114,7 @@ def demo_failure_text(
     name = getattr(error, "sqlite_errorname", "") or ""
     number = error.errno if isinstance(error, OSError) else None
     on_disk = isinstance(error, sqlite3.Error) or bool(getattr(error, "filename", None))
-    if number in _FULL_ERRNOS or name.startswith(_SQLITE_FULL):
+    if number in FULL_ERRNOS or name.startswith(_SQLITE_FULL):
         return (
             f"The demo could not start: the disk that holds {folder} is full. "
             f"Free some space on it, then {then}."
