@@ -510,3 +510,33 @@ def test_another_problem_never_hides_why_the_job_list_cannot_be_used(
     assert _job_list_problem(window) == f"No network. Offline.\n{why}"
     assert window.stop_fix_button.isVisible()
     assert window.stop_fix_button.text() == "Start a new list"
+
+
+def test_try_again_at_start_keeps_what_the_command_line_handed_over(
+    qtbot: QtBot,
+    sessions: list[Session],
+    video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Videos dropped on the app's icon while the disk was full are still there once Try
+    again opens the window on the freed disk: nothing could send them before."""
+    full = True
+
+    def full_disk(path: Path) -> Store:
+        if full and str(path) != ":memory:":
+            raise StoreWriteError(f"{path} could not be written (is the disk full?)")
+        return Store(path)
+
+    monkeypatch.setattr(startup, "Store", full_disk)
+    clip = video("clip.mp4")
+    session = _start(sessions, [clip], demo=True, urls=["https://127.0.0.1:9/a.mp4"])
+    window = session.window
+    assert window is not None
+    qtbot.waitUntil(lambda: window.files_tab.model.rowCount() == 1, timeout=20_000)
+    full = False
+    window.stop_fix_button.click()
+    again = session.window
+    assert again is not None and again is not window and again.tabs.isEnabled()
+    assert [r.url for r in again.url_tab.model.rows] == ["https://127.0.0.1:9/a.mp4"]
+    qtbot.waitUntil(lambda: again.files_tab.model.rowCount() == 1, timeout=20_000)
+    assert [r.path for r in again.files_tab.model.rows] == [clip]
