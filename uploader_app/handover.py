@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 # Addresses the URL tab checks: any other scheme is a file name that happens to hold a colon.
 _WEB_SCHEMES = frozenset({"http", "https"})
@@ -32,7 +32,9 @@ def file_address_path(arg: str) -> Path | None:
         import nturl2path  # noqa: PLC0415
 
         return Path(nturl2path.url2pathname(parts.path))
-    return Path(unquote(parts.path))
+    # The escapes are the name's bytes (a launcher escapes a Latin-1 name's é as %E9), decoded
+    # as the system decodes file names, so a name that is not UTF-8 still finds its file.
+    return Path(os.fsdecode(unquote_to_bytes(parts.path)))
 
 
 def split_handed_over(args: list[str]) -> tuple[list[Path], list[str]]:

@@ -601,3 +601,89 @@ def test_after_a_full_disk_try_again_resumes_only_what_the_disk_stopped(
     # Another problem's banner never offers it.
     window.host.event.emit(BatchProblem("no_network", "No network", "Offline.", ""))
     assert not window.store_retry_button.isVisible()
+
+
+def test_saving_settings_during_a_full_disk_keeps_its_banner_and_try_again(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    sandbox: SandboxServer,
+    video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine does not raise a problem it still has again: hidden by a settings change,
+    the full disk's banner (and its only button that restarts the uploads) would be gone
+    while the uploads stay stopped."""
+    window = make_window(sandbox)
+    engine = window.host.engine
+    index = window.picker.current
+    assert index is not None
+
+    def full(*_args: Any, **_fields: Any) -> Job | None:
+        raise StoreWriteError("jobs.sqlite3 could not be written: database or disk is full")
+
+    monkeypatch.setattr(engine.store, "claim", full)
+    engine.add_findings(_checked(video("held.mp4")), index.id)
+    window.host.wake()
+    qtbot.waitUntil(window.banner.isVisible, timeout=15_000)
+    said = window.banner_label.text()
+
+    window._apply_settings(Saved(replace(window.settings, concurrent_uploads=2)))
+    assert engine.problem is not None
+    assert window.banner.isVisible() and window.banner_label.text() == said
+    assert window.store_retry_button.isVisible()
+
+
+@pytest.mark.parametrize("fills", ["at the claim", "midway"])
+def test_after_a_full_disk_try_again_resumes_an_upload_the_disk_stopped(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    sandbox: SandboxServer,
+    video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    fills: str,
+) -> None:
+    """The job claimed, then its attempt (at the claim) or its progress and its lease's
+    release (midway) refused, as on a disk that fills meanwhile: Try again lets go of the
+    lease the disk kept, so the upload starts again at once, not when the lease runs out (a
+    long one here)."""
+    monkeypatch.setattr("uploader_app.jobs.engine.LEASE", 600.0)
+    window = make_window(sandbox)
+    engine = window.host.engine
+    store = engine.store
+    index = window.picker.current
+    assert index is not None
+    full = armed = False
+    update, release = store.update, store.release
+    released: list[int] = []
+
+    def update_unless_full(*args: Any, **fields: Any) -> Job | None:
+        nonlocal full
+        if armed and (fills == "at the claim" or "attempts" not in fields):
+            full = True
+        if full:
+            raise StoreWriteError("jobs.sqlite3 could not be written: database or disk is full")
+        return update(*args, **fields)
+
+    def release_unless_full(job_id: int, worker: str) -> None:
+        released.append(job_id)
+        if full:
+            raise StoreWriteError("jobs.sqlite3 could not be written: database or disk is full")
+        release(job_id, worker)
+
+    monkeypatch.setattr(store, "update", update_unless_full)
+    monkeypatch.setattr(store, "release", release_unless_full)
+    [held] = engine.add_findings(_checked(video("held.mp4")), index.id)
+    armed = True
+    window.host.wake()
+    if fills == "midway":
+        qtbot.waitUntil(lambda: held.id in released, timeout=15_000)
+    qtbot.waitUntil(window.banner.isVisible, timeout=15_000)
+    assert window.store_retry_button.isVisible()
+    assert store.internals(held.id).lease_owner is not None  # the disk kept its lease
+    assert store.get(held.id).state is JobState.UPLOADING
+
+    full = armed = False  # space freed
+    window.store_retry_button.click()
+    qtbot.waitUntil(lambda: store.get(held.id).state is JobState.READY, timeout=60_000)
+    assert not window.banner.isVisible()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from uploader_app.gui.main_window import MainWindow
 from uploader_app.gui.startup import Session, start
 from uploader_app.gui.welcome import WelcomeDialog
 from uploader_app.handover import split_handed_over
-from uploader_app.jobs.events import BatchProblemCleared
+from uploader_app.jobs.events import BatchProblem, BatchProblemCleared
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings, load_settings_file, save_settings_file
 from uploader_app.store import Store, StoreError, StoreWriteError
@@ -489,8 +490,11 @@ def test_a_job_list_folder_or_version_the_app_cannot_use_is_said_plainly(
     with pytest.raises(StoreError) as too_new:
         Store(newer)
     said = job_list.store_problem_text(too_new.value, newer)
-    assert said.startswith("The app cannot use its list of uploads: ")
-    assert "written by a newer version of the app" in said
+    assert said == (
+        f"The app cannot use its list of uploads, {newer}: a newer version of the app wrote "
+        "it. Install that version or a newer one to see those uploads. Nothing can be sent "
+        "until then; your earlier uploads are kept in that file, untouched."
+    )
     assert not job_list.may_pass(too_new.value) and not job_list.is_damaged(too_new.value)
 
 
@@ -521,3 +525,112 @@ def test_no_port_for_the_demo_at_start_says_so_on_the_welcome_screen(
         "The demo could not start: this computer did not let the app open a port on its own "
         "address (127.0.0.1)"
     )
+
+
+def test_a_job_list_the_app_may_not_open_is_never_called_damaged(
+    qtbot: QtBot, sessions: list[Session], tmp_path: Path
+) -> None:
+    """SQLite's "cannot open" (here: a folder where the file should be; for a person, a file
+    or folder they may not change) is no damaged file: no "Start a new list" that would move
+    it aside, but Try again once it is fixed."""
+    blocked = config.app_home() / "demo-sandbox" / "jobs.sqlite3"
+    blocked.mkdir(parents=True)
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None
+    assert _job_list_problem(qtbot, window).startswith(
+        f"The app may not change its list of uploads, {blocked}. Check that you may change "
+        "that file and its folder"
+    )
+    assert window.stop_fix_button.text() == "Try again"
+    window.stop_fix_button.click()
+    assert blocked.is_dir() and not list(blocked.parent.glob("jobs.sqlite3.damaged-*"))
+
+    # A list opened read-only (as a file the person may not change is) is no damaged one.
+    readonly = tmp_path / "jobs.sqlite3"
+    Store(readonly).close()
+    db = sqlite3.connect(f"file:{readonly}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError) as refused:
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    error = StoreError("cannot write")
+    error.__cause__ = refused.value
+    assert job_list.may_pass(error) and not job_list.is_damaged(error)
+
+
+def test_a_job_list_folder_that_a_full_disk_cannot_make_is_said_to_be_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first start on a full disk: making the folder fails as the system says (ENOSPC),
+    which is no folder the person should check."""
+    path = tmp_path / "home" / "jobs.sqlite3"
+
+    def full(self: Path, *_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    with pytest.raises(StoreError) as caught:
+        Store(path)
+    monkeypatch.undo()
+    assert job_list.store_problem_text(caught.value, path) == (
+        f"The app cannot open its list of uploads: the disk that holds {path.parent} is full. "
+        "Free some space on it, then press Try again. Nothing can be sent until then."
+    )
+    assert job_list.may_pass(caught.value) and not job_list.is_damaged(caught.value)
+
+
+def test_another_problem_never_hides_why_the_job_list_cannot_be_used(
+    qtbot: QtBot, sessions: list[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo that fails too (its folder is the job list's) or an engine problem: their words
+    join the job list's in the banner, whose button still fits the words beside it."""
+    damaged = config.app_home() / "demo-sandbox" / "jobs.sqlite3"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"not a job list " * 400)
+
+    def broken(**_kwargs: object) -> SandboxServer:
+        raise OSError("something the app has no words for")
+
+    monkeypatch.setattr("uploader_app.gui.startup.start_demo_sandbox", broken)
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None
+    why = _job_list_problem(qtbot, window)
+    qtbot.waitUntil(
+        lambda: "The demo could not start" in window.banner_label.text(), timeout=10_000
+    )
+    assert why in window.banner_label.text()
+    window.host.event.emit(BatchProblem("no_network", "No network", "Offline.", ""))
+    assert _job_list_problem(qtbot, window) == f"No network. Offline.\n{why}"
+    assert window.stop_fix_button.isVisible()
+    assert window.stop_fix_button.text() == "Start a new list"
+
+
+def test_try_again_at_start_keeps_what_the_command_line_handed_over(
+    qtbot: QtBot,
+    sessions: list[Session],
+    video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Videos dropped on the app's icon while the disk was full are still there once Try
+    again opens the window on the freed disk: nothing could send them before."""
+    full = True
+
+    def full_disk(path: Path) -> Store:
+        if full and str(path) != ":memory:":
+            raise StoreWriteError(f"{path} could not be written (is the disk full?)")
+        return Store(path)
+
+    monkeypatch.setattr(job_list, "Store", full_disk)
+    clip = video("clip.mp4")
+    session = _start(sessions, [clip], demo=True, urls=["https://127.0.0.1:9/a.mp4"])
+    window = session.window
+    assert window is not None
+    qtbot.waitUntil(lambda: window.files_tab.model.rowCount() == 1, timeout=20_000)
+    full = False
+    window.stop_fix_button.click()
+    again = session.window
+    assert again is not None and again is not window and again.tabs.isEnabled()
+    assert [r.url for r in again.url_tab.model.rows] == ["https://127.0.0.1:9/a.mp4"]
+    qtbot.waitUntil(lambda: again.files_tab.model.rowCount() == 1, timeout=20_000)
+    assert [r.path for r in again.files_tab.model.rows] == [clip]

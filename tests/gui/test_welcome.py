@@ -115,9 +115,14 @@ def test_the_demo_failure_says_the_cause_and_its_fix(tmp_path: Path) -> None:
     def said(error: BaseException) -> str:
         return demo_failure_text(error, folder, log, then="try again")
 
+    # What SQLite says when the disk under a demo folder made before is full (seen on a
+    # full tmpfs): it cannot grow the shared-memory file beside the sandbox's database.
+    shm = sqlite3.OperationalError("disk I/O error")
+    shm.sqlite_errorname = "SQLITE_IOERR_SHMSIZE"
     full = [
         OSError(errno.ENOSPC, "No space left on device", str(folder / "media")),
         _sqlite_error(tmp_path, "full"),
+        shm,
     ]
     for error in full:
         assert said(error) == (

@@ -161,3 +161,17 @@ def test_a_window_first_frame_after_a_test_ends_leaves_ssl_alone(
     finally:
         if ssl.SSLContext is not original:
             truststore.extract_from_ssl()  # never leave it on for the tests after this one
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file names are bytes; Windows' are text")
+def test_a_file_address_of_a_name_that_is_not_utf8_finds_its_file(tmp_path: Path) -> None:
+    """A launcher's ``%U`` escapes a Latin-1 name's bytes (``caf%E9.mp4``): they name the file
+    as the system decodes it, not a name with a replacement character that is not there."""
+    name = os.fsencode(tmp_path) + b"/caf\xe9.mp4"
+    try:
+        Path(os.fsdecode(name)).write_bytes(b"video")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    paths, urls = split_handed_over([Path(os.fsdecode(name)).as_uri()])
+    assert urls == []
+    assert paths == [Path(os.fsdecode(name))] and paths[0].is_file()

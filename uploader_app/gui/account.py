@@ -80,13 +80,15 @@ def demo_folder() -> Path:
 
 # Why the demo could not start, from what the system or SQLite said (docs/gui.md, "Welcome and
 # demo mode"): each cause has its own fix, so the words say which one it was.
-_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 _PORT_ERRNOS = frozenset(
     {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.ENETDOWN, errno.ENETUNREACH}
 )
-_SQLITE_FULL = ("SQLITE_FULL",)
-_SQLITE_DENIED = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
+# A full disk under a demo folder made before: SQLite cannot grow its shared-memory file
+# beside the sandbox's database, and says so as this I/O error, not as SQLITE_FULL.
+_SQLITE_FULL = ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE")
+SQLITE_DENIED = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
 
 
 def demo_failure_text(
@@ -99,7 +101,7 @@ def demo_failure_text(
     name = getattr(error, "sqlite_errorname", "") or ""
     number = error.errno if isinstance(error, OSError) else None
     on_disk = isinstance(error, sqlite3.Error) or bool(getattr(error, "filename", None))
-    if number in _FULL_ERRNOS or name.startswith(_SQLITE_FULL):
+    if number in FULL_ERRNOS or name.startswith(_SQLITE_FULL):
         return (
             f"The demo could not start: the disk that holds {folder} is full. "
             f"Free some space on it, then {then}."
@@ -110,7 +112,7 @@ def demo_failure_text(
             "Ask whoever looks after this computer to make it writable, or to start the app "
             f"with UPLOADER_APP_HOME naming a folder you can write to, then {then}."
         )
-    if (number in _DENIED_ERRNOS and on_disk) or name.startswith(_SQLITE_DENIED):
+    if (number in _DENIED_ERRNOS and on_disk) or name.startswith(SQLITE_DENIED):
         return (
             f"The demo could not start: the app is not allowed to write in {folder}. "
             f"Give your user account permission to change that folder, then {then}."

@@ -465,7 +465,13 @@ class MainWindow(QMainWindow):
     def _apply_settings(self, saved: Saved) -> None:
         before = self.settings
         self.settings = saved.settings
-        self._hide_banner()  # a problem that remains is raised again by the engine
+        # A settings file's problem goes; the engine's stays in view, since the engine does
+        # not raise a problem it still has again (a full disk's Try again would be lost).
+        problem = self.host.engine.problem
+        if problem is None:
+            self._hide_banner()
+        else:
+            self._on_event(problem)
         # The engine reads its speed limit and polling budget at each use: they apply at once.
         self.host.engine.settings = saved.settings
         self.host.set_concurrency(saved.settings.concurrent_uploads)
@@ -643,6 +649,9 @@ class MainWindow(QMainWindow):
     def show_banner(self, words: str, offer_settings: bool, details: str = "") -> None:
         """Across the window: what stops the uploads, or a settings file that was ignored.
         ``details`` (a code) sits behind the Details button with the log file's place."""
+        if self._cannot_send is not None and words != self._cannot_send:
+            # The job list's problem stays in view, with its button: the tabs are off for it.
+            words = f"{words}\n{self._cannot_send}"
         self.banner_label.setText(words)
         self.banner_button.setVisible(offer_settings)
         self.store_retry_button.hide()

@@ -180,8 +180,22 @@ class Session(QObject):
             fix = ("Start a new list", lambda: self._start_new_list(window, path))
         elif job_list.may_pass(problem):
             # The window opens again on the job list, which is tried afresh.
-            fix = ("Try again", lambda: self._on_account_changed(window.account))
+            fix = ("Try again", lambda: self._open_again(window))
         window.stop_sending(job_list.store_problem_text(problem, path), fix)
+
+    def _open_again(self, window: MainWindow) -> None:
+        """The window opened again on the job list, with the files and addresses its tabs
+        held (those given on the command line, which nothing could send until now)."""
+        paths = [row.path for row in window.files_tab.model.rows]
+        urls = [row.url for row in window.url_tab.model.rows]
+        self._on_account_changed(window.account)
+        again = self.window
+        if again is None or again is window:
+            return
+        if urls:
+            again.add_urls(urls)
+        if paths:
+            again.add_paths(paths)
 
     def _start_new_list(self, window: MainWindow, path: Path) -> None:
         """The damaged job list set aside, the window opens again on a new, empty one."""
@@ -197,7 +211,7 @@ class Session(QObject):
             )
             return
         logger.warning("the damaged job list %s was kept as %s", path, kept)
-        self._on_account_changed(window.account)
+        self._open_again(window)
         if self.window is not None and self.window is not window:
             self.window.statusBar().showMessage(
                 f"A new list of uploads was started; the damaged one is kept as {kept}.", 60_000

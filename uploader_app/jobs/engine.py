@@ -189,6 +189,9 @@ class Engine:
         self._running: dict[int, threading.Event] = {}
         self._meters: dict[int, ProgressMeter] = {}
         self._problem: BatchProblem | None = None
+        # Leases the job list refused to let go of (a full disk): try_store_again frees them,
+        # or their uploads would wait for the lease to run out after the disk is freed.
+        self._unreleased: dict[int, str] = {}
         self._bandwidth = Bandwidth(settings.bandwidth_cap)
         # Kept in the store too: a second run over a big folder does not read it again.
         self._fingerprints = FingerprintCache(store=store)
@@ -261,6 +264,15 @@ class Engine:
         with self._lock:
             if self._problem is None or self._problem.code != STORE_PROBLEM[0]:
                 return False
+            held = dict(self._unreleased)
+        try:
+            for job_id, worker in held.items():
+                self.store.release(job_id, worker)  # a job taken over meanwhile is left
+                with self._lock:
+                    self._unreleased.pop(job_id, None)
+        except StoreWriteError as error:
+            self._store_failed(error)  # still full: the stop stays
+            return True
         self._clear_problem()
         self.wake_poller()
         return True
@@ -496,6 +508,7 @@ class Engine:
         run (in every process on this store); None when there is nothing to do now."""
         if self._problem is not None:
             return None
+        job = None
         try:
             job = self.store.claim(
                 worker, limit=self.settings.concurrent_uploads, lease=LEASE, only=self._scope
@@ -503,6 +516,8 @@ class Engine:
             if job is not None:
                 job = self._update(job.id, attempts=job.attempts + 1) or job
         except StoreWriteError as error:
+            if job is not None:  # claimed, but its attempt not counted: it is not run
+                self._keep_unreleased(job.id, worker)
             self._store_failed(error)
             return None
         return job
@@ -545,7 +560,9 @@ class Engine:
             try:
                 self.store.release(job_id, worker)
             except StoreWriteError as error:
-                # The lease runs out by itself, at once when this process ends.
+                # The lease runs out by itself, at once when this process ends, and Try
+                # again (try_store_again) frees it once the disk has room.
+                self._keep_unreleased(job_id, worker)
                 self._store_failed(error)
             with self._lock:
                 self._running.pop(job_id, None)
@@ -558,6 +575,10 @@ class Engine:
             return self.store.internals(job_id).lease_owner == worker
         except KeyError:
             return False  # removed from the list
+
+    def _keep_unreleased(self, job_id: int, worker: str) -> None:
+        with self._lock:
+            self._unreleased[job_id] = worker
 
     def _store_failed(self, error: StoreWriteError) -> None:
         logger.error("the job list could not be saved: %s", error)

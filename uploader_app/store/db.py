@@ -104,6 +104,11 @@ class StoreWriteError(StoreError):
     nothing of it was kept, and the store is as it was before the change."""
 
 
+class StoreTooNewError(StoreError):
+    """The file was written by a newer version of the app, whose changes this one does not
+    know: it is left as it is."""
+
+
 def _write_failed(exc: BaseException) -> bool:
     """Whether SQLite could not write its files (SQLITE_FULL, SQLITE_IOERR and its kinds)."""
     name = getattr(exc, "sqlite_errorname", "") or ""
@@ -294,7 +299,7 @@ class Store:
         with self.transaction() as db:
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             if version > len(MIGRATIONS):
-                raise StoreError(
+                raise StoreTooNewError(
                     f"{self.path} was written by a newer version of the app "
                     f"(schema {version}, this one knows {len(MIGRATIONS)})"
                 )
