@@ -367,6 +367,11 @@ class MainWindow(QMainWindow):
         pages = {id(self._url_tab): self._url_page, id(self._manifest_tab): self._manifest_page}
         self.tabs.setCurrentWidget(pages.get(id(tab), tab))
 
+    def held_sources(self) -> tuple[list[Path], list[str]]:
+        """The files and web addresses the tabs hold; a URL tab never built holds none."""
+        urls = [row.url for row in self._url_tab.model.rows] if self._url_tab else []
+        return [row.path for row in self.files_tab.model.rows], urls
+
     def shown_tab(self) -> QWidget | None:
         """The tab in front: ``files_tab``, ``url_tab`` or ``manifest_tab``."""
         page = self.tabs.currentWidget()

@@ -186,8 +186,7 @@ class Session(QObject):
     def _open_again(self, window: MainWindow) -> None:
         """The window opened again on the job list, with the files and addresses its tabs
         held (those given on the command line, which nothing could send until now)."""
-        paths = [row.path for row in window.files_tab.model.rows]
-        urls = [row.url for row in window.url_tab.model.rows]
+        paths, urls = window.held_sources()
         self._on_account_changed(window.account)
         again = self.window
         if again is None or again is window:
