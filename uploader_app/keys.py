@@ -100,23 +100,36 @@ def keychain_available() -> bool:
     return not isinstance(backend, (fail.Keyring, null.Keyring))
 
 
-class _EarlyRead:
-    """The keychain read on its own thread, started before the window's modules load."""
+class KeychainRead:
+    """The keychain's key, read once on its own thread; :meth:`result` waits for it."""
 
     def __init__(self) -> None:
         self._value: str | None = None
+        self._started = threading.Event()
         self._thread = threading.Thread(target=self._read, name="keychain", daemon=True)
+
+    def start(self) -> None:
+        with _lock:
+            if self._started.is_set():
+                return
+            self._started.set()
         self._thread.start()
 
     def _read(self) -> None:
-        self._value = _keychain_get()
+        value = _keychain_get()
+        if value:
+            add_secret(value)
+        self._value = value
 
     def result(self) -> str | None:
+        """The key, or None when the keychain holds none or could not be read; started here
+        if nobody started it. Blocks: never on the GUI thread before the read is done."""
+        self.start()
         self._thread.join()
         return self._value
 
 
-_early: _EarlyRead | None = None
+_early: KeychainRead | None = None
 
 
 def read_keychain_early() -> None:
@@ -124,14 +137,34 @@ def read_keychain_early() -> None:
 
     keyring's import, its backend discovery and the keychain's answer (a D-Bus round trip on
     Linux) then overlap Qt's own loading instead of following it (docs/gui.md, "Start-up").
-    Nothing starts when the key comes from the environment.
+    Only when it is not known whether the keychain holds this app's key: with none there is
+    nothing to read, and a key this app saved there is read after the window's first frame
+    (:func:`saved_key_read`). Nothing starts when the key comes from the environment.
     """
     global _early  # noqa: PLW0603
-    if os.environ.get(ENV_API_KEY, "").strip():
+    if os.environ.get(ENV_API_KEY, "").strip() or _keychain_state() is not None:
         return
+    read = KeychainRead()
     with _lock:
-        if _early is None:
-            _early = _EarlyRead()
+        if _early is not None:
+            return
+        _early = read
+    read.start()
+
+
+def saved_key_read() -> KeychainRead | None:
+    """The read, not started, of the key this app noted it saved in the keychain, when that is
+    the key to use (none in the environment or in memory); None otherwise.
+
+    The window then opens for the account at once and reads the key after its first frame:
+    keyring's import alone costs about half of a bare window's start (docs/gui.md, "Start-up").
+    """
+    if os.environ.get(ENV_API_KEY, "").strip():
+        return None
+    with _lock:
+        if _memory_key or _early is not None:
+            return None
+    return KeychainRead() if _keychain_state() == _SAVED else None
 
 
 def load_key() -> KeyInfo:

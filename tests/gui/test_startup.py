@@ -101,6 +101,51 @@ def test_a_saved_key_opens_the_account_without_welcome(
     assert (config.app_home() / "jobs.sqlite3").exists()
 
 
+def test_a_saved_key_is_read_after_the_first_frame_and_the_engine_waits_for_it(
+    qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer
+) -> None:
+    keys.save_key(TEST_API_KEY)
+    save_settings_file(AppSettings(base_url=sandbox.base_url()))
+    session = _start(sessions, [], demo=False)
+    window = session.window
+    assert window is not None and not window.account.demo
+    # Built for the account before its key is read: the keychain is asked after the frame.
+    read = window.account.keychain_read
+    assert read is not None and not read._started.is_set()
+    assert not window.host.running
+    qtbot.waitUntil(lambda: window.host.running, timeout=10_000)
+    assert read._started.is_set() and window.account.key == TEST_API_KEY
+    qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
+    assert window.tabs.isEnabled() and not window.banner.isVisible()
+
+
+def test_a_saved_key_the_keychain_no_longer_gives_is_asked_for_again(
+    qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    """Removed with the OS's password manager, or a keychain that stays locked: the window
+    says so with the fix, and nothing is sent (or resumed) without a key."""
+    import keyring
+
+    keys.save_key(TEST_API_KEY)
+    save_settings_file(AppSettings(base_url=sandbox.base_url()))
+    keyring.delete_password(keys.SERVICE, keys.USERNAME)  # behind the app's back
+    clip = video("clip.mp4")
+    session = _start(sessions, [clip], demo=False)
+    window = session.window
+    assert window is not None
+    qtbot.waitUntil(window.stop_fix_button.isVisible, timeout=10_000)
+    assert "could not be read from this computer's password store" in window.banner_label.text()
+    assert window.stop_fix_button.text() == "Enter API key…"
+    assert not window.tabs.isEnabled() and not window.host.running
+    # The files handed over are still listed and checked.
+    qtbot.waitUntil(lambda: bool(window.files_tab.model.rows), timeout=10_000)
+    assert [r.path for r in window.files_tab.model.rows] == [clip]
+    opened: list[bool] = []
+    window.open_settings = lambda *, focus_key=False: opened.append(focus_key)  # type: ignore[method-assign]
+    window.stop_fix_button.click()
+    assert opened == [True]
+
+
 def test_a_key_entered_in_demo_mode_reopens_the_window_for_the_account(
     qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer
 ) -> None:

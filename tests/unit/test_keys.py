@@ -241,3 +241,52 @@ def test_a_key_saved_when_the_note_cannot_be_rewritten_is_still_found(
     monkeypatch.setattr(keys, "write_atomically", disk_full)
     save_key(SAVED)
     assert load_key() == KeyInfo(SAVED, "keychain")
+
+
+def test_a_key_this_app_saved_is_read_after_the_window_not_before(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keyring is not even loaded before the window's first frame (docs/gui.md, "Start-up")."""
+    save_key(SAVED)
+    keys.read_keychain_early()
+    assert keys._early is None  # nothing competes with the window's first frame
+    readers: list[str] = []
+    real_get = chain.get_password
+
+    def get_password(service: str, username: str) -> str | None:
+        readers.append(threading.current_thread().name)
+        return real_get(service, username)
+
+    monkeypatch.setattr(chain, "get_password", get_password)
+    read = keys.saved_key_read()
+    assert read is not None
+    assert readers == []  # not started until asked
+    read.start()
+    read.start()  # once only
+    assert read.result() == SAVED
+    assert read.result() == SAVED
+    assert readers == ["keychain"]
+
+
+def test_no_later_read_when_another_key_wins_or_none_was_saved(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert keys.saved_key_read() is None  # not known yet: the early read's case
+    assert load_key() == KeyInfo(None, "none")
+    assert keys.saved_key_read() is None  # noted: none there
+    save_key(SAVED)
+    monkeypatch.setenv("TWELVELABS_API_KEY", "env-key-not-a-secret")
+    assert keys.saved_key_read() is None
+    monkeypatch.delenv("TWELVELABS_API_KEY")
+    monkeypatch.setattr(keys, "_memory_key", "kept-in-memory-not-a-secret")
+    assert keys.saved_key_read() is None
+    monkeypatch.setattr(keys, "_memory_key", None)
+    assert keys.saved_key_read() is not None
+
+
+def test_a_saved_key_gone_from_the_keychain_reads_as_none(chain: MemoryKeyring) -> None:
+    save_key(SAVED)
+    chain.passwords.clear()  # removed with the OS's own password manager
+    read = keys.saved_key_read()
+    assert read is not None and read.result() is None
+    assert keys.saved_key_read() is None  # and the note says so now

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from uploader_app import config
 
 if TYPE_CHECKING:
+    from uploader_app.keys import KeychainRead
     from uploader_app.sandbox.server import SandboxServer
 
 logger = logging.getLogger(__name__)
@@ -27,12 +28,29 @@ DEMO_SPEED = 30.0
 
 @dataclass(frozen=True)
 class Account:
-    """Where the window sends videos and with which key."""
+    """Where the window sends videos and with which key.
+
+    The key may still be in the keychain, read after the window's first frame
+    (``keys.saved_key_read``): :attr:`key` then waits for the read, so it is taken only where
+    the service is called, off the GUI thread (docs/gui.md, "Start-up").
+    """
 
     base_url: str
-    key: str = field(repr=False)
+    given_key: str | KeychainRead = field(repr=False)
     demo: bool = False
     key_note: str = ""  # said once, e.g. that the key is only kept until the app quits
+
+    @property
+    def key(self) -> str:
+        """The API key; "" when the keychain no longer gave the one this app saved there."""
+        if isinstance(self.given_key, str):
+            return self.given_key
+        return self.given_key.result() or ""
+
+    @property
+    def keychain_read(self) -> KeychainRead | None:
+        """The keychain read this account's key comes from, when it comes from one."""
+        return None if isinstance(self.given_key, str) else self.given_key
 
 
 def demo_listener() -> socket.socket:

@@ -113,8 +113,10 @@ class Stream(QObject):
         self._worker.finished.connect(self._on_worker_finished)
         self._done = False
 
-    def start(self) -> None:
-        if _HELD is not None:
+    def start(self, *, now: bool = False) -> None:
+        """Start the producer, or, while the first frame holds work, queue it; ``now`` starts
+        it anyway (what the held work itself waits for)."""
+        if _HELD is not None and not now:
             _HELD.append(self)
             return
         _RUNNING.add(self)
@@ -165,12 +167,15 @@ def run_in_background(
     on_done: Callable[[T], None],
     on_error: Callable[[BaseException], None],
     parent: QObject | None = None,
+    *,
+    now: bool = False,
 ) -> Stream:
-    """Call ``fn`` in a worker thread; ``on_done(result)`` or ``on_error(exc)`` in this one."""
+    """Call ``fn`` in a worker thread; ``on_done(result)`` or ``on_error(exc)`` in this one.
+    Held while the first frame is drawn, unless ``now`` (see :meth:`Stream.start`)."""
     stream = Stream(lambda _cancel: (fn(),), parent)
     stream.batch.connect(lambda items: on_done(items[0]))
     stream.failed.connect(on_error)
-    stream.start()
+    stream.start(now=now)
     return stream
 
 

@@ -154,6 +154,38 @@ class Session(QObject):
         gc.enable()  # off since the entry point, for the start (__main__.py)
         # Before the window's first connection, which is held until now (docs/network.md).
         network.use_system_trust_store()
+        read = window.account.keychain_read
+        if read is None:
+            self._start_engine(window)
+            return
+        # The key this app saved in the keychain, read now that the window is drawn; the
+        # engine waits for it, so no earlier upload resumes without it (docs/gui.md).
+        read.start()
+        background.run_in_background(
+            read.result,
+            lambda key: self._on_saved_key(window, key),
+            lambda _error: self._on_saved_key(window, None),
+            self,
+            now=True,
+        )
+
+    def _on_saved_key(self, window: MainWindow, key: str | None) -> None:
+        if key or self.window is not window or not window.isVisible():
+            self._start_engine(window)
+            return
+        logger.warning("the keychain gave no API key, though this app saved one there")
+        try:
+            window.stop_sending(
+                "Your API key could not be read from this computer's password store "
+                "(keychain): it may be locked, or the key was removed from it. Unlock the "
+                "keychain and start the app again, or enter your key again.",
+                ("Enter API key…", lambda: window.open_settings(focus_key=True)),
+            )
+        finally:
+            # The files handed over are still checked; the index list says it has no key.
+            background.release()
+
+    def _start_engine(self, window: MainWindow) -> None:
         # Not for a window closed meanwhile, or replaced by another account's: its host has
         # been shut down and must stay so. Started first: the held work needs its engine.
         try:
@@ -299,12 +331,15 @@ def start(
         app.installEventFilter(opened)
     loaded = read_settings()
     settings = loaded.settings
-    info = keys.load_key()
+    saved_key = keys.saved_key_read()
+    info = keys.load_key() if saved_key is None else None
     server: SandboxServer | None = None
     listener: socket.socket | None = None
     account: Account | None = None
     demo_problem = ""
-    if info.key:
+    if saved_key is not None:
+        account = Account(settings.base_url, saved_key)
+    elif info is not None and info.key:
         account = Account(settings.base_url, info.key)
     elif demo or settings.demo_mode:
         try:
