@@ -8,7 +8,7 @@ from pathlib import Path
 
 from uploader_app import crash, network
 from uploader_app.handover import file_address_path, is_web_address
-from uploader_app.validation import pool
+from uploader_app.validation.processes import enable_processes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
         multiprocessing.freeze_support()
     crash.install()
-    pool.enable_processes()
+    enable_processes()
     args = sys.argv[1:] if argv is None else argv
     if opens_window(args):
         # Start-up allocates a lot and frees almost nothing: no garbage collection until the

@@ -33,7 +33,7 @@ from tests.benchmarks.bench_validation import _big_folder, _clips
 from tests.benchmarks.report import print_table
 from tests.e2e.xdisplay import VirtualDisplay, virtual_display
 from tests.media import FFMPEG
-from uploader_app.validation.pool import enable_processes
+from uploader_app.validation.processes import enable_processes
 
 # Qt widgets in this process draw offscreen; the start-up figures use Xvfb processes instead.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

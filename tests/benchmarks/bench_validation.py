@@ -33,8 +33,9 @@ from tests.benchmarks.report import print_table
 from tests.media import VideoSpec, make_big_recording, make_video
 from uploader_app.models import Target
 from uploader_app.validation import pool
-from uploader_app.validation.pool import default_workers, enable_processes
+from uploader_app.validation.pool import default_workers
 from uploader_app.validation.probe import probe_file
+from uploader_app.validation.processes import enable_processes
 from uploader_app.validation.rules import evaluate
 from uploader_app.validation.scan import check_item, scan, walk
 

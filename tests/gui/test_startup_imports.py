@@ -14,7 +14,8 @@ from pathlib import Path
 # requests and urllib3 for the first call to the service (about 20 MB and 50 ms), keyring for
 # the first keychain read, pymediainfo for the first probe, rich for the CLI's tables,
 # multiprocessing for the first big folder's probe processes, hashlib (OpenSSL, 3.5 MB) for the
-# first fingerprint, email.utils (with calendar and locale) for the first answer.
+# first fingerprint, email.utils (with calendar and locale) for the first answer, the probe pool
+# (pickle, concurrent.futures) for the first check.
 LATER = (
     "boto3",
     "botocore",
@@ -31,6 +32,9 @@ LATER = (
     "multiprocessing",
     "hashlib",
     "email",
+    "uploader_app.validation.pool",
+    "pickle",
+    "concurrent.futures",
 )
 
 

@@ -29,8 +29,8 @@ about a second of work; waiting for 0.5 s keeps streams that short on threads. T
 keeps a few slow files (a network drive) from starting a pool they cannot use. Batches of 16
 were at least as fast as 8 and 32 on both workloads; single items were no faster than threads.
 
-Processes are off until :func:`enable_processes` is called, and only entry points guarded by
-``if __name__ == "__main__"`` call it (``uploader_app.__main__.main`` and
+Processes are off until ``processes.enable_processes`` is called, and only entry points guarded
+by ``if __name__ == "__main__"`` call it (``uploader_app.__main__.main`` and
 ``packaging/launch.py``, after ``multiprocessing.freeze_support()``): a spawned worker imports
 the caller's main module, so a library caller or plain script without that guard would be run
 again, in full, by every worker. Library callers, the sandbox and tests stay on threads.
@@ -70,6 +70,7 @@ from concurrent.futures import (
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from uploader_app.config import LOG_FORMAT
+from uploader_app.validation.processes import processes_enabled
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -97,27 +98,6 @@ START_TIMEOUT = 30.0
 
 # Why processes are off for good (a start-up failed hard once), or None.
 _processes_unavailable: str | None = None
-# Whether big streams may use processes at all: only guarded entry points turn it on.
-_processes_enabled = False
-_switch = threading.Lock()
-
-
-def enable_processes(enabled: bool = True) -> bool:
-    """Let big streams move to spawned worker processes; returns the previous setting.
-
-    Call it only from a script's ``if __name__ == "__main__"`` block, after
-    ``multiprocessing.freeze_support()``: every spawned worker imports the main module again,
-    and without the guard it would run the whole program once more.
-    """
-    global _processes_enabled  # one switch for the whole program
-    with _switch:
-        previous, _processes_enabled = _processes_enabled, enabled
-    return previous
-
-
-def processes_enabled() -> bool:
-    with _switch:
-        return _processes_enabled
 
 
 def default_workers() -> int:

@@ -27,7 +27,7 @@ import pytest
 from uploader_app import __main__ as app_main
 from uploader_app import cli, network
 from uploader_app.models import Finding, Target, Verdict
-from uploader_app.validation import pool, scan
+from uploader_app.validation import pool, processes, scan
 from uploader_app.validation.pool import imap_unordered
 
 PARENT = os.getpid()
@@ -87,9 +87,9 @@ def fresh_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     earlier test; item count alone decides (no time guard)."""
     monkeypatch.setattr(pool, "_processes_unavailable", None)
     monkeypatch.setattr(pool, "PROCESS_AFTER", 0.0)
-    was_enabled = pool.enable_processes()
+    was_enabled = processes.enable_processes()
     yield
-    pool.enable_processes(was_enabled)
+    processes.enable_processes(was_enabled)
     assert children_gone(), "a stream left worker processes running"
 
 
@@ -132,7 +132,7 @@ def test_a_quick_stream_never_starts_processes(
 def test_a_large_stream_stays_on_threads_unless_processes_were_enabled(
     spawn_calls: list[int],
 ) -> None:
-    pool.enable_processes(False)  # a library caller, the sandbox, a test: no entry point ran
+    processes.enable_processes(False)  # a library caller, the sandbox, a test: no entry point ran
     results = list(imap_unordered(partial(slow, 0.0005), range(2_000), workers=2))
     assert exactly_once(results)
     assert {pid for _, pid in results} == {PARENT}
@@ -177,11 +177,11 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
 
 
 def test_the_app_entry_point_enables_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    pool.enable_processes(False)
+    processes.enable_processes(False)
     seen: list[bool] = []
 
     def cli_main(argv: list[str]) -> int:
-        seen.append(pool.processes_enabled())
+        seen.append(processes.processes_enabled())
         return 0
 
     monkeypatch.setattr(cli, "main", cli_main)
