@@ -19,8 +19,8 @@ from pytestqt.qtbot import QtBot
 from tests.conftest import TEST_API_KEY
 from uploader_app.api.client import ApiClient
 from uploader_app.gui.account import Account
-from uploader_app.gui.index_picker import NewIndexDialog
 from uploader_app.gui.main_window import MainWindow
+from uploader_app.gui.new_index import NewIndexDialog
 from uploader_app.gui.settings_dialog import SettingsDialog
 from uploader_app.gui.startup import make_host
 from uploader_app.gui.welcome import WelcomeDialog

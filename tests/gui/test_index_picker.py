@@ -9,7 +9,8 @@ from pytestqt.qtbot import QtBot
 from tests.conftest import TEST_API_KEY
 from uploader_app.api.client import ApiClient
 from uploader_app.api.retry import RetryPolicy
-from uploader_app.gui.index_picker import LAST_INDEX_KEY, IndexPicker, NewIndexDialog
+from uploader_app.gui.index_picker import LAST_INDEX_KEY, IndexPicker
+from uploader_app.gui.new_index import NewIndexDialog
 from uploader_app.models import IndexModel
 from uploader_app.sandbox.server import SandboxServer
 

@@ -65,6 +65,7 @@ AFTER_FIRST_FRAME = (
     "uploader_app.gui.settings_dialog",
     "uploader_app.gui.welcome",
     "uploader_app.gui.crash_notice",
+    "uploader_app.gui.new_index",
     "truststore",
     "sqlite3",
     "ssl",

@@ -14,13 +14,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QAbstractSpinBox,
     QApplication,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QStyle,
-    QTextEdit,
     QWidget,
 )
 
@@ -88,6 +85,9 @@ def show_upload(widget: QPushButton, to_send: int, reason: str | None) -> None:
 def focus_unless_typing(widget: QWidget) -> None:
     """Give ``widget`` the focus, unless a person is typing somewhere (a search, an address):
     their next keys, and an Enter, would land on ``widget`` instead."""
+    # Imported here: their classes' enums are not needed for the first frame (docs/gui.md).
+    from PySide6.QtWidgets import QAbstractSpinBox, QPlainTextEdit, QTextEdit  # noqa: PLC0415
+
     current = QApplication.focusWidget()
     if not isinstance(current, QLineEdit | QAbstractSpinBox | QPlainTextEdit | QTextEdit):
         widget.setFocus(Qt.FocusReason.OtherFocusReason)

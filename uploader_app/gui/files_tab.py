@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QDragEnterEvent,
@@ -52,6 +52,8 @@ from uploader_app.models import Finding, Target
 from uploader_app.validation.messages import count
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QUrl
+
     from uploader_app.validation.scan import Candidate
 
 logger = logging.getLogger(__name__)
