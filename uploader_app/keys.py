@@ -139,17 +139,35 @@ def read_keychain_early() -> None:
     Linux) then overlap Qt's own loading instead of following it (docs/gui.md, "Start-up").
     Only when it is not known whether the keychain holds this app's key: with none there is
     nothing to read, and a key this app saved there is read after the window's first frame
-    (:func:`saved_key_read`). Nothing starts when the key comes from the environment.
+    (:func:`saved_key_read`), as at the app's first start (:func:`first_start_read`). Nothing
+    starts when the key comes from the environment.
     """
     global _early  # noqa: PLW0603
     if os.environ.get(ENV_API_KEY, "").strip() or _keychain_state() is not None:
         return
+    if not app_home().exists():
+        return  # a first start: read after its first frame (first_start_read)
     read = KeychainRead()
     with _lock:
         if _early is not None:
             return
         _early = read
     read.start()
+
+
+def first_start_read() -> KeychainRead | None:
+    """The read, not started, for the app's first start here (its folder is not made yet, so
+    nothing is noted): the welcome screen or the demo opens at once, and the keychain is asked
+    after their first frame, for a key an earlier install left there. None otherwise.
+
+    Call it before anything makes the app's folder (the log file does).
+    """
+    if os.environ.get(ENV_API_KEY, "").strip() or app_home().exists():
+        return None
+    with _lock:
+        if _memory_key or _early is not None:
+            return None
+    return KeychainRead()
 
 
 def saved_key_read() -> KeychainRead | None:

@@ -63,6 +63,7 @@ def test_a_video_opened_while_the_welcome_screen_is_up_reaches_the_window(
 
     monkeypatch.setattr(welcome, "WelcomeDialog", Welcome)
     monkeypatch.setattr(keys, "load_key", lambda: keys.KeyInfo(None, "none"))
+    monkeypatch.setattr(keys, "first_start_read", lambda: None)  # no key left anywhere
     session = startup.start(app, [], demo=False)
     assert session is not None and session.window is not None
     window = session.window

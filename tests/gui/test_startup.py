@@ -146,6 +146,59 @@ def test_a_saved_key_the_keychain_no_longer_gives_is_asked_for_again(
     assert opened == [True]
 
 
+def test_a_first_start_opens_the_demo_at_once_and_then_a_key_left_in_the_keychain(
+    qtbot: QtBot,
+    sessions: list[Session],
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No app folder yet: the demo opens without asking the keychain; a key an earlier
+    install left there is found after the first frame and opens the account's window."""
+    import keyring
+
+    keyring.set_password(keys.SERVICE, keys.USERNAME, TEST_API_KEY)
+    monkeypatch.setenv("TWELVELABS_BASE_URL", sandbox.base_url())
+    assert not config.app_home().exists()
+    session = _start(sessions, [], demo=True)
+    demo_window = session.window
+    assert demo_window is not None and demo_window.account.demo
+    qtbot.waitUntil(lambda: session.window is not demo_window, timeout=10_000)
+    window = session.window
+    assert window is not None and not window.account.demo
+    assert window.account.key == TEST_API_KEY
+    qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
+
+
+def test_a_first_start_without_a_key_anywhere_stays_in_the_demo(
+    qtbot: QtBot, sessions: list[Session]
+) -> None:
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None and window.account.demo
+    note = config.app_home() / keys.STATE_FILE
+    qtbot.waitUntil(note.exists, timeout=10_000)
+    assert note.read_text() == "none"
+    assert session.window is window and window.account.demo
+
+
+def test_a_first_start_welcome_screen_takes_a_key_left_in_the_keychain(
+    qtbot: QtBot,
+    sessions: list[Session],
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import keyring
+
+    keyring.set_password(keys.SERVICE, keys.USERNAME, TEST_API_KEY)
+    monkeypatch.setenv("TWELVELABS_BASE_URL", sandbox.base_url())
+    assert not config.app_home().exists()
+    session = _start(sessions, [], demo=False)  # returns once the welcome screen is done
+    window = session.window
+    assert window is not None and not window.account.demo
+    assert window.account.key == TEST_API_KEY
+    qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
+
+
 def test_a_key_entered_in_demo_mode_reopens_the_window_for_the_account(
     qtbot: QtBot, sessions: list[Session], sandbox: SandboxServer
 ) -> None:

@@ -12,7 +12,7 @@ from keyring.backends import fail
 
 from tests.memory_keyring import MemoryKeyring
 from uploader_app import keys
-from uploader_app.config import load_settings
+from uploader_app.config import app_home, load_settings
 from uploader_app.keys import (
     KeyInfo,
     client_settings,
@@ -139,6 +139,9 @@ def test_a_new_key_the_keychain_would_not_keep_wins_over_its_old_one(
 def test_the_early_read_runs_on_its_own_thread_and_is_used_once(
     chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The app has run here (its folder is there), but noted nothing: an upgrade from a
+    # version without the note.
+    app_home().mkdir(parents=True)
     chain.passwords[(keys.SERVICE, keys.USERNAME)] = SAVED
     readers: list[str] = []
     real_get = chain.get_password
@@ -290,3 +293,17 @@ def test_a_saved_key_gone_from_the_keychain_reads_as_none(chain: MemoryKeyring) 
     read = keys.saved_key_read()
     assert read is not None and read.result() is None
     assert keys.saved_key_read() is None  # and the note says so now
+
+
+def test_a_first_start_asks_the_keychain_after_its_window(chain: MemoryKeyring) -> None:
+    """No app folder yet: nothing is read before the window, a key an earlier install left
+    is still found after it (docs/settings.md, "The keychain")."""
+    chain.passwords[(keys.SERVICE, keys.USERNAME)] = SAVED
+    keys.read_keychain_early()
+    assert keys._early is None
+    read = keys.first_start_read()
+    assert read is not None and read.result() == SAVED
+    # The app's folder is made now (the note): a later start is no first start.
+    assert app_home().exists()
+    assert keys.first_start_read() is None
+    assert keys.saved_key_read() is not None

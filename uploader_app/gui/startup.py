@@ -36,6 +36,7 @@ from uploader_app.settings import AppSettings, read_settings, save_settings_file
 if TYPE_CHECKING:
     from uploader_app.jobs.engine import Engine
     from uploader_app.jobs.events import EngineEvent
+    from uploader_app.keys import KeychainRead
     from uploader_app.sandbox.server import SandboxServer
     from uploader_app.store import Store, StoreError
 
@@ -112,9 +113,14 @@ class Session(QObject):
         account: Account,
         demo_server: SandboxServer | None,
         log_file: Path | None = None,
+        *,
+        first_read: KeychainRead | None = None,
     ) -> None:
         super().__init__(app)
         self._log_file = log_file
+        # The app's first start opened the demo without asking the keychain: asked after
+        # the first frame, a key an earlier install left there opens the account.
+        self._first_read = first_read
         self._settings = settings
         self._demo_server = demo_server
         self.window: MainWindow | None = None
@@ -154,6 +160,9 @@ class Session(QObject):
         gc.enable()  # off since the entry point, for the start (__main__.py)
         # Before the window's first connection, which is held until now (docs/network.md).
         network.use_system_trust_store()
+        first_read, self._first_read = self._first_read, None
+        if first_read is not None:
+            _read_after_first_frame(first_read, self._on_key_found, self)
         read = window.account.keychain_read
         if read is None:
             self._start_engine(window)
@@ -168,6 +177,13 @@ class Session(QObject):
             self,
             now=True,
         )
+
+    def _on_key_found(self, key: str) -> None:
+        window = self.window
+        if window is None or not window.account.demo:
+            return  # a key was entered meanwhile
+        logger.info("the keychain holds a key from an earlier install: it is used")
+        self._on_account_changed(Account(self._settings.base_url, key))
 
     def _on_saved_key(self, window: MainWindow, key: str | None) -> None:
         if key or self.window is not window or not window.isVisible():
@@ -316,6 +332,23 @@ def _ignore(_result: object) -> None:
     return None
 
 
+def _read_after_first_frame(
+    read: KeychainRead, found: Callable[[str], None], parent: QObject
+) -> None:
+    """Start ``read`` and call ``found`` with the key it finds, if any, in the GUI thread."""
+    read.start()
+
+    def answered(key: str | None) -> None:
+        if key:
+            found(key)
+
+    background.run_in_background(read.result, answered, _log_read_failure, parent, now=True)
+
+
+def _log_read_failure(error: BaseException) -> None:
+    logger.error("reading the keychain failed: %r", error)
+
+
 def _log_failure(error: BaseException) -> None:
     logger.error("saving the settings failed: %r", error)
 
@@ -325,6 +358,7 @@ def start(
 ) -> Session | None:
     """Show the window (after the welcome screen when no key is known), with ``paths`` in the
     Files tab and ``urls`` in the URL tab; None if the welcome screen was closed."""
+    first_read = keys.first_start_read()  # before the log file makes the app's folder
     log_file = setup_logging()
     opened = file_open.FileOpenFilter(app)
     if file_open.DESKTOP_SENDS_OPEN_EVENTS:
@@ -332,7 +366,7 @@ def start(
     loaded = read_settings()
     settings = loaded.settings
     saved_key = keys.saved_key_read()
-    info = keys.load_key() if saved_key is None else None
+    info = keys.load_key() if saved_key is None and first_read is None else None
     server: SandboxServer | None = None
     listener: socket.socket | None = None
     account: Account | None = None
@@ -360,6 +394,12 @@ def start(
         welcome = first_start.WelcomeDialog(settings.base_url, log_file=log_file)
         if demo_problem:
             welcome.problem_label.setText(demo_problem)
+        if first_read is not None:
+            read, first_read = first_read, None
+            AfterFirstPaint(
+                welcome,
+                lambda: _read_after_first_frame(read, welcome.use_saved_key, welcome),
+            )
         if not welcome.exec() or welcome.account is None:
             if welcome.demo_server is not None:
                 welcome.demo_server.stop()
@@ -369,7 +409,7 @@ def start(
     remember_demo = account.demo and not settings.demo_mode
     if remember_demo:
         settings = replace(settings, demo_mode=True)
-    session = Session(app, settings, account, server, log_file)
+    session = Session(app, settings, account, server, log_file, first_read=first_read)
     if remember_demo:
         # Next start goes straight to demo mode, until a key is entered. Saved after the
         # first frame, with the other held work.

@@ -197,6 +197,14 @@ class WelcomeDialog(QDialog):
         self._set_busy(False)
         self.accept()
 
+    def use_saved_key(self, key: str) -> None:
+        """A key found in the keychain after the screen was shown (left there by an earlier
+        install): used as if entered, unless a key is being checked or the demo starting."""
+        if self._busy or self.account is not None:
+            return
+        self.account = Account(self._base_url, key)
+        self.accept()
+
     @Slot()
     def _start_demo(self) -> None:
         if self._busy:
