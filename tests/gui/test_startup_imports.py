@@ -66,6 +66,7 @@ AFTER_FIRST_FRAME = (
     "uploader_app.gui.welcome",
     "uploader_app.gui.crash_notice",
     "uploader_app.gui.new_index",
+    "uploader_app.gui.progress_delegate",
     "truststore",
     "sqlite3",
     "ssl",

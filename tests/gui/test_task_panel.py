@@ -18,8 +18,9 @@ from tests.gui.conftest import MakeHost, MakeRig, wait_for_state
 from tests.gui.helpers import Recorder, make_job
 from uploader_app.gui.app import dark_palette
 from uploader_app.gui.close_dialog import CloseDialog, close_host
+from uploader_app.gui.progress_delegate import ProgressDelegate
 from uploader_app.gui.task_model import Category, Column
-from uploader_app.gui.task_panel import ProgressDelegate, TaskPanel
+from uploader_app.gui.task_panel import TaskPanel
 from uploader_app.gui.tray import Tray
 from uploader_app.gui.workers import EngineHost
 from uploader_app.jobs.events import JobChanged
@@ -447,3 +448,13 @@ def test_a_list_action_the_full_disk_refuses_says_so_in_words(
     qtbot.waitUntil(panel.notice.isVisible, timeout=5000)
     assert "the disk may be full" in panel.notice.text()
     assert "Free some disk space" in panel.notice.text()
+
+
+def test_the_progress_bars_come_with_the_first_row(qtbot: QtBot, rig: MakeRig) -> None:
+    """The empty list of the first frame needs no bar delegate (docs/gui.md, "Start-up")."""
+    panel = rig().panel
+    assert not isinstance(panel.table.itemDelegateForColumn(Column.PROGRESS), ProgressDelegate)
+    panel.model.apply_events([JobChanged(make_job(904, JobState.UPLOADING, bytes_sent=420))])
+    assert isinstance(panel.table.itemDelegateForColumn(Column.PROGRESS), ProgressDelegate)
+    panel.model.apply_events([JobChanged(make_job(905, JobState.UPLOADING, bytes_sent=42))])
+    assert isinstance(panel.table.itemDelegateForColumn(Column.PROGRESS), ProgressDelegate)

@@ -9,9 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QModelIndex,
-    QPersistentModelIndex,
     QPoint,
-    QRect,
     QSize,
     Qt,
     QUrl,
@@ -25,14 +23,11 @@ from PySide6.QtGui import (
     QFocusEvent,
     QGuiApplication,
     QKeySequence,
-    QPainter,
-    QPalette,
     QShortcut,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QButtonGroup,
     QHBoxLayout,
     QHeaderView,
@@ -41,9 +36,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QStyle,
-    QStyledItemDelegate,
-    QStyleOptionProgressBar,
-    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -53,7 +45,6 @@ from PySide6.QtWidgets import (
 from uploader_app.gui.job_text import Fix, fix_for, reason_words
 from uploader_app.gui.task_model import (
     JOB_ROLE,
-    PROGRESS_ROLE,
     Category,
     Column,
     TaskFilterProxy,
@@ -130,63 +121,6 @@ def _first_fix(jobs: Sequence[Job]) -> Fix | None:
 
 
 _PROBLEM = "That did not work. Try again; if it keeps happening, the log file has the details."
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """Draws a progress bar in the cells that carry one (PROGRESS_ROLE), text elsewhere.
-
-    The percentage sits beside the bar in the list's own text colour, never on the bar: over
-    the fill some styles draw it in a colour that vanishes (white on a light bar, dark on a
-    dark one).
-    """
-
-    def parts(self, option: QStyleOptionViewItem) -> tuple[QRect, QRect]:
-        """Where the bar and the percentage go in this cell."""
-        rect: QRect = option.rect
-        room = option.fontMetrics.horizontalAdvance("100%") + 6
-        inner = rect.adjusted(2, 3, -2, -3)
-        text = QRect(inner.right() - room + 1, rect.top(), room, rect.height())
-        bar = QRect(inner.left(), inner.top(), max(0, inner.width() - room - 2), inner.height())
-        return bar, text
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        percent = index.data(PROGRESS_ROLE)
-        if percent is None:
-            super().paint(painter, option, index)
-            return
-        # The row's background (selection, alternate colour) first, as for any other cell.
-        background = QStyleOptionViewItem(option)
-        self.initStyleOption(background, index)
-        background.text = ""
-        widget = option.widget
-        style = widget.style() if widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
-        bar_rect, text_rect = self.parts(option)
-        bar = QStyleOptionProgressBar()
-        bar.rect = bar_rect
-        bar.palette = option.palette
-        bar.minimum = 0
-        bar.maximum = 100
-        bar.progress = int(percent)
-        bar.textVisible = False
-        # Qt 6 reads the orientation from this flag; without it the bar is drawn upright.
-        bar.state = option.state | QStyle.StateFlag.State_Horizontal
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        painter.save()
-        painter.setPen(option.palette.color(role))
-        painter.drawText(
-            text_rect,
-            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-            f"{percent}%",
-        )
-        painter.restore()
 
 
 class TaskTable(QTableView):
@@ -335,7 +269,9 @@ class TaskPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
-        self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
+        # The bars' delegate comes with the first rows: its classes (style options, painter)
+        # are not needed for the empty list of the first frame (docs/gui.md, "Start-up").
+        self.model.rowsInserted.connect(self._draw_bars)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._show_menu)
         self.table.files_dropped.connect(self.files_dropped)
@@ -364,6 +300,12 @@ class TaskPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.details)
         layout.addLayout(self.buttons)
+
+    def _draw_bars(self) -> None:
+        from uploader_app.gui.progress_delegate import ProgressDelegate  # noqa: PLC0415
+
+        self.model.rowsInserted.disconnect(self._draw_bars)
+        self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
 
     def _build_actions(self) -> None:
         # The fix for what stops the selected row (a key, an index, the plan), first in line;
