@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtTest import QTest
@@ -26,7 +27,7 @@ from uploader_app.gui.startup import make_host
 from uploader_app.gui.task_model import Column
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
-from uploader_app.models import Finding, Job, JobState, Target, Verdict
+from uploader_app.models import Finding, IndexModel, Job, JobState, Target, Verdict
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
 from uploader_app.store import StoreWriteError
@@ -397,6 +398,29 @@ def test_a_row_whose_index_is_gone_offers_another_index(
     assert panel.model.job_at(0).index_id == chosen.id
     # The gone index stopped every upload; sending elsewhere is acting on it.
     qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.READY], timeout=60_000)
+
+
+def test_an_index_deleted_on_the_service_leaves_send_to_when_an_upload_learns_it(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+        gone = client.create_index("A soon gone", [IndexModel("marengo3.0", ("visual",))])
+    window = make_window(sandbox)
+    assert window.picker.current == gone  # first by name
+    requests.delete(
+        f"{sandbox.base_url()}/indexes/{gone.id}", headers={"x-api-key": TEST_API_KEY}, timeout=10
+    ).raise_for_status()
+    window.host.engine.add_findings(_checked(video("a.mp4")), gone.id)
+    window.host.wake()
+    qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.NEEDS_ATTENTION], timeout=30_000)
+    # Nobody pressed refresh or the row's fix: "Send to" no longer names the gone index.
+    qtbot.waitUntil(lambda: gone.id not in [i.id for i in window.picker.indexes], timeout=5_000)
+    current = window.picker.current
+    assert current is not None and current.id != gone.id
+    assert window.picker.combo.currentText() == current.name
+    assert "A soon gone is no longer on the service" in window.picker.status_label.text()
+    qtbot.waitUntil(window.picker.refresh_button.isEnabled, timeout=10_000)
+    assert gone.id not in [i.id for i in window.picker.indexes]
 
 
 def test_a_row_whose_key_was_refused_offers_a_new_key(

@@ -34,6 +34,7 @@ from uploader_app.gui.background import Stream
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
 from uploader_app.gui.job_text import (
+    INDEX_MISSING,
     KEY_PROBLEMS,
     STORE_RETRY_HINT,
     STORE_UNWRITABLE,
@@ -632,7 +633,11 @@ class MainWindow(QMainWindow):
         if isinstance(event, JobChanged):
             self._totals_dirty = True
             self._note_job(event.job)
+            if event.job.error_code == INDEX_MISSING:
+                self.picker.forget(event.job.index_id)  # "Send to" must not name it any more
         elif isinstance(event, BatchProblem):
+            if event.code == INDEX_MISSING:
+                self.picker.refresh()
             full_disk = event.code == STORE_UNWRITABLE
             # The command line's hint says to start the uploads again; here a button does it.
             hint = STORE_RETRY_HINT if full_disk else event.hint
