@@ -170,6 +170,41 @@ def test_size_splitter_and_tab_are_remembered(
     assert again.tabs.currentIndex() == 1
 
 
+def test_the_tabs_built_on_first_show_hold_their_minimum_from_the_start(
+    qtbot: QtBot, qsettings: QSettings
+) -> None:
+    """Showing the URL or Manifest tab for the first time neither moves the splitter dragged
+    to its limit nor widens the window: the limits they bring held before they were built."""
+    account = Account("http://127.0.0.1:9/v1.3", TEST_API_KEY)
+    settings = AppSettings(base_url=account.base_url)
+    window = MainWindow(account, settings, make_host(account, settings), qsettings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    before = window.tabs.minimumSizeHint(), window.minimumSizeHint()
+    window.resize(window.minimumSizeHint())  # as narrow and short as the window goes
+    window.splitter.setSizes([0, 10_000])  # the tabs dragged to their smallest
+    QApplication.processEvents()
+    sizes, size = window.splitter.sizes(), window.size()
+    for number in (1, 2):
+        window.tabs.setCurrentIndex(number)
+        QApplication.processEvents()
+        assert window.splitter.sizes() == sizes
+        assert window.size() == size
+    assert window._url_tab is not None and window._manifest_tab is not None
+    assert (window.tabs.minimumSizeHint(), window.minimumSizeHint()) == before
+    # The reservation is what the built tabs need (this platform's font and style), a line or
+    # a character at most over it: not a guess that leaves them squeezed or wastes room.
+    metrics = window.fontMetrics()
+    for page, tab in (
+        (window._url_page, window._url_tab),
+        (window._manifest_page, window._manifest_tab),
+    ):
+        need, held = tab.minimumSizeHint(), page.minimumSize()
+        assert need.width() <= held.width() <= need.width() + metrics.averageCharWidth()
+        assert need.height() <= held.height() <= need.height() + metrics.height()
+
+
 def test_a_refused_key_shows_not_connected(
     qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
 ) -> None:
