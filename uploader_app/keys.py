@@ -235,28 +235,38 @@ def save_key(key: str) -> KeyInfo:
     return KeyInfo(key, "memory")
 
 
-def delete_key() -> bool:
-    """Forget the key in the keychain and in memory; True when one was there. The environment
-    variable is not ours to remove; callers tell the user when it is still set."""
+@dataclass(frozen=True)
+class Removal:
+    """What :func:`delete_key` did. ``removed``: a key was there (keychain or memory) and is
+    gone; ``keychain_reached`` False: the keychain could not be asked, so one saved there stays."""
+
+    removed: bool
+    keychain_reached: bool = True
+
+
+def delete_key() -> Removal:
+    """Forget the key in the keychain and in memory. The environment variable is not ours to
+    remove; callers tell the user when it is still set."""
     global _memory_key  # noqa: PLW0603
     with _lock:
         removed = _memory_key is not None
         _memory_key = None
     if not keychain_available():
-        _remember_keychain(_NONE)
-        return removed
+        # Out of reach for this run only, maybe, like a locked one: it may still hold a key,
+        # so noting "none" would hide that key at every later start (docs/settings.md).
+        return Removal(removed, keychain_reached=False)
     import keyring.errors  # noqa: PLC0415 - loaded by keychain_available()
 
     try:
         keyring.delete_password(SERVICE, USERNAME)
     except keyring.errors.PasswordDeleteError:
         _remember_keychain(_NONE)
-        return removed  # nothing was saved there
+        return Removal(removed)  # nothing was saved there
     except Exception as exc:
         logger.warning("the keychain could not delete the key: %s", exc)
-        return removed
+        return Removal(removed, keychain_reached=False)
     _remember_keychain(_NONE)
-    return True
+    return Removal(removed=True)
 
 
 def client_settings(settings: AppSettings | None = None) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import requests
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -112,3 +113,60 @@ def test_new_index_with_a_taken_name_says_why(
     assert dialog.problem_label.text().startswith("The index was not created.")
     assert "name" in dialog.problem_label.text().lower()
     assert dialog.created is None
+
+
+def _delete(sandbox: SandboxServer, index_id: str) -> None:
+    requests.delete(
+        f"{sandbox.base_url()}/indexes/{index_id}", headers={"x-api-key": TEST_API_KEY}, timeout=10
+    ).raise_for_status()
+
+
+def test_an_index_gone_from_the_service_leaves_the_list_at_once_and_says_so(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+        gone = client.create_index("A soon gone", [IndexModel("marengo3.0", ("visual",))])
+    picker = _picker(qtbot, qsettings, sandbox.base_url())
+    with qtbot.waitSignal(picker.index_changed, timeout=10_000):
+        picker.refresh()
+    assert picker.current == gone  # first by name
+    _delete(sandbox, gone.id)
+    with qtbot.waitSignal(picker.index_changed, timeout=1_000) as changed:
+        picker.forget(gone.id)  # before any listing: nothing waits on the network
+    assert changed.args[0].name == "Demo - Marengo (search)"
+    assert gone.id not in [i.id for i in picker.indexes]
+    said = "The index A soon gone is no longer on the service: videos now go to Demo - Marengo"
+    assert picker.status_label.text().startswith(said)
+    qtbot.waitUntil(picker.refresh_button.isEnabled, timeout=10_000)  # listed again
+    assert [picker.combo.itemText(i) for i in range(picker.combo.count())] == [
+        "Demo - Marengo (search)",
+        "Demo - Pegasus (analyze)",
+    ]
+    assert picker.status_label.text().startswith(said)  # the listing keeps the words
+    picker.combo.setCurrentIndex(1)  # the person chose: the words have done their work
+    assert picker.status_label.text() == ""
+
+
+def test_a_refresh_asked_for_during_a_listing_lists_again_after_it(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    """A listing under way may have started before the index was deleted: the refresh asked
+    for meanwhile (the engine's news of the gone index) must not be dropped."""
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as api:
+        gone = api.create_index("A soon gone", [IndexModel("marengo3.0", ("visual",))])
+    listings: list[str] = []
+
+    def client() -> ApiClient:
+        listings.append("listed")
+        return ApiClient(sandbox.base_url(), TEST_API_KEY)
+
+    picker = IndexPicker(client, qsettings)
+    qtbot.addWidget(picker)
+    picker.refresh()
+    _delete(sandbox, gone.id)
+    picker.refresh()  # while the first listing, which may still name it, is under way
+    qtbot.waitUntil(
+        lambda: len(listings) == 2 and picker.refresh_button.isEnabled(), timeout=15_000
+    )
+    assert gone.id not in [i.id for i in picker.indexes]
+    assert picker.current is not None and picker.current.name == "Demo - Marengo (search)"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtTest import QTest
@@ -26,7 +27,7 @@ from uploader_app.gui.startup import make_host
 from uploader_app.gui.task_model import Column
 from uploader_app.jobs.engine import Totals
 from uploader_app.jobs.events import BatchProblem, BatchProblemCleared, JobChanged
-from uploader_app.models import Finding, Job, JobState, Target, Verdict
+from uploader_app.models import Finding, IndexModel, Job, JobState, Target, Verdict
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.settings import AppSettings
 from uploader_app.store import StoreWriteError
@@ -167,6 +168,41 @@ def test_size_splitter_and_tab_are_remembered(
     assert again.size() == window.size()
     assert again.splitter.sizes() == sizes
     assert again.tabs.currentIndex() == 1
+
+
+def test_the_tabs_built_on_first_show_hold_their_minimum_from_the_start(
+    qtbot: QtBot, qsettings: QSettings
+) -> None:
+    """Showing the URL or Manifest tab for the first time neither moves the splitter dragged
+    to its limit nor widens the window: the limits they bring held before they were built."""
+    account = Account("http://127.0.0.1:9/v1.3", TEST_API_KEY)
+    settings = AppSettings(base_url=account.base_url)
+    window = MainWindow(account, settings, make_host(account, settings), qsettings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    before = window.tabs.minimumSizeHint(), window.minimumSizeHint()
+    window.resize(window.minimumSizeHint())  # as narrow and short as the window goes
+    window.splitter.setSizes([0, 10_000])  # the tabs dragged to their smallest
+    QApplication.processEvents()
+    sizes, size = window.splitter.sizes(), window.size()
+    for number in (1, 2):
+        window.tabs.setCurrentIndex(number)
+        QApplication.processEvents()
+        assert window.splitter.sizes() == sizes
+        assert window.size() == size
+    assert window._url_tab is not None and window._manifest_tab is not None
+    assert (window.tabs.minimumSizeHint(), window.minimumSizeHint()) == before
+    # The reservation is what the built tabs need (this platform's font and style), a line or
+    # a character at most over it: not a guess that leaves them squeezed or wastes room.
+    metrics = window.fontMetrics()
+    for page, tab in (
+        (window._url_page, window._url_tab),
+        (window._manifest_page, window._manifest_tab),
+    ):
+        need, held = tab.minimumSizeHint(), page.minimumSize()
+        assert need.width() <= held.width() <= need.width() + metrics.averageCharWidth()
+        assert need.height() <= held.height() <= need.height() + metrics.height()
 
 
 def test_a_refused_key_shows_not_connected(
@@ -397,6 +433,29 @@ def test_a_row_whose_index_is_gone_offers_another_index(
     assert panel.model.job_at(0).index_id == chosen.id
     # The gone index stopped every upload; sending elsewhere is acting on it.
     qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.READY], timeout=60_000)
+
+
+def test_an_index_deleted_on_the_service_leaves_send_to_when_an_upload_learns_it(
+    qtbot: QtBot, make_window: MakeWindow, sandbox: SandboxServer, video: Callable[..., Path]
+) -> None:
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+        gone = client.create_index("A soon gone", [IndexModel("marengo3.0", ("visual",))])
+    window = make_window(sandbox)
+    assert window.picker.current == gone  # first by name
+    requests.delete(
+        f"{sandbox.base_url()}/indexes/{gone.id}", headers={"x-api-key": TEST_API_KEY}, timeout=10
+    ).raise_for_status()
+    window.host.engine.add_findings(_checked(video("a.mp4")), gone.id)
+    window.host.wake()
+    qtbot.waitUntil(lambda: _jobs_in(window) == [JobState.NEEDS_ATTENTION], timeout=30_000)
+    # Nobody pressed refresh or the row's fix: "Send to" no longer names the gone index.
+    qtbot.waitUntil(lambda: gone.id not in [i.id for i in window.picker.indexes], timeout=5_000)
+    current = window.picker.current
+    assert current is not None and current.id != gone.id
+    assert window.picker.combo.currentText() == current.name
+    assert "A soon gone is no longer on the service" in window.picker.status_label.text()
+    qtbot.waitUntil(window.picker.refresh_button.isEnabled, timeout=10_000)
+    assert gone.id not in [i.id for i in window.picker.indexes]
 
 
 def test_a_row_whose_key_was_refused_offers_a_new_key(

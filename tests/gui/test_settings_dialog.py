@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import keyring
 import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
+from tests.memory_keyring import MemoryKeyring
 from uploader_app import keys
 from uploader_app.gui.settings_dialog import Saved, SettingsDialog, version_text
 from uploader_app.sandbox.server import SandboxServer
@@ -79,6 +81,23 @@ def test_a_new_key_is_tested_before_anything_is_saved(qtbot: QtBot, sandbox: San
     assert saved is not None and saved.key == TEST_API_KEY
     assert keys.load_key().key == TEST_API_KEY
     assert load_settings_file().concurrent_uploads == 3
+
+
+def test_forget_key_with_the_keychain_locked_says_the_key_stays(qtbot: QtBot) -> None:
+    keys.save_key(TEST_API_KEY)
+    chain = keyring.get_keyring()
+    assert isinstance(chain, MemoryKeyring)
+    dialog = _dialog(qtbot, AppSettings())
+    chain.broken = True  # locked after the dialog read the key
+    dialog.remove_key_button.click()
+    qtbot.waitUntil(dialog.test_button.isEnabled)
+    assert dialog.key_status.text() == (
+        "The password store (keychain) could not be reached, so no key saved in it was "
+        "removed. Unlock it, then remove the key again."
+    )
+    assert dialog.remove_key_button.isEnabled()
+    chain.broken = False
+    assert keys.load_key().key == TEST_API_KEY
 
 
 def test_forget_key_removes_it(qtbot: QtBot) -> None:

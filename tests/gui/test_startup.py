@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import socket
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -226,12 +227,15 @@ def test_a_key_entered_while_the_demo_loads_stops_the_demo(
 
     demo_window.account_changed.emit(Account(sandbox.base_url(), TEST_API_KEY))
 
+    last = [0.0]
+
     def demo_port_closed() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except OSError:
-            return True
-        return False
+        # Each look leaves a connection in the port's queue until the sandbox serves: five a
+        # second at most, so a slow start never fills the queue (whose timeouts said nothing).
+        if time.monotonic() - last[0] < 0.2:
+            return False
+        last[0] = time.monotonic()
+        return _refused(port)
 
     qtbot.waitUntil(demo_port_closed, timeout=20_000)
     assert session.demo_server is None
@@ -283,10 +287,14 @@ def _port_of(base_url: str) -> int:
 
 
 def _refused(port: int) -> bool:
+    """Nothing listens on ``port``: only a refusal says so. A connection that times out (the
+    queue of a port still open is full) says nothing."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
+    except ConnectionRefusedError:
         return True
+    except OSError:
+        return False
     return False
 
 

@@ -139,6 +139,22 @@ def test_logout_removes_the_saved_key_and_names_the_variable(
     assert "TWELVELABS_API_KEY is still set" in captured.err
 
 
+def test_logout_with_the_keychain_locked_says_nothing_was_removed_and_keeps_the_key(
+    chain: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys.save_key(TEST_API_KEY)
+    chain.broken = True
+    assert main(["logout"]) == 0  # docs/cli.md: logout exits 0
+    captured = capsys.readouterr()
+    assert "No API key was saved" not in captured.out + captured.err
+    assert "Signed out" not in captured.out
+    assert "could not be reached, so no key saved in it was removed" in captured.err
+    assert "run logout again" in captured.err
+    chain.broken = False
+    # Not noted as empty: the next start still asks the keychain, and finds the key.
+    assert keys.load_key() == keys.KeyInfo(TEST_API_KEY, "keychain")
+
+
 def test_indexes_lists_with_the_saved_key_and_the_settings_address(
     served: SandboxServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,7 @@ connection reuse is exercised; it closes them where an answer cannot be trusted 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -72,6 +73,21 @@ def test_stopping_closes_kept_connections(start_sandbox: StartSandbox) -> None:
     # The pooled connection is closed with the server, not answered by a stopped sandbox.
     with pytest.raises(requests.exceptions.ConnectionError):
         api.get("/indexes")
+
+
+def test_stop_returns_for_a_server_listened_on_but_never_served(tmp_path: Path) -> None:
+    """socketserver's shutdown() waits for a serve loop that nothing will run: stop() used to
+    hang for good, the window's thread with it, and the port handed over stayed open."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = SandboxServer(tmp_path / "sandbox", listener=listener)
+    server.listen()
+    stopper = threading.Thread(target=server.stop, daemon=True)
+    stopper.start()
+    stopper.join(timeout=10)
+    assert not stopper.is_alive()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def test_answers_on_a_kept_connection_are_not_held_back(sandbox: SandboxServer) -> None:

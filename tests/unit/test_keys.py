@@ -11,10 +11,11 @@ import pytest
 from keyring.backends import fail
 
 from tests.memory_keyring import MemoryKeyring
-from uploader_app import keys
+from uploader_app import config, keys
 from uploader_app.config import app_home, load_settings
 from uploader_app.keys import (
     KeyInfo,
+    Removal,
     client_settings,
     delete_key,
     keychain_available,
@@ -64,7 +65,7 @@ def test_without_a_keychain_the_key_is_kept_in_memory_and_said_so() -> None:
     assert info == KeyInfo(SAVED, "memory")
     assert "forgotten when the app quits" in info.where
     assert load_key() == KeyInfo(SAVED, "memory")
-    assert delete_key() is True
+    assert delete_key() == Removal(removed=True, keychain_reached=False)
     assert load_key() == KeyInfo(None, "none")
 
 
@@ -74,14 +75,14 @@ def test_a_locked_keychain_falls_back_to_memory_without_raising(chain: MemoryKey
     assert load_key().source == "none"
     assert save_key(SAVED) == KeyInfo(SAVED, "memory")
     assert load_key() == KeyInfo(SAVED, "memory")
-    delete_key()  # logs, never raises
+    assert delete_key() == Removal(removed=True, keychain_reached=False)  # logs, never raises
     assert load_key().source == "none"
 
 
 def test_delete_forgets_the_key_everywhere(chain: MemoryKeyring) -> None:
-    assert delete_key() is False  # nothing saved yet: fine
+    assert delete_key() == Removal(removed=False)  # nothing saved yet: fine
     save_key(SAVED)
-    assert delete_key() is True
+    assert delete_key() == Removal(removed=True)
     assert chain.passwords == {}
     assert load_key().source == "none"
 
@@ -191,7 +192,7 @@ def test_a_saved_key_is_read_at_the_next_start_and_a_deleted_one_is_not_asked_fo
     assert load_key().key is None
     save_key(SAVED)
     assert load_key() == KeyInfo(SAVED, "keychain")
-    assert delete_key() is True
+    assert delete_key() == Removal(removed=True)
     chain.passwords[(keys.SERVICE, keys.USERNAME)] = "put-there-by-another-program"
     # Deleted by this app: it keeps no key there, so it does not look.
     assert load_key() == KeyInfo(None, "none")
@@ -229,6 +230,26 @@ def test_a_keychain_out_of_reach_for_one_run_does_not_hide_the_saved_key(
         away.setattr(keys, "keychain_available", lambda: False)
         assert load_key() == KeyInfo(None, "none")
     assert load_key() == KeyInfo(SAVED, "keychain")
+
+
+@pytest.mark.parametrize("why", ["locked", "out of reach"])
+def test_a_delete_that_cannot_reach_the_keychain_does_not_hide_the_key_it_holds(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, why: str
+) -> None:
+    """Nothing was removed from a keychain that could not be asked: the key saved there must
+    still be found once it can be (was noted "none", so never asked again)."""
+    save_key(SAVED)
+    with monkeypatch.context() as away:
+        if why == "locked":
+            chain.broken = True
+        else:
+            away.setattr(keys, "keychain_available", lambda: False)
+        assert delete_key() == Removal(removed=False, keychain_reached=False)
+    chain.broken = False
+    assert (config.app_home() / keys.STATE_FILE).read_text() == "saved"
+    assert load_key() == KeyInfo(SAVED, "keychain")
+    assert delete_key() == Removal(removed=True)  # reachable again: it goes
+    assert load_key() == KeyInfo(None, "none")
 
 
 def test_a_key_saved_when_the_note_cannot_be_rewritten_is_still_found(

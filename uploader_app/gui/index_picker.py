@@ -70,6 +70,9 @@ class IndexPicker(QWidget):
         self._indexes: list[Index] = []
         self._api_version = "v1.3"
         self._loading = False
+        self._again = False  # a refresh asked for while one was under way
+        # Said until the person chooses: the index chosen before is gone from the service.
+        self._gone_note = ""
         self._build()
 
     def _build(self) -> None:
@@ -162,10 +165,14 @@ class IndexPicker(QWidget):
     @Slot()
     def refresh(self) -> None:
         if self._loading:
+            # The listing under way may have started before what asked for this one (an index
+            # deleted meanwhile): one more follows it.
+            self._again = True
             return
         self._loading = True
         self.refresh_button.setEnabled(False)
-        self.status_label.setText("Looking up your indexes…")
+        if not self._gone_note:  # those words stay until the person chooses
+            self.status_label.setText("Looking up your indexes…")
         factory = self._client_factory
         run_in_background(lambda: list_indexes(factory), self._on_listed, self._on_failed, self)
 
@@ -176,8 +183,19 @@ class IndexPicker(QWidget):
 
         dialog = NewIndexDialog(self._client_factory, self._api_version, self)
         if dialog.exec() and dialog.created is not None:
+            self._gone_note = ""  # the person chose where the videos go
             self._state.setValue(LAST_INDEX_KEY, dialog.created.id)
             self._show([*self._indexes, dialog.created], dialog.created.id)
+
+    def forget(self, index_id: str) -> None:
+        """The service said this index is gone (an upload to it, or the engine's check): it
+        leaves the list now, and the list is asked for again (other indexes may be gone too)."""
+        if index_id not in (i.id for i in self._indexes):
+            return  # already gone from the list: every row to it says so, one listing is enough
+        current = self.current
+        wanted = current.id if current is not None and current.id != index_id else ""
+        self._show([i for i in self._indexes if i.id != index_id], wanted)
+        self.refresh()
 
     def _on_listed(self, listing: Listing) -> None:
         self._loading = False
@@ -185,6 +203,7 @@ class IndexPicker(QWidget):
         self._api_version = listing.api_version
         wanted = self.current.id if self.current else self._state.value(LAST_INDEX_KEY, "")
         self._show(listing.indexes, str(wanted or ""))
+        self._refresh_again()
 
     def _on_failed(self, error: BaseException) -> None:
         self._loading = False
@@ -192,6 +211,12 @@ class IndexPicker(QWidget):
         words = problem_text(error)
         self.status_label.setText(f"Could not list your indexes. {words}")
         self.listing_failed.emit(words)
+        self._refresh_again()
+
+    def _refresh_again(self) -> None:
+        if self._again:
+            self._again = False
+            self.refresh()
 
     def _show(self, indexes: list[Index], wanted: str) -> None:
         before = self.current
@@ -203,10 +228,12 @@ class IndexPicker(QWidget):
         ids = [i.id for i in self._indexes]
         self.combo.setCurrentIndex(ids.index(wanted) if wanted in ids else 0)
         self.combo.blockSignals(False)
-        if not self._indexes:
-            self.status_label.setText("No index yet: create one with New index… to send videos.")
-        else:
-            self.status_label.setText("")
+        if before is not None and before.id not in ids:
+            # Not chosen by the person: another index now takes the videos, so it is said.
+            then = f"videos now go to {self.current.name}" if self.current else "none is left"
+            self._gone_note = f"The index {before.name} is no longer on the service: {then}."
+        empty = "" if self._indexes else "No index yet: create one with New index… to send videos."
+        self.status_label.setText(" ".join(part for part in (self._gone_note, empty) if part))
         self._describe()
         self.listed.emit(ids)
         if self.current != before:
@@ -214,6 +241,9 @@ class IndexPicker(QWidget):
 
     @Slot(int)
     def _on_chosen(self, _number: int) -> None:
+        if self._gone_note:
+            self._gone_note = ""
+            self.status_label.setText("")
         index = self.current
         if index is not None:
             self._state.setValue(LAST_INDEX_KEY, index.id)

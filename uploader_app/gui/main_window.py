@@ -8,6 +8,7 @@ a worker, and follows the engine's events (docs/ux.md, "The main window, top to 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -34,6 +35,7 @@ from uploader_app.gui.background import Stream
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.index_picker import IndexPicker
 from uploader_app.gui.job_text import (
+    INDEX_MISSING,
     KEY_PROBLEMS,
     STORE_RETRY_HINT,
     STORE_UNWRITABLE,
@@ -69,6 +71,12 @@ COLUMNS_KEY = "window/task_columns"
 TOTALS_INTERVAL_MS = 1000  # the status bar's figures: once a second is plenty for a person
 # A job in these states has not put (and will not put) its file in the index.
 UNSENT_STATES = frozenset({JobState.REJECTED, JobState.CANCELLED})
+# The smallest sizes of the URL and Manifest tabs (their button rows, their stacked parts), in
+# the font's average character widths and line heights: their pages hold them from the start,
+# so the window and the splitter keep the limits the tabs bring when built on first show, and
+# showing one moves nothing (docs/gui.md, "Start-up"). A test measures them on the built tabs.
+URL_TAB_MINIMUM = (41.9, 17.3)
+MANIFEST_TAB_MINIMUM = (95.4, 13.8)
 
 
 class MainWindow(QMainWindow):
@@ -209,8 +217,8 @@ class MainWindow(QMainWindow):
         # The URL and Manifest tabs are built into their pages when first shown or used, so
         # the first frame loads neither them nor the checks behind them (docs/gui.md,
         # "Start-up").
-        self._url_page = _page("urlPage")
-        self._manifest_page = _page("manifestPage")
+        self._url_page = _page("urlPage", URL_TAB_MINIMUM)
+        self._manifest_page = _page("manifestPage", MANIFEST_TAB_MINIMUM)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("sourceTabs")
         self.tabs.setAccessibleName("What to send")
@@ -382,6 +390,9 @@ class MainWindow(QMainWindow):
         layout = page.layout()
         assert layout is not None
         layout.addWidget(tab)
+        # The page's own minimum wins over its layout's: never below what the tab needs (a
+        # font or style other than the one the reservation was measured with).
+        page.setMinimumSize(page.minimumSize().expandedTo(tab.minimumSizeHint()))
         page.setFocusProxy(tab)  # keyboard focus given to the page goes into the tab
 
     @Slot(int)
@@ -632,7 +643,11 @@ class MainWindow(QMainWindow):
         if isinstance(event, JobChanged):
             self._totals_dirty = True
             self._note_job(event.job)
+            if event.job.error_code == INDEX_MISSING:
+                self.picker.forget(event.job.index_id)  # "Send to" must not name it any more
         elif isinstance(event, BatchProblem):
+            if event.code == INDEX_MISSING:
+                self.picker.refresh()
             full_disk = event.code == STORE_UNWRITABLE
             # The command line's hint says to start the uploads again; here a button does it.
             hint = STORE_RETRY_HINT if full_disk else event.hint
@@ -759,9 +774,15 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def _page(name: str) -> QWidget:
+def _page(name: str, minimum: tuple[float, float]) -> QWidget:
+    """An empty page for a tab built later, holding ``minimum`` (in the font's average
+    character widths and line heights) from the start."""
     page = QWidget()
     page.setObjectName(name)
+    metrics = page.fontMetrics()
+    page.setMinimumSize(
+        math.ceil(minimum[0] * metrics.averageCharWidth()), math.ceil(minimum[1] * metrics.height())
+    )
     layout = QVBoxLayout(page)
     layout.setContentsMargins(0, 0, 0, 0)
     return page

@@ -284,8 +284,16 @@ class SettingsDialog(QDialog):
         self._set_busy(True)
         run_in_background(keys.delete_key, self._on_forgotten, self._on_test_failed, self)
 
-    def _on_forgotten(self, _result: object) -> None:
+    def _on_forgotten(self, removal: keys.Removal) -> None:
         self._set_busy(False)
+        if not removal.keychain_reached:
+            # A key saved there stays: the button stays, for when the keychain is unlocked.
+            forgot = "The key kept in memory was forgotten, but the" if removal.removed else "The"
+            self.key_status.setText(
+                f"{forgot} password store (keychain) could not be reached, so no key saved "
+                "in it was removed. Unlock it, then remove the key again."
+            )
+            return
         self._key_info = KeyInfo(None, "none")
         self.key_status.setText("The key was removed from this computer.")
         self.remove_key_button.setEnabled(False)

@@ -87,8 +87,17 @@ def run_login(args: argparse.Namespace) -> int:
 def run_logout(args: argparse.Namespace) -> int:
     """Forget the saved key. The environment variable is the shell's, so it is only named."""
     # Asked of the keychain itself: load_key() would name the variable and hide a saved key.
-    removed = delete_key()
-    print("Signed out: the saved API key was removed." if removed else "No API key was saved.")
+    removal = delete_key()
+    if not removal.keychain_reached:
+        # Not "no key was saved": one may well be there, and stays (docs/cli.md, "logout").
+        _say(
+            "The password store (keychain) could not be reached, so no key saved in it was "
+            "removed. Unlock it (or run this in your desktop session), then run logout again."
+        )
+    elif removal.removed:
+        print("Signed out: the saved API key was removed.")
+    else:
+        print("No API key was saved.")
     if os.environ.get(ENV_API_KEY, "").strip():
         _say(f"{ENV_API_KEY} is still set in this shell; unset it to stop using that key.")
     return EXIT_OK

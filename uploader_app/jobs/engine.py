@@ -192,6 +192,8 @@ class Engine:
         # Leases the job list refused to let go of (a full disk): try_store_again frees them,
         # or their uploads would wait for the lease to run out after the disk is freed.
         self._unreleased: dict[int, str] = {}
+        # Writes refused so far: Try again lifts the stop only if none was refused meanwhile.
+        self._store_failures = 0
         self._bandwidth = Bandwidth(settings.bandwidth_cap)
         # Kept in the store too: a second run over a big folder does not read it again.
         self._fingerprints = FingerprintCache(store=store)
@@ -260,11 +262,14 @@ class Engine:
         """Lift the stop a job list that could not be saved put on every upload (a full disk),
         once space may be free: the uploads it held are claimed again. Any other problem, and
         jobs someone paused, are left as they are; a disk still full stops them again at the
-        first write. False when the job list was not what stopped them."""
+        first write. True when the stop was lifted; False when the job list was not what
+        stopped them, or a write was refused again (here or meanwhile in another thread)."""
         with self._lock:
-            if self._problem is None or self._problem.code != STORE_PROBLEM[0]:
+            problem = self._problem
+            if problem is None or problem.code != STORE_PROBLEM[0]:
                 return False
             held = dict(self._unreleased)
+            failures = self._store_failures
         try:
             for job_id, worker in held.items():
                 self.store.release(job_id, worker)  # a job taken over meanwhile is left
@@ -272,10 +277,18 @@ class Engine:
                     self._unreleased.pop(job_id, None)
         except StoreWriteError as error:
             self._store_failed(error)  # still full: the stop stays
-            return True
-        self._clear_problem()
-        self.wake_poller()
-        return True
+            return False
+        with self._lock:
+            # Checked and cleared in one step: a write another thread had refused meanwhile
+            # (the disk full again) keeps the stop, and so does a problem raised in its place
+            # (a refused key), which is not the job list's to lift.
+            lifted = self._problem is problem and self._store_failures == failures
+            if lifted:
+                self._problem = None
+        if lifted:
+            self._emit(BatchProblemCleared())
+            self.wake_poller()
+        return lifted
 
     def _clear_problem(self) -> None:
         with self._lock:
@@ -582,6 +595,8 @@ class Engine:
 
     def _store_failed(self, error: StoreWriteError) -> None:
         logger.error("the job list could not be saved: %s", error)
+        with self._lock:
+            self._store_failures += 1
         self._raise_problem(*STORE_PROBLEM)
 
     def _after_failure(self, job_id: int, failure: Exception) -> None:

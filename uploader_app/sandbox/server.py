@@ -262,7 +262,10 @@ class SandboxServer:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            # shutdown() waits for serve_forever's loop to end: for ever when no thread will
+            # ever run it (listen() without start(), or a start cut off before its thread).
+            if self._thread is not None and self._thread.is_alive():
+                self._server.shutdown()
             self._server.server_close()
             # Kept-alive connections would otherwise outlive the server and be answered by
             # a stopped sandbox.
