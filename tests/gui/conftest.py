@@ -66,12 +66,19 @@ def first_index(server: SandboxServer) -> str:
 
 @pytest.fixture
 def make_host(tmp_path: Path, qtbot: QtBot) -> Iterator[MakeHost]:
-    """``make_host(server, uploads=2, store=..., **settings)``: a started host; every host is
-    shut down (keeping its jobs) after the test."""
+    """``make_host(server, uploads=2, store=..., grace=1.0, **settings)``: a started host; every
+    host is shut down (keeping its jobs) after the test. A paused or stopped upload's request
+    is looked for over ``grace`` seconds before it is sent again, 1 s as in the engine tests
+    (the app's 15 s made each such test wait them out)."""
     hosts: list[EngineHost] = []
 
     def make(
-        server: SandboxServer, *, uploads: int = 2, store: Path | None = None, **settings: Any
+        server: SandboxServer,
+        *,
+        uploads: int = 2,
+        store: Path | None = None,
+        grace: float = 1.0,
+        **settings: Any,
     ) -> EngineHost:
         path = store or tmp_path / "jobs.sqlite3"
         config = EngineOptions(concurrent_uploads=uploads, **settings)
@@ -82,6 +89,7 @@ def make_host(tmp_path: Path, qtbot: QtBot) -> Iterator[MakeHost]:
                 config,
                 lambda: ApiClient(server.base_url(), TEST_API_KEY),
                 on_event=on_event,
+                grace=grace,
             )
 
         host = EngineHost(make_engine, uploads=uploads)

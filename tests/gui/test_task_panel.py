@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from uploader_app.gui.task_model import Category, Column
 from uploader_app.gui.task_panel import ProgressDelegate, TaskPanel
 from uploader_app.gui.tray import Tray
 from uploader_app.gui.workers import EngineHost
+from uploader_app.jobs.engine import EngineOptions
 from uploader_app.jobs.events import JobChanged
 from uploader_app.models import Finding, JobState, Verdict
 from uploader_app.store import StoreWriteError
@@ -31,6 +33,14 @@ PanelFor = Callable[[EngineHost], TaskPanel]
 # Slow enough that a person (a test) can act while the bytes move: ~300 KB at 60 KB/s.
 SLOW = 60_000
 SLOW_CLIP = {"width": 1280, "height": 720, "duration": 10.0}
+
+
+def lift_cap(host: EngineHost) -> None:
+    """Take the speed limit off, as saving the settings does: the limit is there only so the
+    test can act mid-upload, and the rest of the upload need not crawl."""
+    settings = host.engine.settings
+    assert isinstance(settings, EngineOptions)  # the rig's (tests/gui/conftest.py)
+    host.engine.settings = replace(settings, bandwidth_cap=None)
 
 
 def select(panel: TaskPanel, *job_ids: int) -> None:
@@ -88,6 +98,7 @@ def test_stop_and_try_again_from_the_list(
     qtbot.waitUntil(panel.retry_action.isEnabled, timeout=2000)
     assert panel.model.index(0, Column.STATE).data() == "Stopped"
 
+    lift_cap(r.host)
     panel.table.setFocus()
     QTest.keyClick(panel.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     wait_for_state(qtbot, panel, job.id, JobState.READY)
@@ -110,6 +121,7 @@ def test_pause_keeps_the_bytes_and_resume_continues(
     assert panel.resume_action.isEnabled()
     assert paused.bytes_sent >= 0
 
+    lift_cap(r.host)
     panel.resume_action.trigger()
     wait_for_state(qtbot, panel, job.id, JobState.READY)
 
