@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,13 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import MakeHost, MakeRig, wait_for_state
 from tests.gui.helpers import Recorder, make_job
+from tests.integration.engine.support import lift_cap
 from uploader_app.gui.app import dark_palette
 from uploader_app.gui.close_dialog import CloseDialog, close_host
 from uploader_app.gui.task_model import Category, Column
 from uploader_app.gui.task_panel import ProgressDelegate, TaskPanel
 from uploader_app.gui.tray import Tray
 from uploader_app.gui.workers import EngineHost
-from uploader_app.jobs.engine import EngineOptions
 from uploader_app.jobs.events import JobChanged
 from uploader_app.models import Finding, JobState, Verdict
 from uploader_app.store import StoreWriteError
@@ -33,14 +32,6 @@ PanelFor = Callable[[EngineHost], TaskPanel]
 # Slow enough that a person (a test) can act while the bytes move: ~300 KB at 60 KB/s.
 SLOW = 60_000
 SLOW_CLIP = {"width": 1280, "height": 720, "duration": 10.0}
-
-
-def lift_cap(host: EngineHost) -> None:
-    """Take the speed limit off, as saving the settings does: the limit is there only so the
-    test can act mid-upload, and the rest of the upload need not crawl."""
-    settings = host.engine.settings
-    assert isinstance(settings, EngineOptions)  # the rig's (tests/gui/conftest.py)
-    host.engine.settings = replace(settings, bandwidth_cap=None)
 
 
 def select(panel: TaskPanel, *job_ids: int) -> None:
@@ -98,7 +89,7 @@ def test_stop_and_try_again_from_the_list(
     qtbot.waitUntil(panel.retry_action.isEnabled, timeout=2000)
     assert panel.model.index(0, Column.STATE).data() == "Stopped"
 
-    lift_cap(r.host)
+    lift_cap(r.host.engine)
     panel.table.setFocus()
     QTest.keyClick(panel.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     wait_for_state(qtbot, panel, job.id, JobState.READY)
@@ -121,7 +112,7 @@ def test_pause_keeps_the_bytes_and_resume_continues(
     assert panel.resume_action.isEnabled()
     assert paused.bytes_sent >= 0
 
-    lift_cap(r.host)
+    lift_cap(r.host.engine)
     panel.resume_action.trigger()
     wait_for_state(qtbot, panel, job.id, JobState.READY)
 
