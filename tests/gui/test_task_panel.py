@@ -308,6 +308,7 @@ def test_tray_ring_follows_the_batch_and_clears_when_it_ends(
     [job] = r.add(video("ring.mp4", **SLOW_CLIP))
     qtbot.waitUntil(lambda: any(s is not None and s > 0 for s in shares), timeout=20_000)
     assert "on their way" in tray.icon.toolTip()
+    lift_cap(r.host.engine)
     wait_for_state(qtbot, r.panel, job.id, JobState.READY)
     qtbot.waitUntil(lambda: tray.percent is None, timeout=5000)
     assert tray.icon.toolTip() == "Video Indexing Uploader"
