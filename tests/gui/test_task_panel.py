@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import MakeHost, MakeRig, wait_for_state
 from tests.gui.helpers import Recorder, make_job
+from tests.integration.engine.support import lift_cap
 from uploader_app.gui.app import dark_palette
 from uploader_app.gui.close_dialog import CloseDialog, close_host
 from uploader_app.gui.progress_delegate import ProgressDelegate
@@ -89,6 +90,7 @@ def test_stop_and_try_again_from_the_list(
     qtbot.waitUntil(panel.retry_action.isEnabled, timeout=2000)
     assert panel.model.index(0, Column.STATE).data() == "Stopped"
 
+    lift_cap(r.host.engine)
     panel.table.setFocus()
     QTest.keyClick(panel.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     wait_for_state(qtbot, panel, job.id, JobState.READY)
@@ -111,6 +113,7 @@ def test_pause_keeps_the_bytes_and_resume_continues(
     assert panel.resume_action.isEnabled()
     assert paused.bytes_sent >= 0
 
+    lift_cap(r.host.engine)
     panel.resume_action.trigger()
     wait_for_state(qtbot, panel, job.id, JobState.READY)
 
@@ -306,6 +309,7 @@ def test_tray_ring_follows_the_batch_and_clears_when_it_ends(
     [job] = r.add(video("ring.mp4", **SLOW_CLIP))
     qtbot.waitUntil(lambda: any(s is not None and s > 0 for s in shares), timeout=20_000)
     assert "on their way" in tray.icon.toolTip()
+    lift_cap(r.host.engine)
     wait_for_state(qtbot, r.panel, job.id, JobState.READY)
     qtbot.waitUntil(lambda: tray.percent is None, timeout=5000)
     assert tray.icon.toolTip() == "Video Indexing Uploader"

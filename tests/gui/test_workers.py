@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QCoreApplication, QThread
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import StartSandbox
 from tests.gui.conftest import MakeHost, first_index
+from uploader_app.jobs import poller
 from uploader_app.jobs.events import JobChanged
 from uploader_app.models import JobState
 
@@ -68,3 +70,20 @@ def test_one_off_calls_report_back_on_the_gui_thread(
     qtbot.waitUntil(lambda: bool(results and errors), timeout=5000)
     assert results == [(False, True)]  # ran off the GUI thread, answered on it
     assert errors == [("disk full", True)]
+
+
+def test_a_job_that_reaches_the_service_is_looked_at_without_waiting_out_the_pollers_rest(
+    qtbot: QtBot,
+    start_sandbox: StartSandbox,
+    make_host: MakeHost,
+    video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With nothing on the service the poller rests (2 s); a minute here, so only a wake at
+    # the job's arrival on the service lets it reach ready within the wait below.
+    monkeypatch.setattr(poller, "IDLE", 60.0)
+    server = start_sandbox()
+    host = make_host(server)
+    [job] = host.engine.add_paths([video("clip.mp4")], first_index(server))
+    host.wake()
+    qtbot.waitUntil(lambda: host.engine.job(job.id).state is JobState.READY, timeout=20_000)

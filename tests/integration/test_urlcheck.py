@@ -100,7 +100,9 @@ def test_too_long_and_too_small_remote_videos_are_refused_before_sending(
 def test_without_range_support_only_type_and_size_are_judged(
     video: Callable[..., Path], folder: Path, plain: str
 ) -> None:
-    clip = _put(video, folder, "talk.mp4", duration=600.0, fps=10.0, width=320, height=240)
+    # Two minutes (1.5 MB, index at the end) are about six blocks; ten cost a 10 s encode.
+    clip = _put(video, folder, "talk.mp4", duration=120.0, fps=10.0, width=320, height=240)
+    assert clip.stat().st_size > 4 * urlcheck.BLOCK
     found = check_url(f"{plain}/talk.mp4", URL_TARGET)
     # Too small a picture, but unknowable from the first block: passed on, and the message
     # says who checks the rest.

@@ -38,6 +38,7 @@ ERROR_WAIT = 5.0
 JOIN_TIMEOUT_MS = 10_000
 # Jobs in these states have not reached the service yet: closing the window asks about them.
 UNSENT = frozenset({JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.PAUSED})
+_WAKE_ON = frozenset({JobState.QUEUED, JobState.ON_SERVICE})
 
 
 class _LoopWorker(QObject):
@@ -267,7 +268,10 @@ class EngineHost(QObject):
             first = len(self._incoming) == 1
         if first:
             self._arrived.emit()
-        if isinstance(event, JobChanged) and event.job.state is JobState.QUEUED:
+        # A queued job wakes the uploaders; a job that reached the service wakes the poller for
+        # its quick first look (Engine.wait_poll), as the command line's runner is: it slept
+        # out its idle wait (2 s) before.
+        if isinstance(event, JobChanged) and event.job.state in _WAKE_ON:
             self.wake()
 
     @Slot()

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,14 @@ def make_engine(
         retry_delay=retry_delay,
         keep_awake=False,
     )
+
+
+def lift_cap(engine: Engine) -> None:
+    """Take the speed limit off, as saving the settings does: a test's limit is there only so
+    it can act mid-upload, and the rest of the upload need not crawl."""
+    settings = engine.settings
+    assert isinstance(settings, EngineOptions)  # make_engine's, and the GUI tests' hosts
+    engine.settings = replace(settings, bandwidth_cap=None)
 
 
 def index_id(sandbox: SandboxServer, version: str = "v1.3") -> str:

@@ -13,6 +13,7 @@ from tests.integration.engine.support import (
     Events,
     client_factory,
     index_id,
+    lift_cap,
     make_engine,
     running,
     wait_until,
@@ -53,6 +54,7 @@ def test_pause_resume_and_cancel_act_within_a_second(
         sent = [e.sent for e in events.of(JobProgress) if e.job_id == job_a.id]
         time.sleep(0.5)
         assert [e.sent for e in events.of(JobProgress) if e.job_id == job_a.id] == sent
+        lift_cap(engine)
         engine.resume([job_a.id])
         assert runner.wait(timeout=60)
     assert engine.job(job_a.id).state is JobState.READY
@@ -95,6 +97,7 @@ def test_vanished_renamed_and_growing_files_fail_alone_with_a_reason(
         wait_until(lambda: _uploading(engine, jobs[2].id) or stop.is_set(), timeout=60)
         with growing.open("ab") as fh:
             fh.write(b"\0" * 1000)
+        lift_cap(engine)
 
     grower = threading.Thread(target=grow)
     grower.start()
