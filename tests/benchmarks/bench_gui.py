@@ -244,16 +244,18 @@ class _StallMeter:
     the code that caused it (printed to stderr by :meth:`report`).
     """
 
-    def __init__(self, late: float = 0.025) -> None:
+    def __init__(self, late: float = 0.025, *, bare: bool = False) -> None:
+        """``bare``: run the bare ticker beside this meter (see ``_BARE_TICKER``); it is up
+        before the first gap starts."""
         from PySide6.QtCore import QTimer
 
+        self.bare = _BareTicker() if bare else None
         self.gaps: list[float] = []
         self.ends: list[float] = []
         self.gap_cpu: list[float] = []
         self.gap_wait: list[float] = []
         self.gap_process_cpu: list[float] = []
         self.stalls: list[tuple[float, str]] = []
-        self.bare: _BareTicker | None = None
         self._late = late
         self._gui = threading.get_ident()
         self._last = time.perf_counter()
@@ -289,11 +291,6 @@ class _StallMeter:
                 frame = sys._current_frames().get(self._gui)
                 where = "".join(traceback.format_stack(frame, limit=12)) if frame else "?"
                 self.stalls.append((behind, where))
-
-    def with_bare(self) -> _StallMeter:
-        """Run the bare ticker beside this meter (see ``_BARE_TICKER``)."""
-        self.bare = _BareTicker()
-        return self
 
     def stop(self) -> float:
         self._timer.stop()
@@ -428,7 +425,7 @@ def _stall_under_load(uploads: int, clips: int) -> list[Row]:
             _spin_until(lambda: len(idle.gaps) >= 400, 30)  # about two seconds of nothing
             idle_stall = idle.stop()
 
-            busy = _StallMeter().with_bare()
+            busy = _StallMeter(bare=True)
             load = os.getloadavg()[0]
             started = time.perf_counter()
             host.start()
