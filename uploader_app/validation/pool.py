@@ -164,12 +164,17 @@ def _lower_priority() -> None:
     try:
         if sys.platform == "win32":
             import ctypes  # noqa: PLC0415 - only worker processes on Windows need it
+            from ctypes import wintypes  # noqa: PLC0415
 
-            kernel32 = ctypes.windll.kernel32
-            if not kernel32.SetPriorityClass(
-                kernel32.GetCurrentProcess(), _BELOW_NORMAL_PRIORITY_CLASS
-            ):
-                raise ctypes.WinError()
+            # Typed, so the process handle is passed whole on 64-bit Windows (ctypes would
+            # pass a plain int).
+            kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+            kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+            kernel32.SetPriorityClass.argtypes = (wintypes.HANDLE, wintypes.DWORD)
+            kernel32.SetPriorityClass.restype = wintypes.BOOL
+            process = kernel32.GetCurrentProcess()
+            if not kernel32.SetPriorityClass(process, _BELOW_NORMAL_PRIORITY_CLASS):
+                raise ctypes.WinError(ctypes.get_last_error())
         else:
             os.nice(WORKER_NICENESS)
     except OSError as exc:
