@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -17,7 +19,8 @@ from pytestqt.qtbot import QtBot
 from uploader_app.gui import files_tab
 from uploader_app.gui.files_tab import FilesTab
 from uploader_app.gui.findings_model import Column
-from uploader_app.models import Index, IndexModel, Target, Verdict
+from uploader_app.models import Finding, Index, IndexModel, Target, Verdict
+from uploader_app.validation import pool, scan
 from uploader_app.validation.scan import Candidate
 
 
@@ -266,3 +269,27 @@ def test_enter_on_a_focused_button_presses_that_button_not_upload(
     with qtbot.assertNotEmitted(tab.upload_requested):
         QTest.keyClick(tab.clear_button, Qt.Key.Key_Return)
     assert tab.model.rowCount() == 0
+
+
+def test_the_check_probes_on_one_thread_fewer_than_the_cores(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The probes' threads share the window's process; one core stays the window's (docs/gui.md,
+    # "The GUI thread while uploads run"). Worker processes, when they take over, use them all.
+    monkeypatch.setattr(pool, "default_workers", lambda: 3)
+    threads: set[str] = set()
+    real = scan.check_item
+
+    def recording(item: Candidate | Finding, target: Target, api_version: str | None) -> Finding:
+        threads.add(threading.current_thread().name)
+        time.sleep(0.002)
+        return real(item, target, api_version)
+
+    monkeypatch.setattr(scan, "check_item", recording)
+    for n in range(30):
+        (tmp_path / f"{n}.txt").write_text("not a video")
+
+    out = list(files_tab.check_files([tmp_path], [], Target(), None, threading.Event()))
+
+    assert len([o for o in out if isinstance(o, Finding)]) == 30
+    assert len(threads) == 2

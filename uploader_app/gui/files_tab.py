@@ -77,7 +77,7 @@ def check_files(
     sees the whole list and a true "Checking 10 of 10,000" at once.
     """
     # The checks load with the first files, not with the window (docs/gui.md, "Start-up").
-    from uploader_app.validation.pool import imap_unordered  # noqa: PLC0415
+    from uploader_app.validation.pool import default_workers, imap_unordered  # noqa: PLC0415
     from uploader_app.validation.scan import Candidate, check_item, walk  # noqa: PLC0415
     from uploader_app.validation.subtitles import find_subtitle  # noqa: PLC0415
 
@@ -92,7 +92,11 @@ def check_files(
         items.append(Candidate(row.path, row.relative, row.explicit, find_subtitle(row.path)))
     yield FLUSH  # every row on screen now, even if the first probe takes seconds
     work = partial(check_item, target=target, api_version=api_version)
-    yield from imap_unordered(work, items, cancel=cancel)
+    # Probe threads share this process with the window: one core fewer than the worker
+    # processes (which run at a lower priority), so the window always has a core of its own
+    # (docs/gui.md, "The GUI thread while uploads run").
+    in_window = max(1, default_workers() - 1)
+    yield from imap_unordered(work, items, thread_workers=in_window, cancel=cancel)
 
 
 def local_paths(urls: Iterable[QUrl]) -> list[Path]:

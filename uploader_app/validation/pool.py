@@ -49,6 +49,11 @@ up are terminated. Workers log at the parent's root level, to stderr.
 
 Items are pulled from the input only as workers free up, so a 10,000-file folder walk is never
 read ahead in full.
+
+Worker processes lower their own CPU priority as they start (``WORKER_NICENESS``): they fill
+every core, and the process that started them (the window, its uploads) must still get a core
+at once. A caller that shares its process with a window can ask for fewer threads than workers
+(``thread_workers``) for the same reason.
 """
 
 from __future__ import annotations
@@ -95,6 +100,11 @@ BATCH_SIZE = 16
 PROCESS_QUEUE_DEPTH = 4
 # A spawned pool whose workers have not answered by then is given up (seconds).
 START_TIMEOUT = 30.0
+# Worker processes run this far below normal CPU priority (POSIX nice; "below normal" on
+# Windows): they fill every core, and the window and the uploads must still get one at once
+# (docs/validation.md, "Worker processes yield the CPU").
+WORKER_NICENESS = 10
+_BELOW_NORMAL_PRIORITY_CLASS = 0x4000  # Windows' SetPriorityClass value
 
 # Why processes are off for good (a start-up failed hard once), or None.
 _processes_unavailable: str | None = None
@@ -113,14 +123,42 @@ def spawn_process_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_set_up_worker_logging,
+        initializer=_set_up_worker,
         initargs=(logging.getLogger().getEffectiveLevel(),),
     )
 
 
-def _set_up_worker_logging(level: int) -> None:
-    """In a new worker: a spawned process starts with no handlers, so warnings would be lost."""
+def _set_up_worker(level: int) -> None:
+    """In a new worker: logging (a spawned process starts with no handlers, so warnings would
+    be lost) and a lower CPU priority."""
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    _lower_priority()
+
+
+def _lower_priority() -> None:
+    """Lower this process's CPU priority, so it yields to the process that started it.
+
+    A worker that cannot (a platform or sandbox that refuses) keeps normal priority: the scan
+    is still right, only the window may stutter while it runs.
+    """
+    try:
+        if sys.platform == "win32":
+            import ctypes  # noqa: PLC0415 - only worker processes on Windows need it
+            from ctypes import wintypes  # noqa: PLC0415
+
+            # Typed, so the process handle is passed whole on 64-bit Windows (ctypes would
+            # pass a plain int).
+            kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+            kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+            kernel32.SetPriorityClass.argtypes = (wintypes.HANDLE, wintypes.DWORD)
+            kernel32.SetPriorityClass.restype = wintypes.BOOL
+            process = kernel32.GetCurrentProcess()
+            if not kernel32.SetPriorityClass(process, _BELOW_NORMAL_PRIORITY_CLASS):
+                raise ctypes.WinError(ctypes.get_last_error())
+        else:
+            os.nice(WORKER_NICENESS)
+    except OSError as exc:
+        logger.debug("worker process kept normal priority (%s)", exc)
 
 
 def imap_unordered(
@@ -128,9 +166,14 @@ def imap_unordered(
     items: Iterable[T],
     *,
     workers: int | None = None,
+    thread_workers: int | None = None,
     cancel: threading.Event | None = None,
 ) -> Generator[R, None, None]:
     """``func`` over ``items`` on threads, then on processes too, results in completion order.
+
+    ``workers`` processes (default: one per core), and ``thread_workers`` threads in this
+    process until they take over (default: as many; the window asks for fewer, so that the
+    probes leave it a core).
 
     Stops pulling new items once ``cancel`` is set; closing the iterator early cancels the
     work not yet started. ``func`` must not raise: an exception is re-raised here. A big stream
@@ -145,7 +188,8 @@ def imap_unordered(
     on_processes = False
     threads: set[Future[R]] = set()
     batches: dict[Future[_Batch[R]], list[T]] = {}
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="probe") as executor:
+    on_threads = max(1, thread_workers or count)
+    with ThreadPoolExecutor(max_workers=on_threads, thread_name_prefix="probe") as executor:
         try:
             while True:
                 cancelled = cancel is not None and cancel.is_set()
@@ -160,7 +204,7 @@ def imap_unordered(
                     ):
                         batches[lane.submit(func, batch)] = batch
                 else:
-                    while len(threads) < count * QUEUE_DEPTH and (one := feed.take(1)):
+                    while len(threads) < on_threads * QUEUE_DEPTH and (one := feed.take(1)):
                         threads.add(executor.submit(func, one[0]))
                 if (
                     may_spawn

@@ -206,6 +206,47 @@ def test_a_large_stream_moves_to_worker_processes_and_runs_each_item_once() -> N
     assert workers_ran >= 150  # all new items went to the processes once they were up
 
 
+def niceness(n: int) -> tuple[int, int]:
+    """The item and the CPU niceness of the process that ran it (POSIX)."""
+    where(n)  # as long as the other items, so the workers are up before the stream ends
+    return n, os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX niceness")
+def test_worker_processes_run_below_the_parents_priority() -> None:
+    # Workers fill every core; the window's process (its GUI thread, the uploads) and the
+    # threads probing in it keep their priority (docs/validation.md).
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    seen: set[int] = set()
+    results = []
+    in_worker = threading.Event()
+    for n, nice in imap_unordered(niceness, until(in_worker.is_set), workers=2):
+        results.append(n)
+        seen.add(nice)
+        if nice != own:
+            in_worker.set()
+    assert sorted(results) == list(range(len(results)))
+    assert seen == {own, min(19, own + pool.WORKER_NICENESS)}
+
+
+def test_thread_workers_caps_the_threads_in_this_process(spawn_calls: list[int]) -> None:
+    names: set[str] = set()
+
+    def named(n: int) -> int:
+        names.add(threading.current_thread().name)
+        time.sleep(0.001)
+        return n
+
+    results = list(
+        imap_unordered(named, range(pool.PROCESS_THRESHOLD), workers=3, thread_workers=1)
+    )
+    assert sorted(results) == list(range(pool.PROCESS_THRESHOLD))
+    assert len(names) == 1
+    names.clear()
+    list(imap_unordered(named, range(pool.PROCESS_THRESHOLD), workers=3))
+    assert len(names) == 3  # by default, as many threads as workers
+
+
 def test_cancel_on_processes_waits_only_for_the_batches_running(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
