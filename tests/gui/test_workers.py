@@ -10,11 +10,15 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QThread
 from pytestqt.qtbot import QtBot
 
-from tests.conftest import StartSandbox
+from tests.conftest import TEST_API_KEY, StartSandbox
 from tests.gui.conftest import MakeHost, first_index
+from uploader_app.api.client import ApiClient
+from uploader_app.gui import workers
 from uploader_app.jobs import poller
+from uploader_app.jobs.engine import Engine
 from uploader_app.jobs.events import JobChanged
-from uploader_app.models import JobState
+from uploader_app.models import Job, JobState, SourceKind
+from uploader_app.store import NewJob, Store
 
 
 def test_events_come_out_on_the_gui_thread_and_uploads_follow_the_setting(
@@ -87,3 +91,49 @@ def test_a_job_that_reaches_the_service_is_looked_at_without_waiting_out_the_pol
     [job] = host.engine.add_paths([video("clip.mp4")], first_index(server))
     host.wake()
     qtbot.waitUntil(lambda: host.engine.job(job.id).state is JobState.READY, timeout=20_000)
+
+
+def test_news_from_the_service_does_not_send_the_upload_workers_to_the_job_list(
+    qtbot: QtBot,
+    start_sandbox: StartSandbox,
+    make_host: MakeHost,
+    video: Callable[..., Path],
+    *,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the poller wants to hear that a job is on the service: every status the poller
+    reads (validating, indexing...) is such news, and waking the upload workers for each one
+    had them each open a write transaction on the job list, against the poller's own writes,
+    once per status of every video of a batch."""
+    monkeypatch.setattr(workers, "IDLE_WAIT", 60.0)  # no claim but the first, unless woken
+    claims: list[str] = []
+    claim = Engine.claim_upload
+
+    def counted(engine: Engine, worker: str) -> Job | None:
+        claims.append(worker)
+        return claim(engine, worker)
+
+    monkeypatch.setattr(Engine, "claim_upload", counted)
+    server = start_sandbox(speed=0.001)  # the videos stay in progress on the service
+    index = first_index(server)
+    path = tmp_path / "jobs.sqlite3"
+    store = Store(path)
+    with ApiClient(server.base_url(), TEST_API_KEY) as client:
+        for n in range(3):
+            task = client.create_task_from_file(index, video("clip.mp4"), filename=f"c{n}.mp4")
+            new = NewJob(SourceKind.FILE, f"/v/c{n}.mp4", index, dedup_key=str(n))
+            [(job, _)] = store.add([new])
+            # A word the service never says: the poller's first look reports a change.
+            store.update(job.id, state=JobState.ON_SERVICE, task_id=task.id, server_status="sent")
+    news: list[int] = []
+
+    def heard(event: object) -> None:
+        if isinstance(event, JobChanged) and event.job.state is JobState.ON_SERVICE:
+            news.append(event.job.id)
+
+    host = make_host(server, uploads=2, store=path)
+    host.event.connect(heard)
+    qtbot.waitUntil(lambda: len(set(news)) == 3, timeout=10_000)
+    qtbot.wait(300)
+    assert len(claims) == 2  # each upload worker's first look for work, and no more

@@ -38,7 +38,6 @@ ERROR_WAIT = 5.0
 JOIN_TIMEOUT_MS = 10_000
 # Jobs in these states have not reached the service yet: closing the window asks about them.
 UNSENT = frozenset({JobState.QUEUED, JobState.CHECKING, JobState.UPLOADING, JobState.PAUSED})
-_WAKE_ON = frozenset({JobState.QUEUED, JobState.ON_SERVICE})
 
 
 class _LoopWorker(QObject):
@@ -268,11 +267,18 @@ class EngineHost(QObject):
             first = len(self._incoming) == 1
         if first:
             self._arrived.emit()
-        # A queued job wakes the uploaders; a job that reached the service wakes the poller for
-        # its quick first look (Engine.wait_poll), as the command line's runner is: it slept
-        # out its idle wait (2 s) before.
-        if isinstance(event, JobChanged) and event.job.state in _WAKE_ON:
+        if not isinstance(event, JobChanged):
+            return
+        if event.job.state is JobState.QUEUED:
             self.wake()
+        elif event.job.state is JobState.ON_SERVICE:
+            # The poller only, for its quick first look (Engine.wait_poll), as the command
+            # line's runner is (it slept out its idle wait before). Every status the poller
+            # reads is such news: waking the upload workers too cost each a write on the job
+            # list per status of every video.
+            for worker, _ in self._workers:
+                if isinstance(worker, PollWorker):
+                    worker.wake()
 
     @Slot()
     def _deliver(self) -> None:

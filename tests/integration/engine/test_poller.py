@@ -15,7 +15,9 @@ from tests.integration.engine.support import client_factory, index_id, make_engi
 from tests.media import VideoSpec, make_video
 from uploader_app.api.client import ApiClient
 from uploader_app.api.types import Page, PageInfo, parse_task
+from uploader_app.jobs import poller as poller_module
 from uploader_app.jobs.poller import Poller, _Status
+from uploader_app.jobs.poller import interval_for as app_interval_for  # before any test patches it
 from uploader_app.models import Job, JobState, SourceKind, Task, TaskStatus
 from uploader_app.sandbox.server import SandboxServer
 from uploader_app.store import NewJob, Store
@@ -170,6 +172,15 @@ def test_the_interval_grows_while_a_video_indexes(tmp_path: Path) -> None:
         not_before = store.internals(job.id).not_before
         assert not_before is not None
         assert not_before - now == pytest.approx(15.0, abs=1.0)
+
+
+def test_the_app_looks_at_a_new_video_every_second_then_less_often() -> None:
+    """The suite looks at young tasks every 0.2 s (tests/conftest.py): this is the app's own
+    schedule, which no other test in this process sees (docs/engine.md, "Polling")."""
+    assert poller_module.interval_for is not app_interval_for  # the suite's, for the others
+    assert [app_interval_for(age) for age in (0, 29.9, 30, 299.9, 300, 86_400)] == [
+        1.0, 1.0, 5.0, 5.0, 15.0, 15.0
+    ]  # fmt: skip
 
 
 def test_the_budget_counts_every_request_the_engine_polls_with(
