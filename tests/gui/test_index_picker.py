@@ -220,6 +220,24 @@ def test_a_listing_read_before_an_index_was_gone_does_not_bring_it_back(
     assert picker.current is not None and picker.current.name == "Demo - Marengo (search)"
 
 
+def test_an_index_gone_before_the_first_listing_arrives_is_not_offered(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+        gone = client.create_index("A soon gone", [IndexModel("marengo3.0", ("visual",))])
+    held = _HeldListing(monkeypatch)
+    picker = _picker(qtbot, qsettings, sandbox.base_url())
+    held.hold()
+    picker.refresh()  # the window's first listing
+    assert held.read.wait(timeout=10)
+    _delete(sandbox, gone.id)
+    picker.forget(gone.id)  # an upload resumed at start learnt it: the list is still empty
+    held.go.set()
+    qtbot.waitUntil(picker.refresh_button.isEnabled, timeout=15_000)
+    assert gone.id not in [i.id for i in picker.indexes]
+    assert picker.current is not None and picker.current.name == "Demo - Marengo (search)"
+
+
 def test_an_index_created_while_a_listing_is_read_stays_chosen(
     qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -223,10 +223,10 @@ class IndexPicker(QWidget):
     def forget(self, index_id: str) -> None:
         """The service said this index is gone (an upload to it, or the engine's check): it
         leaves the list now, and the list is asked for again (other indexes may be gone too)."""
+        if self._loading:  # the listing under way may name it (the first one, say)
+            self._gone_since.add(index_id)
         if index_id not in (i.id for i in self._indexes):
             return  # already gone from the list: every row to it says so, one listing is enough
-        if self._loading:
-            self._gone_since.add(index_id)
         current = self.current
         wanted = current.id if current is not None and current.id != index_id else ""
         self._show([i for i in self._indexes if i.id != index_id], wanted)
