@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 import requests
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
@@ -10,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from tests.conftest import TEST_API_KEY
 from uploader_app.api.client import ApiClient
 from uploader_app.api.retry import RetryPolicy
+from uploader_app.gui import index_picker
 from uploader_app.gui.index_picker import LAST_INDEX_KEY, IndexPicker
 from uploader_app.gui.new_index import NewIndexDialog
 from uploader_app.models import IndexModel
@@ -170,3 +174,112 @@ def test_a_refresh_asked_for_during_a_listing_lists_again_after_it(
     )
     assert gone.id not in [i.id for i in picker.indexes]
     assert picker.current is not None and picker.current.name == "Demo - Marengo (search)"
+
+
+class _HeldListing:
+    """Listings that wait, once read, until let go: one under way while the person acts."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.read = threading.Event()
+        self.go = threading.Event()
+        self.go.set()
+        real = index_picker.list_indexes
+
+        def held(factory: index_picker.ClientFactory) -> index_picker.Listing:
+            listing = real(factory)
+            self.read.set()
+            assert self.go.wait(timeout=30)
+            return listing
+
+        monkeypatch.setattr(index_picker, "list_indexes", held)
+
+    def hold(self) -> None:
+        self.read.clear()
+        self.go.clear()
+
+
+def test_a_listing_read_before_an_index_was_gone_does_not_bring_it_back(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+        gone = client.create_index("A soon gone", [IndexModel("marengo3.0", ("visual",))])
+    held = _HeldListing(monkeypatch)
+    picker = _picker(qtbot, qsettings, sandbox.base_url())
+    with qtbot.waitSignal(picker.index_changed, timeout=10_000):
+        picker.refresh()
+    held.hold()
+    picker.refresh()  # F5: this listing still names the index
+    assert held.read.wait(timeout=10)
+    _delete(sandbox, gone.id)
+    picker.forget(gone.id)  # an upload learnt it meanwhile
+    shown: list[list[str]] = []
+    picker.listed.connect(shown.append)
+    held.go.set()
+    qtbot.waitUntil(lambda: len(shown) == 2 and picker.refresh_button.isEnabled(), timeout=15_000)
+    # Never offered again, not even between the two listings: a person could have chosen it.
+    assert all(gone.id not in ids for ids in shown)
+    assert picker.current is not None and picker.current.name == "Demo - Marengo (search)"
+
+
+def test_an_index_gone_before_the_first_listing_arrives_is_not_offered(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+        gone = client.create_index("A soon gone", [IndexModel("marengo3.0", ("visual",))])
+    held = _HeldListing(monkeypatch)
+    picker = _picker(qtbot, qsettings, sandbox.base_url())
+    held.hold()
+    picker.refresh()  # the window's first listing
+    assert held.read.wait(timeout=10)
+    _delete(sandbox, gone.id)
+    picker.forget(gone.id)  # an upload resumed at start learnt it: the list is still empty
+    held.go.set()
+    qtbot.waitUntil(picker.refresh_button.isEnabled, timeout=15_000)
+    assert gone.id not in [i.id for i in picker.indexes]
+    assert picker.current is not None and picker.current.name == "Demo - Marengo (search)"
+
+
+def test_an_index_created_while_a_listing_is_read_stays_chosen(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = _HeldListing(monkeypatch)
+    picker = _picker(qtbot, qsettings, sandbox.base_url())
+    with qtbot.waitSignal(picker.index_changed, timeout=10_000):
+        picker.refresh()
+    held.hold()
+    picker.refresh()
+    assert held.read.wait(timeout=10)  # read before the index below exists
+
+    def fill_in() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, NewIndexDialog)
+        dialog.name_edit.setText("Interviews")
+        dialog.create_button.click()
+
+    QTimer.singleShot(0, fill_in)
+    picker.create_index()
+    assert picker.combo.currentText() == "Interviews"
+    held.go.set()
+    qtbot.waitUntil(picker.refresh_button.isEnabled, timeout=15_000)
+    # Not dropped, nor said to be gone from the service: the videos go where the person chose.
+    assert picker.combo.currentText() == "Interviews"
+    assert "no longer on the service" not in picker.status_label.text()
+
+
+def test_a_failed_listing_keeps_saying_where_the_videos_now_go(
+    qtbot: QtBot, qsettings: QSettings, sandbox: SandboxServer
+) -> None:
+    with ApiClient(sandbox.base_url(), TEST_API_KEY) as client:
+        gone = client.create_index("A soon gone", [IndexModel("marengo3.0", ("visual",))])
+    key = [TEST_API_KEY]
+    picker = IndexPicker(lambda: ApiClient(sandbox.base_url(), key[0]), qsettings)
+    qtbot.addWidget(picker)
+    with qtbot.waitSignal(picker.index_changed, timeout=10_000):
+        picker.refresh()
+    _delete(sandbox, gone.id)
+    key[0] = "wrong-key"  # the listing that follows fails
+    with qtbot.waitSignal(picker.listing_failed, timeout=10_000):
+        picker.forget(gone.id)
+    said = picker.status_label.text()
+    assert "The index A soon gone is no longer on the service: videos now go to Demo" in said
+    assert "Could not list your indexes." in said

@@ -100,6 +100,23 @@ def test_forget_key_with_the_keychain_locked_says_the_key_stays(qtbot: QtBot) ->
     assert keys.load_key().key == TEST_API_KEY
 
 
+def test_a_key_forgotten_from_memory_is_not_tested_after_when_the_keychain_is_away(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key kept in memory is gone even though the keychain could not be reached: the
+    dialog must not go on using it (Test connection sent the forgotten key)."""
+    monkeypatch.setattr(keys, "keychain_available", lambda: False)
+    assert keys.save_key(TEST_API_KEY).source == "memory"
+    dialog = _dialog(qtbot, AppSettings())
+    dialog.remove_key_button.click()
+    qtbot.waitUntil(lambda: "could not be reached" in dialog.key_status.text())
+    qtbot.waitUntil(dialog.test_button.isEnabled)
+    assert dialog.key_status.text().startswith("The key kept in memory was forgotten")
+    assert keys.load_key().key is None
+    dialog.test_button.click()
+    assert dialog.test_result.text() == "Enter an API key first: there is none to test."
+
+
 def test_forget_key_removes_it(qtbot: QtBot) -> None:
     keys.save_key(TEST_API_KEY)
     dialog = _dialog(qtbot, AppSettings())

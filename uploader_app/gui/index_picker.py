@@ -73,6 +73,10 @@ class IndexPicker(QWidget):
         self._again = False  # a refresh asked for while one was under way
         # Said until the person chooses: the index chosen before is gone from the service.
         self._gone_note = ""
+        # Learnt while the listing under way was read, which may predate both: a gone index
+        # must not come back with it, nor an index just created be dropped (and called gone).
+        self._gone_since: set[str] = set()
+        self._created_since: list[Index] = []
         self._build()
 
     def _build(self) -> None:
@@ -170,6 +174,8 @@ class IndexPicker(QWidget):
             self._again = True
             return
         self._loading = True
+        self._gone_since.clear()
+        self._created_since.clear()
         self.refresh_button.setEnabled(False)
         if not self._gone_note:  # those words stay until the person chooses
             self.status_label.setText("Looking up your indexes…")
@@ -185,11 +191,15 @@ class IndexPicker(QWidget):
         if dialog.exec() and dialog.created is not None:
             self._gone_note = ""  # the person chose where the videos go
             self._state.setValue(LAST_INDEX_KEY, dialog.created.id)
+            if self._loading:
+                self._created_since.append(dialog.created)
             self._show([*self._indexes, dialog.created], dialog.created.id)
 
     def forget(self, index_id: str) -> None:
         """The service said this index is gone (an upload to it, or the engine's check): it
         leaves the list now, and the list is asked for again (other indexes may be gone too)."""
+        if self._loading:  # the listing under way may name it (the first one, say)
+            self._gone_since.add(index_id)
         if index_id not in (i.id for i in self._indexes):
             return  # already gone from the list: every row to it says so, one listing is enough
         current = self.current
@@ -202,14 +212,19 @@ class IndexPicker(QWidget):
         self.refresh_button.setEnabled(True)
         self._api_version = listing.api_version
         wanted = self.current.id if self.current else self._state.value(LAST_INDEX_KEY, "")
-        self._show(listing.indexes, str(wanted or ""))
+        indexes = [i for i in listing.indexes if i.id not in self._gone_since]
+        listed = {i.id for i in indexes}
+        indexes += [i for i in self._created_since if i.id not in listed]
+        self._show(indexes, str(wanted or ""))
         self._refresh_again()
 
     def _on_failed(self, error: BaseException) -> None:
         self._loading = False
         self.refresh_button.setEnabled(True)
         words = problem_text(error)
-        self.status_label.setText(f"Could not list your indexes. {words}")
+        # The words about a gone index stay: the person must still learn where videos go.
+        failed = f"Could not list your indexes. {words}"
+        self.status_label.setText(" ".join(part for part in (self._gone_note, failed) if part))
         self.listing_failed.emit(words)
         self._refresh_again()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QFontMetricsF, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -71,12 +71,16 @@ COLUMNS_KEY = "window/task_columns"
 TOTALS_INTERVAL_MS = 1000  # the status bar's figures: once a second is plenty for a person
 # A job in these states has not put (and will not put) its file in the index.
 UNSENT_STATES = frozenset({JobState.REJECTED, JobState.CANCELLED})
-# The smallest sizes of the URL and Manifest tabs (their button rows, their stacked parts), in
-# the font's average character widths and line heights: their pages hold them from the start,
-# so the window and the splitter keep the limits the tabs bring when built on first show, and
-# showing one moves nothing (docs/gui.md, "Start-up"). A test measures them on the built tabs.
-URL_TAB_MINIMUM = (41.9, 17.3)
-MANIFEST_TAB_MINIMUM = (95.4, 13.8)
+# The smallest sizes of the URL and Manifest tabs (their button rows, their stacked parts):
+# their pages hold them from the start, so the window and the splitter keep the limits the
+# tabs bring when built on first show, and showing one moves nothing (docs/gui.md,
+# "Start-up"). Each is pixels (the style's margins and frames, which do not grow with the
+# font) plus the font's average character widths or line heights: in font units alone, a
+# larger font reserved far more than the tabs need (114 px more height at 14 pt, 243 px at
+# 20 pt: a taller window than a small screen holds). A test measures them on the built tabs.
+Minimum = tuple[tuple[float, float], tuple[float, float]]
+URL_TAB_MINIMUM: Minimum = ((54.5, 32.59), (201.0, 3.023))
+MANIFEST_TAB_MINIMUM: Minimum = ((222.0, 57.6), (137.5, 4.122))
 
 
 class MainWindow(QMainWindow):
@@ -774,14 +778,16 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def _page(name: str, minimum: tuple[float, float]) -> QWidget:
-    """An empty page for a tab built later, holding ``minimum`` (in the font's average
-    character widths and line heights) from the start."""
+def _page(name: str, minimum: Minimum) -> QWidget:
+    """An empty page for a tab built later, holding ``minimum`` from the start: a width of
+    pixels plus the font's average character widths, a height of pixels plus line heights."""
     page = QWidget()
     page.setObjectName(name)
-    metrics = page.fontMetrics()
+    metrics = QFontMetricsF(page.font())
+    (width, chars), (height, lines) = minimum
     page.setMinimumSize(
-        math.ceil(minimum[0] * metrics.averageCharWidth()), math.ceil(minimum[1] * metrics.height())
+        math.ceil(width + chars * metrics.averageCharWidth()),
+        math.ceil(height + lines * metrics.height()),
     )
     layout = QVBoxLayout(page)
     layout.setContentsMargins(0, 0, 0, 0)

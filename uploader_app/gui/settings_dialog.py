@@ -289,6 +289,8 @@ class SettingsDialog(QDialog):
         if not removal.keychain_reached:
             # A key saved there stays: the button stays, for when the keychain is unlocked.
             forgot = "The key kept in memory was forgotten, but the" if removal.removed else "The"
+            if removal.removed:  # gone from memory: Test connection must not send it any more
+                self._key_info = KeyInfo(None, "none")
             self.key_status.setText(
                 f"{forgot} password store (keychain) could not be reached, so no key saved "
                 "in it was removed. Unlock it, then remove the key again."
