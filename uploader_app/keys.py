@@ -121,6 +121,14 @@ class KeychainRead:
             add_secret(value)
         self._value = value
 
+    def wait(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the read (started here if nobody started it);
+        True once it is done. A keychain may wait for a person to unlock it: whoever waits in
+        steps can give up (at quit) instead of hanging on :meth:`result`."""
+        self.start()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def result(self) -> str | None:
         """The key, or None when the keychain holds none or could not be read; started here
         if nobody started it. Blocks: never on the GUI thread before the read is done."""

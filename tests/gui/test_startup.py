@@ -5,19 +5,21 @@ from __future__ import annotations
 import errno
 import socket
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from uploader_app import config, keys
-from uploader_app.gui import job_list, startup
+from uploader_app.gui import background, job_list, startup
 from uploader_app.gui.account import Account
 from uploader_app.gui.app import apply_theme, display_available
 from uploader_app.gui.main_window import MainWindow
@@ -179,6 +181,71 @@ def test_a_first_start_without_a_key_anywhere_stays_in_the_demo(
     qtbot.waitUntil(note.exists, timeout=10_000)
     assert note.read_text() == "none"
     assert session.window is window and window.account.demo
+
+
+@pytest.fixture
+def locked_keychain(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """A keychain whose read waits for a person to unlock it (at most 20 s here); the event
+    is set once the read is waiting."""
+    import keyring
+
+    chain = keyring.get_keyring()
+    asked = threading.Event()
+    unlocked = threading.Event()
+    real_get = chain.get_password
+
+    def get_password(service: str, username: str) -> str | None:
+        asked.set()
+        unlocked.wait(20)
+        return real_get(service, username)
+
+    monkeypatch.setattr(chain, "get_password", get_password)
+    yield asked
+    unlocked.set()
+    # Its note is written to this test's app folder, not the next test's.
+    for thread in threading.enumerate():
+        if thread.name == "keychain":
+            thread.join(10)
+
+
+def _still_running() -> list[background.Stream]:
+    return [s for s in background._RUNNING if s._thread.isRunning()]
+
+
+def test_quitting_while_the_keychain_waits_to_be_unlocked_ends_at_once(
+    qtbot: QtBot, sessions: list[Session], locked_keychain: threading.Event
+) -> None:
+    """Neither a wait for the keychain at quit nor its thread left running, which aborts the
+    process ("QThread: Destroyed while thread is still running")."""
+    keys.save_key(TEST_API_KEY)
+    session = _start(sessions, [], demo=False)
+    window = session.window
+    assert window is not None
+    qtbot.waitUntil(locked_keychain.is_set, timeout=10_000)
+    window.close()
+    began = time.monotonic()
+    session.shutdown()  # what quitting does (aboutToQuit)
+    assert time.monotonic() - began < 2
+    assert _still_running() == []
+
+
+def test_closing_the_welcome_screen_while_the_keychain_waits_leaves_no_thread_running(
+    qtbot: QtBot, sessions: list[Session], locked_keychain: threading.Event
+) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    assert not config.app_home().exists()
+
+    def close_welcome() -> None:
+        shown = [w for w in app.topLevelWidgets() if isinstance(w, WelcomeDialog)]
+        if locked_keychain.is_set() and shown and shown[0].isVisible():
+            shown[0].reject()
+        else:
+            QTimer.singleShot(20, close_welcome)
+
+    QTimer.singleShot(0, close_welcome)
+    assert start(app, [], demo=False) is None
+    assert _still_running() == []
 
 
 def test_a_first_start_welcome_screen_takes_a_key_left_in_the_keychain(
