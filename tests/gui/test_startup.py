@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from uploader_app.gui import background, job_list, startup
 from uploader_app.gui.account import Account
 from uploader_app.gui.app import apply_theme, display_available
 from uploader_app.gui.main_window import MainWindow
+from uploader_app.gui.settings_dialog import Saved
 from uploader_app.gui.startup import Session, start
 from uploader_app.gui.welcome import WelcomeDialog
 from uploader_app.handover import split_handed_over
@@ -183,6 +185,10 @@ def test_a_first_start_without_a_key_anywhere_stays_in_the_demo(
     assert session.window is window and window.account.demo
 
 
+# Loopback ports nothing listens on: a call there is refused at once.
+NOWHERE, ELSEWHERE = "http://127.0.0.1:9", "http://127.0.0.1:7"
+
+
 @pytest.fixture
 def locked_keychain(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """A keychain whose read waits for a person to unlock it (at most 20 s here); the event
@@ -218,6 +224,7 @@ def test_quitting_while_the_keychain_waits_to_be_unlocked_ends_at_once(
     """Neither a wait for the keychain at quit nor its thread left running, which aborts the
     process ("QThread: Destroyed while thread is still running")."""
     keys.save_key(TEST_API_KEY)
+    save_settings_file(AppSettings(base_url=NOWHERE))
     session = _start(sessions, [], demo=False)
     window = session.window
     assert window is not None
@@ -227,6 +234,27 @@ def test_quitting_while_the_keychain_waits_to_be_unlocked_ends_at_once(
     session.shutdown()  # what quitting does (aboutToQuit)
     assert time.monotonic() - began < 2
     assert _still_running() == []
+
+
+def test_a_new_address_while_the_keychain_waits_does_not_stop_the_window(
+    qtbot: QtBot, sessions: list[Session], locked_keychain: threading.Event
+) -> None:
+    """The window opened for the new address waits for the same read; it is never given an
+    empty key, nor does the GUI thread wait for the keychain."""
+    keys.save_key(TEST_API_KEY)
+    save_settings_file(AppSettings(base_url=NOWHERE))
+    session = _start(sessions, [], demo=False)
+    window = session.window
+    assert window is not None
+    read = window.account.keychain_read
+    qtbot.waitUntil(locked_keychain.is_set, timeout=10_000)
+    began = time.monotonic()
+    window._apply_settings(Saved(replace(window.settings, base_url=ELSEWHERE)))
+    assert time.monotonic() - began < 2
+    again = session.window
+    assert again is not None and again is not window
+    assert again.account.base_url == ELSEWHERE
+    assert again.account.keychain_read is read
 
 
 def test_closing_the_welcome_screen_while_the_keychain_waits_leaves_no_thread_running(
