@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -189,25 +189,30 @@ def test_a_first_start_without_a_key_anywhere_stays_in_the_demo(
 NOWHERE, ELSEWHERE = "http://127.0.0.1:9", "http://127.0.0.1:7"
 
 
+@dataclass
+class LockedKeychain:
+    """A keychain whose read waits for a person to unlock it (at most 20 s here)."""
+
+    asked: threading.Event = field(default_factory=threading.Event)  # the read is waiting
+    unlocked: threading.Event = field(default_factory=threading.Event)
+
+
 @pytest.fixture
-def locked_keychain(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """A keychain whose read waits for a person to unlock it (at most 20 s here); the event
-    is set once the read is waiting."""
+def locked_keychain(monkeypatch: pytest.MonkeyPatch) -> Iterator[LockedKeychain]:
     import keyring
 
     chain = keyring.get_keyring()
-    asked = threading.Event()
-    unlocked = threading.Event()
+    locked = LockedKeychain()
     real_get = chain.get_password
 
     def get_password(service: str, username: str) -> str | None:
-        asked.set()
-        unlocked.wait(20)
+        locked.asked.set()
+        locked.unlocked.wait(20)
         return real_get(service, username)
 
     monkeypatch.setattr(chain, "get_password", get_password)
-    yield asked
-    unlocked.set()
+    yield locked
+    locked.unlocked.set()
     # Its note is written to this test's app folder, not the next test's.
     for thread in threading.enumerate():
         if thread.name == "keychain":
@@ -219,7 +224,7 @@ def _still_running() -> list[background.Stream]:
 
 
 def test_quitting_while_the_keychain_waits_to_be_unlocked_ends_at_once(
-    qtbot: QtBot, sessions: list[Session], locked_keychain: threading.Event
+    qtbot: QtBot, sessions: list[Session], locked_keychain: LockedKeychain
 ) -> None:
     """Neither a wait for the keychain at quit nor its thread left running, which aborts the
     process ("QThread: Destroyed while thread is still running")."""
@@ -228,7 +233,7 @@ def test_quitting_while_the_keychain_waits_to_be_unlocked_ends_at_once(
     session = _start(sessions, [], demo=False)
     window = session.window
     assert window is not None
-    qtbot.waitUntil(locked_keychain.is_set, timeout=10_000)
+    qtbot.waitUntil(locked_keychain.asked.is_set, timeout=10_000)
     window.close()
     began = time.monotonic()
     session.shutdown()  # what quitting does (aboutToQuit)
@@ -236,8 +241,31 @@ def test_quitting_while_the_keychain_waits_to_be_unlocked_ends_at_once(
     assert _still_running() == []
 
 
+def test_a_key_found_after_the_demo_window_was_closed_opens_no_window(
+    qtbot: QtBot,
+    sessions: list[Session],
+    locked_keychain: LockedKeychain,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app's first start: the person closed the demo (the app quits) before the keychain
+    answered; the key left there by an earlier install must not open a window again."""
+    import keyring
+
+    keyring.set_password(keys.SERVICE, keys.USERNAME, TEST_API_KEY)
+    monkeypatch.setenv("TWELVELABS_BASE_URL", NOWHERE)
+    session = _start(sessions, [], demo=True)
+    demo_window = session.window
+    assert demo_window is not None and demo_window.account.demo
+    qtbot.waitUntil(locked_keychain.asked.is_set, timeout=10_000)
+    demo_window.close()
+    locked_keychain.unlocked.set()
+    qtbot.waitUntil(lambda: not background._RUNNING, timeout=10_000)
+    assert session.window is demo_window
+    assert not any(w.isVisible() for w in QApplication.topLevelWidgets())
+
+
 def test_a_new_address_while_the_keychain_waits_does_not_stop_the_window(
-    qtbot: QtBot, sessions: list[Session], locked_keychain: threading.Event
+    qtbot: QtBot, sessions: list[Session], locked_keychain: LockedKeychain
 ) -> None:
     """The window opened for the new address waits for the same read; it is never given an
     empty key, nor does the GUI thread wait for the keychain."""
@@ -247,7 +275,7 @@ def test_a_new_address_while_the_keychain_waits_does_not_stop_the_window(
     window = session.window
     assert window is not None
     read = window.account.keychain_read
-    qtbot.waitUntil(locked_keychain.is_set, timeout=10_000)
+    qtbot.waitUntil(locked_keychain.asked.is_set, timeout=10_000)
     began = time.monotonic()
     window._apply_settings(Saved(replace(window.settings, base_url=ELSEWHERE)))
     assert time.monotonic() - began < 2
@@ -258,7 +286,7 @@ def test_a_new_address_while_the_keychain_waits_does_not_stop_the_window(
 
 
 def test_closing_the_welcome_screen_while_the_keychain_waits_leaves_no_thread_running(
-    qtbot: QtBot, sessions: list[Session], locked_keychain: threading.Event
+    qtbot: QtBot, sessions: list[Session], locked_keychain: LockedKeychain
 ) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
@@ -266,7 +294,7 @@ def test_closing_the_welcome_screen_while_the_keychain_waits_leaves_no_thread_ru
 
     def close_welcome() -> None:
         shown = [w for w in app.topLevelWidgets() if isinstance(w, WelcomeDialog)]
-        if locked_keychain.is_set() and shown and shown[0].isVisible():
+        if locked_keychain.asked.is_set() and shown and shown[0].isVisible():
             shown[0].reject()
         else:
             QTimer.singleShot(20, close_welcome)

@@ -176,8 +176,8 @@ class Session(QObject):
 
     def _on_key_found(self, key: str) -> None:
         window = self.window
-        if window is None or not window.account.demo:
-            return  # a key was entered meanwhile
+        if window is None or not window.account.demo or not window.isVisible():
+            return  # a key was entered meanwhile, or the demo closed (the app is quitting)
         logger.info("the keychain holds a key from an earlier install: it is used")
         self._on_account_changed(Account(self._settings.base_url, key))
 
