@@ -170,6 +170,8 @@ def test_a_first_start_opens_the_demo_at_once_and_then_a_key_left_in_the_keychai
     window = session.window
     assert window is not None and not window.account.demo
     assert window.account.key == TEST_API_KEY
+    # The window changed by itself: it says why.
+    assert "API key saved in this computer's password store" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
 
 
@@ -319,6 +321,7 @@ def test_a_first_start_welcome_screen_takes_a_key_left_in_the_keychain(
     window = session.window
     assert window is not None and not window.account.demo
     assert window.account.key == TEST_API_KEY
+    assert "API key saved in this computer's password store" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from uploader_app import config, crash, keys, network
 from uploader_app.gui import background, file_open
 from uploader_app.gui.account import (
+    FOUND_KEY_NOTE,
     Account,
     demo_base_url,
     demo_failure_text,
@@ -179,7 +180,7 @@ class Session(QObject):
         if window is None or not window.account.demo or not window.isVisible():
             return  # a key was entered meanwhile, or the demo closed (the app is quitting)
         logger.info("the keychain holds a key from an earlier install: it is used")
-        self._on_account_changed(Account(self._settings.base_url, key))
+        self._on_account_changed(Account(self._settings.base_url, key, key_note=FOUND_KEY_NOTE))
 
     def _on_saved_key(self, window: MainWindow, key: str | None) -> None:
         if key or self.window is not window or not window.isVisible():
