@@ -113,7 +113,7 @@ def scan(
     route that version offers, as the uploader would send it.
     """
     # A module-level function with picklable arguments: big scans run it in worker processes
-    # once the program's guarded entry point has called pool.enable_processes().
+    # once the program's guarded entry point has called processes.enable_processes().
     work = partial(check_item, target=target, api_version=api_version)
     yield from imap_unordered(work, walk(paths, cancel), workers=workers, cancel=cancel)
 
