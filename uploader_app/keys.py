@@ -75,6 +75,10 @@ _memory_key: str | None = None
 # No file: not known yet, the keychain is asked.
 STATE_FILE = "keychain-state"
 _SAVED, _NONE = "saved", "none"
+# Held from a keychain call to its note: a read after the window's first frame may run while
+# a key is saved (the welcome screen, the demo's Settings), and its "none", noted after the
+# save's "saved", would hide the key at every later start.
+_keychain_lock = threading.Lock()
 
 
 # Keychain backends raise more than keyring's own errors (D-Bus, Secret Service and Windows
@@ -120,6 +124,14 @@ class KeychainRead:
         if value:
             add_secret(value)
         self._value = value
+
+    def wait(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the read (started here if nobody started it);
+        True once it is done. A keychain may wait for a person to unlock it: whoever waits in
+        steps can give up (at quit) instead of hanging on :meth:`result`."""
+        self.start()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def result(self) -> str | None:
         """The key, or None when the keychain holds none or could not be read; started here
@@ -220,16 +232,17 @@ def save_key(key: str) -> KeyInfo:
     if keychain_available():
         import keyring  # noqa: PLC0415 - loaded by keychain_available()
 
-        try:
-            keyring.set_password(SERVICE, USERNAME, key)
-        except Exception as exc:
-            # A locked or broken keychain: still usable this session, and the words say so.
-            logger.warning("the keychain refused the key, keeping it in memory: %s", exc)
-        else:
-            with _lock:
-                _memory_key = None
-            _remember_keychain(_SAVED)
-            return KeyInfo(key, "keychain")
+        with _keychain_lock:
+            try:
+                keyring.set_password(SERVICE, USERNAME, key)
+            except Exception as exc:
+                # A locked or broken keychain: still usable this session, and the words say so.
+                logger.warning("the keychain refused the key, keeping it in memory: %s", exc)
+            else:
+                with _lock:
+                    _memory_key = None
+                _remember_keychain(_SAVED)
+                return KeyInfo(key, "keychain")
     with _lock:
         _memory_key = key
     return KeyInfo(key, "memory")
@@ -257,15 +270,16 @@ def delete_key() -> Removal:
         return Removal(removed, keychain_reached=False)
     import keyring.errors  # noqa: PLC0415 - loaded by keychain_available()
 
-    try:
-        keyring.delete_password(SERVICE, USERNAME)
-    except keyring.errors.PasswordDeleteError:
+    with _keychain_lock:
+        try:
+            keyring.delete_password(SERVICE, USERNAME)
+        except keyring.errors.PasswordDeleteError:
+            _remember_keychain(_NONE)
+            return Removal(removed)  # nothing was saved there
+        except Exception as exc:
+            logger.warning("the keychain could not delete the key: %s", exc)
+            return Removal(removed, keychain_reached=False)
         _remember_keychain(_NONE)
-        return Removal(removed)  # nothing was saved there
-    except Exception as exc:
-        logger.warning("the keychain could not delete the key: %s", exc)
-        return Removal(removed, keychain_reached=False)
-    _remember_keychain(_NONE)
     return Removal(removed=True)
 
 
@@ -320,13 +334,14 @@ def _keychain_get() -> str | None:
         return None
     import keyring  # noqa: PLC0415 - loaded by keychain_available()
 
-    try:
-        value = keyring.get_password(SERVICE, USERNAME)
-    except Exception as exc:
-        # A locked keychain may hold the key: nothing is learnt, the next start asks again.
-        logger.warning("the keychain could not be read: %s", exc)
-        return None
-    _remember_keychain(_SAVED if value else _NONE)
+    with _keychain_lock:
+        try:
+            value = keyring.get_password(SERVICE, USERNAME)
+        except Exception as exc:
+            # A locked keychain may hold the key: nothing is learnt, the next start asks again.
+            logger.warning("the keychain could not be read: %s", exc)
+            return None
+        _remember_keychain(_SAVED if value else _NONE)
     return value
 
 

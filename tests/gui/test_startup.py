@@ -5,23 +5,26 @@ from __future__ import annotations
 import errno
 import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import TEST_API_KEY
 from uploader_app import config, keys
-from uploader_app.gui import job_list, startup
+from uploader_app.gui import background, job_list, startup
 from uploader_app.gui.account import Account
 from uploader_app.gui.app import apply_theme, display_available
 from uploader_app.gui.main_window import MainWindow
+from uploader_app.gui.settings_dialog import Saved
 from uploader_app.gui.startup import Session, start
 from uploader_app.gui.welcome import WelcomeDialog
 from uploader_app.handover import split_handed_over
@@ -167,6 +170,8 @@ def test_a_first_start_opens_the_demo_at_once_and_then_a_key_left_in_the_keychai
     window = session.window
     assert window is not None and not window.account.demo
     assert window.account.key == TEST_API_KEY
+    # The window changed by itself: it says why.
+    assert "API key saved in this computer's password store" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
 
 
@@ -180,6 +185,128 @@ def test_a_first_start_without_a_key_anywhere_stays_in_the_demo(
     qtbot.waitUntil(note.exists, timeout=10_000)
     assert note.read_text() == "none"
     assert session.window is window and window.account.demo
+
+
+# Loopback ports nothing listens on: a call there is refused at once.
+NOWHERE, ELSEWHERE = "http://127.0.0.1:9", "http://127.0.0.1:7"
+
+
+@dataclass
+class LockedKeychain:
+    """A keychain whose read waits for a person to unlock it (at most 20 s here)."""
+
+    asked: threading.Event = field(default_factory=threading.Event)  # the read is waiting
+    unlocked: threading.Event = field(default_factory=threading.Event)
+
+
+@pytest.fixture
+def locked_keychain(monkeypatch: pytest.MonkeyPatch) -> Iterator[LockedKeychain]:
+    import keyring
+
+    chain = keyring.get_keyring()
+    locked = LockedKeychain()
+    real_get = chain.get_password
+
+    def get_password(service: str, username: str) -> str | None:
+        locked.asked.set()
+        locked.unlocked.wait(20)
+        return real_get(service, username)
+
+    monkeypatch.setattr(chain, "get_password", get_password)
+    yield locked
+    locked.unlocked.set()
+    # Its note is written to this test's app folder, not the next test's.
+    for thread in threading.enumerate():
+        if thread.name == "keychain":
+            thread.join(10)
+
+
+def _still_running(before: frozenset[background.Stream] = frozenset()) -> list[background.Stream]:
+    """Background threads still running, other than those running ``before``."""
+    return [s for s in background._RUNNING - before if s._thread.isRunning()]
+
+
+def test_quitting_while_the_keychain_waits_to_be_unlocked_ends_at_once(
+    qtbot: QtBot, sessions: list[Session], locked_keychain: LockedKeychain
+) -> None:
+    """Neither a wait for the keychain at quit nor its thread left running, which aborts the
+    process ("QThread: Destroyed while thread is still running")."""
+    keys.save_key(TEST_API_KEY)
+    save_settings_file(AppSettings(base_url=NOWHERE))
+    session = _start(sessions, [], demo=False)
+    window = session.window
+    assert window is not None
+    qtbot.waitUntil(locked_keychain.asked.is_set, timeout=10_000)
+    window.close()
+    began = time.monotonic()
+    session.shutdown()  # what quitting does (aboutToQuit)
+    assert time.monotonic() - began < 2
+    assert _still_running() == []
+
+
+def test_a_key_found_after_the_demo_window_was_closed_opens_no_window(
+    qtbot: QtBot,
+    sessions: list[Session],
+    locked_keychain: LockedKeychain,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app's first start: the person closed the demo (the app quits) before the keychain
+    answered; the key left there by an earlier install must not open a window again."""
+    import keyring
+
+    keyring.set_password(keys.SERVICE, keys.USERNAME, TEST_API_KEY)
+    monkeypatch.setenv("TWELVELABS_BASE_URL", NOWHERE)
+    session = _start(sessions, [], demo=True)
+    demo_window = session.window
+    assert demo_window is not None and demo_window.account.demo
+    qtbot.waitUntil(locked_keychain.asked.is_set, timeout=10_000)
+    demo_window.close()
+    shown = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
+    locked_keychain.unlocked.set()
+    qtbot.waitUntil(lambda: not background._RUNNING, timeout=10_000)
+    assert session.window is demo_window
+    assert {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()} <= shown
+
+
+def test_a_new_address_while_the_keychain_waits_does_not_stop_the_window(
+    qtbot: QtBot, sessions: list[Session], locked_keychain: LockedKeychain
+) -> None:
+    """The window opened for the new address waits for the same read; it is never given an
+    empty key, nor does the GUI thread wait for the keychain."""
+    keys.save_key(TEST_API_KEY)
+    save_settings_file(AppSettings(base_url=NOWHERE))
+    session = _start(sessions, [], demo=False)
+    window = session.window
+    assert window is not None
+    read = window.account.keychain_read
+    qtbot.waitUntil(locked_keychain.asked.is_set, timeout=10_000)
+    began = time.monotonic()
+    window._apply_settings(Saved(replace(window.settings, base_url=ELSEWHERE)))
+    assert time.monotonic() - began < 2
+    again = session.window
+    assert again is not None and again is not window
+    assert again.account.base_url == ELSEWHERE
+    assert again.account.keychain_read is read
+
+
+def test_closing_the_welcome_screen_while_the_keychain_waits_leaves_no_thread_running(
+    qtbot: QtBot, sessions: list[Session], locked_keychain: LockedKeychain
+) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    assert not config.app_home().exists()
+
+    def close_welcome() -> None:
+        shown = [w for w in app.topLevelWidgets() if isinstance(w, WelcomeDialog)]
+        if locked_keychain.asked.is_set() and shown and shown[0].isVisible():
+            shown[0].reject()
+        else:
+            QTimer.singleShot(20, close_welcome)
+
+    before = frozenset(_still_running())
+    QTimer.singleShot(0, close_welcome)
+    assert start(app, [], demo=False) is None
+    assert _still_running(before) == []
 
 
 def test_a_first_start_welcome_screen_takes_a_key_left_in_the_keychain(
@@ -197,6 +324,7 @@ def test_a_first_start_welcome_screen_takes_a_key_left_in_the_keychain(
     window = session.window
     assert window is not None and not window.account.demo
     assert window.account.key == TEST_API_KEY
+    assert "API key saved in this computer's password store" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
 
 

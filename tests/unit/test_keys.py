@@ -328,3 +328,28 @@ def test_a_first_start_asks_the_keychain_after_its_window(chain: MemoryKeyring) 
     assert app_home().exists()
     assert keys.first_start_read() is None
     assert keys.saved_key_read() is not None
+
+
+def test_a_key_saved_while_the_first_start_reads_the_keychain_is_not_hidden(
+    chain: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read after the welcome screen's first frame finds nothing; the person's key is
+    saved before that read notes "none": the note must still say "saved" afterwards."""
+    real_get = chain.get_password
+    saved = threading.Event()
+
+    def save() -> None:
+        save_key(SAVED)
+        saved.set()
+
+    def get_password(service: str, username: str) -> str | None:
+        found = real_get(service, username)  # nothing there yet
+        threading.Thread(target=save).start()
+        saved.wait(0.5)  # the save, if nothing holds it back until this read is noted
+        return found
+
+    monkeypatch.setattr(chain, "get_password", get_password)
+    read = keys.first_start_read()
+    assert read is not None and read.result() is None
+    assert saved.wait(5)
+    assert keys.saved_key_read() is not None  # the next start reads the saved key

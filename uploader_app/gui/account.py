@@ -53,6 +53,14 @@ class Account:
         return None if isinstance(self.given_key, str) else self.given_key
 
 
+# Said when a key an earlier install left in the keychain replaces the welcome screen or the
+# demo after their first frame (docs/gui.md, "Start-up"): the window changed by itself.
+FOUND_KEY_NOTE = (
+    "Using the API key saved in this computer's password store (keychain): videos go to your "
+    "Twelve Labs account."
+)
+
+
 def demo_listener() -> socket.socket:
     """A free loopback port, open at once: the demo's address is known, and calls to it wait,
     while the sandbox itself loads after the window is shown (docs/gui.md, "Start-up")."""

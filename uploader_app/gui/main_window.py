@@ -498,7 +498,9 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.set_notifications(saved.settings.notifications)
         if saved.key or (not self.account.demo and saved.settings.base_url != before.base_url):
-            key = saved.key or self.account.key
+            # The key as given, not Account.key: a keychain read still running would stop the
+            # GUI thread until it ends; the new window waits for it instead.
+            key = saved.key or self.account.given_key
             self.account_changed.emit(Account(saved.settings.base_url, key, False, saved.key_note))
 
     def _about(self) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import gc
 import logging
 import socket
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from uploader_app import config, crash, keys, network
 from uploader_app.gui import background, file_open
 from uploader_app.gui.account import (
+    FOUND_KEY_NOTE,
     Account,
     demo_base_url,
     demo_failure_text,
@@ -46,6 +48,8 @@ STORE_NAME = "jobs.sqlite3"
 # A window that is never painted (shown minimised, on a locked screen) must still upload: the
 # work held for its first frame starts after this long anyway.
 FIRST_PAINT_FALLBACK_MS = 2000
+# How often the wait for the keychain's answer looks whether it is still wanted (seconds).
+KEYCHAIN_WAIT_STEP = 0.1
 
 
 def store_path(account: Account) -> Path:
@@ -169,21 +173,14 @@ class Session(QObject):
             return
         # The key this app saved in the keychain, read now that the window is drawn; the
         # engine waits for it, so no earlier upload resumes without it (docs/gui.md).
-        read.start()
-        background.run_in_background(
-            read.result,
-            lambda key: self._on_saved_key(window, key),
-            lambda _error: self._on_saved_key(window, None),
-            self,
-            now=True,
-        )
+        _when_read(read, lambda key: self._on_saved_key(window, key), self)
 
     def _on_key_found(self, key: str) -> None:
         window = self.window
-        if window is None or not window.account.demo:
-            return  # a key was entered meanwhile
+        if window is None or not window.account.demo or not window.isVisible():
+            return  # a key was entered meanwhile, or the demo closed (the app is quitting)
         logger.info("the keychain holds a key from an earlier install: it is used")
-        self._on_account_changed(Account(self._settings.base_url, key))
+        self._on_account_changed(Account(self._settings.base_url, key, key_note=FOUND_KEY_NOTE))
 
     def _on_saved_key(self, window: MainWindow, key: str | None) -> None:
         if key or self.window is not window or not window.isVisible():
@@ -332,21 +329,39 @@ def _ignore(_result: object) -> None:
     return None
 
 
+def _when_read(
+    read: KeychainRead, then: Callable[[str | None], None], parent: QObject
+) -> background.Stream:
+    """Start ``read`` and call ``then`` with its key (None without one) in the GUI thread.
+
+    Waited for in steps that a cancel ends (``background.cancel_all`` at quit): a keychain
+    that waits for a person to unlock it must neither keep the app from quitting nor leave
+    a running thread behind, which aborts the process (docs/gui.md, "Start-up").
+    """
+
+    def wait(cancel: threading.Event) -> Iterator[str | None]:
+        while not read.wait(KEYCHAIN_WAIT_STEP):
+            if cancel.is_set():
+                return
+        yield read.result()
+
+    stream = background.Stream(wait, parent)
+    stream.batch.connect(lambda items: then(items[0]))
+    stream.failed.connect(lambda _error: then(None))
+    stream.start(now=True)
+    return stream
+
+
 def _read_after_first_frame(
     read: KeychainRead, found: Callable[[str], None], parent: QObject
-) -> None:
+) -> background.Stream:
     """Start ``read`` and call ``found`` with the key it finds, if any, in the GUI thread."""
-    read.start()
 
     def answered(key: str | None) -> None:
         if key:
             found(key)
 
-    background.run_in_background(read.result, answered, _log_read_failure, parent, now=True)
-
-
-def _log_read_failure(error: BaseException) -> None:
-    logger.error("reading the keychain failed: %r", error)
+    return _when_read(read, answered, parent)
 
 
 def _log_failure(error: BaseException) -> None:
@@ -394,13 +409,19 @@ def start(
         welcome = first_start.WelcomeDialog(settings.base_url, log_file=log_file)
         if demo_problem:
             welcome.problem_label.setText(demo_problem)
+        waits: list[background.Stream] = []
         if first_read is not None:
             read, first_read = first_read, None
             AfterFirstPaint(
                 welcome,
-                lambda: _read_after_first_frame(read, welcome.use_saved_key, welcome),
+                lambda: waits.append(_read_after_first_frame(read, welcome.use_saved_key, welcome)),
             )
-        if not welcome.exec() or welcome.account is None:
+        accepted = welcome.exec()
+        for wait in waits:
+            # Its answer is no longer wanted, and its thread must not outlive the screen.
+            wait.cancel()
+            wait.wait()
+        if not accepted or welcome.account is None:
             if welcome.demo_server is not None:
                 welcome.demo_server.stop()
             app.removeEventFilter(opened)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from uploader_app import keys
 from uploader_app.gui.account import (
+    FOUND_KEY_NOTE,
     Account,
     demo_account,
     demo_failure_text,
@@ -202,7 +203,7 @@ class WelcomeDialog(QDialog):
         install): used as if entered, unless a key is being checked or the demo starting."""
         if self._busy or self.account is not None:
             return
-        self.account = Account(self._base_url, key)
+        self.account = Account(self._base_url, key, key_note=FOUND_KEY_NOTE)
         self.accept()
 
     @Slot()
