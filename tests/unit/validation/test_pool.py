@@ -254,7 +254,7 @@ def test_a_worker_that_may_not_lower_its_priority_keeps_working(
     monkeypatch.setattr(os, "nice", refuse, raising=False)
     monkeypatch.setattr(sys, "platform", "linux")  # the POSIX branch, on every platform
     with caplog.at_level(logging.DEBUG, logger="uploader_app.validation.pool"):
-        pool._set_up_worker(logging.WARNING, yield_cpu=True)
+        pool._lower_priority()
     assert "kept normal priority" in caplog.text
 
 
