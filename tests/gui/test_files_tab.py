@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
@@ -293,3 +294,24 @@ def test_the_check_probes_on_one_thread_fewer_than_the_cores(
 
     assert len([o for o in out if isinstance(o, Finding)]) == 30
     assert len(threads) == 2
+
+
+def test_the_windows_check_asks_its_worker_processes_to_yield_the_cpu(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The command line's checks keep normal priority; the window's must not take the cores
+    # its GUI thread and uploads need (docs/validation.md, "Worker processes yield the CPU").
+    asked: list[object] = []
+    real = pool.imap_unordered
+
+    def recording(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        asked.append(kwargs.get("yield_cpu", False))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pool, "imap_unordered", recording)
+    (tmp_path / "a.txt").write_text("not a video")
+
+    out = list(files_tab.check_files([tmp_path], [], Target(), None, threading.Event()))
+
+    assert len([o for o in out if isinstance(o, Finding)]) == 1
+    assert asked == [True]

@@ -93,10 +93,10 @@ def check_files(
     yield FLUSH  # every row on screen now, even if the first probe takes seconds
     work = partial(check_item, target=target, api_version=api_version)
     # Probe threads share this process with the window: one core fewer than the worker
-    # processes (which run at a lower priority), so the window always has a core of its own
+    # processes, which run at a lower priority, so the window always has a core of its own
     # (docs/gui.md, "The GUI thread while uploads run").
     in_window = max(1, default_workers() - 1)
-    yield from imap_unordered(work, items, thread_workers=in_window, cancel=cancel)
+    yield from imap_unordered(work, items, thread_workers=in_window, yield_cpu=True, cancel=cancel)
 
 
 def local_paths(urls: Iterable[QUrl]) -> list[Path]:

@@ -50,10 +50,12 @@ up are terminated. Workers log at the parent's root level, to stderr.
 Items are pulled from the input only as workers free up, so a 10,000-file folder walk is never
 read ahead in full.
 
-Worker processes lower their own CPU priority as they start (``WORKER_NICENESS``): they fill
-every core, and the process that started them (the window, its uploads) must still get a core
-at once. A caller that shares its process with a window can ask for fewer threads than workers
-(``thread_workers``) for the same reason.
+A caller that shares its process with a window asks its worker processes to lower their own
+CPU priority as they start (``yield_cpu``, ``WORKER_NICENESS``): they fill every core, and the
+window and its uploads must still get a core at once. It can also ask for fewer threads than
+workers (``thread_workers``) for the same reason. A headless run (the command line) keeps
+normal priority: it has nothing of its own to yield to, and niced workers would lose their
+cores to every other program on a busy machine.
 """
 
 from __future__ import annotations
@@ -114,8 +116,11 @@ def default_workers() -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
-def spawn_process_pool(workers: int) -> ProcessPoolExecutor:
-    """The process pool of big streams; tests replace it to simulate a pool that cannot start."""
+def spawn_process_pool(workers: int, *, yield_cpu: bool = False) -> ProcessPoolExecutor:
+    """The process pool of big streams; tests replace it to simulate a pool that cannot start.
+
+    ``yield_cpu``: its workers run at a lower CPU priority (see :func:`imap_unordered`).
+    """
     # multiprocessing loads with the first big stream, not with every start of the app.
     import multiprocessing  # noqa: PLC0415
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
@@ -124,15 +129,16 @@ def spawn_process_pool(workers: int) -> ProcessPoolExecutor:
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_set_up_worker,
-        initargs=(logging.getLogger().getEffectiveLevel(),),
+        initargs=(logging.getLogger().getEffectiveLevel(), yield_cpu),
     )
 
 
-def _set_up_worker(level: int) -> None:
+def _set_up_worker(level: int, yield_cpu: bool) -> None:
     """In a new worker: logging (a spawned process starts with no handlers, so warnings would
-    be lost) and a lower CPU priority."""
+    be lost) and, if asked, a lower CPU priority."""
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
-    _lower_priority()
+    if yield_cpu:
+        _lower_priority()
 
 
 def _lower_priority() -> None:
@@ -167,13 +173,15 @@ def imap_unordered(
     *,
     workers: int | None = None,
     thread_workers: int | None = None,
+    yield_cpu: bool = False,
     cancel: threading.Event | None = None,
 ) -> Generator[R, None, None]:
     """``func`` over ``items`` on threads, then on processes too, results in completion order.
 
     ``workers`` processes (default: one per core), and ``thread_workers`` threads in this
     process until they take over (default: as many; the window asks for fewer, so that the
-    probes leave it a core).
+    probes leave it a core). ``yield_cpu``: the worker processes lower their CPU priority, for
+    a caller that shares the machine with a window; the command line leaves it off.
 
     Stops pulling new items once ``cancel`` is set; closing the iterator early cancels the
     work not yet started. ``func`` must not raise: an exception is re-raised here. A big stream
@@ -188,7 +196,7 @@ def imap_unordered(
     on_processes = False
     threads: set[Future[R]] = set()
     batches: dict[Future[_Batch[R]], list[T]] = {}
-    on_threads = max(1, thread_workers or count)
+    on_threads = count if thread_workers is None else max(1, thread_workers)
     with ThreadPoolExecutor(max_workers=on_threads, thread_name_prefix="probe") as executor:
         try:
             while True:
@@ -214,7 +222,7 @@ def imap_unordered(
                     and not feed.exhausted
                     and time.monotonic() - started >= PROCESS_AFTER
                 ):
-                    lane = _ProcessLane.start(func, count)
+                    lane = _ProcessLane.start(func, count, yield_cpu=yield_cpu)
                 waiting: set[Future[Any]] = {*threads, *batches}
                 if not waiting:
                     return
@@ -321,7 +329,9 @@ class _ProcessLane(Generic[T, R]):
         self._closed = False
 
     @classmethod
-    def start(cls, func: Callable[[T], R], workers: int) -> _ProcessLane[T, R]:
+    def start(
+        cls, func: Callable[[T], R], workers: int, *, yield_cpu: bool = False
+    ) -> _ProcessLane[T, R]:
         lane: _ProcessLane[T, R] = cls()
         if _processes_unavailable is not None:
             lane.failed = True
@@ -333,15 +343,18 @@ class _ProcessLane(Generic[T, R]):
             lane.failed = True
             return lane
         starter = threading.Thread(
-            target=lane._start, args=(func, workers), name="probe-process-start", daemon=True
+            target=lane._start,
+            args=(func, workers, yield_cpu),
+            name="probe-process-start",
+            daemon=True,
         )
         starter.start()
         return lane
 
-    def _start(self, func: Callable[[T], R], workers: int) -> None:
+    def _start(self, func: Callable[[T], R], workers: int, yield_cpu: bool) -> None:
         global _processes_unavailable  # noqa: PLW0603 - one verdict for the whole program
         try:
-            executor = spawn_process_pool(workers)
+            executor = spawn_process_pool(workers, yield_cpu=yield_cpu)
             with self._lock:
                 if self._closed:
                     executor.shutdown(wait=False, cancel_futures=True)

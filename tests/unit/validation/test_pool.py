@@ -98,7 +98,7 @@ def spawn_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Records every attempt to start a process pool (and refuses it)."""
     calls: list[int] = []
 
-    def refuse(workers: int) -> ProcessPoolExecutor:
+    def refuse(workers: int, *, yield_cpu: bool = False) -> ProcessPoolExecutor:
         calls.append(workers)
         raise AssertionError("no process pool expected")
 
@@ -151,7 +151,9 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
             pool.PROCESS_AFTER = 0.0
             spawned = []
             real_spawn = pool.spawn_process_pool
-            pool.spawn_process_pool = lambda workers: spawned.append(workers) or real_spawn(workers)
+            pool.spawn_process_pool = (
+                lambda workers, **kw: spawned.append(workers) or real_spawn(workers, **kw)
+            )
 
             def work(n):
                 time.sleep(0.001)
@@ -206,27 +208,54 @@ def test_a_large_stream_moves_to_worker_processes_and_runs_each_item_once() -> N
     assert workers_ran >= 150  # all new items went to the processes once they were up
 
 
-def niceness(n: int) -> tuple[int, int]:
-    """The item and the CPU niceness of the process that ran it (POSIX)."""
+def niceness(n: int) -> tuple[int, int, int]:
+    """The item, the process that ran it and its CPU niceness (POSIX)."""
     where(n)  # as long as the other items, so the workers are up before the stream ends
-    return n, os.getpriority(os.PRIO_PROCESS, 0)
+    return n, os.getpid(), os.getpriority(os.PRIO_PROCESS, 0)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX niceness")
-def test_worker_processes_run_below_the_parents_priority() -> None:
-    # Workers fill every core; the window's process (its GUI thread, the uploads) and the
-    # threads probing in it keep their priority (docs/validation.md).
-    own = os.getpriority(os.PRIO_PROCESS, 0)
+def niceness_seen(yield_cpu: bool) -> set[int]:
+    """The niceness of every process (this one, then the workers) that ran a big stream."""
     seen: set[int] = set()
     results = []
     in_worker = threading.Event()
-    for n, nice in imap_unordered(niceness, until(in_worker.is_set), workers=2):
+    stream = until(in_worker.is_set)
+    for n, pid, nice in imap_unordered(niceness, stream, workers=2, yield_cpu=yield_cpu):
         results.append(n)
         seen.add(nice)
-        if nice != own:
+        if pid != PARENT:
             in_worker.set()
     assert sorted(results) == list(range(len(results)))
-    assert seen == {own, min(19, own + pool.WORKER_NICENESS)}
+    assert in_worker.is_set()
+    return seen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX niceness")
+def test_worker_processes_run_below_the_parents_priority_when_asked() -> None:
+    # Workers fill every core; the window's process (its GUI thread, the uploads) and the
+    # threads probing in it keep their priority (docs/validation.md).
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert niceness_seen(yield_cpu=True) == {own, min(19, own + pool.WORKER_NICENESS)}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX niceness")
+def test_worker_processes_keep_the_parents_priority_by_default() -> None:
+    # The command line has nothing of its own to yield to: niced workers would only lose
+    # their cores to other programs on a busy machine (docs/validation.md).
+    assert niceness_seen(yield_cpu=False) == {os.getpriority(os.PRIO_PROCESS, 0)}
+
+
+def test_a_worker_that_may_not_lower_its_priority_keeps_working(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse(increment: int) -> int:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "nice", refuse, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")  # the POSIX branch, on every platform
+    with caplog.at_level(logging.DEBUG, logger="uploader_app.validation.pool"):
+        pool._lower_priority()
+    assert "kept normal priority" in caplog.text
 
 
 def test_thread_workers_caps_the_threads_in_this_process(spawn_calls: list[int]) -> None:
@@ -245,6 +274,10 @@ def test_thread_workers_caps_the_threads_in_this_process(spawn_calls: list[int])
     names.clear()
     list(imap_unordered(named, range(pool.PROCESS_THRESHOLD), workers=3))
     assert len(names) == 3  # by default, as many threads as workers
+    names.clear()
+    # No threads at all (one core less one) would never run anything: one thread instead.
+    list(imap_unordered(named, range(pool.PROCESS_THRESHOLD), workers=3, thread_workers=0))
+    assert len(names) == 1
 
 
 def test_cancel_on_processes_waits_only_for_the_batches_running(
@@ -278,7 +311,7 @@ def test_a_pool_that_cannot_start_leaves_the_work_to_threads(
 ) -> None:
     calls: list[int] = []
 
-    def refuse(workers: int) -> ProcessPoolExecutor:
+    def refuse(workers: int, *, yield_cpu: bool = False) -> ProcessPoolExecutor:
         calls.append(workers)
         raise PermissionError("semaphores are not allowed here")
 
@@ -302,9 +335,9 @@ def test_a_start_up_timeout_keeps_only_that_stream_on_threads(
     calls: list[int] = []
     real_spawn = pool.spawn_process_pool
 
-    def counted(workers: int) -> ProcessPoolExecutor:
+    def counted(workers: int, *, yield_cpu: bool = False) -> ProcessPoolExecutor:
         calls.append(workers)
-        return real_spawn(workers)
+        return real_spawn(workers, yield_cpu=yield_cpu)
 
     def gave_up() -> bool:
         return "worker processes" in caplog.text
