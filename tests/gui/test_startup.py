@@ -175,6 +175,39 @@ def test_a_first_start_opens_the_demo_at_once_and_then_a_key_left_in_the_keychai
     qtbot.waitUntil(lambda: window.picker.current is not None, timeout=15_000)
 
 
+def test_a_key_found_late_while_demo_videos_are_on_their_way_waits_for_the_next_start(
+    qtbot: QtBot,
+    sessions: list[Session],
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A keychain waiting to be unlocked answers late: the demo window is not closed under
+    the person's uploads (that would ask to close a window nobody asked to close)."""
+    import keyring
+
+    chain = keyring.get_keyring()
+    keyring.set_password(keys.SERVICE, keys.USERNAME, TEST_API_KEY)
+    unlocked = threading.Event()
+    real_get = chain.get_password
+
+    def get_password(service: str, username: str) -> str | None:
+        unlocked.wait(20)
+        return real_get(service, username)
+
+    monkeypatch.setattr(chain, "get_password", get_password)
+    monkeypatch.setenv("TWELVELABS_BASE_URL", sandbox.base_url())
+    session = _start(sessions, [], demo=True)
+    window = session.window
+    assert window is not None and window.account.demo
+    qtbot.waitUntil(lambda: window.host.running, timeout=10_000)
+    monkeypatch.setattr(window.host, "unsent_jobs", lambda: [1])  # demo videos on their way
+    unlocked.set()
+    note = config.app_home() / keys.STATE_FILE
+    qtbot.waitUntil(lambda: "from its next start" in window.statusBar().currentMessage())
+    assert session.window is window and window.account.demo
+    assert note.read_text() == "saved"  # the next start opens the account
+
+
 def test_a_first_start_without_a_key_anywhere_stays_in_the_demo(
     qtbot: QtBot, sessions: list[Session]
 ) -> None:

@@ -179,6 +179,16 @@ class Session(QObject):
         window = self.window
         if window is None or not window.account.demo or not window.isVisible():
             return  # a key was entered meanwhile, or the demo closed (the app is quitting)
+        if window.host.unsent_jobs():
+            # Found late (a keychain waiting to be unlocked) while demo videos are on their
+            # way: switching would ask to close the window nobody asked to close.
+            logger.info("the keychain holds a key from an earlier install: used next start")
+            window.statusBar().showMessage(
+                "Your API key was found in this computer's password store (keychain): the "
+                "app uses it from its next start, after the demo's uploads.",
+                60_000,
+            )
+            return
         logger.info("the keychain holds a key from an earlier install: it is used")
         self._on_account_changed(Account(self._settings.base_url, key, key_note=FOUND_KEY_NOTE))
 
