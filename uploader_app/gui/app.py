@@ -6,7 +6,6 @@ then shows the welcome screen when no key is known, and the main window.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
@@ -18,8 +17,6 @@ from uploader_app import __version__
 from uploader_app.config import APP_DISPLAY_NAME, APP_ID
 from uploader_app.gui.places import app_icon
 from uploader_app.handover import split_handed_over
-
-logger = logging.getLogger(__name__)
 
 ORGANISATION = APP_DISPLAY_NAME
 DISPLAY_NAME = APP_DISPLAY_NAME

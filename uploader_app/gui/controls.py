@@ -6,7 +6,6 @@ in its tooltip; each tab's primary action counts what it sends ("Upload 36 video
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -22,8 +21,6 @@ from PySide6.QtWidgets import (
 )
 
 from uploader_app.validation.messages import count
-
-logger = logging.getLogger(__name__)
 
 Keys = QKeySequence | QKeySequence.StandardKey | Qt.Key | str
 

@@ -7,7 +7,6 @@ remembered and chosen again when it still exists.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,7 +34,6 @@ from uploader_app.validation.messages import count
 if TYPE_CHECKING:
     from uploader_app.api.client import ApiClient
 
-logger = logging.getLogger(__name__)
 
 LAST_INDEX_KEY = "index/last"
 ClientFactory = Callable[[], "ApiClient"]
@@ -158,11 +156,6 @@ class IndexPicker(QWidget):
     def limits_text(self) -> str:
         index = self.current
         return text.limits_line(index, self._api_version) if index is not None else ""
-
-    def set_client_factory(self, factory: ClientFactory) -> None:
-        """Another key or address: the indexes are those of that account."""
-        self._client_factory = factory
-        self.refresh()
 
     # ---- actions -------------------------------------------------------------------------
 

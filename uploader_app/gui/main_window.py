@@ -126,10 +126,8 @@ class MainWindow(QMainWindow):
         # Rows the list dropped (Remove, or the engine's JobsRemoved) change the counts with
         # no job event after them: the totals must not wait for another job to move.
         self.task_panel.model.counts_changed.connect(self._on_counts_changed)
-        # Earlier runs' jobs too, so a file sent last week is known to be in its index. The
-        # engine is named when the call runs: it is built after the first frame.
-        jobs = lambda: host.engine.jobs()  # noqa: E731, PLW0108
-        host.run_in_background(jobs, self._note_jobs, self._on_totals_failed)
+        # Earlier runs' jobs too, so a file sent last week is known to be in its index.
+        host.run_in_background(host.jobs, self._note_jobs, self._on_totals_failed)
         self._timer = QTimer(self)
         self._timer.setInterval(TOTALS_INTERVAL_MS)
         self._timer.timeout.connect(self._update_totals)
@@ -743,9 +741,7 @@ class MainWindow(QMainWindow):
             return
         self._totals_dirty = False
         self._totals_running = True
-        host = self.host
-        totals = lambda: host.engine.totals()  # noqa: E731, PLW0108 - built on first use
-        host.run_in_background(totals, self._show_totals, self._on_totals_failed)
+        self.host.run_in_background(self.host.totals, self._show_totals, self._on_totals_failed)
 
     def _show_totals(self, totals: Totals) -> None:
         self._totals_running = False

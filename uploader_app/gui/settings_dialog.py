@@ -3,7 +3,6 @@ behave. Everything that may wait (keychain, network, the settings file) runs in 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import Qt, Slot
@@ -29,8 +28,6 @@ from uploader_app.gui.text import problem_text
 from uploader_app.gui.welcome import key_note
 from uploader_app.keys import KeyInfo, KeyProblem
 from uploader_app.settings import AppSettings, SettingsError, save_settings_file, setting_problem
-
-logger = logging.getLogger(__name__)
 
 MB = 1_000_000
 MAX_UPLOADS = 8

@@ -128,8 +128,8 @@ class Session(QObject):
         self._settings = settings
         self._demo_server = demo_server
         self.window: MainWindow | None = None
-        # The window's job list and why it could not be used, learnt when the engine is built.
-        self._job_list: tuple[Path, list[StoreError]] = (Path(), [])
+        # Why the window's job list could not be used, learnt when the engine is built.
+        self._job_list_problems: list[StoreError] = []
         app.aboutToQuit.connect(self._on_quit)
         self.open(account)
 
@@ -153,7 +153,7 @@ class Session(QObject):
         host = make_host(account, self._settings, open_job_list)
         window = MainWindow(account, self._settings, host, window_state(), log_file=self._log_file)
         window.account_changed.connect(self._on_account_changed)
-        self._job_list = path, problems
+        self._job_list_problems = problems
         self.window = window
         window.show()
         window.picker.refresh()
@@ -224,12 +224,12 @@ class Session(QObject):
     def _say_job_list_problem(self, window: MainWindow) -> None:
         """The job list the engine was built on could not be used: the window says why, with
         the fix, and does not send (docs/gui.md, "Start-up")."""
-        path, problems = self._job_list
+        problems = self._job_list_problems
         if not problems:
             return
         from uploader_app.gui import job_list  # noqa: PLC0415 - loaded by the engine already
 
-        problem = problems[0]
+        problem, path = problems[0], store_path(window.account)
         fix = None
         if job_list.is_damaged(problem):
             fix = ("Start a new list", lambda: self._start_new_list(window, path))

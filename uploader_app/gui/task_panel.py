@@ -217,9 +217,7 @@ class TaskPanel(QWidget):
         self._update_counts()
         self._update_actions()
         self.loaded = False
-        # The engine is named when the call runs: it is built after the window's first frame.
-        jobs = lambda: host.engine.jobs()  # noqa: E731, PLW0108
-        host.run_in_background(jobs, self._on_loaded, self._on_problem)
+        host.run_in_background(host.jobs, self._on_loaded, self._on_problem)
 
     def sizeHint(self) -> QSize:
         """Room for about eight rows (the window gives the list half its height at first)."""

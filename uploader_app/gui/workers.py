@@ -20,10 +20,10 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from uploader_app.gui.background import Stream, run_in_background
 from uploader_app.jobs.events import EngineEvent, JobChanged
-from uploader_app.models import JobState
+from uploader_app.models import Job, JobState
 
 if TYPE_CHECKING:
-    from uploader_app.jobs.engine import Engine, EngineSettings
+    from uploader_app.jobs.engine import Engine, EngineSettings, Totals
 
 logger = logging.getLogger(__name__)
 
@@ -204,9 +204,18 @@ class EngineHost(QObject):
         for worker, _ in self._workers:
             worker.wake()
 
+    def jobs(self) -> list[Job]:
+        """The engine's jobs; blocking (and it builds the engine on first use): call it in a
+        worker, e.g. through :meth:`run_in_background`."""
+        return self.engine.jobs()
+
+    def totals(self) -> Totals:
+        """The engine's totals; blocking, as :meth:`jobs` is."""
+        return self.engine.totals()
+
     def unsent_jobs(self) -> list[int]:
         """Ids of jobs whose video has not reached the service yet (asked about on close)."""
-        return [job.id for job in self.engine.jobs() if job.state in UNSENT]
+        return [job.id for job in self.jobs() if job.state in UNSENT]
 
     def shutdown(self, keep: bool) -> None:
         """Stop every worker. ``keep`` leaves unfinished jobs to continue next time; otherwise
